@@ -1,0 +1,42 @@
+/**
+ * The RepoWorker's projection domain: pure functions from events to issue
+ * projections, the repository context view and the dependency graph.
+ *
+ * Folder rule: nothing here does I/O, reads a clock or keeps state between
+ * calls; every result depends only on the set of events given, never on
+ * their arrival order or on duplicates. The RepoWorker's effects own storage
+ * and call in here.
+ */
+export { compareEvents, eventKey, sortUnique } from './order.ts'
+export type { EventKey } from './order.ts'
+export { applyEvent, emptyIssue, ingestEvent, isIssueEvent, projectIssue, sortsAfter } from './issue.ts'
+export type {
+  EntryOrigin,
+  IssueAttachment,
+  IssueComment,
+  IssueDependency,
+  IssueLink,
+  IssueProjection,
+} from './issue.ts'
+export {
+  applyContextEvent,
+  applyContextEvents,
+  emptyContext,
+  isContextEvent,
+  listFileContexts,
+  listProjectContext,
+  projectContext,
+} from './context.ts'
+export type { ContextView, FileContext, ProjectContextEntry } from './context.ts'
+export {
+  blockersOf,
+  checkNewDependency,
+  compareIssues,
+  edgeOf,
+  findNewCycle,
+  ready,
+  topo,
+  topoStrict,
+  wouldCreateCycle,
+} from './graph.ts'
+export type { TopoResult } from './graph.ts'

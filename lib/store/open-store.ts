@@ -1,0 +1,79 @@
+/**
+ * Opens a Cairn LMDB environment and proves it is ours before writing a byte.
+ *
+ * Every store records `{ application: 'cairn', kind, schemaVersion }` in its
+ * `meta` database. A store with another application id, or with data but no
+ * Cairn meta, is FOREIGN_STORE; a newer schema is STORE_TOO_NEW. Both are
+ * refused after a read-only look, so the files are left exactly as found.
+ *
+ * Durability contract: writes are acknowledged by callers only after
+ * `env.flushed` resolves (overlappingSync commits first and syncs after).
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { open, type RootDatabase } from 'lmdb'
+import { CairnError } from '../../protocol/errors.ts'
+
+export const APPLICATION_ID = 'cairn'
+export const STORE_SCHEMA_VERSION = 1
+
+export type StoreKind = 'repo' | 'home'
+
+export interface StoreMeta {
+  application: string
+  kind: StoreKind
+  schemaVersion: number
+  createdAt: number
+}
+
+const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
+
+/**
+ * Checks an existing environment read-only. Returns silently when the
+ * directory holds no environment yet (a new store).
+ */
+export function inspectStore(dir: string, kind: StoreKind): StoreMeta | null {
+  if (!existsSync(join(dir, 'data.mdb'))) return null
+  const root = open({ path: dir, readOnly: true, ...OPEN_OPTIONS })
+  try {
+    const names = [...root.getKeys({ limit: 64 })].map(String)
+    if (!names.includes('meta')) {
+      if (names.length === 0) return null
+      throw new CairnError('FOREIGN_STORE', `${dir} holds an LMDB store that is not Cairn's (no meta)`, { dir })
+    }
+    const meta = root.openDB({ name: 'meta' }).get('meta') as StoreMeta | undefined
+    if (!meta) throw new CairnError('FOREIGN_STORE', `${dir} has a meta database without Cairn meta`, { dir })
+    if (meta.application !== APPLICATION_ID) {
+      throw new CairnError('FOREIGN_STORE', `${dir} belongs to application '${meta.application}'`, { dir, application: meta.application })
+    }
+    if (meta.kind !== kind) {
+      throw new CairnError('FOREIGN_STORE', `${dir} is a Cairn ${meta.kind} store, not a ${kind} store`, { dir, kind: meta.kind })
+    }
+    if (typeof meta.schemaVersion !== 'number' || meta.schemaVersion > STORE_SCHEMA_VERSION) {
+      throw new CairnError('STORE_TOO_NEW', `${dir} has schema version ${meta.schemaVersion}; this Cairn understands up to ${STORE_SCHEMA_VERSION}`,
+        { dir, schemaVersion: meta.schemaVersion, supported: STORE_SCHEMA_VERSION })
+    }
+    return meta
+  } finally {
+    root.close()
+  }
+}
+
+/**
+ * Opens (creating if needed) a Cairn store.
+ * @example const env = await openStore('/repo/.git/cairn', 'repo')
+ */
+export async function openStore(dir: string, kind: StoreKind): Promise<RootDatabase> {
+  const existing = inspectStore(dir, kind)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const env = open({ path: dir, ...OPEN_OPTIONS })
+  if (!existing) {
+    const metaDb = env.openDB({ name: 'meta' })
+    // ifNoExists: two processes creating the same store race benignly.
+    await metaDb.ifNoExists('meta', () => {
+      metaDb.put('meta', { application: APPLICATION_ID, kind, schemaVersion: STORE_SCHEMA_VERSION, createdAt: Date.now() } satisfies StoreMeta)
+    })
+    await env.flushed
+  }
+  return env
+}

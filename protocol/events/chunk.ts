@@ -1,0 +1,154 @@
+/**
+ * grite's WAL chunk format (libgrite-git `chunk.rs`), byte for byte:
+ *
+ *   "GRITECNK"            8 bytes of ASCII magic
+ *   version               u16 little-endian, 1
+ *   codec length          u8, 7
+ *   codec                 ASCII "cbor-v1"
+ *   payload               one CBOR array of records
+ *     [event_id(32 B), issue_id(16 B), actor(16 B), ts_unix_ms, parent(32 B) | null,
+ *      kind_tag, kind_payload, sig(bytes) | null]
+ *
+ * Chunks arrive from other machines through git, so decoding is strict and
+ * all-or-nothing: any malformation is `INVALID_FORMAT` and no event of a bad
+ * chunk is returned. Unlike grite, decoding also rejects trailing bytes and
+ * re-derives each event id, because ids are content addresses and a record
+ * whose id lies would poison deduplication.
+ */
+
+import { CairnError, invalidArgument, isCairnError } from '../errors.ts'
+import { decodeCbor, encodeCbor } from './cbor.ts'
+import type { CborValue } from './cbor.ts'
+import { canonicalFields, eventIdOf } from './canonical.ts'
+import { bytesToHex, hexToBytes } from './hex.ts'
+import { kindFromPayload } from './kind-payload.ts'
+import type { CairnEvent, EventKind } from './types.ts'
+
+/** ASCII `GRITECNK`. */
+export const CHUNK_MAGIC: Uint8Array = new TextEncoder().encode('GRITECNK')
+/** The only chunk version grite writes and Cairn reads. */
+export const CHUNK_VERSION = 1
+/** The only codec grite writes and Cairn reads. */
+export const CHUNK_CODEC = 'cbor-v1'
+
+const CODEC_BYTES = new TextEncoder().encode(CHUNK_CODEC)
+const HEADER_LENGTH = CHUNK_MAGIC.length + 2 + 1 + CODEC_BYTES.length
+const RECORD_ARITY = 8
+
+function bad(message: string): CairnError {
+  return new CairnError('INVALID_FORMAT', `chunk: ${message}`)
+}
+
+/** Prefixes an argument error with the event's index so the caller can find it. */
+function atIndex(err: unknown, i: number): unknown {
+  if (!isCairnError(err, 'INVALID_ARGUMENT')) return err
+  const field = typeof err.details?.field === 'string' ? err.details.field : 'event'
+  return new CairnError('INVALID_ARGUMENT', `events[${i}].${err.message}`, { field: `events[${i}].${field}` })
+}
+
+function recordOf(event: CairnEvent): CborValue[] {
+  const f = canonicalFields(event)
+  const eventId = hexToBytes(event.eventId, 32, 'eventId')
+  // Refuse to write a record that every reader (ours included) would reject.
+  if (bytesToHex(eventId) !== eventIdOf(f)) throw invalidArgument('eventId', "does not match the event's content")
+  const sig = event.sig ?? null
+  if (sig !== null && !(sig instanceof Uint8Array)) throw invalidArgument('sig', 'must be a Uint8Array or null')
+  return [eventId, f.issueId, f.actor, f.tsUnixMs, f.parent, f.kindTag, f.kindPayload, sig]
+}
+
+/**
+ * Encodes events as one grite chunk. Each event is validated and its
+ * `eventId` checked against its content (`INVALID_ARGUMENT`, e.g.
+ * `events[2].eventId does not match the event's content`).
+ *
+ * @example
+ *   const bytes = encodeChunk([event]) // starts with 'GRITECNK' 01 00 07 'cbor-v1'
+ */
+export function encodeChunk(events: readonly CairnEvent[]): Uint8Array {
+  if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array')
+  const records = events.map((event: CairnEvent, i) => {
+    try {
+      return recordOf(event)
+    } catch (err) {
+      throw atIndex(err, i)
+    }
+  })
+  const payload = encodeCbor(records)
+  const out = new Uint8Array(HEADER_LENGTH + payload.length)
+  out.set(CHUNK_MAGIC, 0)
+  // u16 little-endian, as grite's `to_le_bytes`.
+  out[8] = CHUNK_VERSION & 0xff
+  out[9] = CHUNK_VERSION >> 8
+  out[10] = CODEC_BYTES.length
+  out.set(CODEC_BYTES, 11)
+  out.set(payload, HEADER_LENGTH)
+  return out
+}
+
+function bytesField(v: CborValue | undefined, length: number, field: string, i: number): string {
+  if (!(v instanceof Uint8Array) || v.length !== length) throw bad(`record ${i}: ${field} must be a ${length}-byte string`)
+  return bytesToHex(v)
+}
+
+function recordToEvent(value: CborValue, i: number): CairnEvent {
+  if (!Array.isArray(value)) throw bad(`record ${i} must be an array`)
+  if (value.length !== RECORD_ARITY) throw bad(`record ${i} must have ${RECORD_ARITY} elements, got ${value.length}`)
+  const [id, issue, actor, ts, parent, tag, payload, sig] = value
+  if (typeof ts !== 'number' || ts < 0) throw bad(`record ${i}: ts_unix_ms must be an unsigned integer`)
+  if (parent !== null && !(parent instanceof Uint8Array)) throw bad(`record ${i}: parent must be bytes or null`)
+  if (sig !== null && !(sig instanceof Uint8Array)) throw bad(`record ${i}: sig must be bytes or null`)
+  let kind: EventKind
+  try {
+    kind = kindFromPayload(tag as CborValue, payload as CborValue)
+  } catch (err) {
+    if (isCairnError(err, 'INVALID_FORMAT')) throw bad(`record ${i}: ${err.message}`)
+    throw err
+  }
+  const event: CairnEvent = {
+    eventId: bytesField(id, 32, 'event_id', i),
+    issueId: bytesField(issue, 16, 'issue_id', i),
+    actor: bytesField(actor, 16, 'actor', i),
+    tsUnixMs: ts,
+    parent: parent === null ? null : bytesField(parent, 32, 'parent', i),
+    kind,
+    sig: sig as Uint8Array | null,
+  }
+  // Every field above is already well-formed, so canonicalFields cannot throw here.
+  if (eventIdOf(canonicalFields(event)) !== event.eventId) throw bad(`record ${i}: event id mismatch`)
+  return event
+}
+
+/**
+ * Decodes a grite chunk, all or nothing. Wrong magic, version or codec,
+ * malformed or non-canonical CBOR, a record of the wrong shape, an unknown
+ * kind tag, trailing bytes or an event id that does not match its content
+ * are all `INVALID_FORMAT`. Optional strings come back as nulls, `sig` as
+ * bytes or null, labels and symbols in stored (sorted) order.
+ *
+ * @example
+ *   decodeChunk(encodeChunk([event]))[0].eventId === event.eventId // true
+ */
+export function decodeChunk(bytes: Uint8Array): CairnEvent[] {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'must be a Uint8Array')
+  if (bytes.length < CHUNK_MAGIC.length + 3) throw bad(`${bytes.length} bytes is shorter than the header`)
+  for (let i = 0; i < CHUNK_MAGIC.length; i++) {
+    if (bytes[i] !== CHUNK_MAGIC[i]) throw bad('bad magic, expected GRITECNK')
+  }
+  const version = (bytes[8] as number) | ((bytes[9] as number) << 8)
+  if (version !== CHUNK_VERSION) throw bad(`unsupported version ${version}`)
+  const codecLength = bytes[10] as number
+  if (bytes.length < 11 + codecLength) throw bad('truncated in the codec name')
+  const codec = bytes.subarray(11, 11 + codecLength)
+  if (codecLength !== CODEC_BYTES.length || !codec.every((b, i) => b === CODEC_BYTES[i])) {
+    throw bad(`unsupported codec ${JSON.stringify(String.fromCharCode(...codec))}`)
+  }
+  let records: CborValue
+  try {
+    records = decodeCbor(bytes.subarray(11 + codecLength))
+  } catch (err) {
+    if (isCairnError(err, 'INVALID_FORMAT')) throw bad(err.message)
+    throw err
+  }
+  if (!Array.isArray(records)) throw bad('payload must be an array of records')
+  return records.map(recordToEvent)
+}

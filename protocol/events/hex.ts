@@ -1,0 +1,49 @@
+/**
+ * Hex <-> bytes for event ids. The API side speaks lowercase hex only, so one
+ * id has exactly one spelling: `ABCD...` and `abcd...` must not become two
+ * keys in a map or two refs in git.
+ */
+
+import { invalidArgument } from '../errors.ts'
+
+const HEX_DIGITS = '0123456789abcdef'
+const LOWER_HEX = /^[0-9a-f]*$/
+
+/**
+ * True when `value` is a lowercase hex string of exactly `byteLength` bytes.
+ *
+ * @example
+ *   isHexId('00ff', 2) // true
+ *   isHexId('00FF', 2) // false
+ */
+export function isHexId(value: unknown, byteLength: number): value is string {
+  return typeof value === 'string' && value.length === byteLength * 2 && LOWER_HEX.test(value)
+}
+
+/**
+ * Lowercase hex of `bytes`.
+ *
+ * @example
+ *   bytesToHex(Uint8Array.of(0, 255)) // '00ff'
+ */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) out += (HEX_DIGITS[b >> 4] as string) + (HEX_DIGITS[b & 15] as string)
+  return out
+}
+
+/**
+ * Parses lowercase hex of exactly `byteLength` bytes; anything else is an
+ * `INVALID_ARGUMENT` naming `field`.
+ *
+ * @example
+ *   hexToBytes('00ff', 2, 'id') // Uint8Array [0, 255]
+ *   hexToBytes('xyz', 16, 'issueId') // throws 'issueId must be 32 lowercase hex characters'
+ */
+export function hexToBytes(hex: unknown, byteLength: number, field: string): Uint8Array {
+  if (!isHexId(hex, byteLength)) throw invalidArgument(field, `must be ${byteLength * 2} lowercase hex characters`)
+  const out = new Uint8Array(byteLength)
+  for (let i = 0; i < byteLength; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
+
