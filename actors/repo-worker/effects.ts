@@ -1,0 +1,208 @@
+/**
+ * The RepoWorker's imperative shell: the durable record log, the journal
+ * pipeline and durable timers, over the repository's LMDB environment.
+ *
+ * Durability contract: a reply is sent only after the transaction holding the
+ * effect has committed and `env.flushed` resolved. Commits are serialised;
+ * every commit carries all work queued since the previous one (group commit).
+ */
+import { randomUUID } from 'node:crypto'
+import type { Database, RootDatabase } from 'lmdb'
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import type { Envelope } from '../../protocol/envelope.ts'
+import { MESSAGE_TYPES as M, type AppendBody, type AppendResult, type ScheduleTimerBody, type StoredRecord } from '../../protocol/messages.ts'
+import type { JournalDb, JournalEntry } from '../../lib/store/journal.ts'
+import { timerKey, type ActorsDb, type DurableTimer } from '../../lib/store/snapshots.ts'
+import type { ActorContext } from '../../lib/threads/actor-module.ts'
+import type { CommitOutput } from './machine.ts'
+
+export interface RepoDbs {
+  records: Database<StoredRecord, number>
+  opIds: Database<number, string>
+  journal: JournalDb
+  actors: ActorsDb
+}
+
+export function openRepoDbs(env: RootDatabase): RepoDbs {
+  return {
+    records: env.openDB({ name: 'records', keyEncoding: 'uint32' }) as unknown as Database<StoredRecord, number>,
+    opIds: env.openDB({ name: 'op-ids' }) as unknown as Database<number, string>,
+    journal: env.openDB({ name: 'journal' }) as unknown as JournalDb,
+    actors: env.openDB({ name: 'actors' }) as unknown as ActorsDb,
+  }
+}
+
+/** A write operation as journaled: plain data, replayable by opId. */
+export type WriteOp =
+  | { type: 'append'; opId: string; value: unknown }
+  | { type: 'timer.schedule'; opId: string; timer: DurableTimer }
+  | { type: 'timer.fire'; opId: string; timer: DurableTimer }
+
+interface Pending { op: WriteOp; req?: Envelope; startedAt: number }
+
+const MAX_SCAN = 10_000
+
+/** Validates a request and turns it into a journaled operation. */
+export function toWriteOp(req: Envelope, actor: string): WriteOp {
+  const body = (req.body ?? {}) as Record<string, unknown>
+  if (req.type === M.append) {
+    const b = body as unknown as AppendBody
+    if (b.value === undefined) throw invalidArgument('value', 'is required')
+    if (b.opId !== undefined && (typeof b.opId !== 'string' || b.opId.length === 0 || b.opId.length > 128)) {
+      throw invalidArgument('opId', 'must be a string of 1..128 characters')
+    }
+    return { type: 'append', opId: b.opId ?? randomUUID(), value: b.value }
+  }
+  if (req.type === M.scheduleTimer) {
+    const b = body as unknown as ScheduleTimerBody
+    if (typeof b.id !== 'string' || b.id.length === 0 || b.id.length > 128 || b.id.includes('/')) {
+      throw invalidArgument('id', 'must be 1..128 characters without "/"')
+    }
+    if (!Number.isSafeInteger(b.at) || b.at < 0) throw invalidArgument('at', 'must be a non-negative integer (ms on the runtime clock)')
+    return { type: 'timer.schedule', opId: randomUUID(), timer: { actor, id: b.id, deadline: b.at, payload: b.payload ?? null } }
+  }
+  throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
+}
+
+export class RepoWorkerShell {
+  readonly #env: RootDatabase
+  readonly #dbs: RepoDbs
+  readonly #ctx: ActorContext
+  #queued: Pending[] = []
+  #staged: Pending[] = []
+  #chain: Promise<unknown> = Promise.resolve()
+  /** Set by fault injection: the next commit throws, as a broken disk would. */
+  failNextCommit = false
+
+  constructor(env: RootDatabase, dbs: RepoDbs, ctx: ActorContext) {
+    this.#env = env
+    this.#dbs = dbs
+    this.#ctx = ctx
+  }
+
+  enqueueWrite(req: Envelope): void {
+    let op: WriteOp
+    try {
+      op = toWriteOp(req, this.#ctx.address)
+    } catch (err) {
+      this.#ctx.replyError(req, CairnError.from(err))
+      return
+    }
+    this.#queued.push({ op, req, startedAt: this.#ctx.clock.now() })
+  }
+
+  enqueueTimerFire(timer: DurableTimer): void {
+    this.#queued.push({ op: { type: 'timer.fire', opId: `timer:${timer.id}:${timer.deadline}`, timer }, startedAt: this.#ctx.clock.now() })
+  }
+
+  /** Re-applies operations a crashed process journaled but never applied. */
+  resume(entries: JournalEntry[]): void {
+    for (const e of entries) this.#staged.push({ op: e.body as WriteOp, startedAt: e.startedAt })
+  }
+
+  answerRead(req: Envelope): void {
+    try {
+      this.#ctx.replyOk(req, this.#read(req))
+    } catch (err) {
+      this.#ctx.replyError(req, CairnError.from(err))
+    }
+  }
+
+  #read(req: Envelope): unknown {
+    const body = (req.body ?? {}) as Record<string, unknown>
+    switch (req.type) {
+      case M.get: {
+        if (!Number.isSafeInteger(body.seq) || (body.seq as number) < 1) throw invalidArgument('seq', 'must be a positive integer')
+        const rec = this.#dbs.records.get(body.seq as number)
+        if (!rec) throw new CairnError('NOT_FOUND', `no record ${body.seq}`, { seq: body.seq })
+        return rec
+      }
+      case M.scan: {
+        const from = body.fromSeq ?? 1
+        const limit = body.limit ?? 1000
+        if (!Number.isSafeInteger(from) || (from as number) < 1) throw invalidArgument('fromSeq', 'must be a positive integer')
+        if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_SCAN) throw invalidArgument('limit', `must be 1..${MAX_SCAN}`)
+        return [...this.#dbs.records.getRange({ start: from as number, limit: limit as number }).map(({ value }) => value)]
+      }
+      case M.count:
+        return { count: this.#dbs.records.getCount(), lastSeq: this.#lastSeq() }
+      case M.listTimers:
+        return this.#ctx.timers.list()
+      default:
+        throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
+    }
+  }
+
+  #lastSeq(): number {
+    for (const key of this.#dbs.records.getKeys({ reverse: true, limit: 1 })) return key as number
+    return 0
+  }
+
+  /** One pipelined commit (or, with drain, commits until nothing is left). */
+  commitBatch(drain: boolean): Promise<CommitOutput> {
+    const run = async (): Promise<CommitOutput> => {
+      do {
+        await this.#commitOnce()
+      } while (drain && (this.#queued.length > 0 || this.#staged.length > 0))
+      return { staged: this.#staged.length }
+    }
+    // Serialised: a commit abandoned by a state change still finishes first.
+    const next = this.#chain.then(run, run)
+    this.#chain = next.catch(() => undefined)
+    return next
+  }
+
+  async #commitOnce(): Promise<void> {
+    if (this.failNextCommit) {
+      this.failNextCommit = false
+      throw new CairnError('INTERNAL', 'injected commit failure')
+    }
+    const toApply = this.#staged
+    const toJournal = this.#queued
+    this.#staged = []
+    this.#queued = []
+    const { records, opIds, journal, actors } = this.#dbs
+    const results = await this.#env.transaction(() => {
+      for (const p of toJournal) {
+        journal.put(p.op.opId, { opId: p.op.opId, type: p.op.type, actor: this.#ctx.address, startedAt: p.startedAt, resumable: true, body: p.op } satisfies JournalEntry)
+      }
+      let seq = this.#lastSeq()
+      const out: unknown[] = []
+      for (const p of toApply) {
+        const op = p.op
+        journal.remove(op.opId)
+        if (op.type === 'timer.schedule') {
+          actors.put(timerKey(op.timer.actor, op.timer.id), op.timer)
+          out.push({ id: op.timer.id, at: op.timer.deadline })
+          continue
+        }
+        const existing = opIds.get(op.opId)
+        if (existing !== undefined) {
+          out.push({ seq: existing, opId: op.opId, duplicate: true } satisfies AppendResult)
+          continue
+        }
+        const value = op.type === 'append' ? op.value : { timer: op.timer.id, deadline: op.timer.deadline, payload: op.timer.payload }
+        if (op.type === 'timer.fire') actors.remove(timerKey(op.timer.actor, op.timer.id))
+        seq += 1
+        records.put(seq, { seq, opId: op.opId, at: p.startedAt, value })
+        opIds.put(op.opId, seq)
+        out.push({ seq, opId: op.opId, duplicate: false } satisfies AppendResult)
+      }
+      return out
+    })
+    await this.#env.flushed
+    this.#staged = toJournal
+    toApply.forEach((p, i) => {
+      const op = p.op
+      if (op.type === 'timer.schedule') this.#ctx.timers.arm(op.timer)
+      if (op.type === 'timer.fire') this.#ctx.timers.fired(op.timer)
+      if (p.req) this.#ctx.replyOk(p.req, results[i])
+    })
+  }
+
+  /** Rejects work that will never be applied (the actor is failing). */
+  get pendingRequests(): Envelope[] {
+    return [...this.#staged, ...this.#queued].flatMap((p) => (p.req ? [p.req] : []))
+  }
+}
+

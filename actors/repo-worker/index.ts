@@ -1,0 +1,45 @@
+/** The RepoWorker actor kind: machine.ts (pure) wired to effects.ts (LMDB). */
+import { fromPromise } from 'xstate'
+import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import type { ActorModule } from '../../lib/threads/actor-module.ts'
+import { runMachine } from '../../lib/threads/machine-instance.ts'
+import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } from './machine.ts'
+import { openRepoDbs, RepoWorkerShell } from './effects.ts'
+
+const WRITES = new Set<string>([M.append, M.scheduleTimer])
+
+export const repoWorker: ActorModule = {
+  kind: 'repo-worker',
+  snapshotVersion: REPO_WORKER_SNAPSHOT_VERSION,
+  start(ctx, restored) {
+    const shell = new RepoWorkerShell(ctx.env, openRepoDbs(ctx.env), ctx)
+    shell.resume(restored.resume)
+    const machine = repoWorkerMachine.provide({
+      actions: {
+        enqueueWrite: (_, { req }) => shell.enqueueWrite(req),
+        enqueueTimerFire: (_, { timer }) => shell.enqueueTimerFire(timer),
+        answerRead: (_, { req }) => shell.answerRead(req),
+      },
+      actors: {
+        commitBatch: fromPromise<CommitOutput, { drain: boolean }>(({ input }) => shell.commitBatch(input.drain)),
+      },
+    })
+    // Resumed operations are staged: the first commit applies them.
+    const snapshot = restored.resume.length > 0
+      ? repoWorkerMachine.resolveState({ value: 'idle', context: { queued: 0, staged: restored.resume.length, commits: 0 } })
+      : restored.snapshot
+    const run = runMachine(machine, snapshot)
+    return {
+      deliver: (req) => run.actor.send(WRITES.has(req.type) ? { type: 'WRITE', req } : { type: 'READ', req }),
+      timerDue: (timer) => run.actor.send({ type: 'TIMER_FIRED', timer }),
+      stop: async () => {
+        run.actor.send({ type: 'STOP' })
+        await Promise.race([run.done, run.failure])
+        return run.actor.getPersistedSnapshot()
+      },
+      state: run.state,
+      injectFailure: () => { shell.failNextCommit = true },
+      failure: run.failure,
+    }
+  },
+}

@@ -1,0 +1,64 @@
+/**
+ * The public facade: validates options, builds the Supervisor, resolves when
+ * it is serving. Everything else stays behind it (piscina's `#pool` pattern).
+ */
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { resolveOptions, type RuntimeOptions } from './options.ts'
+import { repoHandle, type Repo } from './repo.ts'
+import { Supervisor, type ReconciliationReport } from './supervisor.ts'
+
+export interface RuntimeStatus {
+  state: string
+  threads: { threadId: number; repos: string[] }[]
+  actors: Awaited<ReturnType<Supervisor['status']>>['actors']
+  reconciliation: ReconciliationReport
+}
+
+export interface Runtime {
+  /** What boot reconciliation found and did, before anything was served. */
+  readonly reconciliation: ReconciliationReport
+  /** Opens the repository containing `path` (placing its actors on a thread). */
+  repo(path: string, opts?: { actor?: string }): Promise<Repo>
+  status(): Promise<RuntimeStatus>
+  /** Drains in-flight work, persists actors, stops threads; leaves no handles. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a runtime.
+ * @example
+ *   const runtime = await createRuntime({ threads: 2 })
+ *   const repo = await runtime.repo(process.cwd())
+ *   await repo.records.append({ hello: 'world' })
+ *   await runtime.stop()
+ */
+export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
+  const sup = new Supervisor(resolveOptions(options))
+  await sup.start()
+  return {
+    get reconciliation() { return sup.report },
+    async repo(path, opts) {
+      if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgument('options', 'must be an object')
+      if (opts?.actor !== undefined && !/^[0-9a-f]{32}$/.test(opts.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
+      return repoHandle(sup, await sup.openRepo(path))
+    },
+    async status() {
+      const { actors } = await sup.status()
+      const threads = new Map<number, string[]>()
+      for (const rec of sup.hosts.values()) {
+        if (rec.threadId === null || rec.state !== 'ready') continue
+        threads.set(rec.threadId, [...(threads.get(rec.threadId) ?? []), rec.path])
+      }
+      return {
+        state: sup.state,
+        threads: [...threads].map(([threadId, repos]) => ({ threadId, repos })),
+        actors,
+        reconciliation: sup.report,
+      }
+    },
+    stop: () => sup.stop(),
+  }
+}
+
+export { CairnError }

@@ -1,0 +1,44 @@
+/**
+ * The placement table: one record per open repository, saying which thread
+ * hosts its three actors, in what state, and with what restart history.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { ActorKind, RepoReconciliation } from '../../protocol/messages.ts'
+import { EMPTY_HISTORY, type RestartHistory } from '../supervision/restart-policy.ts'
+
+export type HostState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped'
+export type ActorState = 'running' | 'restarting' | 'failed'
+
+export interface HostRecord {
+  repoId: string
+  path: string
+  storeDir: string
+  state: HostState
+  generation: number
+  port: MessagePort | null
+  threadId: number | null
+  /** Settles when the current generation is ready (or could not start). */
+  ready: Promise<void>
+  reconciliation: RepoReconciliation | null
+  actors: Map<ActorKind, { state: ActorState; history: RestartHistory; lastError: string | null }>
+  /** Cancels a scheduled restart, if any. */
+  cancelRestart: (() => void) | null
+  failure: Error | null
+}
+
+export function newHostRecord(repoId: string, path: string, storeDir: string, kinds: readonly ActorKind[]): HostRecord {
+  return {
+    repoId,
+    path,
+    storeDir,
+    state: 'starting',
+    generation: 0,
+    port: null,
+    threadId: null,
+    ready: Promise.resolve(),
+    reconciliation: null,
+    actors: new Map(kinds.map((k) => [k, { state: 'running' as ActorState, history: EMPTY_HISTORY, lastError: null }])),
+    cancelRestart: null,
+    failure: null,
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The long-lived Piscina task that hosts one repository's actors (RepoWorker,
+ * LockKeeper, Sync) on one thread, over one transferred MessagePort.
+ *
+ * It opens the repository store, reconciles what a crash left behind, starts
+ * the actors, then routes envelopes until told to stop. It never calls
+ * `process.exit` and never uses `transactionSync` (either, inside a write
+ * transaction, would hang every LMDB writer of the process), except for the
+ * opt-in fault injection the tests use to prove the supervisor copes.
+ */
+import { threadId, type MessagePort } from 'node:worker_threads'
+import type { RootDatabase } from 'lmdb'
+import { decode, encode } from '../../protocol/codec.ts'
+import { CairnError } from '../../protocol/errors.ts'
+import { envelope, PROTOCOL_VERSION, REPLY, type Envelope } from '../../protocol/envelope.ts'
+import {
+  ACTOR_KINDS, actorAddress, hostAddress, MESSAGE_TYPES as M, SUPERVISOR,
+  type ActorKind, type FaultBody, type RepoReconciliation,
+} from '../../protocol/messages.ts'
+import type { ClockDescriptor } from '../ports/clock.ts'
+import { clockFromDescriptor } from '../adapters/clock-from-descriptor.ts'
+import { openStore } from '../store/open-store.ts'
+import { pendingEntries, type JournalDb, type JournalEntry } from '../store/journal.ts'
+import type { ActorsDb } from '../store/snapshots.ts'
+import type { ActorModule } from './actor-module.ts'
+import { ActorCell } from './actor-cell.ts'
+import { repoWorker } from '../../actors/repo-worker/index.ts'
+import { lockKeeper } from '../../actors/lock-keeper/index.ts'
+import { sync } from '../../actors/sync/index.ts'
+
+const MODULES: Record<ActorKind, ActorModule> = { 'repo-worker': repoWorker, 'lock-keeper': lockKeeper, sync }
+
+export interface HostTask {
+  port: MessagePort
+  repoId: string
+  storeDir: string
+  clock: ClockDescriptor
+  mailboxCapacity: number
+  faultInjection: boolean
+}
+
+export interface HostExit { repoId: string; threadId: number }
+
+export default async function host(task: HostTask): Promise<HostExit> {
+  const { port, repoId } = task
+  const self = hostAddress(repoId)
+  let nextId = 1
+  const post = (env: Envelope): void => port.postMessage(encode(env))
+  const clock = clockFromDescriptor(task.clock)
+
+  let env: RootDatabase
+  try {
+    env = await openStore(task.storeDir, 'repo')
+  } catch (err) {
+    post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
+    port.close()
+    return { repoId, threadId }
+  }
+  const journal = env.openDB({ name: 'journal' }) as unknown as JournalDb
+  const actorsDb = env.openDB({ name: 'actors' }) as unknown as ActorsDb
+
+  const reply = (req: Envelope, ok: boolean, value: unknown): void => {
+    post({ v: PROTOCOL_VERSION, id: nextId++, type: REPLY, from: req.to, to: req.from, corr: req.id,
+      body: ok ? { ok: true, value } : { ok: false, error: value as never } })
+  }
+  const cells = new Map<string, ActorCell>()
+  for (const kind of ACTOR_KINDS) {
+    const address = actorAddress(kind, repoId)
+    cells.set(address, new ActorCell(MODULES[kind], repoId, address, env, actorsDb, clock, task.mailboxCapacity, {
+      reply,
+      failed: (cell, error) => post(envelope(nextId++, M.actorFailed, cell.address, SUPERVISOR, { actor: cell.address, kind: cell.kind, error: error.toWire() })),
+    }))
+  }
+
+  const reconciliation = await reconcile(journal, cells)
+  const report: RepoReconciliation = { repoId, operations: [], timersRestored: 0, timersOverdue: 0, snapshotsRestored: [], snapshotsDiscarded: [] }
+  for (const cell of cells.values()) {
+    const resume = reconciliation.resume.get(cell.address) ?? []
+    const started = cell.start(resume)
+    report.timersRestored += started.timers
+    report.timersOverdue += started.overdue
+    if (started.restored) report.snapshotsRestored.push(cell.address)
+    if (started.discardedVersion !== undefined) report.snapshotsDiscarded.push({ actor: cell.address, version: started.discardedVersion })
+  }
+  report.operations = reconciliation.operations
+
+  let resolveDone!: () => void
+  const done = new Promise<void>((resolve) => { resolveDone = resolve })
+  const stats = () => [...cells.values()].map((c) => c.stats())
+
+  const control = async (req: Envelope): Promise<void> => {
+    switch (req.type) {
+      case M.ping:
+        return reply(req, true, { threadId, actors: stats() })
+      case M.clockTick:
+        clock.tick?.()
+        return reply(req, true, null)
+      case M.actorRestart: {
+        const cell = cells.get(actorAddress((req.body as { kind: ActorKind }).kind, repoId))
+        if (!cell) return reply(req, false, new CairnError('NOT_FOUND', 'no such actor').toWire())
+        const resume = pendingEntries(journal).filter((e) => e.actor === cell.address && e.resumable)
+        cell.start(resume)
+        return reply(req, true, cell.stats())
+      }
+      case M.hostStop: {
+        for (const cell of cells.values()) await cell.stop()
+        await env.flushed
+        reply(req, true, null)
+        resolveDone()
+        return
+      }
+      case M.fault:
+        if (!task.faultInjection) return reply(req, false, new CairnError('INVALID_ARGUMENT', 'fault injection is disabled').toWire())
+        return injectFault(req, req.body as FaultBody, cells, reply)
+      default:
+        return reply(req, false, new CairnError('UNKNOWN_MESSAGE', `host does not handle ${req.type}`).toWire())
+    }
+  }
+
+  port.on('message', (data: Uint8Array) => {
+    let req: Envelope
+    try {
+      req = decode(data)
+    } catch (err) {
+      // The supervisor only sends well-formed frames; report, never crash.
+      post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire(), frame: true }))
+      return
+    }
+    if (req.to === self) {
+      control(req).catch((err) => reply(req, false, CairnError.from(err).toWire()))
+      return
+    }
+    const cell = cells.get(req.to)
+    if (cell) cell.deliver(req)
+    else reply(req, false, new CairnError('NOT_FOUND', `no actor ${req.to} on this host`).toWire())
+  })
+
+  post(envelope(nextId++, M.hostReady, self, SUPERVISOR, { threadId, reconciliation: report, actors: stats() }))
+  await done
+  port.close()
+  await env.close()
+  return { repoId, threadId }
+}
+
+/**
+ * Sorts what the journal holds: resumable entries go back to their actor
+ * (applied by its first commit, deduplicated by opId); the rest are dropped
+ * and reported `crashed`.
+ */
+async function reconcile(journal: JournalDb, cells: Map<string, ActorCell>) {
+  const resume = new Map<string, JournalEntry[]>()
+  const operations: RepoReconciliation['operations'] = []
+  const crashed: string[] = []
+  for (const e of pendingEntries(journal)) {
+    const safe = e.resumable && cells.has(e.actor)
+    operations.push({ opId: e.opId, type: e.type, actor: e.actor, startedAt: e.startedAt, outcome: safe ? 'resumed' : 'crashed' })
+    if (safe) resume.set(e.actor, [...(resume.get(e.actor) ?? []), e])
+    else crashed.push(e.opId)
+  }
+  if (crashed.length > 0) {
+    await journal.transaction(() => { for (const id of crashed) journal.remove(id) })
+  }
+  return { resume, operations }
+}
+
+function injectFault(req: Envelope, body: FaultBody, cells: Map<string, ActorCell>,
+  reply: (req: Envelope, ok: boolean, value: unknown) => void): void {
+  switch (body.mode) {
+    case 'throw-actor':
+      for (const cell of cells.values()) if (cell.kind === 'repo-worker') cell.injectFailure()
+      return reply(req, true, null)
+    case 'throw-thread':
+      setImmediate(() => { throw new Error('injected thread failure') })
+      return reply(req, true, null)
+    case 'exit':
+      // eslint-disable-next-line n/no-process-exit -- the fault under test
+      setImmediate(() => process.exit(1))
+      return reply(req, true, null)
+    case 'hang': {
+      reply(req, true, null)
+      // Bounded busy loop: long enough for the watchdog, never forever.
+      const until = Date.now() + Math.min(body.hangMs ?? 30_000, 120_000)
+      setImmediate(() => { while (Date.now() < until) { /* hang */ } })
+      return
+    }
+    default:
+      return reply(req, false, new CairnError('INVALID_ARGUMENT', `unknown fault mode ${String(body.mode)}`).toWire())
+  }
+}

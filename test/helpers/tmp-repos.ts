@@ -1,0 +1,31 @@
+/** Real git repositories and runtime homes in a temp dir, removed after the test. */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface Sandbox { dir: string; home: string; repo(name: string): string; cleanup(): void }
+
+export function sandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-test-'))
+  return {
+    dir,
+    home: join(dir, 'home'),
+    repo(name: string) {
+      const path = join(dir, name)
+      execFileSync('git', ['init', '-q', path])
+      return path
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/** Polls `check` on real time until it is true; bounded, for asynchronous recoveries. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 20): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, stepMs))
+  }
+}
