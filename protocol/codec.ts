@@ -8,7 +8,7 @@
  * Records/structures are off so the bytes are plain msgpack maps any client
  * (the CLI, another language) can read.
  */
-import { Packr } from 'msgpackr'
+import { C1, Packr } from 'msgpackr'
 import { CairnError } from './errors.ts'
 import { validateEnvelope, type Envelope } from './envelope.ts'
 
@@ -21,11 +21,31 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** Decodes bytes; malformed msgpack throws INVALID_FORMAT, never anything else. */
 export function decodeValue(bytes: Uint8Array): unknown {
+  let value: unknown
   try {
-    return packr.unpack(bytes)
+    value = packr.unpack(bytes)
   } catch (err) {
     throw new CairnError('INVALID_FORMAT', `malformed msgpack: ${(err as Error).message}`)
   }
+  if (containsNeverUsed(value)) throw new CairnError('INVALID_FORMAT', 'malformed msgpack: the never-used byte 0xc1')
+  return value
+}
+
+// msgpackr decodes the never-used byte 0xc1 into a placeholder instead of
+// failing; a peer's garbage must not pass as data.
+function containsNeverUsed(value: unknown): boolean {
+  if (value === C1) return true
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return false
+  const stack: unknown[] = [value]
+  for (let visited = 0; stack.length > 0 && visited < 1_000_000; visited++) {
+    const v = stack.pop()
+    if (v === C1) return true
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) continue
+    if (Array.isArray(v)) { for (const x of v) stack.push(x); continue }
+    if (v instanceof Map) { for (const [k, x] of v) stack.push(k, x); continue }
+    for (const k in v as Record<string, unknown>) stack.push((v as Record<string, unknown>)[k])
+  }
+  return false
 }
 
 /**

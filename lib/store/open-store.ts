@@ -41,7 +41,9 @@ export function inspectStore(dir: string, kind: StoreKind): StoreMeta | null {
       if (names.length === 0) return null
       throw new CairnError('FOREIGN_STORE', `${dir} holds an LMDB store that is not Cairn's (no meta)`, { dir })
     }
-    const meta = root.openDB({ name: 'meta' }).get('meta') as StoreMeta | undefined
+    // A plain root key called 'meta' (another app's data) opens no database.
+    const metaDb = root.openDB({ name: 'meta' }) as ReturnType<typeof root.openDB> | undefined
+    const meta = metaDb?.get('meta') as StoreMeta | undefined
     if (!meta) throw new CairnError('FOREIGN_STORE', `${dir} has a meta database without Cairn meta`, { dir })
     if (meta.application !== APPLICATION_ID) {
       throw new CairnError('FOREIGN_STORE', `${dir} belongs to application '${meta.application}'`, { dir, application: meta.application })

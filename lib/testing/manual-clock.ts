@@ -29,9 +29,14 @@ export class TimerList {
     }
   }
 
-  /** Runs every timer due at `now`, earliest first; timers added meanwhile are considered too. */
+  /**
+   * Runs every timer due at `now`, earliest first; timers added meanwhile are
+   * considered too. A throwing timer does not stop the others: the first error
+   * is rethrown after all due timers ran.
+   */
   runDue(now: number): number {
     let ran = 0
+    let firstError: unknown = null
     for (;;) {
       let best = -1
       for (let i = 0; i < this.#timers.length; i++) {
@@ -39,10 +44,17 @@ export class TimerList {
         if (t.deadline <= now && (best < 0 || t.deadline < this.#timers[best]!.deadline
           || (t.deadline === this.#timers[best]!.deadline && t.seq < this.#timers[best]!.seq))) best = i
       }
-      if (best < 0) return ran
+      if (best < 0) {
+        if (firstError !== null) throw firstError
+        return ran
+      }
       const [t] = this.#timers.splice(best, 1)
       ran++
-      t!.fn()
+      try {
+        t!.fn()
+      } catch (err) {
+        firstError ??= err
+      }
     }
   }
 
@@ -95,8 +107,15 @@ export class ManualClock extends ManualClockView {
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new RangeError('advance(ms) needs ms >= 0')
     this.cell[0] = this.cell[0]! + ms
-    this.tick()
+    let error: unknown = null
+    try {
+      this.tick()
+    } catch (err) {
+      error = err
+    }
+    // Threads must hear about the new time even if a local timer threw.
     await Promise.all([...this.#listeners].map((l) => l()))
+    if (error !== null) throw error
   }
 
   /** Sets absolute time (never backwards). */

@@ -1,0 +1,135 @@
+/**
+ * Raw baseline for Cairn's acknowledged writes: lmdb-js on its own, in a
+ * temporary directory, opened with the same options as Cairn's stores
+ * (lib/store/open-store.ts: no compression, no cache, default
+ * overlappingSync) and writing journal-entry-shaped records with lmdb's
+ * default msgpack encoding into a named database.
+ *
+ * 1. Durable, 64 in flight: `inFlight` concurrent writers, each looping
+ *    `await db.put()` then `await env.flushed` (i.e. synced to disk, the point
+ *    at which Cairn acknowledges), for `durationMs`. Concurrent puts share
+ *    transactions and syncs, as they would in the runtime.
+ * 2. Pipelined batches: `batchSize` puts issued in one tick (lmdb-js commits
+ *    them as one transaction) while the previous batch commits; one
+ *    `env.flushed` at the end is included in the time, so every counted put
+ *    is durable when the clock stops.
+ */
+import { mkdtemp, rm, statfs } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { open, type Database, type RootDatabase } from 'lmdb'
+import { ratePerSecond } from '../lib/stats.ts'
+import type { BenchResult } from '../lib/report.ts'
+
+/** Result names of this baseline, for Cairn results to reference as `baseline`. */
+export const LMDB_BASELINES = {
+  durable: 'raw.lmdb.durable-put',
+  batched: 'raw.lmdb.batched-put',
+} as const
+
+/** Knobs of the lmdb baseline. */
+export interface LmdbPutOptions {
+  /** Concurrent durable writers (the task asks for 64). */
+  inFlight: number
+  /** Puts per batch in the pipelined phase. */
+  batchSize: number
+  /** Length of each measured phase, in ms. */
+  durationMs: number
+  /** Parent of the temporary environment directory (default: os.tmpdir()). */
+  parentDir?: string
+}
+
+const GROUP = 'storage'
+/** Mirrors OPEN_OPTIONS in lib/store/open-store.ts (kept local: this is the raw side). */
+const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
+/** statfs().type of tmpfs, where fsync costs nothing and "durable" is not. */
+const TMPFS_MAGIC = 0x01021994
+
+interface Entry {
+  opId: string
+  type: string
+  actor: string
+  startedAt: number
+  resumable: boolean
+  body: { seq: number }
+}
+
+type EntryDb = Database<Entry, string>
+
+/** Runs both phases in a fresh temporary environment, then closes and deletes it. */
+export async function runLmdbPut(opts: LmdbPutOptions): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'cairn-bench-lmdb-'))
+  let env: RootDatabase | undefined
+  try {
+    const onTmpfs = (await statfs(dir)).type === TMPFS_MAGIC ? '; WARNING: temp dir is on tmpfs, syncs are free' : ''
+    env = open({ path: dir, ...OPEN_OPTIONS })
+    const db: EntryDb = env.openDB<Entry, string>({ name: 'journal' })
+    const keys = { next: 0 }
+    await durable(env, db, keys, opts.inFlight, Math.min(200, opts.durationMs / 4)) // warm-up, discarded
+    const d = await durable(env, db, keys, opts.inFlight, opts.durationMs)
+    const b = await batched(env, db, keys, opts.batchSize, opts.durationMs)
+    return [
+      {
+        name: LMDB_BASELINES.durable, group: GROUP, unit: 'puts/s', value: d.rate,
+        note: `raw lmdb-js, ${opts.inFlight} in flight, each put awaited then env.flushed; ${d.count} puts in ${d.elapsedMs.toFixed(0)} ms${onTmpfs}`,
+      },
+      {
+        name: LMDB_BASELINES.batched, group: GROUP, unit: 'puts/s', value: b.rate,
+        note: `raw lmdb-js, batches of ${opts.batchSize} puts pipelined one deep, final env.flushed included; ${b.count} puts in ${b.elapsedMs.toFixed(0)} ms`,
+      },
+    ]
+  } finally {
+    await env?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+interface Rate {
+  count: number
+  elapsedMs: number
+  rate: number
+}
+
+function entry(seq: number): [string, Entry] {
+  const opId = `op-${seq.toString().padStart(10, '0')}`
+  return [opId, { opId, type: 'task.update', actor: 'repo-worker:bench', startedAt: Date.now(), resumable: true, body: { seq } }]
+}
+
+async function durable(env: RootDatabase, db: EntryDb, keys: { next: number }, inFlight: number, durationMs: number): Promise<Rate> {
+  let count = 0
+  const start = performance.now()
+  const deadline = start + durationMs
+  const writer = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const [key, value] = entry(keys.next++)
+      await db.put(key, value)
+      await env.flushed
+      count++
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, writer))
+  const elapsedMs = performance.now() - start
+  return { count, elapsedMs, rate: ratePerSecond(count, elapsedMs) }
+}
+
+async function batched(env: RootDatabase, db: EntryDb, keys: { next: number }, batchSize: number, durationMs: number): Promise<Rate> {
+  let count = 0
+  let previous: Promise<boolean> | undefined
+  const start = performance.now()
+  const deadline = start + durationMs
+  while (performance.now() < deadline) {
+    let last: Promise<boolean> | undefined
+    for (let i = 0; i < batchSize; i++) {
+      const [key, value] = entry(keys.next++)
+      last = db.put(key, value)
+    }
+    count += batchSize
+    if (previous) await previous // one batch commits while the next is built
+    previous = last
+  }
+  await previous
+  await env.flushed
+  const elapsedMs = performance.now() - start
+  return { count, elapsedMs, rate: ratePerSecond(count, elapsedMs) }
+}
