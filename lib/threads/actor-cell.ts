@@ -32,7 +32,7 @@ export class ActorCell {
   #generation = 0
   #outstanding = new Map<string, Envelope>()
   #timers = new Map<string, { timer: DurableTimer; cancel: () => void }>()
-  status: 'running' | 'failed' | 'stopped' = 'stopped'
+  status: 'running' | 'stopping' | 'failed' | 'stopped' = 'stopped'
 
   constructor(module: ActorModule, repoId: string, address: string, env: RootDatabase, actors: ActorsDb,
     clock: ThreadClock, capacity: number, hooks: CellHooks) {
@@ -89,7 +89,8 @@ export class ActorCell {
 
   deliver(req: Envelope): void {
     if (this.status !== 'running') {
-      this.#hooks.reply(req, false, new CairnError('UNAVAILABLE', `${this.address} is ${this.status}`, { actor: this.address }).toWire())
+      const code = this.status === 'stopping' || this.status === 'stopped' ? 'STOPPED' : 'UNAVAILABLE'
+      this.#hooks.reply(req, false, new CairnError(code, `${this.address} is ${this.status}`, { actor: this.address }).toWire())
       return
     }
     if (this.#outstanding.size >= this.capacity) {
@@ -126,6 +127,8 @@ export class ActorCell {
   /** Drains, persists the snapshot durably, disarms timers. */
   async stop(): Promise<void> {
     if (this.status !== 'running') return
+    // Accepted work drains; anything arriving from now on is refused at once.
+    this.status = 'stopping'
     const snapshot = await this.#instance!.stop()
     this.status = 'stopped'
     this.#generation++
