@@ -3,6 +3,7 @@
  * left without a clean shutdown by a process that is gone is a crash: boot
  * reconciliation reopens the repositories that session had open.
  */
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database, RootDatabase } from 'lmdb'
 import { openStore } from '../store/open-store.ts'
@@ -45,8 +46,15 @@ function processAlive(pid: number): boolean {
   if (pid === process.pid) return false
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  // kill(pid, 0) also succeeds for a zombie: a SIGKILLed runtime its parent
+  // has not reaped yet must count as dead, or its crash goes unreported.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
   }
 }
