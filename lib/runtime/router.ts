@@ -9,6 +9,8 @@ import type { Clock } from '../ports/clock.ts'
 
 interface Pending {
   group: string
+  deadline: number
+  timeoutMs: number
   resolve(value: unknown): void
   reject(err: CairnError): void
   cleanup(): void
@@ -24,6 +26,10 @@ export class Router {
   #pending = new Map<number, Pending>()
   #clock: Clock
   #defaultTimeoutMs: number
+  // One timer for all deadlines, armed at the earliest one: arming and
+  // clearing a timer per request cost more than the rest of a round trip.
+  #armedAt: number | null = null
+  #disarm: (() => void) | null = null
 
   constructor(clock: Clock, defaultTimeoutMs: number) {
     this.#clock = clock
@@ -51,15 +57,17 @@ export class Router {
     const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs
     return new Promise((resolve, reject) => {
       const onAbort = (): void => this.#settle(id, new CairnError('ABORTED', 'request aborted by the caller'))
-      const cancelTimer = this.#clock.at(this.#clock.now() + timeoutMs, () =>
-        this.#settle(id, new CairnError('TIMEOUT', `no reply within ${timeoutMs} ms`, { timeoutMs })))
       signal?.addEventListener('abort', onAbort, { once: true })
+      const deadline = this.#clock.now() + timeoutMs
       this.#pending.set(id, {
         group,
+        deadline,
+        timeoutMs,
         resolve,
         reject,
-        cleanup: () => { cancelTimer(); signal?.removeEventListener('abort', onAbort) },
+        cleanup: signal ? () => signal.removeEventListener('abort', onAbort) : () => {},
       })
+      if (this.#armedAt === null || deadline < this.#armedAt) this.#arm(deadline)
       try {
         send()
       } catch (err) {
@@ -74,6 +82,7 @@ export class Router {
     if (!p) return false
     const body = reply.body as ReplyBody
     this.#pending.delete(reply.corr!)
+    if (this.#pending.size === 0) this.close()
     p.cleanup()
     if (body.ok) p.resolve(body.value)
     else p.reject(CairnError.fromWire(body.error))
@@ -92,10 +101,37 @@ export class Router {
     return n
   }
 
+  #arm(deadline: number): void {
+    this.#disarm?.()
+    this.#armedAt = deadline
+    this.#disarm = this.#clock.at(deadline, () => this.#sweep())
+  }
+
+  /** Times out every request past its deadline, then re-arms for the next one. */
+  #sweep(): void {
+    this.#armedAt = null
+    this.#disarm = null
+    const now = this.#clock.now()
+    let next = Infinity
+    for (const [id, p] of this.#pending) {
+      if (p.deadline <= now) this.#settle(id, new CairnError('TIMEOUT', `no reply within ${p.timeoutMs} ms`, { timeoutMs: p.timeoutMs }))
+      else if (p.deadline < next) next = p.deadline
+    }
+    if (next !== Infinity) this.#arm(next)
+  }
+
+  /** Stops the deadline timer (the runtime is stopping). */
+  close(): void {
+    this.#disarm?.()
+    this.#disarm = null
+    this.#armedAt = null
+  }
+
   #settle(id: number, err: CairnError): void {
     const p = this.#pending.get(id)
     if (!p) return
     this.#pending.delete(id)
+    if (this.#pending.size === 0) this.close()
     p.cleanup()
     p.reject(err)
   }

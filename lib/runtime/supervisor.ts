@@ -339,6 +339,7 @@ export class Supervisor {
     })
     await Promise.all(stops)
     this.router.rejectGroup(null, () => new CairnError('STOPPED', 'runtime stopped'))
+    this.router.close()
     if (this.#pool) await this.#pool.destroy()
     if (this.#home) {
       if (this.#session) await this.#home.put({ ...this.#session, clean: true })
