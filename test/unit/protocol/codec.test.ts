@@ -11,6 +11,7 @@ import {
   type Envelope,
 } from '../../../protocol/envelope.ts'
 import { CairnError, type ErrorCode } from '../../../protocol/errors.ts'
+import { mulberry32 } from '../../helpers/prng.ts'
 
 // An independent packer with the same wire settings, used to build inputs the
 // codec did not produce itself (missing fields, wrong types, other versions).
@@ -32,17 +33,6 @@ function throwsCode(t: Test, fn: () => unknown, code: ErrorCode, name: string, e
 }
 
 
-/** Seeded PRNG (mulberry32) so a fuzz failure is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The envelope contract, checked independently of validateEnvelope. */
 function isValidEnvelope(e: unknown): boolean {
