@@ -208,12 +208,14 @@ export class Supervisor {
     this.router.rejectGroup(rec.repoId, () => new CairnError('UNAVAILABLE', `thread hosting ${rec.path} died: ${message}`, { repo: rec.path }))
     publish(CHANNELS.threadDied, { repo: rec.repoId, thread: rec.threadId, error: message })
     let failed = false
+    // The three actors restart together; wait for the longest backoff any of them asks for.
+    let delay = 0
     for (const [kind, a] of rec.actors) {
       const d = decideRestart(this.options.restart, a.history, this.options.clock.now(), Math.random)
       a.history = d.history
       a.lastError = message
       if (d.action === 'fail') { a.state = 'failed'; failed = true; publish(CHANNELS.actorFailed, { actor: `${kind}:${rec.repoId}`, reason: d.reason }) }
-      else a.state = 'restarting'
+      else { a.state = 'restarting'; delay = Math.max(delay, d.delayMs) }
     }
     if (failed) {
       rec.state = 'failed'
@@ -221,17 +223,10 @@ export class Supervisor {
       return
     }
     rec.state = 'restarting'
-    const delay = Math.max(...[...rec.actors.values()].map(() => 0), this.#backoff(rec))
     rec.cancelRestart = this.options.clock.at(this.options.clock.now() + delay, () => {
       rec.cancelRestart = null
       if (this.state === 'serving' && rec.state === 'restarting') this.#launch(rec)
     })
-  }
-
-  #backoff(rec: HostRecord): number {
-    const p = this.options.restart
-    const recent = Math.max(...[...rec.actors.values()].map((a) => a.history.recent.length))
-    return Math.floor(Math.random() * Math.min(p.maxBackoffMs, p.initialBackoffMs * 2 ** Math.max(0, recent - 1)))
   }
 
   #onActorFailed(rec: HostRecord, body: ActorFailedBody): void {

@@ -154,7 +154,11 @@ async function reconcile(journal: JournalDb, cells: Map<string, ActorCell>) {
   for (const e of pendingEntries(journal)) {
     const safe = e.resumable && cells.has(e.actor)
     operations.push({ opId: e.opId, type: e.type, actor: e.actor, startedAt: e.startedAt, outcome: safe ? 'resumed' : 'crashed' })
-    if (safe) resume.set(e.actor, [...(resume.get(e.actor) ?? []), e])
+    if (safe) {
+      const list = resume.get(e.actor)
+      if (list) list.push(e)
+      else resume.set(e.actor, [e])
+    }
     else crashed.push(e.opId)
   }
   if (crashed.length > 0) {

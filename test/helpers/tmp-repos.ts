@@ -1,5 +1,6 @@
 /** Real git repositories and runtime homes in a temp dir, removed after the test. */
 import { execFileSync } from 'node:child_process'
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,4 +29,13 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, stepMs))
   }
+}
+
+/** Collects what is published on a diagnostics channel until `teardown` runs. */
+export function captureChannel(name: string, teardown: (fn: () => void) => void): unknown[] {
+  const seen: unknown[] = []
+  const listener = (m: unknown) => { seen.push(m) }
+  diagnosticsChannel.subscribe(name, listener)
+  teardown(() => diagnosticsChannel.unsubscribe(name, listener))
+  return seen
 }

@@ -1,18 +1,14 @@
 import t from 'tap'
-import diagnosticsChannel from 'node:diagnostics_channel'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open } from 'lmdb'
 import { createRuntime, isCairnError, CHANNELS } from '../../../lib/index.ts'
-import { sandbox } from '../../helpers/tmp-repos.ts'
+import { captureChannel, sandbox } from '../../helpers/tmp-repos.ts'
 
 t.test('mailbox overflow answers MAILBOX_FULL and every accepted message is processed', async (t) => {
   const box = sandbox()
   t.teardown(box.cleanup)
-  const full: unknown[] = []
-  const onFull = (m: unknown) => full.push(m)
-  diagnosticsChannel.subscribe(CHANNELS.mailboxFull, onFull)
-  t.teardown(() => diagnosticsChannel.unsubscribe(CHANNELS.mailboxFull, onFull))
+  const full = captureChannel(CHANNELS.mailboxFull, (fn) => t.teardown(fn))
   const rt = await createRuntime({ home: box.home, threads: 1, mailboxCapacity: 4 })
   t.teardown(() => rt.stop())
   const repo = await rt.repo(box.repo('r'))

@@ -1,7 +1,6 @@
 import t from 'tap'
-import diagnosticsChannel from 'node:diagnostics_channel'
 import { createRuntime, isCairnError, CHANNELS, type Repo } from '../../../lib/index.ts'
-import { eventually, sandbox } from '../../helpers/tmp-repos.ts'
+import { captureChannel, eventually, sandbox } from '../../helpers/tmp-repos.ts'
 
 async function settleAll(ps: Promise<unknown>[]) {
   const res = await Promise.allSettled(ps)
@@ -22,10 +21,7 @@ for (const mode of ['exit', 'throw-thread', 'hang'] as const) {
   t.test(`thread death by ${mode}: in-flight requests fail UNAVAILABLE, state survives, other thread keeps answering`, async (t) => {
     const box = sandbox()
     t.teardown(box.cleanup)
-    const died: unknown[] = []
-    const onDied = (m: unknown) => died.push(m)
-    diagnosticsChannel.subscribe(CHANNELS.threadDied, onDied)
-    t.teardown(() => diagnosticsChannel.unsubscribe(CHANNELS.threadDied, onDied))
+    const died = captureChannel(CHANNELS.threadDied, (fn) => t.teardown(fn))
     const rt = await createRuntime({
       home: box.home, threads: 2, __unsafe_faultInjection: true,
       watchdog: { intervalMs: 50, timeoutMs: 300 },
@@ -76,10 +72,7 @@ for (const mode of ['exit', 'throw-thread', 'hang'] as const) {
 t.test('restart intensity exceeded: the actor is reported failed and not restarted in a loop', async (t) => {
   const box = sandbox()
   t.teardown(box.cleanup)
-  const failed: unknown[] = []
-  const onFailed = (m: unknown) => failed.push(m)
-  diagnosticsChannel.subscribe(CHANNELS.actorFailed, onFailed)
-  t.teardown(() => diagnosticsChannel.unsubscribe(CHANNELS.actorFailed, onFailed))
+  const failed = captureChannel(CHANNELS.actorFailed, (fn) => t.teardown(fn))
   const rt = await createRuntime({
     home: box.home, threads: 1, __unsafe_faultInjection: true, watchdog: false,
     restart: { maxRestarts: 2, withinMs: 60_000, initialBackoffMs: 1, maxBackoffMs: 5 },
