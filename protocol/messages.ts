@@ -6,6 +6,7 @@
  */
 import type { WireError } from './errors.ts'
 import type { ReconciledOperation } from '../lib/store/journal.ts'
+import type { CairnEvent } from './events/types.ts'
 
 /** Actor kinds hosted per repository, all three on the same thread. */
 export type ActorKind = 'repo-worker' | 'lock-keeper' | 'sync'
@@ -24,6 +25,8 @@ export interface RepoReconciliation {
   timersOverdue: number
   snapshotsRestored: string[]
   snapshotsDiscarded: { actor: string; version: number }[]
+  /** Whether issue projections were current, or rebuilt from the event log (and how long that took). */
+  projections: { rebuilt: boolean; reason: string | null; events: number; ms: number }
 }
 
 export interface ActorStats {
@@ -55,6 +58,26 @@ export interface ScanBody { fromSeq?: number; limit?: number }
 export interface StoredRecord { seq: number; opId: string; at: number; value: unknown }
 export interface ScheduleTimerBody { id: string; at: number; payload?: unknown }
 
+// ---- the event log and issue board (RepoWorker) ----------------------------
+
+/** Every write names its author; `opId` makes a retried write a no-op. */
+export interface WriteBodyBase { actor: string; opId?: string }
+/** What a mutation of an existing issue resolves to. */
+export interface WriteResult {
+  issueId: string
+  /** Ids of the events this write appended, in order; empty for a repeated opId. */
+  eventIds: string[]
+  /** Local sequence number of the last event appended (or of the log, for a repeat). */
+  seq: number
+  /** True when the opId had already been applied: nothing new was written. */
+  duplicate: boolean
+}
+/** One entry of the local log, as history and subscriptions deliver it. */
+export interface LoggedEvent { seq: number; event: CairnEvent }
+/** One-way, RepoWorker -> supervisor, after a commit that appended events. */
+export interface EventsAppendedBody { lastSeq: number }
+export interface EventStats { lastSeq: number; events: number; issues: number; outbox: number }
+
 export const MESSAGE_TYPES = {
   hostReady: 'host.ready',
   hostFailed: 'host.failed',
@@ -71,6 +94,24 @@ export const MESSAGE_TYPES = {
   count: 'records.count',
   scheduleTimer: 'timers.schedule',
   listTimers: 'timers.list',
+  identity: 'identity.resolve',
+  issueCreate: 'issues.create',
+  issueUpdate: 'issues.update',
+  issueComment: 'issues.comment',
+  issueState: 'issues.state',
+  issueLabel: 'issues.label',
+  issueAssign: 'issues.assign',
+  issueLink: 'issues.link',
+  issueAttach: 'issues.attach',
+  issueDepend: 'issues.depend',
+  issueShow: 'issues.show',
+  issueList: 'issues.list',
+  issueReady: 'issues.ready',
+  issueTopo: 'issues.topo',
+  issueHistory: 'issues.history',
+  eventsRead: 'events.read',
+  eventsStats: 'events.stats',
+  eventsAppended: 'events.appended',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

@@ -6,31 +6,22 @@
  * effect has committed and `env.flushed` resolved. Commits are serialised;
  * every commit carries all work queued since the previous one (group commit).
  */
-import { randomUUID } from 'node:crypto'
-import type { Database, RootDatabase } from 'lmdb'
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { RootDatabase } from 'lmdb'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
-import { MESSAGE_TYPES as M, type AppendBody, type AppendResult, type ScheduleTimerBody, type StoredRecord } from '../../protocol/messages.ts'
-import type { JournalDb, JournalEntry } from '../../lib/store/journal.ts'
-import { timerKey, type ActorsDb, type DurableTimer } from '../../lib/store/snapshots.ts'
+import { MESSAGE_TYPES as M, type AppendBody, type AppendResult, type ScheduleTimerBody } from '../../protocol/messages.ts'
+import type { JournalEntry } from '../../lib/store/journal.ts'
+import { timerKey, type DurableTimer } from '../../lib/store/snapshots.ts'
 import type { ActorContext } from '../../lib/threads/actor-module.ts'
 import type { CommitOutput } from './machine.ts'
+import { lastKey, type RepoDbs } from './store/dbs.ts'
+import { EventStore, type Batch } from './store/event-store.ts'
+import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
+import { applyCommand } from './commands/apply.ts'
+import { query, QUERY_TYPES } from './queries.ts'
 
-export interface RepoDbs {
-  records: Database<StoredRecord, number>
-  opIds: Database<number, string>
-  journal: JournalDb
-  actors: ActorsDb
-}
-
-export function openRepoDbs(env: RootDatabase): RepoDbs {
-  return {
-    records: env.openDB({ name: 'records', keyEncoding: 'uint32' }) as unknown as Database<StoredRecord, number>,
-    opIds: env.openDB({ name: 'op-ids' }) as unknown as Database<number, string>,
-    journal: env.openDB({ name: 'journal' }) as unknown as JournalDb,
-    actors: env.openDB({ name: 'actors' }) as unknown as ActorsDb,
-  }
-}
+export { openRepoDbs } from './store/dbs.ts'
 
 /** A write operation as journaled: plain data, replayable by opId. */
 export type WriteOp =
@@ -39,6 +30,9 @@ export type WriteOp =
   | { type: 'timer.fire'; opId: string; timer: DurableTimer }
 
 interface Pending { op: WriteOp; req?: Envelope; startedAt: number }
+/** An issue command: not journaled, it applies in the commit that takes it (events are their own record). */
+interface PendingCommand { cmd: Command; req: Envelope }
+type Outcome = { ok: true; value: unknown } | { ok: false; error: CairnError }
 
 const MAX_SCAN = 10_000
 
@@ -68,8 +62,10 @@ export class RepoWorkerShell {
   readonly #env: RootDatabase
   readonly #dbs: RepoDbs
   readonly #ctx: ActorContext
+  readonly #events: EventStore
   #queued: Pending[] = []
   #staged: Pending[] = []
+  #commands: PendingCommand[] = []
   #chain: Promise<unknown> = Promise.resolve()
   /** Set by fault injection: the next commit throws, as a broken disk would. */
   failNextCommit = false
@@ -78,9 +74,18 @@ export class RepoWorkerShell {
     this.#env = env
     this.#dbs = dbs
     this.#ctx = ctx
+    this.#events = new EventStore(dbs)
   }
 
   enqueueWrite(req: Envelope): void {
+    if (COMMAND_TYPES.has(req.type)) {
+      try {
+        this.#commands.push({ cmd: parseCommand(req), req })
+      } catch (err) {
+        this.#ctx.replyError(req, CairnError.from(err))
+      }
+      return
+    }
     let op: WriteOp
     try {
       op = toWriteOp(req, this.#ctx.address)
@@ -102,7 +107,7 @@ export class RepoWorkerShell {
 
   answerRead(req: Envelope): void {
     try {
-      this.#ctx.replyOk(req, this.#read(req))
+      this.#ctx.replyOk(req, QUERY_TYPES.has(req.type) ? query(this.#events, req) : this.#read(req))
     } catch (err) {
       this.#ctx.replyError(req, CairnError.from(err))
     }
@@ -134,8 +139,28 @@ export class RepoWorkerShell {
   }
 
   #lastSeq(): number {
-    for (const key of this.#dbs.records.getKeys({ reverse: true, limit: 1 })) return key as number
-    return 0
+    return lastKey(this.#dbs.records)
+  }
+
+  /** Runs one command in the batch; a refused command (checked before any write) replies its error. */
+  #runCommand(cmd: Command, batch: Batch): Outcome {
+    const before = batch.seq
+    try {
+      if (cmd.type === 'identity') return { ok: true, value: this.#identity(cmd.agent) }
+      return { ok: true, value: applyCommand(cmd, batch, this.#ctx.clock.now()) }
+    } catch (err) {
+      // After its first write a command cannot be refused half-way: abort the whole batch.
+      if (batch.seq !== before || !(err instanceof CairnError)) throw err
+      return { ok: false, error: err }
+    }
+  }
+
+  #identity(agent: string): { agent: string; actor: string; created: boolean } {
+    const known = this.#dbs.identities.get(agent)
+    if (known) return { agent, actor: known.actor, created: false }
+    const actor = randomBytes(16).toString('hex')
+    this.#dbs.identities.put(agent, { actor, createdAt: this.#ctx.clock.now() })
+    return { agent, actor, created: true }
   }
 
   /** One pipelined commit (or, with drain, commits until nothing is left). */
@@ -143,7 +168,7 @@ export class RepoWorkerShell {
     const run = async (): Promise<CommitOutput> => {
       do {
         await this.#commitOnce()
-      } while (drain && (this.#queued.length > 0 || this.#staged.length > 0))
+      } while (drain && (this.#queued.length > 0 || this.#staged.length > 0 || this.#commands.length > 0))
       return { staged: this.#staged.length }
     }
     // Serialised: a commit abandoned by a state change still finishes first.
@@ -159,10 +184,18 @@ export class RepoWorkerShell {
     }
     const toApply = this.#staged
     const toJournal = this.#queued
+    const toRun = this.#commands
+    if (toApply.length + toJournal.length + toRun.length === 0) return
     this.#staged = []
     this.#queued = []
+    this.#commands = []
     const { records, opIds, journal, actors } = this.#dbs
+    let batch!: Batch
+    let outcomes!: Outcome[]
     const results = await this.#env.transaction(() => {
+      batch = this.#events.batch()
+      outcomes = toRun.map((p) => this.#runCommand(p.cmd, batch))
+      batch.finish()
       for (const p of toJournal) {
         journal.put(p.op.opId, { opId: p.op.opId, type: p.op.type, actor: this.#ctx.address, startedAt: p.startedAt, resumable: true, body: p.op } satisfies JournalEntry)
       }
@@ -190,8 +223,15 @@ export class RepoWorkerShell {
       }
       return out
     })
+    this.#events.adopt(batch)
     await this.#env.flushed
     this.#staged = toJournal
+    toRun.forEach((p, i) => {
+      const o = outcomes[i] as Outcome
+      if (o.ok) this.#ctx.replyOk(p.req, o.value)
+      else this.#ctx.replyError(p.req, o.error)
+    })
+    if (batch.appended.length > 0) this.#ctx.notify(M.eventsAppended, { lastSeq: batch.seq })
     toApply.forEach((p, i) => {
       const op = p.op
       if (op.type === 'timer.schedule') this.#ctx.timers.arm(op.timer)
@@ -202,7 +242,7 @@ export class RepoWorkerShell {
 
   /** Rejects work that will never be applied (the actor is failing). */
   get pendingRequests(): Envelope[] {
-    return [...this.#staged, ...this.#queued].flatMap((p) => (p.req ? [p.req] : []))
+    return [...this.#staged, ...this.#queued, ...this.#commands].flatMap((p) => (p.req ? [p.req] : []))
   }
 }
 

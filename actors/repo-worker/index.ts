@@ -5,12 +5,15 @@ import type { ActorModule } from '../../lib/threads/actor-module.ts'
 import { runMachine } from '../../lib/threads/machine-instance.ts'
 import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } from './machine.ts'
 import { openRepoDbs, RepoWorkerShell } from './effects.ts'
+import { COMMAND_TYPES } from './commands/parse.ts'
+import { prepareProjections } from './store/rebuild.ts'
 
-const WRITES = new Set<string>([M.append, M.scheduleTimer])
+const WRITES = new Set<string>([M.append, M.scheduleTimer, ...COMMAND_TYPES])
 
 export const repoWorker: ActorModule = {
   kind: 'repo-worker',
   snapshotVersion: REPO_WORKER_SNAPSHOT_VERSION,
+  prepare: async (env) => ({ projections: await prepareProjections(env, openRepoDbs(env)) }),
   start(ctx, restored) {
     const shell = new RepoWorkerShell(ctx.env, openRepoDbs(ctx.env), ctx)
     shell.resume(restored.resume)

@@ -4,7 +4,11 @@
  */
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { resolveOptions, type RuntimeOptions } from './options.ts'
-import { repoHandle, type Repo } from './repo.ts'
+import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import { repoCall, repoHandle, type Repo } from './repo.ts'
+
+/** The agent a handle acts as when the caller names none. */
+export const DEFAULT_AGENT = 'default'
 import { Supervisor, type ReconciliationReport } from './supervisor.ts'
 
 export interface RuntimeStatus {
@@ -17,8 +21,14 @@ export interface RuntimeStatus {
 export interface Runtime {
   /** What boot reconciliation found and did, before anything was served. */
   readonly reconciliation: ReconciliationReport
-  /** Opens the repository containing `path` (placing its actors on a thread). */
-  repo(path: string, opts?: { actor?: string }): Promise<Repo>
+  /**
+   * Opens the repository containing `path` (placing its actors on a thread)
+   * as one actor. `agent` names an agent: its actor id is created on first
+   * use and persisted in the repository, so each agent keeps one identity and
+   * many agents in one clone never share one. `actor` gives the id directly.
+   * Without either, the agent is `'default'`.
+   */
+  repo(path: string, opts?: { actor?: string; agent?: string }): Promise<Repo>
   status(): Promise<RuntimeStatus>
   /** Drains in-flight work, persists actors, stops threads; leaves no handles. */
   stop(): Promise<void>
@@ -35,13 +45,27 @@ export interface Runtime {
 export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
   const sup = new Supervisor(resolveOptions(options))
   await sup.start()
+  const identities = new Map<string, string>()
   return {
     get reconciliation() { return sup.report },
     async repo(path, opts) {
       if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')
       if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgument('options', 'must be an object')
-      if (opts?.actor !== undefined && !/^[0-9a-f]{32}$/.test(opts.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
-      return repoHandle(sup, await sup.openRepo(path))
+      if (opts?.actor !== undefined && (typeof opts.actor !== 'string' || !/^[0-9a-f]{32}$/.test(opts.actor))) {
+        throw invalidArgument('actor', 'must be 32 lowercase hex characters')
+      }
+      if (opts?.agent !== undefined && typeof opts.agent !== 'string') throw invalidArgument('agent', 'must be a string')
+      if (opts?.actor !== undefined && opts.agent !== undefined) throw invalidArgument('agent', 'give either actor or agent, not both')
+      const rec = await sup.openRepo(path)
+      if (opts?.actor !== undefined) return repoHandle(sup, rec, { actor: opts.actor, agent: null })
+      const agent = opts?.agent ?? DEFAULT_AGENT
+      const key = `${rec.repoId}\0${agent}`
+      let actor = identities.get(key)
+      if (actor === undefined) {
+        actor = (await repoCall(sup, rec)<{ actor: string }>(M.identity, { agent })).actor
+        identities.set(key, actor)
+      }
+      return repoHandle(sup, rec, { actor, agent })
     },
     async status() {
       const { actors } = await sup.status()

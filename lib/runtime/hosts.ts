@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { ActorKind, RepoReconciliation } from '../../protocol/messages.ts'
+import { EventFeed } from './event-feed.ts'
 import { EMPTY_HISTORY, type RestartHistory } from '../supervision/restart-policy.ts'
 
 export type HostState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping' | 'stopped'
@@ -24,6 +25,8 @@ export interface HostRecord {
   /** Cancels a scheduled restart, if any. */
   cancelRestart: (() => void) | null
   failure: Error | null
+  /** "The log has grown" signal for this repository's subscribers; outlives restarts. */
+  feed: EventFeed
 }
 
 export function newHostRecord(repoId: string, path: string, storeDir: string, kinds: readonly ActorKind[]): HostRecord {
@@ -40,5 +43,6 @@ export function newHostRecord(repoId: string, path: string, storeDir: string, ki
     actors: new Map(kinds.map((k) => [k, { state: 'running' as ActorState, history: EMPTY_HISTORY, lastError: null }])),
     cancelRestart: null,
     failure: null,
+    feed: new EventFeed(),
   }
 }

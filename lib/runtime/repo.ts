@@ -1,9 +1,14 @@
 /**
- * The handle of one open repository. Today: the RepoWorker's durable record
- * log and durable timers; issues, locks and sync join as their actors grow.
+ * The handle of one open repository, bound to one actor identity: the issue
+ * board and event log, the RepoWorker's durable record log and durable
+ * timers; locks and sync join as their actors grow.
  */
-import { MESSAGE_TYPES as M, type AppendResult, type FaultMode, type StoredRecord } from '../../protocol/messages.ts'
+import {
+  MESSAGE_TYPES as M, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
+} from '../../protocol/messages.ts'
 import { invalidArgument } from '../../protocol/errors.ts'
+import { issuesApi, type IssuesApi } from './repo-issues.ts'
+import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
 import type { HostRecord } from './hosts.ts'
 import type { RequestOptions } from './router.ts'
 import type { Supervisor } from './supervisor.ts'
@@ -14,6 +19,20 @@ export interface Repo {
   readonly id: string
   /** The repository's git common dir. */
   readonly path: string
+  /** This handle's actor id (32 hex): the author of every event it writes. */
+  readonly actor: string
+  /** The agent name the actor was resolved from, or null when given explicitly. */
+  readonly agent: string | null
+  readonly issues: IssuesApi
+  readonly events: {
+    /**
+     * The local log from `fromSeq` on, then live. Ends when `signal` aborts or
+     * the runtime stops. Resume with `fromSeq: lastSeen.seq + 1`.
+     * @example for await (const { seq, event } of repo.events.subscribe({ fromSeq: 1 })) ...
+     */
+    subscribe(opts?: SubscribeOptions): AsyncIterable<LoggedEvent>
+    stats(opts?: CallOptions): Promise<EventStats>
+  }
   readonly records: {
     /** Appends a value durably; resolves after the commit is flushed. `opId` makes retries idempotent. */
     append(value: unknown, opts?: CallOptions & { opId?: string }): Promise<AppendResult>
@@ -33,21 +52,37 @@ export interface Repo {
   __unsafe_fault(mode: FaultMode, opts?: { hangMs?: number }): Promise<void>
 }
 
-function checkOpts(opts: CallOptions | undefined): void {
+export function checkOpts(opts: CallOptions | undefined): void {
   if (opts === undefined) return
   if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object')
   if (opts.timeoutMs !== undefined && (!Number.isSafeInteger(opts.timeoutMs) || opts.timeoutMs < 1)) throw invalidArgument('timeoutMs', 'must be a positive integer')
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidArgument('signal', 'must be an AbortSignal')
 }
 
-export function repoHandle(sup: Supervisor, rec: HostRecord): Repo {
-  const call = async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
+export type Call = <T>(type: string, body: unknown, opts?: CallOptions) => Promise<T>
+
+export function repoCall(sup: Supervisor, rec: HostRecord): Call {
+  return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
     checkOpts(opts)
     return (await sup.request(rec, 'repo-worker', type, body, { timeoutMs: opts?.timeoutMs, signal: opts?.signal })) as T
   }
+}
+
+export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: string; agent: string | null }): Repo {
+  const call = repoCall(sup, rec)
   return {
     id: rec.repoId,
     path: rec.path,
+    actor: identity.actor,
+    agent: identity.agent,
+    issues: issuesApi(call, identity.actor),
+    events: {
+      subscribe: (opts) => {
+        const o = checkSubscribeOptions(opts)
+        return subscribe((fromSeq, limit, signal) => call<LoggedEvent[]>(M.eventsRead, { fromSeq, limit }, { signal }), rec.feed, o)
+      },
+      stats: (opts) => call(M.eventsStats, {}, opts),
+    },
     records: {
       append: (value, opts) => call(M.append, { value, opId: opts?.opId }, opts),
       get: (seq, opts) => call(M.get, { seq }, opts),

@@ -13,7 +13,7 @@ import { CairnError } from '../../protocol/errors.ts'
 import { envelope, REPLY, type Envelope, type ReplyBody } from '../../protocol/envelope.ts'
 import {
   ACTOR_KINDS, hostAddress, MESSAGE_TYPES as M, SUPERVISOR,
-  type ActorFailedBody, type ActorKind, type ActorStats, type HostReady, type PongBody, type RepoReconciliation,
+  type ActorFailedBody, type ActorKind, type EventsAppendedBody, type ActorStats, type HostReady, type PongBody, type RepoReconciliation,
 } from '../../protocol/messages.ts'
 import { supervisorMachine } from '../../actors/supervisor/machine.ts'
 import { CHANNELS, publish } from '../diagnostics.ts'
@@ -28,6 +28,7 @@ import { Watchdog } from './watchdog.ts'
 
 export interface ReconciliationReport {
   previousSessions: { id: string; pid: number; startedAt: number; outcome: 'crashed' }[]
+  /** One entry per repository this runtime opened, from its first open (at boot for those a crashed session held). */
   repos: RepoReconciliation[]
 }
 
@@ -106,8 +107,7 @@ export class Supervisor {
         const known = this.#home.repos.get(repoId)
         if (!known) continue
         try {
-          const rec = await this.#place(known.repoId, known.path, known.storeDir)
-          if (rec.reconciliation) this.report.repos.push(rec.reconciliation)
+          await this.#place(known.repoId, known.path, known.storeDir)
         } catch {
           // A repository that cannot reopen (deleted, foreign) is reported by
           // openRepo when someone asks for it; it must not block boot.
@@ -178,6 +178,8 @@ export class Supervisor {
         const ready = msg.body as HostReady
         rec.threadId = ready.threadId
         rec.reconciliation = ready.reconciliation
+        // Each repository's first open is reported, whether at boot or later.
+        if (generation === 1) this.report.repos.push(ready.reconciliation)
         rec.state = 'ready'
         for (const a of rec.actors.values()) if (a.state === 'restarting') a.state = 'running'
         for (const kind of ACTOR_KINDS) publish(generation === 1 ? CHANNELS.actorStarted : CHANNELS.actorRestarted, { actor: `${kind}:${rec.repoId}`, thread: ready.threadId })
@@ -187,6 +189,8 @@ export class Supervisor {
         if (rec.state !== 'ready') { rec.state = 'failed'; settleReady() }
       } else if (msg.type === M.actorFailed) {
         this.#onActorFailed(rec, msg.body as ActorFailedBody)
+      } else if (msg.type === M.eventsAppended) {
+        rec.feed.advance((msg.body as EventsAppendedBody).lastSeq)
       }
     })
     const task: HostTask = {
@@ -270,7 +274,13 @@ export class Supervisor {
       return Promise.reject(new CairnError(rec.state === 'failed' ? 'ACTOR_FAILED' : 'UNAVAILABLE', `repository ${rec.path} is ${rec.state}`, { retryable: rec.state !== 'failed' }))
     }
     const id = this.router.nextId()
-    return this.router.request(rec.repoId, id, () => port.postMessage(encode(envelope(id, type, SUPERVISOR, to, body))), opts)
+    let frame: Uint8Array
+    try {
+      frame = encode(envelope(id, type, SUPERVISOR, to, body))
+    } catch (err) {
+      return Promise.reject(new CairnError('INVALID_ARGUMENT', `arguments cannot be encoded: ${(err as Error).message}`, { field: 'body' }))
+    }
+    return this.router.request(rec.repoId, id, () => port.postMessage(frame), opts)
   }
 
   /** Live liveness probe of one host (used by the watchdog and status()). */
@@ -322,6 +332,7 @@ export class Supervisor {
     this.#unsubscribeClock?.()
     const stops = [...this.hosts.values()].map(async (rec) => {
       rec.cancelRestart?.()
+      rec.feed.close()
       if (rec.state === 'ready' && rec.port) {
         const port = rec.port
         const id = this.router.nextId()

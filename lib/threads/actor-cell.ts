@@ -16,6 +16,7 @@ import { loadSnapshot, loadTimers, snapshotKey, type ActorsDb, type DurableTimer
 export interface CellHooks {
   reply(req: Envelope, ok: boolean, value: unknown): void
   failed(cell: ActorCell, error: CairnError): void
+  notify(cell: ActorCell, type: string, body: unknown): void
 }
 
 export class ActorCell {
@@ -66,6 +67,7 @@ export class ActorCell {
       timers,
       replyOk: (req, value) => { if (live()) this.#answer(req, true, value) },
       replyError: (req, error) => { if (live()) this.#answer(req, false, error.toWire()) },
+      notify: (type, body) => { if (live()) this.#hooks.notify(this, type, body) },
     }, { snapshot: loaded.snapshot, resume })
     this.status = 'running'
     this.#instance.failure.catch((err) => { if (live()) this.#fail(CairnError.from(err)) })

@@ -6,7 +6,7 @@
 import type { RootDatabase } from 'lmdb'
 import type { CairnError } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
-import type { ActorKind } from '../../protocol/messages.ts'
+import type { ActorKind, RepoReconciliation } from '../../protocol/messages.ts'
 import type { ThreadClock } from '../adapters/clock-from-descriptor.ts'
 import type { JournalEntry } from '../store/journal.ts'
 import type { DurableTimer } from '../store/snapshots.ts'
@@ -29,6 +29,8 @@ export interface ActorContext {
   readonly timers: TimerService
   replyOk(req: Envelope, value: unknown): void
   replyError(req: Envelope, error: CairnError): void
+  /** Posts a one-way message to the supervisor (e.g. `events.appended`). */
+  notify(type: string, body: unknown): void
 }
 
 export interface RestoreInput {
@@ -55,5 +57,7 @@ export interface ActorInstance {
 export interface ActorModule {
   kind: ActorKind
   snapshotVersion: number
+  /** Store preparation before any actor of the repository starts (e.g. rebuilding projections); reported in reconciliation. */
+  prepare?(env: RootDatabase): Promise<Partial<RepoReconciliation>>
   start(ctx: ActorContext, restored: RestoreInput): ActorInstance
 }

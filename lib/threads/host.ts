@@ -69,11 +69,23 @@ export default async function host(task: HostTask): Promise<HostExit> {
     cells.set(address, new ActorCell(MODULES[kind], repoId, address, env, actorsDb, clock, task.mailboxCapacity, {
       reply,
       failed: (cell, error) => post(envelope(nextId++, M.actorFailed, cell.address, SUPERVISOR, { actor: cell.address, kind: cell.kind, error: error.toWire() })),
+      notify: (cell, type, body) => post(envelope(nextId++, type, cell.address, SUPERVISOR, body)),
     }))
   }
 
+  const report: RepoReconciliation = {
+    repoId, operations: [], timersRestored: 0, timersOverdue: 0, snapshotsRestored: [], snapshotsDiscarded: [],
+    projections: { rebuilt: false, reason: null, events: 0, ms: 0 },
+  }
+  try {
+    for (const kind of ACTOR_KINDS) Object.assign(report, await MODULES[kind].prepare?.(env))
+  } catch (err) {
+    post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
+    port.close()
+    await env.close()
+    return { repoId, threadId }
+  }
   const reconciliation = await reconcile(journal, cells)
-  const report: RepoReconciliation = { repoId, operations: [], timersRestored: 0, timersOverdue: 0, snapshotsRestored: [], snapshotsDiscarded: [] }
   for (const cell of cells.values()) {
     const resume = reconciliation.resume.get(cell.address) ?? []
     const started = cell.start(resume)

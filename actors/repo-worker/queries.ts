@@ -1,0 +1,103 @@
+/**
+ * The RepoWorker's read side over the event store: issue lookups, listings,
+ * the dependency views, history and log pages. Reads never wait for a
+ * commit; they see everything committed (and, once acknowledged, durable).
+ */
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import type { Envelope } from '../../protocol/envelope.ts'
+import { MESSAGE_TYPES as M, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
+import { ready, topo, type IssueDependency, type IssueProjection } from './projection/index.ts'
+import { idRef } from './commands/parse.ts'
+import type { EventStore } from './store/event-store.ts'
+
+/** What listings return per issue: the projection without its long lists. */
+export interface IssueSummary {
+  id: string
+  title: string
+  state: 'open' | 'closed'
+  labels: string[]
+  assignees: string[]
+  dependencies: IssueDependency[]
+  comments: number
+  createdAt: number
+  createdBy: string
+  updatedAt: number
+}
+
+export interface TopoView { order: IssueSummary[]; cycles: string[][] }
+
+export const MAX_PAGE = 1000
+
+export const QUERY_TYPES: ReadonlySet<string> = new Set([
+  M.issueShow, M.issueList, M.issueReady, M.issueTopo, M.issueHistory, M.eventsRead, M.eventsStats,
+])
+
+export function summary(p: IssueProjection): IssueSummary {
+  return {
+    id: p.id, title: p.title, state: p.state, labels: p.labels, assignees: p.assignees, dependencies: p.dependencies,
+    comments: p.comments.length, createdAt: p.createdAt as number, createdBy: p.createdBy as string, updatedAt: p.updatedAt,
+  }
+}
+
+function body(req: Envelope): Record<string, unknown> {
+  const b = req.body ?? {}
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw invalidArgument('body', 'must be an object')
+  return b as Record<string, unknown>
+}
+
+function optName(b: Record<string, unknown>, field: string): string | undefined {
+  const v = b[field]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw invalidArgument(field, 'must be a string of 1..128 characters')
+  return v
+}
+
+function positive(b: Record<string, unknown>, field: string, dflt: number, max: number): number {
+  const v = b[field] ?? dflt
+  if (!Number.isSafeInteger(v) || (v as number) < 1 || (v as number) > max) throw invalidArgument(field, `must be an integer in 1..${max}`)
+  return v as number
+}
+
+/**
+ * Answers one query. Throws INVALID_ARGUMENT, NOT_FOUND or AMBIGUOUS_ID.
+ * @example query(store, { type: 'issues.show', body: { id: 'ab12' } })
+ */
+export function query(store: EventStore, req: Envelope): unknown {
+  const b = body(req)
+  switch (req.type) {
+    case M.issueShow:
+      return store.issue(store.resolve(idRef(b.id, 'id'))) as IssueProjection
+    case M.issueList: {
+      const state = b.state ?? 'all'
+      if (state !== 'open' && state !== 'closed' && state !== 'all') throw invalidArgument('state', "must be 'open', 'closed' or 'all'")
+      const label = optName(b, 'label')
+      const assignee = optName(b, 'assignee')
+      const out: IssueSummary[] = []
+      for (const p of store.listed()) {
+        if (state !== 'all' && p.state !== state) continue
+        if (label !== undefined && !p.labels.includes(label)) continue
+        if (assignee !== undefined && !p.assignees.includes(assignee)) continue
+        out.push(summary(p))
+      }
+      return out
+    }
+    case M.issueReady: {
+      const label = optName(b, 'label')
+      return ready(store.all().values()).filter((p) => label === undefined || p.labels.includes(label)).map(summary)
+    }
+    case M.issueTopo: {
+      const { order, cycles } = topo(store.all().values())
+      return { order: order.map(summary), cycles } satisfies TopoView
+    }
+    case M.issueHistory:
+      return store.history(store.resolve(idRef(b.id, 'id'))) satisfies LoggedEvent[]
+    case M.eventsRead:
+      return store.read(positive(b, 'fromSeq', 1, Number.MAX_SAFE_INTEGER), positive(b, 'limit', 256, MAX_PAGE)) satisfies LoggedEvent[]
+    case M.eventsStats: {
+      const { dbs } = store
+      return { lastSeq: store.lastSeq, events: dbs.eventIds.getCount(), issues: dbs.issues.getCount(), outbox: dbs.outbox.getCount() } satisfies EventStats
+    }
+    default:
+      throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The RepoWorker's named databases in the repository's LMDB environment
+ * (DESIGN §3). The RepoWorker is their only writer.
+ */
+import type { Database, RootDatabase } from 'lmdb'
+import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { StoredRecord } from '../../../protocol/messages.ts'
+import type { JournalDb } from '../../../lib/store/journal.ts'
+import type { ActorsDb } from '../../../lib/store/snapshots.ts'
+import type { IssueProjection } from '../projection/index.ts'
+
+/** `[issueId, tsUnixMs, actor, eventId]`: LMDB's key order is the projection order. */
+export type IssueEventKey = [string, number, string, string]
+
+/** Which command an opId applied, so a retry answers without writing again. */
+export interface AppliedOp { issueId: string; eventIds: string[]; seq: number }
+
+export interface Identity { actor: string; createdAt: number }
+
+/** Written with every batch; a mismatch at open means the projections must be rebuilt. */
+export interface ProjectionCheckpoint { version: number; seq: number }
+
+export interface RepoDbs {
+  /** Interim record log (records.*) and its opId index. */
+  records: Database<StoredRecord, number>
+  opIds: Database<number, string>
+  journal: JournalDb
+  actors: ActorsDb
+  /** seq -> event: the local log, in ingestion order. */
+  log: Database<CairnEvent, number>
+  /** eventId -> seq: deduplication. */
+  eventIds: Database<number, string>
+  /** Per-issue index in projection order -> seq. */
+  byIssue: Database<number, IssueEventKey>
+  /** issueId -> projection (the projection snapshot, current with every commit). */
+  issues: Database<IssueProjection, string>
+  /** seq -> eventId: locally authored events not yet written to the git WAL. */
+  outbox: Database<string, number>
+  /** agent name -> actor id. */
+  identities: Database<Identity, string>
+  /** opId -> what it applied. */
+  appliedOps: Database<AppliedOp, string>
+  /** 'projection' -> checkpoint. */
+  eventMeta: Database<ProjectionCheckpoint, string>
+}
+
+export function openRepoDbs(env: RootDatabase): RepoDbs {
+  const db = <V, K extends import('lmdb').Key>(name: string, keyEncoding?: 'uint32') =>
+    env.openDB({ name, ...(keyEncoding ? { keyEncoding } : {}) }) as unknown as Database<V, K>
+  return {
+    records: db('records', 'uint32'),
+    opIds: db('op-ids'),
+    journal: db('journal') as unknown as JournalDb,
+    actors: db('actors') as unknown as ActorsDb,
+    log: db('event-log', 'uint32'),
+    eventIds: db('event-ids'),
+    byIssue: db('issue-events'),
+    issues: db('issues'),
+    outbox: db('outbox', 'uint32'),
+    identities: db('identities'),
+    appliedOps: db('applied-ops'),
+    eventMeta: db('event-meta'),
+  }
+}
+
+export function lastKey(db: Database<unknown, number>): number {
+  for (const key of db.getKeys({ reverse: true, limit: 1 })) return key as number
+  return 0
+}

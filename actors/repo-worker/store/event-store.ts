@@ -1,0 +1,170 @@
+/**
+ * The event log and its views: events by id, the per-issue index, the
+ * issue projections, the outbox and the local sequence.
+ *
+ * Writes happen only inside the RepoWorker's batch transaction, through a
+ * {@link Batch}: every event of a batch, its index entries, its issue's new
+ * projection and the projection checkpoint commit together, so the
+ * projections on disk are always exactly the fold of the events on disk. The
+ * in-memory copies (last seq, the projection cache) are adopted only after
+ * the commit, so an aborted transaction cannot leave them ahead of the disk.
+ */
+import { CairnError } from '../../../protocol/errors.ts'
+import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { LoggedEvent } from '../../../protocol/messages.ts'
+import { compareIssues, ingestEvent, isIssueEvent, type IssueProjection } from '../projection/index.ts'
+import { lastKey, type IssueEventKey, type RepoDbs } from './dbs.ts'
+
+/** Bump when the projection's shape or fold changes: stores then rebuild on open. */
+export const PROJECTION_VERSION = 1
+export const CHECKPOINT_KEY = 'projection'
+
+const ISSUE_END = '\uffff'
+
+export class EventStore {
+  readonly dbs: RepoDbs
+  #lastSeq: number
+  /** Every projection, loaded on first need (list, ready, cycle checks) and kept current after. */
+  #cache: Map<string, IssueProjection> | null = null
+
+  constructor(dbs: RepoDbs) {
+    this.dbs = dbs
+    this.#lastSeq = lastKey(dbs.log)
+  }
+
+  get lastSeq(): number { return this.#lastSeq }
+
+  /** Starts a batch; call only inside a write transaction. */
+  batch(): Batch { return new Batch(this, this.#lastSeq) }
+
+  /** Adopts what a committed batch wrote. */
+  adopt(batch: Batch): void {
+    this.#lastSeq = batch.seq
+    if (this.#cache) for (const [id, p] of batch.touched) this.#cache.set(id, p)
+  }
+
+  issue(id: string): IssueProjection | undefined {
+    return this.#cache ? this.#cache.get(id) : this.dbs.issues.get(id)
+  }
+
+  all(): Map<string, IssueProjection> {
+    if (!this.#cache) {
+      const cache = new Map<string, IssueProjection>()
+      for (const { key, value } of this.dbs.issues.getRange({})) cache.set(key as string, value)
+      this.#cache = cache
+    }
+    return this.#cache
+  }
+
+  /** Complete issues in listing order (earliest created first, then id). */
+  listed(): IssueProjection[] {
+    return [...this.all().values()].filter((p) => !p.incomplete).sort(compareIssues)
+  }
+
+  /**
+   * Resolves a full id or a unique prefix (≥ 4 hex). NOT_FOUND when nothing
+   * matches, AMBIGUOUS_ID (with the first candidates) when several do.
+   */
+  resolve(ref: string, field = 'id'): string {
+    return resolveRef(this, ref, field, (id) => this.issue(id) !== undefined)
+  }
+
+  /** The events of one issue in projection order. */
+  history(issueId: string): LoggedEvent[] {
+    const out: LoggedEvent[] = []
+    for (const { value: seq } of this.dbs.byIssue.getRange({ start: [issueId], end: [issueId, Number.MAX_SAFE_INTEGER] })) {
+      const event = this.dbs.log.get(seq)
+      if (event) out.push({ seq, event })
+    }
+    return out
+  }
+
+  /** A page of the local log from `fromSeq` on. */
+  read(fromSeq: number, limit: number): LoggedEvent[] {
+    return [...this.dbs.log.getRange({ start: fromSeq, limit })].map(({ key, value }) => ({ seq: key as number, event: value }))
+  }
+}
+
+/** The writes of one transaction; see {@link EventStore}. */
+export class Batch {
+  readonly #store: EventStore
+  seq: number
+  /** Projections changed by this batch (newest value). */
+  readonly touched = new Map<string, IssueProjection>()
+  readonly appended: LoggedEvent[] = []
+  reprojected = 0
+
+  constructor(store: EventStore, seq: number) {
+    this.#store = store
+    this.seq = seq
+  }
+
+  get dbs(): RepoDbs { return this.#store.dbs }
+
+  issue(id: string): IssueProjection | undefined {
+    return this.touched.get(id) ?? this.#store.issue(id)
+  }
+
+  /** As {@link EventStore.resolve}, seeing this batch's own writes. */
+  resolve(ref: string, field = 'id'): string {
+    return resolveRef(this.#store, ref, field, (id) => this.issue(id) !== undefined)
+  }
+
+  /** Every projection as this batch sees it (for cycle checks). */
+  *projections(): Iterable<IssueProjection> {
+    for (const [id, p] of this.#store.all()) yield this.touched.get(id) ?? p
+    for (const [id, p] of this.touched) if (!this.#store.all().has(id)) yield p
+  }
+
+  /**
+   * Ingests one event: a no-op (returning its existing seq) when the id is
+   * known, otherwise logged, indexed and folded into its issue. `local`
+   * events (authored here) also enter the outbox for the git WAL.
+   */
+  ingest(event: CairnEvent, local: boolean): { seq: number; duplicate: boolean } {
+    const { dbs } = this.#store
+    const known = dbs.eventIds.get(event.eventId)
+    if (known !== undefined) return { seq: known, duplicate: true }
+    const seq = ++this.seq
+    const stored: CairnEvent = event.sig ? event : stripSig(event)
+    dbs.log.put(seq, stored)
+    dbs.eventIds.put(event.eventId, seq)
+    dbs.byIssue.put([event.issueId, event.tsUnixMs, event.actor, event.eventId] satisfies IssueEventKey, seq)
+    if (local) dbs.outbox.put(seq, event.eventId)
+    this.appended.push({ seq, event: stored })
+    if (isIssueEvent(event)) {
+      const { projection, reprojected } = ingestEvent(this.issue(event.issueId), stored,
+        () => this.#store.history(event.issueId).map((l) => l.event))
+      if (reprojected) this.reprojected++
+      this.touched.set(event.issueId, projection)
+      dbs.issues.put(event.issueId, projection)
+    }
+    return { seq, duplicate: false }
+  }
+
+  /** Records the checkpoint; the last write of every batch. */
+  finish(): void {
+    if (this.appended.length > 0) this.#store.dbs.eventMeta.put(CHECKPOINT_KEY, { version: PROJECTION_VERSION, seq: this.seq })
+  }
+}
+
+function resolveRef(store: EventStore, ref: string, field: string, exists: (id: string) => boolean): string {
+  if (ref.length === 32) {
+    if (!exists(ref)) throw new CairnError('NOT_FOUND', `no issue ${ref}`, { field, id: ref })
+    return ref
+  }
+  // Inside the batch transaction this scan sees the batch's own writes too.
+  const matches: string[] = []
+  for (const key of store.dbs.issues.getKeys({ start: ref, end: ref + ISSUE_END, limit: 6 })) matches.push(key as string)
+  if (matches.length === 0) throw new CairnError('NOT_FOUND', `no issue with id prefix ${ref}`, { field, id: ref })
+  if (matches.length > 1) {
+    throw new CairnError('AMBIGUOUS_ID', `id prefix ${ref} matches ${matches.length > 5 ? 'more than 5' : matches.length} issues`,
+      { field, id: ref, candidates: matches.slice(0, 5) })
+  }
+  return matches[0] as string
+}
+
+function stripSig(e: CairnEvent): CairnEvent {
+  const { sig: _sig, ...rest } = e
+  return rest
+}
