@@ -54,7 +54,9 @@ export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> 
       if (opts?.actor !== undefined && (typeof opts.actor !== 'string' || !/^[0-9a-f]{32}$/.test(opts.actor))) {
         throw invalidArgument('actor', 'must be 32 lowercase hex characters')
       }
-      if (opts?.agent !== undefined && typeof opts.agent !== 'string') throw invalidArgument('agent', 'must be a string')
+      if (opts?.agent !== undefined && (typeof opts.agent !== 'string' || !opts.agent.isWellFormed())) {
+        throw invalidArgument('agent', 'must be a well-formed string')
+      }
       if (opts?.actor !== undefined && opts.agent !== undefined) throw invalidArgument('agent', 'give either actor or agent, not both')
       const rec = await sup.openRepo(path)
       if (opts?.actor !== undefined) return repoHandle(sup, rec, { actor: opts.actor, agent: null })

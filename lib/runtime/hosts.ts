@@ -20,6 +20,8 @@ export interface HostRecord {
   threadId: number | null
   /** Settles when the current generation is ready (or could not start). */
   ready: Promise<void>
+  /** Settles when the current generation's host task has returned (its store closed) or died. */
+  ended: Promise<void>
   reconciliation: RepoReconciliation | null
   actors: Map<ActorKind, { state: ActorState; history: RestartHistory; lastError: string | null }>
   /** Cancels a scheduled restart, if any. */
@@ -39,6 +41,7 @@ export function newHostRecord(repoId: string, path: string, storeDir: string, ki
     port: null,
     threadId: null,
     ready: Promise.resolve(),
+    ended: Promise.resolve(),
     reconciliation: null,
     actors: new Map(kinds.map((k) => [k, { state: 'running' as ActorState, history: EMPTY_HISTORY, lastError: null }])),
     cancelRestart: null,

@@ -14,6 +14,7 @@ import type { DepType } from '../../protocol/events/types.ts'
 import type { IssueProjection } from '../../actors/repo-worker/projection/index.ts'
 import type { IssueSummary, TopoView } from '../../actors/repo-worker/queries.ts'
 import type { Call, CallOptions } from './repo.ts'
+import { checkPlainFields } from './plain-data.ts'
 
 export type WriteOptions = CallOptions & { opId?: string }
 
@@ -52,17 +53,24 @@ function record(v: unknown, field: string, optional = false): Record<string, unk
 
 export function issuesApi(call: Call, actor: string): IssuesApi {
   // Only named fields cross the thread: unknown keys and prototypes stay behind.
-  const write = <T>(type: string, fields: Record<string, unknown>, opts?: WriteOptions): Promise<T> =>
-    call<T>(type, { ...fields, actor, opId: opts?.opId }, opts)
+  const write = async <T>(type: string, fields: Record<string, unknown>, opts?: WriteOptions): Promise<T> => {
+    const body = { ...fields, actor, opId: opts?.opId }
+    checkPlainFields(body)
+    return call<T>(type, body, opts)
+  }
+  const read = async <T>(type: string, fields: Record<string, unknown>, opts?: CallOptions): Promise<T> => {
+    checkPlainFields(fields)
+    return call<T>(type, fields, opts)
+  }
   return {
     create: async (fields, opts) => {
       const f = record(fields, 'fields')
       return write(M.issueCreate, { title: f.title, body: f.body, labels: f.labels }, opts)
     },
-    show: async (id, opts) => call(M.issueShow, { id }, opts),
+    show: async (id, opts) => read(M.issueShow, { id }, opts),
     list: async (filter, opts) => {
       const f = record(filter, 'filter', true)
-      return call(M.issueList, { state: f.state, label: f.label, assignee: f.assignee }, opts)
+      return read(M.issueList, { state: f.state, label: f.label, assignee: f.assignee }, opts)
     },
     update: async (id, fields, opts) => {
       const f = record(fields, 'fields')
@@ -93,9 +101,9 @@ export function issuesApi(call: Call, actor: string): IssuesApi {
     },
     ready: async (filter, opts) => {
       const f = record(filter, 'filter', true)
-      return call(M.issueReady, { label: f.label }, opts)
+      return read(M.issueReady, { label: f.label }, opts)
     },
     topo: async (opts) => call(M.issueTopo, {}, opts),
-    history: async (id, opts) => call(M.issueHistory, { id }, opts),
+    history: async (id, opts) => read(M.issueHistory, { id }, opts),
   }
 }

@@ -7,6 +7,7 @@ import {
   MESSAGE_TYPES as M, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
 } from '../../protocol/messages.ts'
 import { invalidArgument } from '../../protocol/errors.ts'
+import { checkPlainFields } from './plain-data.ts'
 import { issuesApi, type IssuesApi } from './repo-issues.ts'
 import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
 import type { HostRecord } from './hosts.ts'
@@ -31,6 +32,8 @@ export interface Repo {
      * @example for await (const { seq, event } of repo.events.subscribe({ fromSeq: 1 })) ...
      */
     subscribe(opts?: SubscribeOptions): AsyncIterable<LoggedEvent>
+    /** One page of the local log from `fromSeq` (default 1), at most `limit` (1..1000, default 256) events. */
+    read(range?: { fromSeq?: number; limit?: number }, opts?: CallOptions): Promise<LoggedEvent[]>
     stats(opts?: CallOptions): Promise<EventStats>
   }
   readonly records: {
@@ -80,6 +83,12 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
       subscribe: (opts) => {
         const o = checkSubscribeOptions(opts)
         return subscribe((fromSeq, limit, signal) => call<LoggedEvent[]>(M.eventsRead, { fromSeq, limit }, { signal }), rec.feed, o)
+      },
+      read: async (range, opts) => {
+        if (range !== undefined && (typeof range !== 'object' || range === null)) throw invalidArgument('range', 'must be an object')
+        const body = { fromSeq: range?.fromSeq, limit: range?.limit }
+        checkPlainFields(body)
+        return call(M.eventsRead, body, opts)
       },
       stats: (opts) => call(M.eventsStats, {}, opts),
     },

@@ -26,6 +26,9 @@ import type { ResolvedOptions } from './options.ts'
 import { Router, type RequestOptions } from './router.ts'
 import { Watchdog } from './watchdog.ts'
 
+/** How long stop() waits for a stopped host task to close its store before the pool is destroyed. */
+const HOST_END_GRACE_MS = 10_000
+
 export interface ReconciliationReport {
   previousSessions: { id: string; pid: number; startedAt: number; outcome: 'crashed' }[]
   /** One entry per repository this runtime opened, from its first open (at boot for those a crashed session held). */
@@ -197,7 +200,7 @@ export class Supervisor {
       port: port2, repoId: rec.repoId, storeDir: rec.storeDir, clock: this.options.clock.describe(),
       mailboxCapacity: this.options.mailboxCapacity, faultInjection: this.options.faultInjection,
     }
-    this.#pool.run(task, { transferList: [port2] }).then(
+    rec.ended = this.#pool.run(task, { transferList: [port2] }).then(
       () => { if (current() && rec.state !== 'stopping' && rec.state !== 'failed') this.#onHostDown(rec, new Error('host task ended unexpectedly')) },
       (err: unknown) => { if (current()) this.#onHostDown(rec, err) },
     ).finally(() => settleReady())
@@ -278,7 +281,7 @@ export class Supervisor {
     try {
       frame = encode(envelope(id, type, SUPERVISOR, to, body))
     } catch (err) {
-      return Promise.reject(new CairnError('INVALID_ARGUMENT', `arguments cannot be encoded: ${(err as Error).message}`, { field: 'body' }))
+      return Promise.reject(new CairnError('INVALID_ARGUMENT', `arguments cannot be encoded: ${(err as Error).message}`, { field: 'arguments' }))
     }
     return this.router.request(rec.repoId, id, () => port.postMessage(frame), opts)
   }
@@ -339,6 +342,9 @@ export class Supervisor {
         rec.state = 'stopping'
         await this.router.request(rec.repoId, id, () => port.postMessage(encode(envelope(id, M.hostStop, SUPERVISOR, hostAddress(rec.repoId), {}))), { timeoutMs: 30_000 })
           .catch(() => undefined)
+        // The host closes its LMDB env after replying; terminating its thread
+        // during that close aborts the whole process, so wait (bounded).
+        await Promise.race([rec.ended, new Promise((resolve) => setTimeout(resolve, HOST_END_GRACE_MS).unref())])
       }
       rec.state = 'stopped'
       rec.port?.close()

@@ -11,7 +11,7 @@
  * most", and the only cost is that such an issue's times drift forward.
  */
 import { randomBytes } from 'node:crypto'
-import { CairnError } from '../../../protocol/errors.ts'
+import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { computeEventId } from '../../../protocol/events/canonical.ts'
 import type { EventKind } from '../../../protocol/events/types.ts'
 import type { WriteResult } from '../../../protocol/messages.ts'
@@ -92,6 +92,8 @@ function kindsOf(cmd: IssueCommand, issueId: string, batch: Batch): EventKind[] 
       return [{ type: 'AttachmentAdded', name: cmd.name, sha256: cmd.sha256, mime: cmd.mime }]
     case 'depend': {
       const target = batch.resolve(cmd.target, 'target')
+      // Refused both ways: no replica can have added it, so a removal is a caller's mistake.
+      if (target === issueId) throw invalidArgument('target', 'is the issue itself')
       if (cmd.remove) return [{ type: 'DependencyRemoved', target, depType: cmd.depType }]
       checkNewDependency(batch.projections(), issueId, target, cmd.depType)
       return [{ type: 'DependencyAdded', target, depType: cmd.depType }]

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { PORT_BASELINES, runMessagePortEcho } from '../../../bench/baselines/message-port-echo.ts'
-import { LMDB_BASELINES, runLmdbPut } from '../../../bench/baselines/lmdb-put.ts'
+import { LMDB_BASELINES, measureDurableWriters, runLmdbPut } from '../../../bench/baselines/lmdb-put.ts'
 import { readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 
@@ -24,6 +24,20 @@ t.test('lmdb put baseline cleans up its temp dir', async (t) => {
   t.match(durable, { name: LMDB_BASELINES.durable, unit: 'puts/s', group: 'storage' })
   t.match(batched, { name: LMDB_BASELINES.batched, unit: 'puts/s' })
   t.ok(durable!.value > 0 && batched!.value > 0)
+  const after = (await readdir(tmpdir())).filter((n) => n.startsWith('cairn-bench-lmdb-') && !before.has(n))
+  t.same(after, [])
+})
+
+t.test('durable writers with caller-shaped records: bounded by count, latency recorded, temp dir removed', async (t) => {
+  const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('cairn-bench-lmdb-')))
+  const r = await measureDurableWriters({
+    writers: 3, durationMs: 10_000, warmupMs: 20, maxPutsPerWriter: 5, dbName: 'log', keyEncoding: 'uint32',
+    record: (i) => [i + 1, { i, body: 'x'.repeat(100) }],
+  })
+  t.equal(r.count, 15, 'the count bound stops the writers long before the time bound')
+  t.equal(r.latencyMs.count, 15)
+  t.ok(r.rate > 0 && r.latencyMs.p99 >= r.latencyMs.p50)
+  t.equal(typeof r.onTmpfs, 'boolean')
   const after = (await readdir(tmpdir())).filter((n) => n.startsWith('cairn-bench-lmdb-') && !before.has(n))
   t.same(after, [])
 })

@@ -143,3 +143,21 @@ t.test('writeReport writes core.json and core.md', async (t) => {
   t.ok(report.machine.cpus > 0)
   t.equal(report.machine.node, process.version)
 })
+
+t.test('other scripts: own schema, title, footer and file name', async (t) => {
+  const report = buildReport({ machine, startedAt: 's', params, results, schema: 'cairn-bench-x/1' })
+  t.equal(report.schema, 'cairn-bench-x/1')
+  t.equal(buildReport({ machine, startedAt: 's', params, results }).schema, REPORT_SCHEMA, 'default schema')
+  const md = renderMarkdown(report, { title: 'Cairn x benchmark', footer: ['### Goals', '', '- MET: y'] })
+  t.match(md, /^## Cairn x benchmark\n/)
+  t.match(md, /\| cairn\.boot \|[^\n]*\n\n### Goals\n\n- MET: y\n$/, 'footer after the table, separated by a blank line')
+  t.match(renderMarkdown(report), /^## Cairn core benchmark\n/)
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-report-test-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const extended = { ...report, goals: [{ result: 'x' }] }
+  const written = await writeReport(dir, extended, { name: 'x', title: 'Cairn x benchmark' })
+  t.equal(written.jsonPath, join(dir, 'x.json'))
+  t.equal(written.mdPath, join(dir, 'x.md'))
+  t.same(JSON.parse(await readFile(written.jsonPath, 'utf8')), extended, 'extra fields are written')
+  t.match(written.markdown, /^## Cairn x benchmark/)
+})
