@@ -40,26 +40,47 @@ const home = values.home ?? join(scratch, 'home')
 const t0 = performance.now()
 const runtime = await createRuntime({ home })
 const bootMs = performance.now() - t0
-const repo = await runtime.repo(repoPath)
-process.stdout.write(`cairn: serving in ${bootMs.toFixed(0)} ms; repository ${repo.path}\n`)
-process.stdout.write(`cairn: ${agents} agents working for ${seconds} s ...\n`)
+const board = await runtime.repo(repoPath, { agent: 'board-watcher' })
+process.stdout.write(`cairn: serving in ${bootMs.toFixed(0)} ms; repository ${board.path}\n`)
+process.stdout.write(`cairn: ${agents} agents working on the issue board for ${seconds} s ...\n`)
 
 const latencies: number[] = []
 const errors = new Map<string, number>()
 const deadline = Date.now() + seconds * 1000
-const reminder = await repo.timers.schedule(`demo-${Date.now()}`, Date.now() + 1000, { note: 'stand-up' })
+const startSeq = (await board.events.stats()).lastSeq
+
+// A watcher follows the log as agents write, the way a dashboard or a sync would.
+const watch = new AbortController()
+let watched = 0
+const watcher = (async () => {
+  for await (const _ of board.events.subscribe({ fromSeq: startSeq + 1, signal: watch.signal })) watched++
+})()
 
 async function agent(n: number): Promise<number> {
+  const repo = await runtime.repo(repoPath!, { agent: `agent-${n}` })
+  const mine: string[] = []
   let done = 0
-  for (let i = 0; Date.now() < deadline && i < 10_000_000; i++) {
+  const timed = async (op: () => Promise<unknown>): Promise<void> => {
     const start = performance.now()
     try {
-      await repo.records.append({ agent: n, step: i, note: `agent ${n} finished step ${i}` }, { opId: `agent-${n}-${process.pid}-${i}` })
+      await op()
       latencies.push(performance.now() - start)
       done++
     } catch (err) {
       const code = isCairnError(err) ? err.code : 'INTERNAL'
       errors.set(code, (errors.get(code) ?? 0) + 1)
+    }
+  }
+  for (let i = 0; Date.now() < deadline && i < 10_000_000; i++) {
+    const id = mine[i % Math.max(1, mine.length)]
+    if (id === undefined || i % 5 === 0) {
+      await timed(async () => { mine.push((await repo.issues.create({ title: `task ${i} of agent ${n}`, labels: [i % 2 ? 'backend' : 'docs'] })).id) })
+    } else if (i % 5 === 1 && id !== mine[0]) {
+      await timed(() => repo.issues.depend(id, { target: mine[0]!, type: 'depends_on' }))
+    } else if (i % 5 === 4) {
+      await timed(() => repo.issues.close(id))
+    } else {
+      await timed(() => repo.issues.comment(id, `agent ${n}: progress on step ${i}`))
     }
   }
   return done
@@ -69,20 +90,26 @@ const perAgent = await Promise.all(Array.from({ length: agents }, (_, n) => agen
 const total = perAgent.reduce((a, b) => a + b, 0)
 latencies.sort((a, b) => a - b)
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
-const count = await repo.records.count()
-const fired = (await repo.records.scan({ fromSeq: 1, limit: 10_000 })).some((r) => (r.value as { timer?: string })?.timer === reminder.id)
+const stats = await board.events.stats()
+const open = (await board.issues.list({ state: 'open' })).length
+const closed = (await board.issues.list({ state: 'closed' })).length
+const ready = (await board.issues.ready()).length
+for (let i = 0; i < 200 && watched < stats.lastSeq - startSeq; i++) await new Promise((r) => setTimeout(r, 10))
+watch.abort()
+await watcher
 const status = await runtime.status()
 await runtime.stop()
 
 const lines = [
   '',
   'Cairn demo summary',
-  `  agents              ${agents}`,
+  `  agents              ${agents} (each its own actor id)`,
   `  acknowledged writes ${total} (${(total / seconds).toFixed(0)}/s, each durable before its ack)`,
   `  latency             p50 ${pct(0.5).toFixed(2)} ms   p99 ${pct(0.99).toFixed(2)} ms`,
   `  errors              ${errors.size === 0 ? 'none' : [...errors].map(([c, n]) => `${c}×${n}`).join(', ')}`,
-  `  records in store    ${count.count} (last seq ${count.lastSeq})`,
-  `  durable timer       ${fired ? 'fired once and logged' : 'still pending'}`,
+  `  event log           ${stats.events} events (last seq ${stats.lastSeq}), ${stats.outbox} waiting for the git WAL`,
+  `  issues              ${open} open, ${closed} closed, ${ready} ready to work on`,
+  `  watcher             followed ${watched} of ${stats.lastSeq - startSeq} new events live`,
   `  threads             ${status.threads.map((t) => `#${t.threadId}`).join(', ')}`,
   `  actors              ${status.actors.map((a) => `${a.kind}(${a.state})`).join(', ')}`,
   `  stopped cleanly     yes`,
