@@ -13,13 +13,18 @@
  *    them as one transaction) while the previous batch commits; one
  *    `env.flushed` at the end is included in the time, so every counted put
  *    is durable when the clock stops.
+ *
+ * {@link measureDurableWriters} runs phase 1 alone with records of the
+ * caller's shape, a warm-up, a per-writer count bound and per-put latency,
+ * for scripts comparing other writes (bench/issues/writers.ts: one
+ * event-sized record per acknowledged Cairn event).
  */
 import { mkdtemp, rm, statfs } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { open, type Database, type RootDatabase } from 'lmdb'
-import { ratePerSecond } from '../lib/stats.ts'
+import { open, type Database, type Key, type RootDatabase } from 'lmdb'
+import { LatencyRecorder, ratePerSecond, summarize, type LatencySummary } from '../lib/stats.ts'
 import type { BenchResult } from '../lib/report.ts'
 
 /** Result names of this baseline, for Cairn results to reference as `baseline`. */
@@ -66,8 +71,12 @@ export async function runLmdbPut(opts: LmdbPutOptions): Promise<BenchResult[]> {
     env = open({ path: dir, ...OPEN_OPTIONS })
     const db: EntryDb = env.openDB<Entry, string>({ name: 'journal' })
     const keys = { next: 0 }
-    await durable(env, db, keys, opts.inFlight, Math.min(200, opts.durationMs / 4)) // warm-up, discarded
-    const d = await durable(env, db, keys, opts.inFlight, opts.durationMs)
+    const put = (): Promise<boolean> => {
+      const [key, value] = entry(keys.next++)
+      return db.put(key, value)
+    }
+    await durable(env, put, opts.inFlight, Math.min(200, opts.durationMs / 4), Infinity) // warm-up, discarded
+    const d = await durable(env, put, opts.inFlight, opts.durationMs, Infinity)
     const b = await batched(env, db, keys, opts.batchSize, opts.durationMs)
     return [
       {
@@ -96,15 +105,18 @@ function entry(seq: number): [string, Entry] {
   return [opId, { opId, type: 'task.update', actor: 'repo-worker:bench', startedAt: Date.now(), resumable: true, body: { seq } }]
 }
 
-async function durable(env: RootDatabase, db: EntryDb, keys: { next: number }, inFlight: number, durationMs: number): Promise<Rate> {
+async function durable(
+  env: RootDatabase, put: () => Promise<boolean>, inFlight: number, durationMs: number, maxPerWriter: number, rec?: LatencyRecorder,
+): Promise<Rate> {
   let count = 0
   const start = performance.now()
   const deadline = start + durationMs
   const writer = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const [key, value] = entry(keys.next++)
-      await db.put(key, value)
+    for (let n = 0; n < maxPerWriter && performance.now() < deadline; n++) {
+      const t0 = rec ? performance.now() : 0
+      await put()
       await env.flushed
+      if (rec) rec.record(performance.now() - t0)
       count++
     }
   }
@@ -132,4 +144,55 @@ async function batched(env: RootDatabase, db: EntryDb, keys: { next: number }, b
   await env.flushed
   const elapsedMs = performance.now() - start
   return { count, elapsedMs, rate: ratePerSecond(count, elapsedMs) }
+}
+
+/** Knobs of {@link measureDurableWriters}. */
+export interface DurableWritersOptions {
+  /** Concurrent writers, each awaiting its put and the flush before the next. */
+  writers: number
+  durationMs: number
+  /** Untimed run of the same loop before timing starts. */
+  warmupMs: number
+  /** Count bound per writer (per phase), besides the time bound. */
+  maxPutsPerWriter: number
+  /** Named database the records go to; its keys are uint32 when `record` returns numbers. */
+  dbName: string
+  keyEncoding?: 'uint32'
+  /** Key and value of the i-th put (i counts up from 0 across warm-up and timed run). */
+  record: (i: number) => [Key, unknown]
+  parentDir?: string
+}
+
+/** Timed run of {@link measureDurableWriters}; latency in ms from put to flushed. */
+export interface DurableWritersResult extends Rate {
+  latencyMs: LatencySummary
+  /** The temp dir was on tmpfs, where syncs cost nothing. */
+  onTmpfs: boolean
+}
+
+/**
+ * Durable awaited puts from `writers` concurrent writers into a fresh
+ * temporary environment (deleted afterwards), opened like Cairn's stores.
+ * @example await measureDurableWriters({ writers: 50, durationMs: 2000, warmupMs: 300, maxPutsPerWriter: 1e6, dbName: 'log', keyEncoding: 'uint32', record: (i) => [i + 1, { i }] })
+ */
+export async function measureDurableWriters(opts: DurableWritersOptions): Promise<DurableWritersResult> {
+  const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'cairn-bench-lmdb-'))
+  let env: RootDatabase | undefined
+  try {
+    const onTmpfs = (await statfs(dir)).type === TMPFS_MAGIC
+    env = open({ path: dir, ...OPEN_OPTIONS })
+    const db = env.openDB<unknown, Key>({ name: opts.dbName, ...(opts.keyEncoding ? { keyEncoding: opts.keyEncoding } : {}) })
+    let next = 0
+    const put = (): Promise<boolean> => {
+      const [key, value] = opts.record(next++)
+      return db.put(key, value)
+    }
+    if (opts.warmupMs > 0) await durable(env, put, opts.writers, opts.warmupMs, opts.maxPutsPerWriter)
+    const rec = new LatencyRecorder(16_384)
+    const rate = await durable(env, put, opts.writers, opts.durationMs, opts.maxPutsPerWriter, rec)
+    return { ...rate, latencyMs: summarize(rec.samples()), onTmpfs }
+  } finally {
+    await env?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
 }

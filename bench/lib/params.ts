@@ -1,5 +1,5 @@
 /**
- * Command line and run parameters of `npm run bench:core`.
+ * Command line of every bench script, and run parameters of `npm run bench:core`.
  *
  * Usage: tsx bench/core.ts [--out DIR] [--quick]
  *   --out DIR   where core.json and core.md go (default `bench-out`)
@@ -46,8 +46,18 @@ export function coreParams(quick: boolean): CoreParams {
   }
 }
 
-/** Parses argv (without node and script); throws TypeError on unknown or malformed options. */
-export function parseCoreArgs(argv: readonly string[]): CoreArgs {
+/** The options every bench script takes: where the report goes, and whether to run small. */
+export interface BenchArgs {
+  outDir: string
+  quick: boolean
+}
+
+/**
+ * Parses `[--out DIR] [--quick]` (argv without node and script); throws
+ * TypeError on unknown or malformed options.
+ * @example parseBenchArgs(['--quick']) // { outDir: 'bench-out', quick: true }
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const { values } = parseArgs({
     args: [...argv],
     options: { out: { type: 'string' }, quick: { type: 'boolean', default: false } },
@@ -56,5 +66,11 @@ export function parseCoreArgs(argv: readonly string[]): CoreArgs {
   })
   const outDir = values.out ?? DEFAULT_OUT_DIR
   if (outDir.trim() === '') throw new TypeError('--out needs a directory')
-  return { outDir, params: coreParams(values.quick === true) }
+  return { outDir, quick: values.quick === true }
+}
+
+/** Parses argv (without node and script); throws TypeError on unknown or malformed options. */
+export function parseCoreArgs(argv: readonly string[]): CoreArgs {
+  const { outDir, quick } = parseBenchArgs(argv)
+  return { outDir, params: coreParams(quick) }
 }

@@ -1,9 +1,12 @@
 /**
- * Report for `npm run bench:core`: one JSON file for machines, one markdown
- * table for people, both from the same list of results.
+ * Report of a bench script: one JSON file for machines, one markdown table
+ * for people, both from the same list of results.
  *
- * JSON schema `cairn-bench-core/1` (written to `<out>/core.json`). Fields are
- * only ever added within a schema version; a rename or removal bumps it.
+ * JSON schema `cairn-bench-core/1` (written by `npm run bench:core` to
+ * `<out>/core.json`). Other scripts reuse the same document under their own
+ * schema name and file name (`bench:issues` writes `cairn-bench-issues/1` to
+ * `<out>/issues.json`, adding fields of its own). Fields are only ever added
+ * within a schema version; a rename or removal bumps it.
  *
  * ```
  * {
@@ -82,9 +85,9 @@ export interface MachineInfo {
 /** Knobs of a run (durations, sample counts, window sizes...). */
 export type BenchParams = Record<string, number | string | boolean>
 
-/** The whole `core.json` document. */
+/** The whole `core.json` document; `schema` names the script's own schema for other scripts. */
 export interface CoreReport {
-  schema: typeof REPORT_SCHEMA
+  schema: string
   machine: MachineInfo
   startedAt: string
   params: BenchParams
@@ -156,7 +159,11 @@ export function computeRatios(results: readonly BenchResult[]): RatioEntry[] {
  * self-references and non-finite figures, so a broken run never produces a
  * plausible-looking file.
  */
-export function buildReport(input: { machine: MachineInfo; startedAt: string; params: BenchParams; results: readonly BenchResult[] }): CoreReport {
+export function buildReport(input: {
+  machine: MachineInfo; startedAt: string; params: BenchParams; results: readonly BenchResult[]
+  /** Default {@link REPORT_SCHEMA}. */
+  schema?: string
+}): CoreReport {
   const seen = new Set<string>()
   for (const r of input.results) {
     if (seen.has(r.name)) throw new Error(`duplicate result name '${r.name}'`)
@@ -168,7 +175,7 @@ export function buildReport(input: { machine: MachineInfo; startedAt: string; pa
     }
   }
   const results = input.results.map((r) => ({ ...r }))
-  return { schema: REPORT_SCHEMA, machine: input.machine, startedAt: input.startedAt, params: input.params, results, ratios: computeRatios(results) }
+  return { schema: input.schema ?? REPORT_SCHEMA, machine: input.machine, startedAt: input.startedAt, params: input.params, results, ratios: computeRatios(results) }
 }
 
 /**
@@ -198,13 +205,21 @@ export function orderForTable(results: readonly BenchResult[]): BenchResult[] {
 /** Column header of the ratio column; states the direction rule. */
 export const RATIO_HEADER = 'ratio (rates: Cairn÷baseline; times/sizes: baseline÷Cairn; >1 = Cairn better)'
 
-/** Renders the report as markdown (heading, context lines, one table). */
-export function renderMarkdown(report: CoreReport): string {
+/** How a script titles its markdown and what it adds below the table. */
+export interface MarkdownOptions {
+  /** Heading text. Default `Cairn core benchmark`. */
+  title?: string
+  /** Lines appended after the table (a blank line separates them). */
+  footer?: readonly string[]
+}
+
+/** Renders the report as markdown (heading, context lines, one table, optional footer). */
+export function renderMarkdown(report: CoreReport, opts: MarkdownOptions = {}): string {
   const m = report.machine
   const params = Object.entries(report.params).map(([k, v]) => `${k}=${v}`).join(', ')
   const ratios = new Map(report.ratios.map((r) => [r.name, r]))
   const lines = [
-    '## Cairn core benchmark',
+    `## ${opts.title ?? 'Cairn core benchmark'}`,
     '',
     `Machine: ${m.cpus} × ${m.model}, ${m.totalMemGiB} GiB, Node ${m.node}, ${m.platform}-${m.arch}. Started ${report.startedAt}.`,
     '',
@@ -217,6 +232,7 @@ export function renderMarkdown(report: CoreReport): string {
     const cells = [r.group, r.name, formatNumber(r.value), r.unit, opt(r.p50), opt(r.p99), r.baseline ?? '', ratioCell(ratios.get(r.name))]
     lines.push(`| ${cells.map(escapeCell).join(' | ')} |`)
   }
+  if (opts.footer && opts.footer.length > 0) lines.push('', ...opts.footer)
   return lines.join('\n') + '\n'
 }
 
@@ -238,14 +254,18 @@ export function ratioCell(entry: RatioEntry | undefined): string {
 }
 
 /**
- * Writes `<outDir>/core.json` and `<outDir>/core.md` (creating the directory)
- * and returns their paths and the markdown text.
+ * Writes `<outDir>/<name>.json` and `<outDir>/<name>.md` (name default `core`,
+ * creating the directory) and returns their paths and the markdown text.
+ * The JSON is the report as given, extra fields included.
  */
-export async function writeReport(outDir: string, report: CoreReport): Promise<{ jsonPath: string; mdPath: string; markdown: string }> {
+export async function writeReport(
+  outDir: string, report: CoreReport, opts: MarkdownOptions & { name?: string } = {},
+): Promise<{ jsonPath: string; mdPath: string; markdown: string }> {
   await mkdir(outDir, { recursive: true })
-  const jsonPath = join(outDir, 'core.json')
-  const mdPath = join(outDir, 'core.md')
-  const markdown = renderMarkdown(report)
+  const name = opts.name ?? 'core'
+  const jsonPath = join(outDir, `${name}.json`)
+  const mdPath = join(outDir, `${name}.md`)
+  const markdown = renderMarkdown(report, opts)
   await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n')
   await writeFile(mdPath, markdown)
   return { jsonPath, mdPath, markdown }
