@@ -66,6 +66,8 @@ export class RepoWorkerShell {
   #queued: Pending[] = []
   #staged: Pending[] = []
   #commands: PendingCommand[] = []
+  /** The last committed batch whose flush (and replies) may still be pending. */
+  #flushing: { reqs: Envelope[]; done: Promise<void> } | null = null
   #chain: Promise<unknown> = Promise.resolve()
   /** Set by fault injection: the next commit throws, as a broken disk would. */
   failNextCommit = false
@@ -169,6 +171,7 @@ export class RepoWorkerShell {
       do {
         await this.#commitOnce()
       } while (drain && (this.#queued.length > 0 || this.#staged.length > 0 || this.#commands.length > 0))
+      if (drain) await this.#flushAll()
       return { staged: this.#staged.length }
     }
     // Serialised: a commit abandoned by a state change still finishes first.
@@ -224,25 +227,44 @@ export class RepoWorkerShell {
       return out
     })
     this.#events.adopt(batch)
-    await this.#env.flushed
     this.#staged = toJournal
-    toRun.forEach((p, i) => {
-      const o = outcomes[i] as Outcome
-      if (o.ok) this.#ctx.replyOk(p.req, o.value)
-      else this.#ctx.replyError(p.req, o.error)
-    })
-    if (batch.appended.length > 0) this.#ctx.notify(M.eventsAppended, { lastSeq: batch.seq })
-    toApply.forEach((p, i) => {
-      const op = p.op
-      if (op.type === 'timer.schedule') this.#ctx.timers.arm(op.timer)
-      if (op.type === 'timer.fire') this.#ctx.timers.fired(op.timer)
-      if (p.req) this.#ctx.replyOk(p.req, results[i])
-    })
+    const settle = (): void => {
+      toRun.forEach((p, i) => {
+        const o = outcomes[i] as Outcome
+        if (o.ok) this.#ctx.replyOk(p.req, o.value)
+        else this.#ctx.replyError(p.req, o.error)
+      })
+      if (batch.appended.length > 0) this.#ctx.notify(M.eventsAppended, { lastSeq: batch.seq })
+      toApply.forEach((p, i) => {
+        const op = p.op
+        if (op.type === 'timer.schedule') this.#ctx.timers.arm(op.timer)
+        if (op.type === 'timer.fire') this.#ctx.timers.fired(op.timer)
+        if (p.req) this.#ctx.replyOk(p.req, results[i])
+      })
+    }
+    // Replies wait for this commit's flush, but the next batch's transaction
+    // need not: it runs while this fsync is in progress (LMDB syncs commits
+    // in order, so a durable later commit implies the earlier ones). At most
+    // one flush is left outstanding when a commit returns.
+    const previous = this.#flushing
+    const reqs = [...toRun.map((p) => p.req), ...toApply.flatMap((p) => (p.req ? [p.req] : []))]
+    this.#flushing = { reqs, done: this.#env.flushed.then(settle) }
+    if (previous) await previous.done
+  }
+
+  /** Waits until every committed batch is flushed and answered. */
+  settled(): Promise<void> {
+    return this.#flushAll()
+  }
+
+  async #flushAll(): Promise<void> {
+    const last = this.#flushing
+    if (last) await last.done
   }
 
   /** Rejects work that will never be applied (the actor is failing). */
   get pendingRequests(): Envelope[] {
-    return [...this.#staged, ...this.#queued, ...this.#commands].flatMap((p) => (p.req ? [p.req] : []))
+    return [...(this.#flushing?.reqs ?? []), ...[...this.#staged, ...this.#queued, ...this.#commands].flatMap((p) => (p.req ? [p.req] : []))]
   }
 }
 

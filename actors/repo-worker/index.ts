@@ -38,6 +38,8 @@ export const repoWorker: ActorModule = {
       stop: async () => {
         run.actor.send({ type: 'STOP' })
         await Promise.race([run.done, run.failure])
+        // An idle machine stops at once; its last commit may still be flushing.
+        await shell.settled().catch(() => undefined)
         return run.actor.getPersistedSnapshot()
       },
       state: run.state,
