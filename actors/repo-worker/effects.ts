@@ -82,7 +82,11 @@ export class RepoWorkerShell {
   enqueueWrite(req: Envelope): void {
     if (COMMAND_TYPES.has(req.type)) {
       try {
-        this.#commands.push({ cmd: parseCommand(req), req })
+        const cmd = parseCommand(req)
+        // A known agent needs no commit: answer from the store at once.
+        const known = cmd.type === 'identity' ? this.#dbs.identities.get(cmd.agent) : undefined
+        if (known && cmd.type === 'identity') this.#ctx.replyOk(req, { agent: cmd.agent, actor: known.actor, created: false })
+        else this.#commands.push({ cmd, req })
       } catch (err) {
         this.#ctx.replyError(req, CairnError.from(err))
       }

@@ -8,6 +8,7 @@ import type { StoredRecord } from '../../../protocol/messages.ts'
 import type { JournalDb } from '../../../lib/store/journal.ts'
 import type { ActorsDb } from '../../../lib/store/snapshots.ts'
 import type { IssueProjection } from '../projection/index.ts'
+import type { CommentsDb } from './projections.ts'
 
 /** `[issueId, tsUnixMs, actor, eventId]`: LMDB's key order is the projection order. */
 export type IssueEventKey = [string, number, string, string]
@@ -32,8 +33,10 @@ export interface RepoDbs {
   eventIds: Database<number, string>
   /** Per-issue index in projection order -> seq. */
   byIssue: Database<number, IssueEventKey>
-  /** issueId -> projection (the projection snapshot, current with every commit). */
+  /** issueId -> projection without comments (the projection snapshot, current with every commit); see projections.ts. */
   issues: Database<IssueProjection, string>
+  /** [issueId, index] -> comment of that issue's projection. */
+  issueComments: CommentsDb
   /** seq -> eventId: locally authored events not yet written to the git WAL. */
   outbox: Database<string, number>
   /** agent name -> actor id. */
@@ -56,6 +59,7 @@ export function openRepoDbs(env: RootDatabase): RepoDbs {
     eventIds: db('event-ids'),
     byIssue: db('issue-events'),
     issues: db('issues'),
+    issueComments: db('issue-comments'),
     outbox: db('outbox', 'uint32'),
     identities: db('identities'),
     appliedOps: db('applied-ops'),

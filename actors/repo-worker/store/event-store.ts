@@ -14,18 +14,26 @@ import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { LoggedEvent } from '../../../protocol/messages.ts'
 import { compareIssues, ingestEvent, isIssueEvent, type IssueProjection } from '../projection/index.ts'
 import { lastKey, type IssueEventKey, type RepoDbs } from './dbs.ts'
+import { readAllProjections, readProjection, writeProjection } from './projections.ts'
 
 /** Bump when the projection's shape or fold changes: stores then rebuild on open. */
-export const PROJECTION_VERSION = 1
+export const PROJECTION_VERSION = 2
 export const CHECKPOINT_KEY = 'projection'
 
 const ISSUE_END = '\uffff'
+const HOT_ISSUES = 4096
 
 export class EventStore {
   readonly dbs: RepoDbs
   #lastSeq: number
   /** Every projection, loaded on first need (list, ready, cycle checks) and kept current after. */
   #cache: Map<string, IssueProjection> | null = null
+  /**
+   * Recently used projections while the full cache is not loaded, so a busy
+   * issue is not decoded from LMDB for every event (msgpack decoding of
+   * large projections was the worker's top cost). Map order = recency.
+   */
+  readonly #hot = new Map<string, IssueProjection>()
 
   constructor(dbs: RepoDbs) {
     this.dbs = dbs
@@ -41,17 +49,28 @@ export class EventStore {
   adopt(batch: Batch): void {
     this.#lastSeq = batch.seq
     if (this.#cache) for (const [id, p] of batch.touched) this.#cache.set(id, p)
+    else for (const [id, p] of batch.touched) this.#remember(id, p)
   }
 
   issue(id: string): IssueProjection | undefined {
-    return this.#cache ? this.#cache.get(id) : this.dbs.issues.get(id)
+    if (this.#cache) return this.#cache.get(id)
+    const hot = this.#hot.get(id)
+    if (hot) return hot
+    const p = readProjection(this.dbs, id)
+    if (p) this.#remember(id, p)
+    return p
+  }
+
+  #remember(id: string, p: IssueProjection): void {
+    this.#hot.delete(id)
+    this.#hot.set(id, p)
+    if (this.#hot.size > HOT_ISSUES) this.#hot.delete(this.#hot.keys().next().value as string)
   }
 
   all(): Map<string, IssueProjection> {
     if (!this.#cache) {
-      const cache = new Map<string, IssueProjection>()
-      for (const { key, value } of this.dbs.issues.getRange({})) cache.set(key as string, value)
-      this.#cache = cache
+      this.#cache = readAllProjections(this.dbs)
+      this.#hot.clear()
     }
     return this.#cache
   }
@@ -133,11 +152,12 @@ export class Batch {
     if (local) dbs.outbox.put(seq, event.eventId)
     this.appended.push({ seq, event: stored })
     if (isIssueEvent(event)) {
-      const { projection, reprojected } = ingestEvent(this.issue(event.issueId), stored,
+      const prev = this.issue(event.issueId)
+      const { projection, reprojected } = ingestEvent(prev, stored,
         () => this.#store.history(event.issueId).map((l) => l.event))
       if (reprojected) this.reprojected++
       this.touched.set(event.issueId, projection)
-      dbs.issues.put(event.issueId, projection)
+      writeProjection(dbs, prev, projection, !reprojected)
     }
     return { seq, duplicate: false }
   }

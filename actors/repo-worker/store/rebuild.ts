@@ -15,6 +15,7 @@ import type { RepoReconciliation } from '../../../protocol/messages.ts'
 import { applyEvent, emptyIssue, isIssueEvent, type IssueProjection } from '../projection/index.ts'
 import { lastKey, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION } from './event-store.ts'
+import { clearProjections, writeProjection } from './projections.ts'
 
 export type ProjectionReport = RepoReconciliation['projections']
 
@@ -38,12 +39,12 @@ export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promi
   const started = performance.now()
   // Cleared first and written with the checkpoint after: a crash in between
   // leaves the checkpoint stale, so the next open simply rebuilds again.
-  await dbs.issues.clearAsync()
+  await clearProjections(dbs)
   let events = 0
   await env.transaction(() => {
     let current: IssueProjection | null = null
     const flush = (): void => {
-      if (current !== null && current.lastEvent !== null) dbs.issues.put(current.id, current)
+      if (current !== null && current.lastEvent !== null) writeProjection(dbs, undefined, current, false)
     }
     for (const { key, value: seq } of dbs.byIssue.getRange({})) {
       const issueId = (key as IssueEventKey)[0]

@@ -16,6 +16,7 @@ import { openStore } from '../../../lib/store/open-store.ts'
 import { openRepoDbs } from '../../../actors/repo-worker/store/dbs.ts'
 import { CHECKPOINT_KEY, EventStore } from '../../../actors/repo-worker/store/event-store.ts'
 import { prepareProjections, staleReason } from '../../../actors/repo-worker/store/rebuild.ts'
+import { readAllProjections, readProjection } from '../../../actors/repo-worker/store/projections.ts'
 import { projectIssue, type IssueProjection } from '../../../actors/repo-worker/projection/index.ts'
 import { mulberry32 } from '../../helpers/prng.ts'
 
@@ -78,7 +79,8 @@ function expected(events: CairnEvent[]): Map<string, IssueProjection> {
   return out
 }
 
-const stored = (store: EventStore) => new Map([...store.dbs.issues.getRange({})].map(({ key, value }) => [key as string, value]))
+// Read back through the storage layer (a fresh store: no in-memory copies).
+const stored = (store: EventStore) => new Map([...readAllProjections(store.dbs)].map(([id]) => [id, readProjection(store.dbs, id)]))
 
 t.test(`random sets, orders, duplicates and batch sizes give the pure projections (${CASES} cases x ${ORDERS} orders)`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-store-prop-'))
