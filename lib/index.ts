@@ -8,6 +8,8 @@ export type { RuntimeOptions } from './runtime/options.ts'
 export type { Repo, CallOptions } from './runtime/repo.ts'
 export type { IssuesApi, WriteOptions } from './runtime/repo-issues.ts'
 export type { SubscribeOptions } from './runtime/subscribe.ts'
+export type { LocksApi, LeaseHandle, AcquireOptions } from './runtime/repo-locks.ts'
+export type { LeaseView, LeaseInfo } from '../protocol/messages.ts'
 export type { IssueSummary, TopoView } from '../actors/repo-worker/queries.ts'
 export type {
   IssueProjection, IssueComment, IssueLink, IssueAttachment, IssueDependency,

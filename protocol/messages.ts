@@ -78,6 +78,24 @@ export interface LoggedEvent { seq: number; event: CairnEvent }
 export interface EventsAppendedBody { lastSeq: number }
 export interface EventStats { lastSeq: number; events: number; issues: number; outbox: number }
 
+// ---- leases (LockKeeper) --------------------------------------------------
+
+/** A lease as the LockKeeper grants it; `token` is the fencing token (strictly increasing per resource). */
+export interface LeaseInfo {
+  resource: string
+  holder: { actor: string; session: string }
+  token: number
+  ttlMs: number
+  grantedAt: number
+  expiresAt: number
+  heartbeatAt: number
+}
+/** What list/status show about a lease: no token, which only its holder should hold. */
+export type LeaseView = Omit<LeaseInfo, 'token'> & { live: boolean; takeoverAt: number }
+export interface AcquireBody { resource: string; actor: string; session: string; ttlMs: number; waitMs?: number; waitId?: string }
+export interface RenewBody { resource: string; token: number; ttlMs?: number }
+export interface ReleaseBody { resource: string; token: number }
+
 export const MESSAGE_TYPES = {
   hostReady: 'host.ready',
   hostFailed: 'host.failed',
@@ -112,6 +130,12 @@ export const MESSAGE_TYPES = {
   eventsRead: 'events.read',
   eventsStats: 'events.stats',
   eventsAppended: 'events.appended',
+  lockAcquire: 'locks.acquire',
+  lockRenew: 'locks.renew',
+  lockRelease: 'locks.release',
+  lockCancel: 'locks.cancel',
+  lockList: 'locks.list',
+  lockStatus: 'locks.status',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

@@ -8,6 +8,7 @@ import {
 } from '../../protocol/messages.ts'
 import { invalidArgument } from '../../protocol/errors.ts'
 import { checkPlainFields } from './plain-data.ts'
+import { locksApi, type LocksApi } from './repo-locks.ts'
 import { issuesApi, type IssuesApi } from './repo-issues.ts'
 import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
 import type { HostRecord } from './hosts.ts'
@@ -25,6 +26,8 @@ export interface Repo {
   /** The agent name the actor was resolved from, or null when given explicitly. */
   readonly agent: string | null
   readonly issues: IssuesApi
+  /** Leases on `repo:`, `path:` and `issue:` resources, held by this handle's actor. */
+  readonly locks: LocksApi
   readonly events: {
     /**
      * The local log from `fromSeq` on, then live. Ends when `signal` aborts or
@@ -79,6 +82,12 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
     actor: identity.actor,
     agent: identity.agent,
     issues: issuesApi(call, identity.actor),
+    locks: locksApi(
+      async (type, body, opts) => {
+        checkOpts(opts)
+        return (await sup.request(rec, 'lock-keeper', type, body, opts)) as never
+      },
+      { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs),
     events: {
       subscribe: (opts) => {
         const o = checkSubscribeOptions(opts)

@@ -59,6 +59,9 @@ export class Supervisor {
     }))
   }
 
+  /** This runtime process's session id: the `session` half of every lease holder. */
+  get sessionId(): string { return this.#session?.id ?? '' }
+
   get state(): string {
     return String(this.#machine.getSnapshot().value)
   }

@@ -1,6 +1,6 @@
 /**
- * The LockKeeper and Sync lifecycle machines, stepped purely: REQUEST is
- * counted and answered, FAIL and STOP end in their final states.
+ * The LockKeeper and Sync lifecycle machines, stepped purely with
+ * transition(): which actions each event asks for and where it leads.
  */
 import t from 'tap'
 import { initialTransition, transition } from 'xstate'
@@ -15,47 +15,56 @@ const req2: Envelope = { v: 1, id: 22, type: 'ping', from: 'host:2', to: 'x', bo
 t.test('lock-keeper', async (t) => {
   const m = lockKeeperMachine
   type Snap = ReturnType<typeof initialTransition<typeof m>>[0]
-  const ready = (): Snap => initialTransition(m)[0]
+  const idle = (): Snap => initialTransition(m)[0]
+  const types = (actions: unknown[]) => summarize(actions as never).map((a) => a.type)
 
-  t.test('starts ready with no requests and no tokens', async (t) => {
+  t.test('starts idle', async (t) => {
     const [s, actions] = initialTransition(m)
-    t.equal(s.value, 'ready')
-    t.equal(s.status, 'active')
-    t.strictSame(s.context, { tokens: {}, requests: 0 })
+    t.equal(s.value, 'idle')
     t.strictSame(summarize(actions), [])
   })
 
-  t.test('REQUEST increments requests and answers the req', async (t) => {
-    let [s, actions] = transition(m, ready(), { type: 'REQUEST', req: req1 })
-    t.equal(s.value, 'ready')
-    t.strictSame(s.context, { tokens: {}, requests: 1 })
-    t.strictSame(summarize(actions), [{ type: 'answer', params: { req: req1 } }], 'only answer: the count is an assign')
-    t.equal((actions[0]!.params as { req: Envelope }).req, req1, 'the very request object')
-    ;[s, actions] = transition(m, s, { type: 'REQUEST', req: req2 })
-    t.strictSame(s.context, { tokens: {}, requests: 2 })
-    t.strictSame(summarize(actions), [{ type: 'answer', params: { req: req2 } }])
+  t.test('READ is answered at once in every state', async (t) => {
+    const [s, actions] = transition(m, idle(), { type: 'READ', req: req1 })
+    t.equal(s.value, 'idle')
+    t.strictSame(summarize(actions), [{ type: 'answerRead', params: { req: req1 } }])
+    const [busy] = transition(m, idle(), { type: 'WRITE', req: req1 })
+    const [s2, a2] = transition(m, busy, { type: 'READ', req: req2 })
+    t.equal(s2.value, 'committing', 'a read does not wait for the commit in flight')
+    t.ok(types(a2).includes('answerRead'))
   })
 
-  t.test('REQUEST keeps the fencing tokens', async (t) => {
-    const restored = m.resolveState({ value: 'ready', context: { tokens: { 'lock/a': 3, 'lock/b': 9 }, requests: 4 } })
-    const [s] = transition(m, restored, { type: 'REQUEST', req: req1 })
-    t.strictSame(s.context, { tokens: { 'lock/a': 3, 'lock/b': 9 }, requests: 5 })
+  t.test('WRITE enqueues and starts a commit; writes during it join the next batch', async (t) => {
+    const [s, actions] = transition(m, idle(), { type: 'WRITE', req: req1 })
+    t.equal(s.value, 'committing')
+    t.ok(types(actions).includes('enqueue'))
+    t.ok(types(actions).some((x) => x.includes('commitBatch') || x === 'xstate.spawnChild'), 'the commit is invoked')
+    const [s2, a2] = transition(m, s, { type: 'WRITE', req: req2 })
+    t.equal(s2.value, 'committing', 'still the same commit')
+    t.ok(types(a2).includes('enqueue'))
   })
 
-  t.test('FAIL → failed (final)', async (t) => {
-    const [s, actions] = transition(m, ready(), { type: 'FAIL' })
-    t.equal(s.value, 'failed')
-    t.equal(s.status, 'done')
-    t.strictSame(summarize(actions), [])
+  t.test('WAKE starts a commit that re-examines waiters', async (t) => {
+    const [s, actions] = transition(m, idle(), { type: 'WAKE' })
+    t.equal(s.value, 'committing')
+    t.ok(types(actions).includes('enqueueWake'))
   })
 
-  t.test('STOP → stopped (final)', async (t) => {
-    const [after1] = transition(m, ready(), { type: 'REQUEST', req: req1 })
-    const [s, actions] = transition(m, after1, { type: 'STOP' })
-    t.equal(s.value, 'stopped')
-    t.equal(s.status, 'done')
-    t.strictSame(s.context, { tokens: {}, requests: 1 }, 'context survives into the final state (it is persisted)')
-    t.strictSame(summarize(actions), [])
+  t.test('STOP while idle stops; while committing it drains first', async (t) => {
+    t.equal(transition(m, idle(), { type: 'STOP' })[0].value, 'stopped')
+    const [busy] = transition(m, idle(), { type: 'WRITE', req: req1 })
+    const [s] = transition(m, busy, { type: 'STOP' })
+    t.equal(s.value, 'draining')
+    t.equal(s.status, 'active', 'draining is not final: the batch in hand completes')
+  })
+
+  t.test('FAIL → failed (final), from any state', async (t) => {
+    const [busy] = transition(m, idle(), { type: 'WRITE', req: req1 })
+    for (const from of [idle(), busy]) {
+      const [s] = transition(m, from, { type: 'FAIL' })
+      t.equal(s.value, 'failed')
+      t.equal(s.status, 'done')
+    }
   })
 })
 
