@@ -61,7 +61,7 @@ export interface ScheduleTimerBody { id: string; at: number; payload?: unknown }
 // ---- the event log and issue board (RepoWorker) ----------------------------
 
 /** Every write names its author; `opId` makes a retried write a no-op. */
-export interface WriteBodyBase { actor: string; opId?: string }
+export interface WriteBodyBase { actor: string; opId?: string; leaseToken?: number }
 /** What a mutation of an existing issue resolves to. */
 export interface WriteResult {
   issueId: string
@@ -71,6 +71,8 @@ export interface WriteResult {
   seq: number
   /** True when the opId had already been applied: nothing new was written. */
   duplicate: boolean
+  /** Under lease policy `warn`: the leases of others this write went through. */
+  warnings?: { code: 'LEASE_HELD'; resource: string; heldBy: string; expiresAt: number }[]
 }
 /** One entry of the local log, as history and subscriptions deliver it. */
 export interface LoggedEvent { seq: number; event: CairnEvent }
@@ -136,6 +138,9 @@ export const MESSAGE_TYPES = {
   lockCancel: 'locks.cancel',
   lockList: 'locks.list',
   lockStatus: 'locks.status',
+  lockPolicyGet: 'locks.policy.get',
+  lockPolicySet: 'locks.policy.set',
+  issueClaim: 'issues.claim',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

@@ -8,28 +8,28 @@
  * a token is never handed out twice, even across kill -9.
  */
 import { randomUUID } from 'node:crypto'
-import type { Database, RootDatabase } from 'lmdb'
+import type { RootDatabase } from 'lmdb'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M, type AcquireBody, type LeaseView, type ReleaseBody, type RenewBody } from '../../protocol/messages.ts'
 import type { ActorContext } from '../../lib/threads/actor-module.ts'
 import * as L from './leases.ts'
+import { GRACE_MS, LEASE_POLICIES, type LeasePolicy } from './policy.ts'
+import { openLeaseDbs, POLICY_KEY, readPolicy, type LeaseDbs } from './store.ts'
 
-/** How long after its last heartbeat a lapsed lease is still protected from takeover. */
-export const GRACE_MS = 5_000
 export const MAX_WAIT_MS = 10 * 60_000
 const MAX_WAITERS = 10_000
 
 type Lease = L.Lease
 type Table = L.LeaseTable
 
-interface LeaseDbs { leases: Database<Lease, string>; tokens: Database<number, string> }
 
 type Op =
   | { kind: 'acquire'; req: Envelope; resource: string; holder: { actor: string; session: string }; ttlMs: number; waitMs: number; waitId: string }
   | { kind: 'renew'; req: Envelope; resource: string; token: number; ttlMs?: number }
   | { kind: 'release'; req: Envelope; resource: string; token: number }
   | { kind: 'cancel'; req: Envelope; waitId: string }
+  | { kind: 'policy'; req: Envelope; policy: LeasePolicy }
   | { kind: 'wake' }
 
 type Acquire = Extract<Op, { kind: 'acquire' }>
@@ -72,6 +72,9 @@ export function parseOp(req: Envelope): Op {
       const r = b as unknown as ReleaseBody
       return { kind: 'release', req, resource: L.parseResource(r.resource).key, token: int(b, 'token', 1, Number.MAX_SAFE_INTEGER) as number }
     }
+    case M.lockPolicySet:
+      if (!LEASE_POLICIES.includes(b.policy as LeasePolicy)) throw invalidArgument('policy', `must be one of ${LEASE_POLICIES.join(', ')}`)
+      return { kind: 'policy', req, policy: b.policy as LeasePolicy }
     case M.lockCancel:
       if (typeof b.waitId !== 'string' || b.waitId.length === 0) throw invalidArgument('waitId', 'must be a non-empty string')
       return { kind: 'cancel', req, waitId: b.waitId }
@@ -96,6 +99,7 @@ export class LockKeeperShell {
   readonly #dbs: LeaseDbs
   readonly #ctx: ActorContext
   #table: Table
+  #policy: LeasePolicy
   #queue: Op[] = []
   #waiters: Waiter[] = []
   #cancelWake: (() => void) | null = null
@@ -106,10 +110,8 @@ export class LockKeeperShell {
   constructor(env: RootDatabase, ctx: ActorContext) {
     this.#env = env
     this.#ctx = ctx
-    this.#dbs = {
-      leases: env.openDB({ name: 'leases' }) as unknown as Database<Lease, string>,
-      tokens: env.openDB({ name: 'lease-tokens' }) as unknown as Database<number, string>,
-    }
+    this.#dbs = openLeaseDbs(env)
+    this.#policy = readPolicy(this.#dbs)
     const leases: Record<string, Lease> = {}
     const lastToken: Record<string, number> = {}
     for (const { key, value } of this.#dbs.leases.getRange({})) leases[key as string] = value
@@ -135,7 +137,9 @@ export class LockKeeperShell {
   answerRead(req: Envelope): void {
     try {
       const now = this.#ctx.clock.now()
-      if (req.type === M.lockList) {
+      if (req.type === M.lockPolicyGet) {
+        this.#ctx.replyOk(req, { policy: this.#policy })
+      } else if (req.type === M.lockList) {
         this.#ctx.replyOk(req, Object.values(this.#table.leases).sort((a, b) => (a.resource < b.resource ? -1 : 1)).map((l) => view(l, now)))
       } else if (req.type === M.lockStatus) {
         const resource = L.parseResource(body(req).resource).key
@@ -160,6 +164,7 @@ export class LockKeeperShell {
     const now = this.#ctx.clock.now()
     const before = this.#table
     let table = before
+    let policy = this.#policy
     const replies: Reply[] = []
 
     const tryGrant = (op: Acquire, ahead: Waiter[]): Lease | CairnError => {
@@ -186,6 +191,11 @@ export class LockKeeperShell {
     serveWaiters()
     for (const op of ops) {
       if (op.kind === 'wake') continue
+      if (op.kind === 'policy') {
+        policy = op.policy
+        replies.push([op.req, true, { policy }])
+        continue
+      }
       if (op.kind === 'cancel') {
         const w = this.#waiters.find((x) => x.op.waitId === op.waitId)
         this.#waiters = this.#waiters.filter((x) => x !== w)
@@ -217,8 +227,9 @@ export class LockKeeperShell {
     }
     serveWaiters()
 
-    if (table !== before) await this.#persist(before, table)
+    if (table !== before || policy !== this.#policy) await this.#persist(before, table, policy !== this.#policy ? policy : null)
     this.#table = table
+    this.#policy = policy
     for (const [req, ok, value] of replies) {
       if (ok) this.#ctx.replyOk(req, value)
       else this.#ctx.replyError(req, value as CairnError)
@@ -227,9 +238,10 @@ export class LockKeeperShell {
     return { more: this.#queue.length > 0 }
   }
 
-  async #persist(before: Table, after: Table): Promise<void> {
-    const { leases, tokens } = this.#dbs
+  async #persist(before: Table, after: Table, policy: LeasePolicy | null): Promise<void> {
+    const { leases, tokens, config } = this.#dbs
     await this.#env.transaction(() => {
+      if (policy !== null) config.put(POLICY_KEY, policy)
       for (const [k, lease] of Object.entries(after.leases)) if (before.leases[k] !== lease) leases.put(k, lease)
       for (const k of Object.keys(before.leases)) if (!(k in after.leases)) leases.remove(k)
       for (const [k, t] of Object.entries(after.lastToken)) if (before.lastToken[k] !== t) tokens.put(k, t)

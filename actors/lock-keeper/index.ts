@@ -6,7 +6,7 @@ import { runMachine } from '../../lib/threads/machine-instance.ts'
 import { lockKeeperMachine, LOCK_KEEPER_SNAPSHOT_VERSION } from './machine.ts'
 import { LockKeeperShell } from './effects.ts'
 
-const READS = new Set<string>([M.lockList, M.lockStatus, M.actorStatus])
+const READS = new Set<string>([M.lockList, M.lockStatus, M.lockPolicyGet, M.actorStatus])
 
 export const lockKeeper: ActorModule = {
   kind: 'lock-keeper',

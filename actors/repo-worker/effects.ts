@@ -18,7 +18,8 @@ import type { CommitOutput } from './machine.ts'
 import { lastKey, type RepoDbs } from './store/dbs.ts'
 import { EventStore, type Batch } from './store/event-store.ts'
 import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
-import { applyCommand } from './commands/apply.ts'
+import { applyCommand, type LeaseGate } from './commands/apply.ts'
+import { leasesCovering, openLeaseDbs, readPolicy } from '../lock-keeper/store.ts'
 import { query, QUERY_TYPES } from './queries.ts'
 
 export { openRepoDbs } from './store/dbs.ts'
@@ -63,6 +64,7 @@ export class RepoWorkerShell {
   readonly #dbs: RepoDbs
   readonly #ctx: ActorContext
   readonly #events: EventStore
+  readonly #gate: LeaseGate
   #queued: Pending[] = []
   #staged: Pending[] = []
   #commands: PendingCommand[] = []
@@ -77,6 +79,8 @@ export class RepoWorkerShell {
     this.#dbs = dbs
     this.#ctx = ctx
     this.#events = new EventStore(dbs)
+    const leases = openLeaseDbs(env)
+    this.#gate = { policy: () => readPolicy(leases), covering: (key) => leasesCovering(leases, key) }
   }
 
   enqueueWrite(req: Envelope): void {
@@ -153,7 +157,7 @@ export class RepoWorkerShell {
     const before = batch.seq
     try {
       if (cmd.type === 'identity') return { ok: true, value: this.#identity(cmd.agent) }
-      return { ok: true, value: applyCommand(cmd, batch, this.#ctx.clock.now()) }
+      return { ok: true, value: applyCommand(cmd, batch, this.#ctx.clock.now(), this.#gate) }
     } catch (err) {
       // After its first write a command cannot be refused half-way: abort the whole batch.
       if (batch.seq !== before || !(err instanceof CairnError)) throw err

@@ -16,7 +16,11 @@ import type { IssueSummary, TopoView } from '../../actors/repo-worker/queries.ts
 import type { Call, CallOptions } from './repo.ts'
 import { checkPlainFields } from './plain-data.ts'
 
-export type WriteOptions = CallOptions & { opId?: string }
+export type WriteOptions = CallOptions & {
+  opId?: string
+  /** Fence the write on a lease: refused with LEASE_LOST unless this is the writer's live lease covering the issue. */
+  lease?: { token: number } | number
+}
 
 export interface IssuesApi {
   create(fields: { title: string; body?: string; labels?: string[] }, opts?: WriteOptions): Promise<IssueProjection>
@@ -54,7 +58,9 @@ function record(v: unknown, field: string, optional = false): Record<string, unk
 export function issuesApi(call: Call, actor: string): IssuesApi {
   // Only named fields cross the thread: unknown keys and prototypes stay behind.
   const write = async <T>(type: string, fields: Record<string, unknown>, opts?: WriteOptions): Promise<T> => {
-    const body = { ...fields, actor, opId: opts?.opId }
+    const lease = opts?.lease
+    const leaseToken = typeof lease === 'object' && lease !== null ? lease.token : lease
+    const body = { ...fields, actor, opId: opts?.opId, leaseToken }
     checkPlainFields(body)
     return call<T>(type, body, opts)
   }

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { MESSAGE_TYPES as M, type LeaseInfo, type LeaseView } from '../../protocol/messages.ts'
 import type { Clock } from '../ports/clock.ts'
+import type { LeasePolicy } from '../../actors/lock-keeper/policy.ts'
 import type { CallOptions } from './repo.ts'
 import { checkPlainFields } from './plain-data.ts'
 
@@ -36,8 +37,13 @@ export interface LeaseHandle {
   release(): Promise<void>
 }
 
+export type { LeasePolicy }
+
 export interface LocksApi {
   acquire(resource: string, opts: AcquireOptions): Promise<LeaseHandle>
+  /** The repository's lease policy, enforced on every write: off (default), warn, require. */
+  policy(opts?: CallOptions): Promise<LeasePolicy>
+  setPolicy(policy: LeasePolicy, opts?: CallOptions): Promise<void>
   list(opts?: CallOptions): Promise<LeaseView[]>
   status(resource: string, opts?: CallOptions): Promise<{ resource: string; lease: LeaseView | null; waiters: number }>
 }
@@ -123,6 +129,11 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
       }
     },
     list: (opts) => call(M.lockList, {}, opts),
+    policy: async (opts) => (await call<{ policy: LeasePolicy }>(M.lockPolicyGet, {}, opts)).policy,
+    setPolicy: async (policy, opts) => {
+      checkPlainFields({ policy })
+      await call(M.lockPolicySet, { policy }, opts)
+    },
     status: async (resource, opts) => {
       checkPlainFields({ resource })
       return call(M.lockStatus, { resource }, opts)

@@ -9,6 +9,7 @@ import {
 import { invalidArgument } from '../../protocol/errors.ts'
 import { checkPlainFields } from './plain-data.ts'
 import { locksApi, type LocksApi } from './repo-locks.ts'
+import { claimNext, type ClaimOptions, type ClaimResult } from './claim.ts'
 import { issuesApi, type IssuesApi } from './repo-issues.ts'
 import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
 import type { HostRecord } from './hosts.ts'
@@ -25,7 +26,15 @@ export interface Repo {
   readonly actor: string
   /** The agent name the actor was resolved from, or null when given explicitly. */
   readonly agent: string | null
-  readonly issues: IssuesApi
+  readonly issues: IssuesApi & {
+    /**
+     * Atomically picks the next ready issue (open, no open blocker, not
+     * leased), leases `issue:<id>` to this actor and records the claim
+     * (assigning the agent). Resolves to `{ issue, lease }`, or null when
+     * nothing is claimable. Two callers never win the same issue.
+     */
+    claimNext(opts: ClaimOptions): Promise<ClaimResult>
+  }
   /** Leases on `repo:`, `path:` and `issue:` resources, held by this handle's actor. */
   readonly locks: LocksApi
   readonly events: {
@@ -76,18 +85,19 @@ export function repoCall(sup: Supervisor, rec: HostRecord): Call {
 
 export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: string; agent: string | null }): Repo {
   const call = repoCall(sup, rec)
+  const locks = locksApi(
+    async (type, body, opts) => {
+      checkOpts(opts)
+      return (await sup.request(rec, 'lock-keeper', type, body, opts)) as never
+    },
+    { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs)
   return {
     id: rec.repoId,
     path: rec.path,
     actor: identity.actor,
     agent: identity.agent,
-    issues: issuesApi(call, identity.actor),
-    locks: locksApi(
-      async (type, body, opts) => {
-        checkOpts(opts)
-        return (await sup.request(rec, 'lock-keeper', type, body, opts)) as never
-      },
-      { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs),
+    issues: { ...issuesApi(call, identity.actor), claimNext: claimNext(call, locks, { actor: identity.actor, user: identity.agent ?? identity.actor }) },
+    locks,
     events: {
       subscribe: (opts) => {
         const o = checkSubscribeOptions(opts)

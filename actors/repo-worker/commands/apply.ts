@@ -15,7 +15,9 @@ import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { computeEventId } from '../../../protocol/events/canonical.ts'
 import type { EventKind } from '../../../protocol/events/types.ts'
 import type { WriteResult } from '../../../protocol/messages.ts'
-import { checkNewDependency, type IssueProjection } from '../projection/index.ts'
+import { blockersOf, checkNewDependency, type IssueProjection } from '../projection/index.ts'
+import { parseResource, type Lease } from '../../lock-keeper/leases.ts'
+import { checkWrite, type LeasePolicy } from '../../lock-keeper/policy.ts'
 import type { Batch } from '../store/event-store.ts'
 import type { IssueCommand } from './parse.ts'
 
@@ -29,7 +31,13 @@ export function newIssueId(): string {
  * a {@link WriteResult} otherwise. Throws a CairnError (and writes nothing)
  * when the command cannot apply.
  */
-export function applyCommand(cmd: IssueCommand, batch: Batch, now: number): IssueProjection | WriteResult {
+/** What the RepoWorker sees of the LockKeeper's state (read in the batch transaction). */
+export interface LeaseGate {
+  policy(): LeasePolicy
+  covering(resourceKey: string): Lease[]
+}
+
+export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate: LeaseGate): IssueProjection | WriteResult {
   const { appliedOps } = batch.dbs
   if (cmd.opId !== null) {
     const done = appliedOps.get(cmd.opId)
@@ -39,6 +47,8 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number): Issu
     }
   }
   const issueId = cmd.type === 'create' ? freshId(batch) : batch.resolve(cmd.id)
+  const key = `issue:${issueId}`
+  const warnings = checkWrite({ policy: gate.policy(), leases: gate.covering(key), now, actor: cmd.actor, resource: parseResource(key), token: cmd.leaseToken })
   const kinds = kindsOf(cmd, issueId, batch)
   const current = batch.issue(issueId)
   let ts = Math.max(now, (current?.lastEvent?.tsUnixMs ?? -1) + 1)
@@ -53,8 +63,11 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number): Issu
     parent = eventId
   }
   if (cmd.opId !== null) appliedOps.put(cmd.opId, { issueId, eventIds, seq })
-  if (cmd.type === 'create') return batch.issue(issueId) as IssueProjection
-  return { issueId, eventIds, seq, duplicate: false }
+  if (cmd.type === 'create') {
+    const created = batch.issue(issueId) as IssueProjection
+    return warnings.length > 0 ? { ...created, warnings } as IssueProjection : created
+  }
+  return warnings.length > 0 ? { issueId, eventIds, seq, duplicate: false, warnings } : { issueId, eventIds, seq, duplicate: false }
 }
 
 function freshId(batch: Batch): string {
@@ -90,6 +103,13 @@ function kindsOf(cmd: IssueCommand, issueId: string, batch: Batch): EventKind[] 
       return [{ type: 'LinkAdded', url: cmd.url, note: cmd.note }]
     case 'attach':
       return [{ type: 'AttachmentAdded', name: cmd.name, sha256: cmd.sha256, mime: cmd.mime }]
+    case 'claim': {
+      const p = batch.issue(issueId) as IssueProjection
+      if (p.incomplete || p.state !== 'open') throw new CairnError('NOT_FOUND', `issue ${issueId} is not open`, { issueId, reason: 'not-open' })
+      const blockers = blockersOf(batch.projections(), issueId)
+      if (blockers.length > 0) throw new CairnError('NOT_FOUND', `issue ${issueId} is blocked by ${blockers.join(', ')}`, { issueId, reason: 'blocked', blockers })
+      return [{ type: 'AssigneeAdded', user: cmd.user }]
+    }
     case 'depend': {
       const target = batch.resolve(cmd.target, 'target')
       // Refused both ways: no replica can have added it, so a removal is a caller's mistake.

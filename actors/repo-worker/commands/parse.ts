@@ -23,7 +23,7 @@ export const LIMITS = {
   perCall: 64,
 } as const
 
-interface Base { actor: string; opId: string | null }
+interface Base { actor: string; opId: string | null; leaseToken: number | null }
 
 export type IssueCommand =
   | Base & { type: 'create'; title: string; body: string; labels: string[] }
@@ -34,12 +34,14 @@ export type IssueCommand =
   | Base & { type: 'link'; id: string; url: string; note: string | null }
   | Base & { type: 'attach'; id: string; name: string; sha256: string; mime: string }
   | Base & { type: 'depend'; id: string; target: string; depType: DepType; remove: boolean }
+  /** claimNext's second half: under the caller's fresh lease, assign the issue if it is still ready. */
+  | Base & { type: 'claim'; id: string; user: string }
 
 export type Command = IssueCommand | { type: 'identity'; agent: string; opId: null }
 
 /** The request types that carry commands (writes of the event log). */
 export const COMMAND_TYPES: ReadonlySet<string> = new Set([
-  M.identity, M.issueCreate, M.issueUpdate, M.issueComment, M.issueState, M.issueLabel,
+  M.identity, M.issueClaim, M.issueCreate, M.issueUpdate, M.issueComment, M.issueState, M.issueLabel,
   M.issueAssign, M.issueLink, M.issueAttach, M.issueDepend,
 ])
 
@@ -108,6 +110,13 @@ function opIdOf(b: Body): string | null {
   return v
 }
 
+function leaseTokenOf(b: Body): number | null {
+  const v = b.leaseToken
+  if (v === undefined || v === null) return null
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw invalidArgument('leaseToken', 'must be a positive integer')
+  return v as number
+}
+
 function url(v: unknown): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > LIMITS.url) throw invalidArgument('url', `must be a string of 1..${LIMITS.url} characters`)
   if (!URL.canParse(v) || CONTROL.test(v)) throw invalidArgument('url', 'must be an absolute URL')
@@ -122,7 +131,7 @@ function url(v: unknown): string {
 export function parseCommand(req: Pick<Envelope, 'type' | 'body'>): Command {
   const b = obj(req.body ?? {})
   if (req.type === M.identity) return { type: 'identity', agent: name(b.agent, 'agent', LIMITS.agent), opId: null }
-  const base: Base = { actor: actorId(b.actor), opId: opIdOf(b) }
+  const base: Base = { actor: actorId(b.actor), opId: opIdOf(b), leaseToken: leaseTokenOf(b) }
   switch (req.type) {
     case M.issueCreate:
       return { ...base, type: 'create', title: text(b, 'title', LIMITS.title, { required: true })!,
@@ -162,6 +171,9 @@ export function parseCommand(req: Pick<Envelope, 'type' | 'body'>): Command {
       if (b.remove !== undefined && typeof b.remove !== 'boolean') throw invalidArgument('remove', 'must be a boolean')
       return { ...base, type: 'depend', id: idRef(b.id, 'id'), target: idRef(b.target, 'target'), depType: depType as DepType, remove: b.remove === true }
     }
+    case M.issueClaim:
+      if (base.leaseToken === null) throw invalidArgument('leaseToken', 'a claim must carry the lease token')
+      return { ...base, type: 'claim', id: idRef(b.id, 'id'), user: name(b.user, 'user', LIMITS.name) }
     default:
       throw invalidArgument('type', `${req.type} is not an issue command`)
   }
