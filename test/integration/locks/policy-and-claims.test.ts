@@ -20,7 +20,7 @@ async function setup(t: { teardown(fn: () => unknown): void }): Promise<{ rt: Ru
 }
 
 const outcome = (p: Promise<{ warnings?: unknown[] }>) =>
-  p.then((r) => (r.warnings?.length ? 'warned' : 'ok'), (e: { code?: string }) => e.code)
+  p.then((r) => (r.warnings?.length ? 'warned' : 'ok'), (e: { code?: string }) => e.code ?? 'no code')
 
 t.test('policy matrix: off / warn / require × no lease, own lease, other\'s lease, lapsed lease, repo lease', async (t) => {
   const { a, b, clock } = await setup(t)
@@ -85,9 +85,12 @@ t.test('fencing: a write carrying a stale token is refused with LEASE_LOST, what
 })
 
 t.test('claimNext: ready order, skips leased and blocked issues, records the claim; concurrent callers never share a win', async (t) => {
-  const { a, b, rt, path } = await setup(t)
+  const { a, b, rt, path, clock } = await setup(t)
+  // Issues created in the same millisecond tie on createdAt and order by id; space them out.
   const first = await a.issues.create({ title: 'first', labels: ['x'] })
+  await clock.advance(1)
   const second = await a.issues.create({ title: 'second' })
+  await clock.advance(1)
   const blocked = await a.issues.create({ title: 'blocked' })
   await a.issues.depend(blocked.id, { target: second.id, type: 'depends_on' })
   const c1 = await b.issues.claimNext({ ttlMs: 60_000, autoRenew: false })

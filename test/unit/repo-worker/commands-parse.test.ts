@@ -53,36 +53,36 @@ const WITH_ID = ISSUE_TYPES.filter((x) => x !== M.issueCreate)
 t.test('valid commands parse to checked, normalised values', async (t) => {
   t.same(parseCommand({ type: M.identity, body: { agent: 'agent-1', opId: 'ignored' } }), { type: 'identity', agent: 'agent-1', opId: null })
   t.same(parseCommand({ type: M.issueCreate, body: { actor: ACTOR, title: 'T' } }),
-    { actor: ACTOR, opId: null, type: 'create', title: 'T', body: '', labels: [] }, 'create defaults: empty body, no labels, no opId')
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'create', title: 'T', body: '', labels: [] }, 'create defaults: empty body, no labels, no opId')
   t.same(parseCommand({ type: M.issueCreate, body: { actor: ACTOR, title: 'T', body: null, labels: null, opId: null } }),
-    { actor: ACTOR, opId: null, type: 'create', title: 'T', body: '', labels: [] }, 'null optional fields take their defaults')
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'create', title: 'T', body: '', labels: [] }, 'null optional fields take their defaults')
   t.same(parseCommand({ type: M.issueCreate, body: { actor: ACTOR, title: 'T', body: '', labels: ['z', 'a', 'm', 'a', 'z'], opId: 'op-1' } }),
-    { actor: ACTOR, opId: 'op-1', type: 'create', title: 'T', body: '', labels: ['a', 'm', 'z'] }, 'labels deduplicated and sorted')
+    { actor: ACTOR, opId: 'op-1', leaseToken: null, type: 'create', title: 'T', body: '', labels: ['a', 'm', 'z'] }, 'labels deduplicated and sorted')
   t.equal((parseCommand({ type: M.issueCreate, body: { actor: ACTOR, title: 't'.repeat(LIMITS.title), body: '  ' } }) as { title: string }).title.length,
     LIMITS.title, 'a title of exactly LIMITS.title characters is accepted')
   t.same(parseCommand({ type: M.issueUpdate, body: { actor: ACTOR, id: 'ABCDEF', body: '' } }),
-    { actor: ACTOR, opId: null, type: 'update', id: 'abcdef', title: null, body: '' }, 'update: id prefix lowercased, body alone is enough')
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'update', id: 'abcdef', title: null, body: '' }, 'update: id prefix lowercased, body alone is enough')
   t.same(parseCommand({ type: M.issueUpdate, body: { actor: ACTOR, id: ID.toUpperCase(), title: 'New' } }),
-    { actor: ACTOR, opId: null, type: 'update', id: ID, title: 'New', body: null }, 'update: full uppercase id lowercased')
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'update', id: ID, title: 'New', body: null }, 'update: full uppercase id lowercased')
   t.same(parseCommand({ type: M.issueComment, body: { actor: ACTOR, id: 'aBcD', body: 'x' } }),
-    { actor: ACTOR, opId: null, type: 'comment', id: 'abcd', body: 'x' })
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'comment', id: 'abcd', body: 'x' })
   t.same(parseCommand({ type: M.issueState, body: { actor: ACTOR, id: ID, state: 'open' } }),
-    { actor: ACTOR, opId: null, type: 'state', id: ID, state: 'open' })
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'state', id: ID, state: 'open' })
   for (const [type, kind] of [[M.issueLabel, 'label'], [M.issueAssign, 'assign']] as const) {
     t.same(parseCommand({ type, body: { actor: ACTOR, id: ID, add: ['b', 'a', 'b'], remove: ['d', 'c', 'c'] } }),
-      { actor: ACTOR, opId: null, type: kind, id: ID, add: ['a', 'b'], remove: ['c', 'd'] }, `${kind}: add/remove deduplicated and sorted`)
+      { actor: ACTOR, opId: null, leaseToken: null, type: kind, id: ID, add: ['a', 'b'], remove: ['c', 'd'] }, `${kind}: add/remove deduplicated and sorted`)
     t.same(parseCommand({ type, body: { actor: ACTOR, id: ID, remove: ['x'] } }),
-      { actor: ACTOR, opId: null, type: kind, id: ID, add: [], remove: ['x'] }, `${kind}: remove alone, add defaults to []`)
+      { actor: ACTOR, opId: null, leaseToken: null, type: kind, id: ID, add: [], remove: ['x'] }, `${kind}: remove alone, add defaults to []`)
   }
   t.same(parseCommand({ type: M.issueLink, body: { actor: ACTOR, id: ID, url: 'https://example.com/a?b=c', note: 'see' } }),
-    { actor: ACTOR, opId: null, type: 'link', id: ID, url: 'https://example.com/a?b=c', note: 'see' })
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'link', id: ID, url: 'https://example.com/a?b=c', note: 'see' })
   t.same(parseCommand({ type: M.issueLink, body: { actor: ACTOR, id: ID, url: 'mailto:a@b.c' } }),
-    { actor: ACTOR, opId: null, type: 'link', id: ID, url: 'mailto:a@b.c', note: null }, 'link: note defaults to null')
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'link', id: ID, url: 'mailto:a@b.c', note: null }, 'link: note defaults to null')
   t.same(parseCommand({ type: M.issueAttach, body: { actor: ACTOR, id: ID, name: 'a b.txt', sha256: SHA, mime: 'application/vnd.api+json' } }),
-    { actor: ACTOR, opId: null, type: 'attach', id: ID, name: 'a b.txt', sha256: SHA, mime: 'application/vnd.api+json' })
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'attach', id: ID, name: 'a b.txt', sha256: SHA, mime: 'application/vnd.api+json' })
   for (const depType of ['blocks', 'depends_on', 'related_to']) {
     t.same(parseCommand({ type: M.issueDepend, body: { actor: ACTOR, id: 'ABCD', target: 'EF01', type: depType } }),
-      { actor: ACTOR, opId: null, type: 'depend', id: 'abcd', target: 'ef01', depType, remove: false }, `depend ${depType}: prefixes lowercased, remove defaults to false`)
+      { actor: ACTOR, opId: null, leaseToken: null, type: 'depend', id: 'abcd', target: 'ef01', depType, remove: false }, `depend ${depType}: prefixes lowercased, remove defaults to false`)
   }
   t.equal((parseCommand({ type: M.issueDepend, body: { ...VALID[M.issueDepend], remove: true } }) as { remove: boolean }).remove, true)
   t.equal(parseCommand({ type: M.issueState, body: { ...VALID[M.issueState], opId: 'o'.repeat(LIMITS.opId) } }).opId,
@@ -273,4 +273,19 @@ t.test('issues.depend: bad target, dependency type, remove', async (t) => {
     refuses(t, M.issueDepend, body, 'target', `target ${JSON.stringify(target)}`)
   }
   for (const remove of ['yes', 1, 0, null, 'true']) refuses(t, M.issueDepend, d({ remove }), 'remove', `remove ${JSON.stringify(remove)}`)
+})
+
+t.test('leaseToken fences any write; a claim must carry one', async (t) => {
+  const got = parseCommand({ type: M.issueComment, body: { actor: ACTOR, id: 'abcd', body: 'x', leaseToken: 7 } })
+  t.equal((got as { leaseToken: number }).leaseToken, 7)
+  for (const bad of [0, -1, 1.5, '7', true, Number.MAX_SAFE_INTEGER + 1]) {
+    const err = (() => { try { parseCommand({ type: M.issueComment, body: { actor: ACTOR, id: 'abcd', body: 'x', leaseToken: bad } }) } catch (e) { return e } })() as CairnError
+    t.same([err?.code, err?.details?.field], ['INVALID_ARGUMENT', 'leaseToken'], `leaseToken ${String(bad)}`)
+  }
+  t.same(parseCommand({ type: M.issueClaim, body: { actor: ACTOR, id: 'ABCD', user: 'agent-1', leaseToken: 3 } }),
+    { actor: ACTOR, opId: null, leaseToken: 3, type: 'claim', id: 'abcd', user: 'agent-1' })
+  const noToken = (() => { try { parseCommand({ type: M.issueClaim, body: { actor: ACTOR, id: 'abcd', user: 'u' } }) } catch (e) { return e } })() as CairnError
+  t.same([noToken.code, noToken.details?.field], ['INVALID_ARGUMENT', 'leaseToken'])
+  const badUser = (() => { try { parseCommand({ type: M.issueClaim, body: { actor: ACTOR, id: 'abcd', user: ' u', leaseToken: 1 } }) } catch (e) { return e } })() as CairnError
+  t.same([badUser.code, badUser.details?.field], ['INVALID_ARGUMENT', 'user'])
 })
