@@ -52,17 +52,20 @@ type LockCall = <T>(type: string, body: Record<string, unknown>, opts?: { timeou
 
 const TRANSIENT = new Set(['UNAVAILABLE', 'TIMEOUT', 'MAILBOX_FULL'])
 
-export function locksApi(call: LockCall, ids: { actor: string; session: string }, clock: Clock, requestTimeoutMs: number): LocksApi {
+export function locksApi(call: LockCall, ids: { actor: string; session: string }, clock: Clock, requestTimeoutMs: number,
+  onStop: (fn: () => void) => () => void): LocksApi {
   const handle = (lease: LeaseInfo, ttlMs: number, autoRenew: boolean): LeaseHandle => {
     const lost = new AbortController()
     let current = lease
     let cancelBeat: (() => void) | null = null
     let ended = false
     const stopBeat = (): void => { cancelBeat?.(); cancelBeat = null }
+    let unregister: () => void = () => {}
     const lose = (err: unknown): void => {
       if (ended) return
       ended = true
       stopBeat()
+      unregister()
       lost.abort(err instanceof CairnError ? err : new CairnError('LEASE_LOST', `lease on ${lease.resource} lost`, { resource: lease.resource }))
     }
     const renew = async (ttl = ttlMs): Promise<void> => {
@@ -88,6 +91,8 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
       })
     }
     if (autoRenew) schedule(lease.expiresAt)
+    // The runtime stopping ends the heartbeat: the lease then lapses on its own TTL.
+    unregister = onStop(() => lose(new CairnError('STOPPED', 'the runtime stopped; the lease is no longer renewed', { resource: lease.resource })))
     return {
       resource: lease.resource,
       token: lease.token,
@@ -99,6 +104,7 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
         stopBeat()
         await call(M.lockRelease, { resource: lease.resource, token: lease.token })
         ended = true
+        unregister()
       },
     }
   }

@@ -90,7 +90,7 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
       checkOpts(opts)
       return (await sup.request(rec, 'lock-keeper', type, body, opts)) as never
     },
-    { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs)
+    { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs, (fn) => sup.onStop(fn))
   return {
     id: rec.repoId,
     path: rec.path,

@@ -46,6 +46,7 @@ export class Supervisor {
   #watchdog: Watchdog | null = null
   #machine: ActorRefFrom<typeof supervisorMachine>
   #unsubscribeClock: (() => void) | null = null
+  readonly #stopHooks = new Set<() => void>()
 
   constructor(options: ResolvedOptions) {
     this.options = options
@@ -325,7 +326,15 @@ export class Supervisor {
     return { actors }
   }
 
+  /** Work the runtime must end when it stops (lease heartbeats); returns an unregister function. */
+  onStop(fn: () => void): () => void {
+    this.#stopHooks.add(fn)
+    return () => { this.#stopHooks.delete(fn) }
+  }
+
   stop(): Promise<void> {
+    for (const fn of [...this.#stopHooks]) fn()
+    this.#stopHooks.clear()
     return new Promise((resolve) => {
       const sub = this.#machine.subscribe((snap) => { if (snap.value === 'stopped') { sub.unsubscribe(); resolve() } })
       if (this.#machine.getSnapshot().value === 'stopped') { sub.unsubscribe(); resolve(); return }

@@ -86,6 +86,11 @@ export class ManualClockView implements Clock {
     return this.timers.add(deadline, fn)
   }
 
+  /** Timers armed on this thread and not yet fired or cancelled (tests check nothing is left behind). */
+  pending(): number {
+    return this.timers.size
+  }
+
   /** Fires this thread's due timers; called when the owner says time moved. */
   tick(): number {
     return this.timers.runDue(this.now())

@@ -145,3 +145,18 @@ t.test('the handle heartbeats on the runtime clock; a lost lease aborts its sign
   t.same(list.map((x) => x.resource), ['issue:cafe', 'issue:f00d'], 'list shows every lease, sorted')
   await l.release()
 })
+
+t.test('stopping the runtime ends heartbeats: the handle aborts with STOPPED and no timer is left behind', async (t) => {
+  const box = sandbox()
+  t.teardown(() => box.cleanup())
+  const clock = new ManualClock(T0)
+  const rt = await createRuntime({ home: box.home, threads: 1, clock, watchdog: false })
+  const a = await rt.repo(box.repo('stop'), { agent: 'a' })
+  const before = clock.pending()
+  const l = await a.locks.acquire('path:x', { ttlMs: 60_000 })
+  t.equal(clock.pending(), before + 1, 'one heartbeat armed')
+  await rt.stop()
+  t.equal(l.signal.aborted, true)
+  t.equal((l.signal.reason as { code?: string }).code, 'STOPPED')
+  t.equal(clock.pending(), 0, 'the heartbeat timer is gone')
+})
