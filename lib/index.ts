@@ -5,7 +5,7 @@
 export { createRuntime } from './runtime/create-runtime.ts'
 export type { Runtime, RuntimeStatus } from './runtime/create-runtime.ts'
 export type { RuntimeOptions } from './runtime/options.ts'
-export type { Repo, CallOptions } from './runtime/repo.ts'
+export type { Repo, CallOptions, WalFlushReport } from './runtime/repo.ts'
 export type { IssuesApi, WriteOptions } from './runtime/repo-issues.ts'
 export type { SubscribeOptions } from './runtime/subscribe.ts'
 export type { LocksApi, LeaseHandle, AcquireOptions } from './runtime/repo-locks.ts'

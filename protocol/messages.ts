@@ -27,6 +27,8 @@ export interface RepoReconciliation {
   snapshotsDiscarded: { actor: string; version: number }[]
   /** Whether issue projections were current, or rebuilt from the event log (and how long that took). */
   projections: { rebuilt: boolean; reason: string | null; events: number; ms: number }
+  /** The outbox drained into the git WAL before serving (events left by a crash), or why it could not be. */
+  wal: { drainedEvents: number; commits: number; adopted: number; pending: number; error: string | null }
 }
 
 export interface ActorStats {
@@ -78,7 +80,14 @@ export interface WriteResult {
 export interface LoggedEvent { seq: number; event: CairnEvent }
 /** One-way, RepoWorker -> supervisor, after a commit that appended events. */
 export interface EventsAppendedBody { lastSeq: number }
-export interface EventStats { lastSeq: number; events: number; issues: number; outbox: number }
+export interface EventStats {
+  lastSeq: number
+  events: number
+  issues: number
+  /** Locally authored events not yet in the git WAL. */
+  outbox: number
+  wal?: { pending: number; drainedEvents: number; commits: number; lastError: string | null; retryAt: number | null }
+}
 
 // ---- leases (LockKeeper) --------------------------------------------------
 
@@ -132,6 +141,7 @@ export const MESSAGE_TYPES = {
   eventsRead: 'events.read',
   eventsStats: 'events.stats',
   eventsAppended: 'events.appended',
+  walFlush: 'wal.flush',
   lockAcquire: 'locks.acquire',
   lockRenew: 'locks.renew',
   lockRelease: 'locks.release',

@@ -21,6 +21,7 @@ import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
 import { applyCommand, type LeaseGate } from './commands/apply.ts'
 import { leasesCovering, openLeaseDbs, readPolicy } from '../lock-keeper/store.ts'
 import { query, QUERY_TYPES } from './queries.ts'
+import type { WalService } from './wal/service.ts'
 
 export { openRepoDbs } from './store/dbs.ts'
 
@@ -74,7 +75,10 @@ export class RepoWorkerShell {
   /** Set by fault injection: the next commit throws, as a broken disk would. */
   failNextCommit = false
 
-  constructor(env: RootDatabase, dbs: RepoDbs, ctx: ActorContext) {
+  readonly #wal: WalService
+
+  constructor(env: RootDatabase, dbs: RepoDbs, ctx: ActorContext, wal: WalService) {
+    this.#wal = wal
     this.#env = env
     this.#dbs = dbs
     this.#ctx = ctx
@@ -116,6 +120,18 @@ export class RepoWorkerShell {
   }
 
   answerRead(req: Envelope): void {
+    if (req.type === M.walFlush) {
+      this.#wal.flush().then((r) => this.#ctx.replyOk(req, { ...r, ...this.#wal.status() }), (err) => this.#ctx.replyError(req, CairnError.from(err)))
+      return
+    }
+    if (req.type === M.eventsStats) {
+      try {
+        this.#ctx.replyOk(req, { ...(query(this.#events, req) as object), wal: this.#wal.status() })
+      } catch (err) {
+        this.#ctx.replyError(req, CairnError.from(err))
+      }
+      return
+    }
     try {
       this.#ctx.replyOk(req, QUERY_TYPES.has(req.type) ? query(this.#events, req) : this.#read(req))
     } catch (err) {
@@ -242,7 +258,10 @@ export class RepoWorkerShell {
         if (o.ok) this.#ctx.replyOk(p.req, o.value)
         else this.#ctx.replyError(p.req, o.error)
       })
-      if (batch.appended.length > 0) this.#ctx.notify(M.eventsAppended, { lastSeq: batch.seq })
+      if (batch.appended.length > 0) {
+        this.#ctx.notify(M.eventsAppended, { lastSeq: batch.seq })
+        this.#wal.kick()
+      }
       toApply.forEach((p, i) => {
         const op = p.op
         if (op.type === 'timer.schedule') this.#ctx.timers.arm(op.timer)

@@ -7,15 +7,23 @@ import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } fr
 import { openRepoDbs, RepoWorkerShell } from './effects.ts'
 import { COMMAND_TYPES } from './commands/parse.ts'
 import { prepareProjections } from './store/rebuild.ts'
+import { WalService } from './wal/service.ts'
+import { drainAtBoot, openGit } from './wal/boot.ts'
 
 const WRITES = new Set<string>([M.append, M.scheduleTimer, ...COMMAND_TYPES])
 
 export const repoWorker: ActorModule = {
   kind: 'repo-worker',
   snapshotVersion: REPO_WORKER_SNAPSHOT_VERSION,
-  prepare: async (env) => ({ projections: await prepareProjections(env, openRepoDbs(env)) }),
+  prepare: async (env, repo) => {
+    const dbs = openRepoDbs(env)
+    const projections = await prepareProjections(env, dbs)
+    return { projections, wal: await drainAtBoot(env, dbs, repo.gitDir, () => repo.clock.now()) }
+  },
   start(ctx, restored) {
-    const shell = new RepoWorkerShell(ctx.env, openRepoDbs(ctx.env), ctx)
+    const dbs = openRepoDbs(ctx.env)
+    const wal = new WalService(ctx.env, dbs, () => openGit(ctx.gitDir), ctx.clock)
+    const shell = new RepoWorkerShell(ctx.env, dbs, ctx, wal)
     shell.resume(restored.resume)
     const machine = repoWorkerMachine.provide({
       actions: {
@@ -40,11 +48,15 @@ export const repoWorker: ActorModule = {
         await Promise.race([run.done, run.failure])
         // An idle machine stops at once; its last commit may still be flushing.
         await shell.settled().catch(() => undefined)
+        await wal.stop()
         return run.actor.getPersistedSnapshot()
       },
       state: run.state,
       injectFailure: () => { shell.failNextCommit = true },
       failure: run.failure,
     }
+    void run.failure.catch(() => wal.stop())
+    // Events a previous run acknowledged but did not drain were handled by prepare; new ones kick the drain.
+    wal.kick()
   },
 }

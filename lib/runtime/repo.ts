@@ -18,6 +18,17 @@ import type { Supervisor } from './supervisor.ts'
 
 export type CallOptions = RequestOptions
 
+export interface WalFlushReport {
+  /** Events and commits written by this flush. */
+  events: number
+  commits: number
+  /** Events found already in git (a crashed drain wrote them) and dropped from the outbox. */
+  adopted: number
+  pending: number
+  drainedEvents: number
+  lastError: string | null
+}
+
 export interface Repo {
   readonly id: string
   /** The repository's git common dir. */
@@ -37,6 +48,14 @@ export interface Repo {
   }
   /** Leases on `repo:`, `path:` and `issue:` resources, held by this handle's actor. */
   readonly locks: LocksApi
+  readonly wal: {
+    /**
+     * Drains the outbox into `refs/cairn/wal/<actor>` now and resolves when
+     * every event acknowledged so far is in git (the drain also runs by
+     * itself after each write).
+     */
+    flush(opts?: CallOptions): Promise<WalFlushReport>
+  }
   readonly events: {
     /**
      * The local log from `fromSeq` on, then live. Ends when `signal` aborts or
@@ -98,6 +117,9 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
     agent: identity.agent,
     issues: { ...issuesApi(call, identity.actor), claimNext: claimNext(call, locks, { actor: identity.actor, user: identity.agent ?? identity.actor }) },
     locks,
+    wal: {
+      flush: (opts) => call(M.walFlush, {}, opts),
+    },
     events: {
       subscribe: (opts) => {
         const o = checkSubscribeOptions(opts)

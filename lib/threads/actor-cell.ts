@@ -35,8 +35,11 @@ export class ActorCell {
   #timers = new Map<string, { timer: DurableTimer; cancel: () => void }>()
   status: 'running' | 'stopping' | 'failed' | 'stopped' = 'stopped'
 
+  readonly #gitDir: string
+
   constructor(module: ActorModule, repoId: string, address: string, env: RootDatabase, actors: ActorsDb,
-    clock: ThreadClock, capacity: number, hooks: CellHooks) {
+    clock: ThreadClock, capacity: number, hooks: CellHooks, gitDir: string) {
+    this.#gitDir = gitDir
     this.kind = module.kind
     this.address = address
     this.capacity = capacity
@@ -63,6 +66,7 @@ export class ActorCell {
       kind: this.kind,
       repoId: this.#repoId,
       env: this.#env,
+      gitDir: this.#gitDir,
       clock: this.#clock,
       timers,
       replyOk: (req, value) => { if (live()) this.#answer(req, true, value) },

@@ -25,6 +25,8 @@ export interface ActorContext {
   readonly kind: ActorKind
   readonly repoId: string
   readonly env: RootDatabase
+  /** The repository's git common dir (the store lives in `<gitDir>/cairn`). */
+  readonly gitDir: string
   readonly clock: ThreadClock
   readonly timers: TimerService
   replyOk(req: Envelope, value: unknown): void
@@ -58,6 +60,6 @@ export interface ActorModule {
   kind: ActorKind
   snapshotVersion: number
   /** Store preparation before any actor of the repository starts (e.g. rebuilding projections); reported in reconciliation. */
-  prepare?(env: RootDatabase): Promise<Partial<RepoReconciliation>>
+  prepare?(env: RootDatabase, repo: { gitDir: string; clock: ThreadClock }): Promise<Partial<RepoReconciliation>>
   start(ctx: ActorContext, restored: RestoreInput): ActorInstance
 }

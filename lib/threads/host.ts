@@ -8,6 +8,7 @@
  * transaction, would hang every LMDB writer of the process), except for the
  * opt-in fault injection the tests use to prove the supervisor copes.
  */
+import { dirname } from 'node:path'
 import { threadId, type MessagePort } from 'node:worker_threads'
 import type { RootDatabase } from 'lmdb'
 import { decode, encode } from '../../protocol/codec.ts'
@@ -47,6 +48,8 @@ export default async function host(task: HostTask): Promise<HostExit> {
   let nextId = 1
   const post = (env: Envelope): void => port.postMessage(encode(env))
   const clock = clockFromDescriptor(task.clock)
+  // The store is `<git common dir>/cairn` (lib/runtime/supervisor.ts openRepo).
+  const gitDir = dirname(task.storeDir)
 
   let env: RootDatabase
   try {
@@ -70,15 +73,16 @@ export default async function host(task: HostTask): Promise<HostExit> {
       reply,
       failed: (cell, error) => post(envelope(nextId++, M.actorFailed, cell.address, SUPERVISOR, { actor: cell.address, kind: cell.kind, error: error.toWire() })),
       notify: (cell, type, body) => post(envelope(nextId++, type, cell.address, SUPERVISOR, body)),
-    }))
+    }, gitDir))
   }
 
   const report: RepoReconciliation = {
     repoId, operations: [], timersRestored: 0, timersOverdue: 0, snapshotsRestored: [], snapshotsDiscarded: [],
     projections: { rebuilt: false, reason: null, events: 0, ms: 0 },
+    wal: { drainedEvents: 0, commits: 0, adopted: 0, pending: 0, error: null },
   }
   try {
-    for (const kind of ACTOR_KINDS) Object.assign(report, await MODULES[kind].prepare?.(env))
+    for (const kind of ACTOR_KINDS) Object.assign(report, await MODULES[kind].prepare?.(env, { gitDir, clock }))
   } catch (err) {
     post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
     port.close()

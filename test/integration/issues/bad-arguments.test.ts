@@ -330,13 +330,15 @@ t.test('inputs msgpack would silently alter are refused and write nothing', asyn
     t.test(what, async (t) => {
       const before = await edge.events.stats()
       await fails(t, what, call, 'INVALID_ARGUMENT', field)
-      t.same(await edge.events.stats(), before, 'nothing was written')
+      t.equal((await edge.events.stats()).lastSeq, before.lastSeq, 'nothing was written')
     })
   }
 })
 
 t.test('after all the bad calls nothing was written', async (t) => {
-  t.same(await repo.events.stats(), statsBefore, 'event stats (lastSeq, events, issues, outbox) unchanged')
+  // The outbox drains into git on its own; what writes would change is the log.
+  const written = ({ lastSeq, events, issues }: { lastSeq: number; events: number; issues: number }) => ({ lastSeq, events, issues })
+  t.same(written(await repo.events.stats()), written(statsBefore), 'event stats (lastSeq, events, issues) unchanged')
   t.same(await repo.issues.list(), listBefore, 'the issue list is unchanged')
   t.same(await repo.issues.history(A), historyBefore, 'A\'s history is unchanged')
   const ok = await repo.issues.comment(A, 'still works')

@@ -62,7 +62,7 @@ t.test('under require, a refused write writes nothing; a create is refused under
   const err = await b.issues.close(id).catch((e) => e)
   t.equal(err.code, 'LEASE_HELD')
   t.equal(err.details.heldBy.holder.actor, a.actor)
-  t.same(await b.events.stats(), before, 'nothing written')
+  t.equal((await b.events.stats()).lastSeq, before.lastSeq, 'nothing written')
   await a.locks.acquire('repo:main', { ttlMs: 60_000, autoRenew: false }).catch(() => undefined)
   const l = await a.locks.acquire('repo:whole', { ttlMs: 60_000, autoRenew: false }).catch((e) => e)
   t.equal(l.code, 'LEASE_HELD', 'the issue lease conflicts with a repo lease too')

@@ -1,0 +1,146 @@
+/**
+ * Drains the outbox into the git WAL: one commit per actor per round on
+ * `refs/cairn/wal/<actor>`, holding one grite chunk of that actor's events
+ * in local order.
+ *
+ * Crash safety comes from ordering plus reconciliation, not from a
+ * transaction spanning git and LMDB (there is none): the commit is written
+ * and its ref moved first, then the drained events leave the outbox and the
+ * new tip is recorded. A crash in between leaves the ref ahead of the
+ * recorded tip; the next round (at boot or later) reads the commits it does
+ * not know, removes their events from the outbox and adopts the tip, so an
+ * event is written to git once, and an acknowledged event is never lost:
+ * it stays in the outbox until a commit holding it is on the ref.
+ */
+import { blake2b } from '@noble/hashes/blake2.js'
+import type { Database, RootDatabase } from 'lmdb'
+import { bytesToHex } from '../../../protocol/events/hex.ts'
+import { decodeChunk, encodeChunk } from '../../../protocol/events/chunk.ts'
+import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
+import type { RepoDbs } from '../store/dbs.ts'
+
+export interface WalState { tip: string | null; events: number; commits: number }
+export type WalStateDb = Database<WalState, string>
+
+export const walRef = (actor: string): string => `refs/cairn/wal/${actor}`
+/** Events per drain round (all actors together): bounds one chunk and one transaction. */
+export const DRAIN_BATCH = 5_000
+const CAS_RETRIES = 5
+
+export function openWalState(env: RootDatabase): WalStateDb {
+  return env.openDB({ name: 'wal-state' }) as unknown as WalStateDb
+}
+
+/** `events/YYYY/MM/DD/<hash>.bin`, dated by the first event (UTC), as grite does. */
+export function chunkPath(firstTsMs: number, hash: string): string {
+  const d = new Date(firstTsMs)
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `events/${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${hash}.bin`
+}
+
+export interface DrainReport { commits: number; events: number; adopted: number }
+
+export class WalDrain {
+  readonly #env: RootDatabase
+  readonly #dbs: RepoDbs
+  readonly #state: WalStateDb
+  readonly #git: GitWal
+  readonly #now: () => number
+
+  constructor(env: RootDatabase, dbs: RepoDbs, git: GitWal, now: () => number) {
+    this.#env = env
+    this.#dbs = dbs
+    this.#state = openWalState(env)
+    this.#git = git
+    this.#now = now
+  }
+
+  pending(): number {
+    return this.#dbs.outbox.getCount()
+  }
+
+  /** Drains until the outbox is empty (bounded by `maxRounds`). */
+  async drain(maxRounds = 1_000): Promise<DrainReport> {
+    const total: DrainReport = { commits: 0, events: 0, adopted: 0 }
+    for (let i = 0; i < maxRounds; i++) {
+      const r = await this.round()
+      total.commits += r.commits
+      total.events += r.events
+      total.adopted += r.adopted
+      if (r.commits === 0 && r.adopted === 0) break
+    }
+    return total
+  }
+
+  /** One round: up to DRAIN_BATCH outbox events, one commit per actor. */
+  async round(): Promise<DrainReport> {
+    const report: DrainReport = { commits: 0, events: 0, adopted: 0 }
+    const byActor = new Map<string, { seq: number; event: CairnEvent }[]>()
+    for (const { key, value: eventId } of this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })) {
+      const seq = key as number
+      const event = this.#dbs.log.get(seq)
+      if (!event || event.eventId !== eventId) continue
+      const list = byActor.get(event.actor)
+      if (list) list.push({ seq, event })
+      else byActor.set(event.actor, [{ seq, event }])
+    }
+    for (const [actor, list] of byActor) {
+      let pending = list
+      for (let attempt = 0; attempt < CAS_RETRIES && pending.length > 0; attempt++) {
+        const state = this.#state.get(actor) ?? { tip: null, events: 0, commits: 0 }
+        const actual = await this.#git.readRef(walRef(actor))
+        if (actual !== state.tip) {
+          const adopted = await this.#adopt(actor, state, actual)
+          report.adopted += adopted.size
+          pending = pending.filter((p) => !adopted.has(p.event.eventId))
+          continue
+        }
+        const chunk = encodeChunk(pending.map((p) => p.event))
+        const hash = bytesToHex(blake2b(chunk, { dkLen: 32 }))
+        const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
+        const res = await this.#git.appendWal({
+          ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.event.tsUnixMs, hash), chunk,
+          message: `cairn wal: ${pending.length} event(s)`,
+          author: { name: 'cairn', email: `${actor}@cairn.invalid`, timeMs: this.#now() },
+        })
+        if (!res.ok) continue // someone moved the ref: adopt what is there, then retry on top of it
+        await this.#record(actor, { tip: res.commit, events: state.events + pending.length, commits: state.commits + 1 }, pending.map((p) => p.seq))
+        report.commits++
+        report.events += pending.length
+        pending = []
+      }
+    }
+    return report
+  }
+
+  /**
+   * The ref is not where we recorded it (we crashed after moving it, or
+   * another process on this clone drained): take the commits we do not know,
+   * drop their events from the outbox, record the tip.
+   */
+  async #adopt(actor: string, state: WalState, actual: string | null): Promise<Set<string>> {
+    const ids = new Set<string>()
+    if (actual === null) {
+      // The ref vanished (deleted by hand): start a fresh chain; nothing to adopt.
+      await this.#record(actor, { ...state, tip: null }, [])
+      return ids
+    }
+    const entries = await this.#git.readWal(actual, { stopAt: state.tip })
+    for (const e of entries) for (const ev of decodeChunk(e.chunk)) ids.add(ev.eventId)
+    const seqs: number[] = []
+    for (const id of ids) {
+      const seq = this.#dbs.eventIds.get(id)
+      if (seq !== undefined && this.#dbs.outbox.get(seq) === id) seqs.push(seq)
+    }
+    await this.#record(actor, { tip: actual, events: state.events + ids.size, commits: state.commits + entries.length }, seqs)
+    return ids
+  }
+
+  async #record(actor: string, state: WalState, drainedSeqs: number[]): Promise<void> {
+    await this.#env.transaction(() => {
+      for (const seq of drainedSeqs) this.#dbs.outbox.remove(seq)
+      this.#state.put(actor, state)
+    })
+  }
+}
