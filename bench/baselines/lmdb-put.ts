@@ -18,6 +18,10 @@
  * caller's shape, a warm-up, a per-writer count bound and per-put latency,
  * for scripts comparing other writes (bench/issues/writers.ts: one
  * event-sized record per acknowledged Cairn event).
+ *
+ * {@link measureDurablePairs} is the same loop with two durable writes per
+ * step, a put then a remove of the writer's own key (bench/locks: a lease
+ * granted then released).
  */
 import { mkdtemp, rm, statfs } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -105,16 +109,20 @@ function entry(seq: number): [string, Entry] {
   return [opId, { opId, type: 'task.update', actor: 'repo-worker:bench', startedAt: Date.now(), resumable: true, body: { seq } }]
 }
 
+/**
+ * `inFlight` writers, each looping `await put(w)` then `await env.flushed`;
+ * `w` is the writer's index (0-based), for writes that belong to one writer.
+ */
 async function durable(
-  env: RootDatabase, put: () => Promise<boolean>, inFlight: number, durationMs: number, maxPerWriter: number, rec?: LatencyRecorder,
+  env: RootDatabase, put: (writer: number) => Promise<unknown>, inFlight: number, durationMs: number, maxPerWriter: number, rec?: LatencyRecorder,
 ): Promise<Rate> {
   let count = 0
   const start = performance.now()
   const deadline = start + durationMs
-  const writer = async (): Promise<void> => {
+  const writer = async (_: unknown, w: number): Promise<void> => {
     for (let n = 0; n < maxPerWriter && performance.now() < deadline; n++) {
       const t0 = rec ? performance.now() : 0
-      await put()
+      await put(w)
       await env.flushed
       if (rec) rec.record(performance.now() - t0)
       count++
@@ -176,11 +184,7 @@ export interface DurableWritersResult extends Rate {
  * @example await measureDurableWriters({ writers: 50, durationMs: 2000, warmupMs: 300, maxPutsPerWriter: 1e6, dbName: 'log', keyEncoding: 'uint32', record: (i) => [i + 1, { i }] })
  */
 export async function measureDurableWriters(opts: DurableWritersOptions): Promise<DurableWritersResult> {
-  const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'cairn-bench-lmdb-'))
-  let env: RootDatabase | undefined
-  try {
-    const onTmpfs = (await statfs(dir)).type === TMPFS_MAGIC
-    env = open({ path: dir, ...OPEN_OPTIONS })
+  return withTempEnv(opts.parentDir, async (env, onTmpfs) => {
     const db = env.openDB<unknown, Key>({ name: opts.dbName, ...(opts.keyEncoding ? { keyEncoding: opts.keyEncoding } : {}) })
     let next = 0
     const put = (): Promise<boolean> => {
@@ -191,6 +195,58 @@ export async function measureDurableWriters(opts: DurableWritersOptions): Promis
     const rec = new LatencyRecorder(16_384)
     const rate = await durable(env, put, opts.writers, opts.durationMs, opts.maxPutsPerWriter, rec)
     return { ...rate, latencyMs: summarize(rec.samples()), onTmpfs }
+  })
+}
+
+/** Knobs of {@link measureDurablePairs}. */
+export interface DurablePairsOptions {
+  /** Concurrent writers, each awaiting its whole pair before the next. */
+  writers: number
+  durationMs: number
+  /** Untimed run of the same loop before timing starts. */
+  warmupMs: number
+  /** Count bound per writer (per phase), besides the time bound. */
+  maxPairsPerWriter: number
+  dbName: string
+  /** Key and value writer `w` puts (then removes) in its `i`-th pair (i counts per writer, warm-up included). */
+  record: (w: number, i: number) => [Key, unknown]
+  parentDir?: string
+}
+
+/**
+ * Durable put-then-remove pairs from `writers` concurrent writers into a
+ * fresh temporary environment (deleted afterwards), opened like Cairn's
+ * stores: each step is `await put`, `await env.flushed`, `await remove`,
+ * `await env.flushed`. `count`, `rate` and `latencyMs` are per pair.
+ * @example await measureDurablePairs({ writers: 20, durationMs: 5000, warmupMs: 1000, maxPairsPerWriter: 1e6, dbName: 'leases', record: (w, i) => [`path:bench/${w}`, { i }] })
+ */
+export async function measureDurablePairs(opts: DurablePairsOptions): Promise<DurableWritersResult> {
+  return withTempEnv(opts.parentDir, async (env, onTmpfs) => {
+    const db = env.openDB<unknown, Key>({ name: opts.dbName })
+    const next: number[] = Array.from({ length: opts.writers }, () => 0)
+    const pair = async (w: number): Promise<void> => {
+      const i = next[w] ?? 0
+      next[w] = i + 1
+      const [key, value] = opts.record(w, i)
+      await db.put(key, value)
+      await env.flushed
+      await db.remove(key) // durable() awaits env.flushed after it
+    }
+    if (opts.warmupMs > 0) await durable(env, pair, opts.writers, opts.warmupMs, opts.maxPairsPerWriter)
+    const rec = new LatencyRecorder(16_384)
+    const rate = await durable(env, pair, opts.writers, opts.durationMs, opts.maxPairsPerWriter, rec)
+    return { ...rate, latencyMs: summarize(rec.samples()), onTmpfs }
+  })
+}
+
+/** Runs `body` on a fresh environment in a new temporary directory, then closes and deletes both. */
+async function withTempEnv<T>(parentDir: string | undefined, body: (env: RootDatabase, onTmpfs: boolean) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(parentDir ?? tmpdir(), 'cairn-bench-lmdb-'))
+  let env: RootDatabase | undefined
+  try {
+    const onTmpfs = (await statfs(dir)).type === TMPFS_MAGIC
+    env = open({ path: dir, ...OPEN_OPTIONS })
+    return await body(env, onTmpfs)
   } finally {
     await env?.close()
     await rm(dir, { recursive: true, force: true })

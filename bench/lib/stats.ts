@@ -103,6 +103,29 @@ export function ratePerSecond(count: number, elapsedMs: number): number {
   return (count * 1000) / elapsedMs
 }
 
+/**
+ * Events per second within each quarter of `total` events, from the times
+ * (ms since the start, ascending) at which events 1..n happened, to show a
+ * rate that changes as work piles up; quarters not reached are left out,
+ * and a quarter done in no measurable time is Infinity.
+ * @example quarterRates([10, 20, 30, 40], 4) // [100, 100, 100, 100]
+ */
+export function quarterRates(timesMs: readonly number[], total: number): number[] {
+  if (!Number.isSafeInteger(total) || total < 0) throw new RangeError(`total must be a non-negative integer, got ${total}`)
+  const out: number[] = []
+  let prevCount = 0
+  let prevMs = 0
+  for (let q = 1; q <= 4; q++) {
+    const count = Math.ceil((total * q) / 4)
+    if (count === 0 || count > timesMs.length || count === prevCount) continue
+    const ms = timesMs[count - 1] as number
+    out.push(ms > prevMs ? ((count - prevCount) * 1000) / (ms - prevMs) : Infinity)
+    prevCount = count
+    prevMs = ms
+  }
+  return out
+}
+
 function sortedCopy(samples: ArrayLike<number>): Float64Array {
   // Float64Array#sort is numeric (not lexicographic like Array#sort).
   return Float64Array.from(samples).sort()

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench:locks`: leases under load, next to a raw baseline measured
+ * in the same run.
+ *
+ * Usage: tsx bench/locks.ts [--out DIR] [--quick]
+ *
+ * 1. pairs   local acquire+release pairs/s and per-pair latency, 1 client
+ *            and 20 concurrent clients on resources of their own, against
+ *            raw lmdb durable put+remove pairs (bench/locks/pairs.ts)
+ * 2. claims  claimNext throughput and latency, 50 contending clients
+ *            draining a seeded board, with correctness checks on the wins
+ *            (bench/locks/claims.ts, bench/locks/claim-check.ts)
+ *
+ * Writes `<out>/locks.json` (schema `cairn-bench-locks/1`: the document of
+ * bench/lib/report.ts plus `checks`, see bench/lib/checks.ts) and
+ * `<out>/locks.md`, and prints the markdown to stdout. Progress goes to
+ * stderr. Every repository and runtime home lives under one temp dir,
+ * removed at the end; the process exits by itself, with code 1 when a
+ * fatal check failed (e.g. an issue won twice).
+ */
+import { fatalFailures, renderChecks, type Check } from './lib/checks.ts'
+import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
+import { runClaimScenario } from './locks/claims.ts'
+import { benchDirs } from './locks/fixture.ts'
+import { pairClientCounts, runCairnPairs, runRawPairs } from './locks/pairs.ts'
+import { parseLocksArgs } from './locks/params.ts'
+
+/** Schema of locks.json: core.json's document (bench/lib/report.ts) plus `checks`. */
+const LOCKS_SCHEMA = 'cairn-bench-locks/1'
+
+/** How long (ms) the process may stay alive after the report before it is called hung. */
+const EXIT_GRACE_MS = 5000
+
+async function main(): Promise<void> {
+  let args
+  try {
+    args = parseLocksArgs(process.argv.slice(2))
+  } catch (err) {
+    console.error(`bench:locks: ${(err as Error).message}\nusage: tsx bench/locks.ts [--out DIR] [--quick]`)
+    process.exitCode = 2
+    return
+  }
+  const { outDir, params } = args
+  const startedAt = new Date().toISOString()
+  const results: BenchResult[] = []
+  let checks: Check[] = []
+  const log = (msg: string): void => { process.stderr.write(`bench:locks:   ${msg}\n`) }
+  const phase = async <T>(label: string, run: () => Promise<T>, take: (got: T) => BenchResult[]): Promise<T> => {
+    const t0 = Date.now()
+    process.stderr.write(`bench:locks: ${label}...\n`)
+    const got = await run()
+    const rs = take(got)
+    results.push(...rs)
+    process.stderr.write(`bench:locks: ${label}: ${rs.length} result(s) in ${Date.now() - t0} ms\n`)
+    return got
+  }
+
+  const clients = pairClientCounts(params).join(' and ')
+  const dirs = benchDirs()
+  try {
+    await phase(`raw lmdb put+remove pairs, ${clients} writers`, () => runRawPairs(params), (r) => r)
+    await phase(`cairn acquire+release pairs, ${clients} clients`, () => runCairnPairs(params, dirs), (r) => r)
+    const claimed = await phase(`seed ${params.claimIssues} issues, then claimNext with ${params.claimClients} clients`,
+      () => runClaimScenario(params, dirs, log), (o) => o.results)
+    checks = claimed.checks
+  } finally {
+    dirs.cleanup()
+  }
+
+  const report = { ...buildReport({ machine: machineInfo(), startedAt, params, results, schema: LOCKS_SCHEMA }), checks }
+  const { jsonPath, mdPath, markdown } = await writeReport(outDir, report, {
+    name: 'locks', title: 'Cairn locks benchmark', footer: renderChecks(checks),
+  })
+  process.stdout.write(markdown)
+  process.stderr.write(`bench:locks: wrote ${jsonPath} and ${mdPath}\n`)
+  const fatal = fatalFailures(checks)
+  if (fatal.length > 0) {
+    console.error(`bench:locks: ${fatal.length} fatal check(s) failed: ${fatal.map((c) => c.name).join('; ')}`)
+    process.exitCode = 1
+  }
+
+  // Diagnostic only: unref'd, so it fires only if something still holds the loop.
+  setTimeout(() => {
+    console.error(`bench:locks: still running ${EXIT_GRACE_MS} ms after the report; a runtime, worker or env was left open`)
+    process.exit(3)
+  }, EXIT_GRACE_MS).unref()
+}
+
+main().catch((err: unknown) => {
+  console.error('bench:locks failed:', err)
+  process.exitCode = 1
+})
