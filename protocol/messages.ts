@@ -151,6 +151,7 @@ export const MESSAGE_TYPES = {
   lockPolicyGet: 'locks.policy.get',
   lockPolicySet: 'locks.policy.set',
   issueClaim: 'issues.claim',
+  lockClaimFirst: 'locks.claim-first',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

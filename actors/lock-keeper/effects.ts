@@ -19,6 +19,7 @@ import { openLeaseDbs, POLICY_KEY, readPolicy, type LeaseDbs } from './store.ts'
 
 export const MAX_WAIT_MS = 10 * 60_000
 const MAX_WAITERS = 10_000
+export const MAX_CLAIM_CANDIDATES = 256
 
 type Lease = L.Lease
 type Table = L.LeaseTable
@@ -30,6 +31,8 @@ type Op =
   | { kind: 'release'; req: Envelope; resource: string; token: number }
   | { kind: 'cancel'; req: Envelope; waitId: string }
   | { kind: 'policy'; req: Envelope; policy: LeasePolicy }
+  /** claimNext's atomic step: lease the first of `resources` that is free, or none. */
+  | { kind: 'claim-first'; req: Envelope; resources: string[]; holder: { actor: string; session: string }; ttlMs: number }
   | { kind: 'wake' }
 
 type Acquire = Extract<Op, { kind: 'acquire' }>
@@ -71,6 +74,16 @@ export function parseOp(req: Envelope): Op {
     case M.lockRelease: {
       const r = b as unknown as ReleaseBody
       return { kind: 'release', req, resource: L.parseResource(r.resource).key, token: int(b, 'token', 1, Number.MAX_SAFE_INTEGER) as number }
+    }
+    case M.lockClaimFirst: {
+      const a = b as unknown as AcquireBody & { resources: unknown }
+      if (!Array.isArray(a.resources) || a.resources.length === 0 || a.resources.length > MAX_CLAIM_CANDIDATES) {
+        throw invalidArgument('resources', `must be an array of 1..${MAX_CLAIM_CANDIDATES} resources`)
+      }
+      const resources = a.resources.map((r) => L.parseResource(r).key)
+      if (typeof a.actor !== 'string' || !/^[0-9a-f]{32}$/.test(a.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
+      if (typeof a.session !== 'string' || a.session.length === 0 || a.session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
+      return { kind: 'claim-first', req, resources, holder: { actor: a.actor, session: a.session }, ttlMs: int(b, 'ttlMs', 1, 86_400_000) as number }
     }
     case M.lockPolicySet:
       if (!LEASE_POLICIES.includes(b.policy as LeasePolicy)) throw invalidArgument('policy', `must be one of ${LEASE_POLICIES.join(', ')}`)
@@ -201,6 +214,18 @@ export class LockKeeperShell {
         this.#waiters = this.#waiters.filter((x) => x !== w)
         if (w) replies.push([w.op.req, false, new CairnError('ABORTED', 'acquire was cancelled')])
         replies.push([op.req, true, { cancelled: w !== undefined }])
+        continue
+      }
+      if (op.kind === 'claim-first') {
+        let won: Lease | null = null
+        for (const resource of op.resources) {
+          const got = tryGrant({ kind: 'acquire', req: op.req, resource, holder: op.holder, ttlMs: op.ttlMs, waitMs: 0, waitId: '' }, this.#waiters)
+          if (!(got instanceof CairnError)) {
+            won = got
+            break
+          }
+        }
+        replies.push([op.req, true, won])
         continue
       }
       if (op.kind === 'acquire') {

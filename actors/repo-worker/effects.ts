@@ -20,6 +20,7 @@ import { EventStore, type Batch } from './store/event-store.ts'
 import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
 import { applyCommand, type LeaseGate } from './commands/apply.ts'
 import { leasesCovering, openLeaseDbs, readPolicy } from '../lock-keeper/store.ts'
+import { isLive } from '../lock-keeper/policy.ts'
 import { query, QUERY_TYPES } from './queries.ts'
 import type { WalService } from './wal/service.ts'
 
@@ -133,7 +134,7 @@ export class RepoWorkerShell {
       return
     }
     try {
-      this.#ctx.replyOk(req, QUERY_TYPES.has(req.type) ? query(this.#events, req) : this.#read(req))
+      this.#ctx.replyOk(req, QUERY_TYPES.has(req.type) ? query(this.#events, req, this.#leasedNow()) : this.#read(req))
     } catch (err) {
       this.#ctx.replyError(req, CairnError.from(err))
     }
@@ -162,6 +163,12 @@ export class RepoWorkerShell {
       default:
         throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
     }
+  }
+
+  /** Whether an issue is under any live lease right now (issue: or repo:). */
+  #leasedNow(): (issueId: string) => boolean {
+    const now = this.#ctx.clock.now()
+    return (issueId) => this.#gate.covering(`issue:${issueId}`).some((l) => isLive(l, now))
   }
 
   #lastSeq(): number {

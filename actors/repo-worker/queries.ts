@@ -62,7 +62,7 @@ function positive(b: Record<string, unknown>, field: string, dflt: number, max: 
  * Answers one query. Throws INVALID_ARGUMENT, NOT_FOUND or AMBIGUOUS_ID.
  * @example query(store, { type: 'issues.show', body: { id: 'ab12' } })
  */
-export function query(store: EventStore, req: Envelope): unknown {
+export function query(store: EventStore, req: Envelope, isLeased: (issueId: string) => boolean = () => false): unknown {
   const b = body(req)
   switch (req.type) {
     case M.issueShow:
@@ -83,7 +83,17 @@ export function query(store: EventStore, req: Envelope): unknown {
     }
     case M.issueReady: {
       const label = optName(b, 'label')
-      return ready(store.all().values()).filter((p) => label === undefined || p.labels.includes(label)).map(summary)
+      if (b.unleased !== undefined && typeof b.unleased !== 'boolean') throw invalidArgument('unleased', 'must be a boolean')
+      const limit = positive(b, 'limit', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+      const out: IssueSummary[] = []
+      for (const p of ready(store.all().values())) {
+        if (out.length >= limit) break
+        if (label !== undefined && !p.labels.includes(label)) continue
+        // claimNext asks only for issues nobody holds, so a board of claimed issues costs it nothing.
+        if (b.unleased === true && isLeased(p.id)) continue
+        out.push(summary(p))
+      }
+      return out
     }
     case M.issueTopo: {
       const { order, cycles } = topo(store.all().values())

@@ -2,8 +2,10 @@
  * `repo.issues.claimNext`: pick the next ready issue nobody holds, lease it
  * and record the claim, so that two callers never win the same issue.
  *
- * The LockKeeper's acquire is the atomic step: of all callers racing for
- * `issue:<id>`, exactly one gets the lease. The winner then records the
+ * The LockKeeper is the atomic step: each caller sends the first few ready,
+ * unleased issues and the LockKeeper, in its serial batch, leases the first
+ * one still free, so 50 callers racing get 50 different issues in one round
+ * instead of all colliding on the earliest. The winner then records the
  * claim (an AssigneeAdded event) through the RepoWorker fenced by its token,
  * which re-checks, in the write transaction, that the issue is still open
  * and unblocked; if it is not (closed or blocked meanwhile) the lease is
@@ -16,40 +18,40 @@ import type { IssueProjection } from '../../actors/repo-worker/projection/index.
 import type { IssueSummary } from '../../actors/repo-worker/queries.ts'
 import type { Call } from './repo.ts'
 import type { LeaseHandle, LocksApi } from './repo-locks.ts'
+import type { LeaseInfo } from '../../protocol/messages.ts'
 
 export interface ClaimOptions { label?: string; ttlMs: number; autoRenew?: boolean }
 export type ClaimResult = { issue: IssueProjection; lease: LeaseHandle } | null
 
-const ROUNDS = 3
+const ROUNDS = 8
 const CANDIDATES_PER_ROUND = 64
 const SKIP = new Set(['LEASE_HELD', 'LEASE_LOST', 'NOT_FOUND'])
 
-export function claimNext(call: Call, locks: LocksApi, who: { actor: string; user: string }) {
+type LockCall = <T>(type: string, body: Record<string, unknown>) => Promise<T>
+
+export function claimNext(call: Call, lockCall: LockCall, locks: LocksApi, who: { actor: string; session: string; user: string }) {
   return async (opts: ClaimOptions): Promise<ClaimResult> => {
     if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with ttlMs')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw invalidArgument('label', 'must be a string')
+    const skip = new Set<string>()
     for (let round = 0; round < ROUNDS; round++) {
-      const ready = await call<IssueSummary[]>(M.issueReady, { label: opts.label })
-      if (ready.length === 0) return null
-      const held = new Set((await locks.list()).filter((l) => l.live).map((l) => l.resource))
-      const free = ready.filter((i) => !held.has(`issue:${i.id}`)).slice(0, CANDIDATES_PER_ROUND)
-      if (free.length === 0) return null
-      for (const candidate of free) {
-        let lease: LeaseHandle
-        try {
-          lease = await locks.acquire(`issue:${candidate.id}`, { ttlMs: opts.ttlMs, autoRenew: opts.autoRenew })
-        } catch (err) {
-          if (err instanceof CairnError && SKIP.has(err.code)) continue
-          throw err
-        }
-        try {
-          await call(M.issueClaim, { id: candidate.id, actor: who.actor, user: who.user, leaseToken: lease.token })
-          return { issue: await call<IssueProjection>(M.issueShow, { id: candidate.id }), lease }
-        } catch (err) {
-          await lease.release().catch(() => undefined)
-          if (err instanceof CairnError && SKIP.has(err.code)) continue
-          throw err
-        }
+      const ready = await call<IssueSummary[]>(M.issueReady, { label: opts.label, unleased: true, limit: CANDIDATES_PER_ROUND + skip.size })
+      const candidates = ready.map((i) => i.id).filter((id) => !skip.has(id)).slice(0, CANDIDATES_PER_ROUND)
+      if (candidates.length === 0) return null
+      // One atomic step in the LockKeeper: the first candidate nobody holds is leased to us.
+      const info = await lockCall<LeaseInfo | null>(M.lockClaimFirst, {
+        resources: candidates.map((id) => `issue:${id}`), actor: who.actor, session: who.session, ttlMs: opts.ttlMs,
+      })
+      if (info === null) continue // every candidate was taken meanwhile; the next round sees fresh ones
+      const lease = locks.adopt(info, opts.ttlMs, opts.autoRenew ?? true)
+      const id = info.resource.slice('issue:'.length)
+      try {
+        await call(M.issueClaim, { id, actor: who.actor, user: who.user, leaseToken: lease.token })
+        return { issue: await call<IssueProjection>(M.issueShow, { id }), lease }
+      } catch (err) {
+        await lease.release().catch(() => undefined)
+        if (!(err instanceof CairnError) || !SKIP.has(err.code)) throw err
+        skip.add(id) // closed or blocked since ready() said otherwise
       }
     }
     return null

@@ -44,6 +44,8 @@ export interface LocksApi {
   /** The repository's lease policy, enforced on every write: off (default), warn, require. */
   policy(opts?: CallOptions): Promise<LeasePolicy>
   setPolicy(policy: LeasePolicy, opts?: CallOptions): Promise<void>
+  /** @internal A handle (heartbeat, release) for a lease granted through another request (claimNext). */
+  adopt(lease: LeaseInfo, ttlMs: number, autoRenew: boolean): LeaseHandle
   list(opts?: CallOptions): Promise<LeaseView[]>
   status(resource: string, opts?: CallOptions): Promise<{ resource: string; lease: LeaseView | null; waiters: number }>
 }
@@ -134,6 +136,7 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
         opts.signal?.removeEventListener('abort', onAbort)
       }
     },
+    adopt: (lease, ttlMs, autoRenew) => handle(lease, ttlMs, autoRenew),
     list: (opts) => call(M.lockList, {}, opts),
     policy: async (opts) => (await call<{ policy: LeasePolicy }>(M.lockPolicyGet, {}, opts)).policy,
     setPolicy: async (policy, opts) => {

@@ -115,7 +115,9 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
     path: rec.path,
     actor: identity.actor,
     agent: identity.agent,
-    issues: { ...issuesApi(call, identity.actor), claimNext: claimNext(call, locks, { actor: identity.actor, user: identity.agent ?? identity.actor }) },
+    issues: { ...issuesApi(call, identity.actor), claimNext: claimNext(call,
+      async (type, body) => (await sup.request(rec, 'lock-keeper', type, body)) as never,
+      locks, { actor: identity.actor, session: sup.sessionId, user: identity.agent ?? identity.actor }) },
     locks,
     wal: {
       flush: (opts) => call(M.walFlush, {}, opts),

@@ -22,7 +22,7 @@
  * repository, tens to hundreds, where a scan is cheaper than an index.
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import { conflicts, parseResource } from './resource.ts'
+import { conflicts, parseResource, type Resource } from './resource.ts'
 
 export interface Holder {
   /** The holding actor's id: 32 lowercase hex. */
@@ -115,6 +115,18 @@ function leaseAt(state: LeaseTable, key: string): Lease | undefined {
  * `[key, lease]` pairs in key order: every list this module returns is
  * deterministic. Work goes by the table key, which is the lease's `resource`.
  */
+/** Lease keys are already normalised resources; parsing them again is pure, so memoise (bounded). */
+const parsedKeys = new Map<string, Resource>()
+function parsedKey(key: string): Resource {
+  let r = parsedKeys.get(key)
+  if (r === undefined) {
+    if (parsedKeys.size >= 50_000) parsedKeys.clear()
+    r = parseResource(key)
+    parsedKeys.set(key, r)
+  }
+  return r
+}
+
 function sortedEntries(state: LeaseTable): Array<[string, Lease]> {
   return Object.keys(state.leases)
     .sort(compareStrings)
@@ -169,14 +181,22 @@ export function acquire(
   checkTime('now', now)
   checkTime('graceMs', graceMs)
 
-  const replaced: Lease[] = []
+  // One pass, no sort: this runs for every acquire attempt, and claimNext
+  // makes many (sorting and re-parsing every key here dominated its profile).
+  let conflict: Lease | null = null
   const replacedKeys: string[] = []
-  for (const [k, lease] of sortedEntries(state)) {
-    if (!conflicts(resource, parseResource(k))) continue
-    if (isLive(lease, now, graceMs)) return { granted: false, conflict: lease }
-    replaced.push(lease)
-    replacedKeys.push(k)
+  for (const k in state.leases) {
+    if (!conflicts(resource, parsedKey(k))) continue
+    const lease = state.leases[k] as Lease
+    if (isLive(lease, now, graceMs)) {
+      if (conflict === null || compareStrings(k, conflict.resource) < 0) conflict = lease
+    } else if (conflict === null) {
+      replacedKeys.push(k)
+    }
   }
+  if (conflict !== null) return { granted: false, conflict }
+  replacedKeys.sort(compareStrings)
+  const replaced = replacedKeys.map((k) => state.leases[k] as Lease)
   const key = resource.key
   // The current lease's token counts too, so a table whose lastToken was lost
   // still cannot hand out a token its holder may be using.
