@@ -90,6 +90,7 @@ const perAgent = await Promise.all(Array.from({ length: agents }, (_, n) => agen
 const total = perAgent.reduce((a, b) => a + b, 0)
 latencies.sort((a, b) => a - b)
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
+const wal = await board.wal.flush().catch((err: unknown) => ({ error: String((err as Error).message ?? err) }))
 const stats = await board.events.stats()
 const open = (await board.issues.list({ state: 'open' })).length
 const closed = (await board.issues.list({ state: 'closed' })).length
@@ -108,6 +109,7 @@ const lines = [
   `  latency             p50 ${pct(0.5).toFixed(2)} ms   p99 ${pct(0.99).toFixed(2)} ms`,
   `  errors              ${errors.size === 0 ? 'none' : [...errors].map(([c, n]) => `${c}×${n}`).join(', ')}`,
   `  event log           ${stats.events} events (last seq ${stats.lastSeq}), ${stats.outbox} waiting for the git WAL`,
+  `  git WAL             ${'error' in wal ? `not written: ${wal.error}` : `${stats.wal?.drainedEvents ?? 0} events in ${stats.wal?.commits ?? 0} commits on refs/cairn/wal/<actor> (git log refs/cairn/wal/...)`}`,
   `  issues              ${open} open, ${closed} closed, ${ready} ready to work on`,
   `  watcher             followed ${watched} of ${stats.lastSeq - startSeq} new events live`,
   `  threads             ${status.threads.map((t) => `#${t.threadId}`).join(', ')}`,
