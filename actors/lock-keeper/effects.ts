@@ -52,6 +52,12 @@ function int(b: Record<string, unknown>, field: string, min: number, max: number
   return v as number
 }
 
+function holderOf(a: { actor?: unknown; session?: unknown }): { actor: string; session: string } {
+  if (typeof a.actor !== 'string' || !/^[0-9a-f]{32}$/.test(a.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
+  if (typeof a.session !== 'string' || a.session.length === 0 || a.session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
+  return { actor: a.actor, session: a.session }
+}
+
 /** Validates a lease write; reads are not ops. */
 export function parseOp(req: Envelope): Op {
   const b = body(req)
@@ -59,12 +65,11 @@ export function parseOp(req: Envelope): Op {
     case M.lockAcquire: {
       const a = b as unknown as AcquireBody
       const resource = L.parseResource(a.resource).key
-      if (typeof a.actor !== 'string' || !/^[0-9a-f]{32}$/.test(a.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
-      if (typeof a.session !== 'string' || a.session.length === 0 || a.session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
+      const holder = holderOf(a)
       const ttlMs = int(b, 'ttlMs', 1, 86_400_000) as number
       const waitMs = int(b, 'waitMs', 0, MAX_WAIT_MS, true) ?? 0
       if (a.waitId !== undefined && (typeof a.waitId !== 'string' || a.waitId.length === 0 || a.waitId.length > 128)) throw invalidArgument('waitId', 'must be 1..128 characters')
-      return { kind: 'acquire', req, resource, holder: { actor: a.actor, session: a.session }, ttlMs, waitMs, waitId: a.waitId ?? randomUUID() }
+      return { kind: 'acquire', req, resource, holder, ttlMs, waitMs, waitId: a.waitId ?? randomUUID() }
     }
     case M.lockRenew: {
       const r = b as unknown as RenewBody
@@ -81,9 +86,8 @@ export function parseOp(req: Envelope): Op {
         throw invalidArgument('resources', `must be an array of 1..${MAX_CLAIM_CANDIDATES} resources`)
       }
       const resources = a.resources.map((r) => L.parseResource(r).key)
-      if (typeof a.actor !== 'string' || !/^[0-9a-f]{32}$/.test(a.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
-      if (typeof a.session !== 'string' || a.session.length === 0 || a.session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
-      return { kind: 'claim-first', req, resources, holder: { actor: a.actor, session: a.session }, ttlMs: int(b, 'ttlMs', 1, 86_400_000) as number }
+      const holder = holderOf(a)
+      return { kind: 'claim-first', req, resources, holder, ttlMs: int(b, 'ttlMs', 1, 86_400_000) as number }
     }
     case M.lockPolicySet:
       if (!LEASE_POLICIES.includes(b.policy as LeasePolicy)) throw invalidArgument('policy', `must be one of ${LEASE_POLICIES.join(', ')}`)
@@ -98,8 +102,8 @@ export function parseOp(req: Envelope): Op {
 
 function view(lease: Lease, now: number): LeaseView {
   const { token: _token, ...rest } = lease
-  const takeoverAt = Math.max(lease.expiresAt, lease.heartbeatAt + GRACE_MS)
-  return { ...rest, live: now < takeoverAt, takeoverAt }
+  const takeoverAt = L.takeoverTime(lease, GRACE_MS)
+  return { ...rest, live: L.isLive(lease, now, GRACE_MS), takeoverAt }
 }
 
 function held(lease: Lease, resource: string, now: number): CairnError {

@@ -15,7 +15,7 @@
  * holder here; the token is what tells a stale session from the live one.
  */
 import { CairnError } from '../../protocol/errors.ts'
-import { conflicts, parseResource, type Lease, type Resource } from './leases.ts'
+import { conflicts, isLive as isLeaseLive, parseResource, type Lease, type Resource } from './leases.ts'
 
 export type LeasePolicy = 'off' | 'warn' | 'require'
 export const LEASE_POLICIES: readonly LeasePolicy[] = ['off', 'warn', 'require']
@@ -24,8 +24,9 @@ export const GRACE_MS = 5_000
 
 export interface LeaseWarning { code: 'LEASE_HELD'; resource: string; heldBy: string; expiresAt: number }
 
-export function isLive(lease: Lease, now: number, graceMs = GRACE_MS): boolean {
-  return now < lease.expiresAt || now - lease.heartbeatAt < graceMs
+/** Live under the repository's grace period (the table's rule, with GRACE_MS). */
+export function isLive(lease: Lease, now: number): boolean {
+  return isLeaseLive(lease, now, GRACE_MS)
 }
 
 /**

@@ -295,10 +295,5 @@ export class RepoWorkerShell {
     const last = this.#flushing
     if (last) await last.done
   }
-
-  /** Rejects work that will never be applied (the actor is failing). */
-  get pendingRequests(): Envelope[] {
-    return [...(this.#flushing?.reqs ?? []), ...[...this.#staged, ...this.#queued, ...this.#commands].flatMap((p) => (p.req ? [p.req] : []))]
-  }
 }
 

@@ -56,7 +56,7 @@ export const repoWorker: ActorModule = {
       failure: run.failure,
     }
     void run.failure.catch(() => wal.stop())
-    // Events a previous run acknowledged but did not drain were handled by prepare; new ones kick the drain.
+    // prepare drained what a previous run left; this picks up anything it could not (git was failing).
     wal.kick()
   },
 }

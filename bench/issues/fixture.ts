@@ -4,10 +4,9 @@
  * population through the public API, and direct access to a repository's
  * store once its runtime has stopped.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { benchDirs as makeBenchDirs, type BenchDirs } from '../lib/dirs.ts'
 import { open, type RootDatabase } from 'lmdb'
 import type { Repo, Runtime } from '../../lib/index.ts'
 import { makeCall } from './mix.ts'
@@ -15,28 +14,11 @@ import { makeCall } from './mix.ts'
 /** Mirrors OPEN_OPTIONS in lib/store/open-store.ts: the raw side opens stores as Cairn does. */
 const STORE_OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
 
-export interface BenchDirs {
-  root: string
-  /** A fresh `git init`ed repository named `name`. */
-  repo(name: string): string
-  /** A runtime home named `name` (created by the runtime). */
-  home(name: string): string
-  cleanup(): void
-}
+export type { BenchDirs }
 
 /** Creates the run's temporary directory under os.tmpdir(). */
 export function benchDirs(): BenchDirs {
-  const root = mkdtempSync(join(tmpdir(), 'cairn-bench-issues-'))
-  return {
-    root,
-    repo(name) {
-      const path = join(root, name)
-      execFileSync('git', ['init', '-q', path])
-      return path
-    },
-    home: (name) => join(root, `home-${name}`),
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
-  }
+  return makeBenchDirs('cairn-bench-issues-')
 }
 
 /** The repository store of a (non-bare, freshly initialised) repository. */

@@ -3,34 +3,14 @@
  * repository and runtime home of the run (removed by the caller at the
  * end), and seeding a board through the public API.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { benchDirs as makeBenchDirs, type BenchDirs } from '../lib/dirs.ts'
 import type { Runtime } from '../../lib/index.ts'
 
-export interface BenchDirs {
-  root: string
-  /** A fresh `git init`ed repository named `name`. */
-  repo(name: string): string
-  /** A runtime home named `name` (created by the runtime). */
-  home(name: string): string
-  cleanup(): void
-}
+export type { BenchDirs }
 
 /** Creates the run's temporary directory under os.tmpdir(). */
 export function benchDirs(): BenchDirs {
-  const root = mkdtempSync(join(tmpdir(), 'cairn-bench-locks-'))
-  return {
-    root,
-    repo(name) {
-      const path = join(root, name)
-      execFileSync('git', ['init', '-q', path])
-      return path
-    },
-    home: (name) => join(root, `home-${name}`),
-    cleanup: () => rmSync(root, { recursive: true, force: true }),
-  }
+  return makeBenchDirs('cairn-bench-locks-')
 }
 
 export interface Seeded {

@@ -134,11 +134,11 @@ function sortedEntries(state: LeaseTable): Array<[string, Lease]> {
 }
 
 /** The instant a lease becomes takeover-able: both TTL and grace have passed. */
-function takeoverTime(lease: Lease, graceMs: number): number {
+export function takeoverTime(lease: Lease, graceMs: number): number {
   return Math.max(lease.expiresAt, lease.heartbeatAt + graceMs)
 }
 
-function isLive(lease: Lease, now: number, graceMs: number): boolean {
+export function isLive(lease: Lease, now: number, graceMs: number): boolean {
   return now < lease.expiresAt || now - lease.heartbeatAt < graceMs
 }
 

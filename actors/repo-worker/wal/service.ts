@@ -91,6 +91,8 @@ export class WalService {
   async #loop(): Promise<void> {
     do {
       this.#again = false
+      // Nothing to write: do not open git (loading nodegit blocks this thread ~100 ms).
+      if (this.#dbs.outbox.getCount() === 0) return
       try {
         const drain = await this.#drainer()
         this.#succeeded(await drain.drain())

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createRuntime, CairnError } from '../../../lib/index.ts'
 import type { Repo } from '../../../lib/runtime/repo.ts'
 import { sandbox } from '../../helpers/tmp-repos.ts'
+import { assertCoded } from '../../helpers/coded-error.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 type Loose = Record<string, (...args: unknown[]) => Promise<unknown>>
@@ -53,15 +54,7 @@ async function fails(t: Test, what: string, fn: () => unknown, code: string, fie
   } finally {
     clearTimeout(timer)
   }
-  const e = err as CairnError | undefined
-  const got: Record<string, unknown> = { isCairnError: err instanceof CairnError, code: e?.code }
-  const want: Record<string, unknown> = { isCairnError: true, code }
-  if (field !== null) {
-    got.field = e?.details?.field
-    want.field = field
-  }
-  t.same(got, want, `${what} -> ${code}${field === null ? '' : ` ${field}`}`, { value, err: String(err) })
-  return err instanceof CairnError ? err : undefined
+  return assertCoded(t, err, value, code, field, `${what} -> ${code}${field === null ? '' : ` ${field}`}`)
 }
 
 // ---- fixture: A blocks B, B blocks C; then enough issues for a shared 4-hex prefix ----

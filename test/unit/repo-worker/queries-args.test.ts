@@ -16,6 +16,7 @@ import { openStore } from '../../../lib/store/open-store.ts'
 import { openRepoDbs } from '../../../actors/repo-worker/store/dbs.ts'
 import { EventStore } from '../../../actors/repo-worker/store/event-store.ts'
 import { MAX_PAGE, query } from '../../../actors/repo-worker/queries.ts'
+import { assertCoded } from '../../helpers/coded-error.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -53,15 +54,7 @@ function fails(t: Test, type: string, body: unknown, code: string, field: string
   } catch (e) {
     err = e
   }
-  const e = err as CairnError | undefined
-  const got: Record<string, unknown> = { isCairnError: err instanceof CairnError, code: e?.code }
-  const want: Record<string, unknown> = { isCairnError: true, code }
-  if (field !== null) {
-    got.field = e?.details?.field
-    want.field = field
-  }
-  t.same(got, want, `${type}: ${what} -> ${code}${field ? ` ${field}` : ''}`, { value, err: String(err) })
-  return err instanceof CairnError ? err : undefined
+  return assertCoded(t, err, value, code, field, `${type}: ${what} -> ${code}${field ? ` ${field}` : ''}`)
 }
 
 const snapshot = () => ({
