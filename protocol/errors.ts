@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   STOPPED: 'the runtime is stopping or stopped',
   BUSY: 'too many connections or requests',
   INTERNAL: 'an internal error; please report it',
+  UNREACHABLE: 'the git remote could not be reached or is not a repository',
+  AUTH_FAILED: 'the git remote refused our credentials or asked for ones we do not have',
+  PUSH_REJECTED: 'the git remote refused a ref update (not a fast-forward, or denied)',
+  DIVERGED: 'a remote ref was rewritten: it no longer contains what this replica ingested',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
