@@ -33,7 +33,6 @@ export const ERROR_CODES = {
   UNREACHABLE: 'the git remote could not be reached or is not a repository',
   AUTH_FAILED: 'the git remote refused our credentials or asked for ones we do not have',
   PUSH_REJECTED: 'the git remote refused a ref update (not a fast-forward, or denied)',
-  DIVERGED: 'a remote ref was rewritten: it no longer contains what this replica ingested',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -152,6 +152,14 @@ export const MESSAGE_TYPES = {
   lockPolicySet: 'locks.policy.set',
   issueClaim: 'issues.claim',
   lockClaimFirst: 'locks.claim-first',
+  /** Sync actor: one run against a remote (fetch, ingest, push); progress streams as sync.progress. */
+  syncRun: 'sync.run',
+  syncStatus: 'sync.status',
+  syncImportGrite: 'sync.import-grite',
+  /** One-way, sync actor → supervisor: `{ corr, phase, done, total }` for the request `corr`. */
+  syncProgress: 'sync.progress',
+  /** Thread-local, sync actor → RepoWorker: events from git, with the progress to bank in the same commit. */
+  eventsIngest: 'events.ingest',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

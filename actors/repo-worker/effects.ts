@@ -19,6 +19,7 @@ import { lastKey, type RepoDbs } from './store/dbs.ts'
 import { EventStore, type Batch } from './store/event-store.ts'
 import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
 import { applyCommand, type LeaseGate } from './commands/apply.ts'
+import { applyIngest } from './commands/ingest.ts'
 import { leasesCovering, openLeaseDbs, readPolicy } from '../lock-keeper/store.ts'
 import { isLive } from '../lock-keeper/policy.ts'
 import { query, QUERY_TYPES } from './queries.ts'
@@ -180,6 +181,7 @@ export class RepoWorkerShell {
     const before = batch.seq
     try {
       if (cmd.type === 'identity') return { ok: true, value: this.#identity(cmd.agent) }
+      if (cmd.type === 'ingest') return { ok: true, value: applyIngest(cmd, batch, this.#dbs.sync) }
       return { ok: true, value: applyCommand(cmd, batch, this.#ctx.clock.now(), this.#gate) }
     } catch (err) {
       // After its first write a command cannot be refused half-way: abort the whole batch.

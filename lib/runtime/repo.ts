@@ -12,6 +12,7 @@ import { locksApi, type LocksApi } from './repo-locks.ts'
 import { claimNext, type ClaimOptions, type ClaimResult } from './claim.ts'
 import { issuesApi, type IssuesApi } from './repo-issues.ts'
 import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
+import { syncApi, type SyncApi } from './repo-sync.ts'
 import type { HostRecord } from './hosts.ts'
 import type { RequestOptions } from './router.ts'
 import type { Supervisor } from './supervisor.ts'
@@ -29,7 +30,7 @@ export interface WalFlushReport {
   lastError: string | null
 }
 
-export interface Repo {
+export interface Repo extends SyncApi {
   readonly id: string
   /** The repository's git common dir. */
   readonly path: string
@@ -122,6 +123,7 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
     wal: {
       flush: (opts) => call(M.walFlush, {}, opts),
     },
+    ...syncApi((type, body, opts) => sup.request(rec, 'sync', type, body, opts)),
     events: {
       subscribe: (opts) => {
         const o = checkSubscribeOptions(opts)

@@ -14,11 +14,14 @@ interface Pending {
   resolve(value: unknown): void
   reject(err: CairnError): void
   cleanup(): void
+  onProgress?: (body: unknown) => void
 }
 
 export interface RequestOptions {
   timeoutMs?: number
   signal?: AbortSignal
+  /** Streamed partial results (sync progress) that arrive before the reply. */
+  onProgress?: (body: unknown) => void
 }
 
 export class Router {
@@ -65,6 +68,7 @@ export class Router {
         timeoutMs,
         resolve,
         reject,
+        onProgress: opts.onProgress,
         cleanup: signal ? () => signal.removeEventListener('abort', onAbort) : () => {},
       })
       if (this.#armedAt === null || deadline < this.#armedAt) this.#arm(deadline)
@@ -74,6 +78,17 @@ export class Router {
         this.#settle(id, CairnError.from(err))
       }
     })
+  }
+
+  /** Hands a progress message to the request `corr` is for; a caller's throwing callback is its own problem. */
+  progress(corr: number, body: unknown): void {
+    const fn = this.#pending.get(corr)?.onProgress
+    if (!fn) return
+    try {
+      fn(body)
+    } catch {
+      // A progress callback must not break the run or the router.
+    }
   }
 
   /** Settles the request a reply answers; returns false for unknown/late replies. */

@@ -198,6 +198,9 @@ export class Supervisor {
         this.#onActorFailed(rec, msg.body as ActorFailedBody)
       } else if (msg.type === M.eventsAppended) {
         rec.feed.advance((msg.body as EventsAppendedBody).lastSeq)
+      } else if (msg.type === M.syncProgress) {
+        const { corr, ...progress } = msg.body as { corr: number }
+        this.router.progress(corr, progress)
       }
     })
     const task: HostTask = {

@@ -17,6 +17,7 @@ export interface CellHooks {
   reply(req: Envelope, ok: boolean, value: unknown): void
   failed(cell: ActorCell, error: CairnError): void
   notify(cell: ActorCell, type: string, body: unknown): void
+  ask(cell: ActorCell, kind: ActorKind, type: string, body: unknown): Promise<unknown>
 }
 
 export class ActorCell {
@@ -72,6 +73,8 @@ export class ActorCell {
       replyOk: (req, value) => { if (live()) this.#answer(req, true, value) },
       replyError: (req, error) => { if (live()) this.#answer(req, false, error.toWire()) },
       notify: (type, body) => { if (live()) this.#hooks.notify(this, type, body) },
+      ask: (kind, type, body) => (live() ? this.#hooks.ask(this, kind, type, body)
+        : Promise.reject(new CairnError('STOPPED', `${this.address} was restarted`))),
     }, { snapshot: loaded.snapshot, resume })
     this.status = 'running'
     this.#instance.failure.catch((err) => { if (live()) this.#fail(CairnError.from(err)) })

@@ -33,6 +33,8 @@ export interface ActorContext {
   replyError(req: Envelope, error: CairnError): void
   /** Posts a one-way message to the supervisor (e.g. `events.appended`). */
   notify(type: string, body: unknown): void
+  /** Request/reply with another actor of the same repository, on this thread (no port, no encoding). */
+  ask(kind: ActorKind, type: string, body: unknown): Promise<unknown>
 }
 
 export interface RestoreInput {

@@ -62,7 +62,18 @@ export default async function host(task: HostTask): Promise<HostExit> {
   const journal = env.openDB({ name: 'journal' }) as unknown as JournalDb
   const actorsDb = env.openDB({ name: 'actors' }) as unknown as ActorsDb
 
+  // Requests between actors of this thread (the Sync actor's ingests) never
+  // cross the port: negative ids keep them apart from the supervisor's.
+  let nextLocalId = -1
+  const localWaiters = new Map<string, { resolve(v: unknown): void; reject(e: CairnError): void }>()
   const reply = (req: Envelope, ok: boolean, value: unknown): void => {
+    const waiter = req.id < 0 ? localWaiters.get(`${req.from}:${req.id}`) : undefined
+    if (waiter) {
+      localWaiters.delete(`${req.from}:${req.id}`)
+      if (ok) waiter.resolve(value)
+      else waiter.reject(CairnError.fromWire(value as never))
+      return
+    }
     post({ v: PROTOCOL_VERSION, id: nextId++, type: REPLY, from: req.to, to: req.from, corr: req.id,
       body: ok ? { ok: true, value } : { ok: false, error: value as never } })
   }
@@ -73,6 +84,13 @@ export default async function host(task: HostTask): Promise<HostExit> {
       reply,
       failed: (cell, error) => post(envelope(nextId++, M.actorFailed, cell.address, SUPERVISOR, { actor: cell.address, kind: cell.kind, error: error.toWire() })),
       notify: (cell, type, body) => post(envelope(nextId++, type, cell.address, SUPERVISOR, body)),
+      ask: (cell, kind, type, body) => new Promise((resolve, reject) => {
+        const req: Envelope = { v: PROTOCOL_VERSION, id: nextLocalId--, type, from: cell.address, to: actorAddress(kind, repoId), body }
+        localWaiters.set(`${req.from}:${req.id}`, { resolve, reject })
+        const target = cells.get(req.to)
+        if (target) target.deliver(req)
+        else reply(req, false, new CairnError('NOT_FOUND', `no actor ${req.to} on this host`).toWire())
+      }),
     }, gitDir))
   }
 
@@ -119,7 +137,8 @@ export default async function host(task: HostTask): Promise<HostExit> {
         return reply(req, true, cell.stats())
       }
       case M.hostStop: {
-        for (const cell of cells.values()) await cell.stop()
+        // Sync first: its last ingest still finds the RepoWorker running.
+        for (const cell of [...cells.values()].reverse()) await cell.stop()
         await env.flushed
         reply(req, true, null)
         resolveDone()
@@ -147,7 +166,8 @@ export default async function host(task: HostTask): Promise<HostExit> {
       return
     }
     const cell = cells.get(req.to)
-    if (cell) cell.deliver(req)
+    if (req.type === M.eventsIngest) reply(req, false, new CairnError('UNKNOWN_MESSAGE', `${req.type} is accepted only from actors of this thread`).toWire())
+    else if (cell) cell.deliver(req)
     else reply(req, false, new CairnError('NOT_FOUND', `no actor ${req.to} on this host`).toWire())
   })
 

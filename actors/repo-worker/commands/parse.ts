@@ -9,6 +9,7 @@ import { invalidArgument } from '../../../protocol/errors.ts'
 import type { Envelope } from '../../../protocol/envelope.ts'
 import type { DepType } from '../../../protocol/events/types.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
+import { parseIngest, type IngestCommand } from './ingest.ts'
 
 export const LIMITS = {
   title: 1024,
@@ -37,12 +38,12 @@ export type IssueCommand =
   /** claimNext's second half: under the caller's fresh lease, assign the issue if it is still ready. */
   | Base & { type: 'claim'; id: string; user: string }
 
-export type Command = IssueCommand | { type: 'identity'; agent: string; opId: null }
+export type Command = IssueCommand | IngestCommand | { type: 'identity'; agent: string; opId: null }
 
 /** The request types that carry commands (writes of the event log). */
 export const COMMAND_TYPES: ReadonlySet<string> = new Set([
   M.identity, M.issueClaim, M.issueCreate, M.issueUpdate, M.issueComment, M.issueState, M.issueLabel,
-  M.issueAssign, M.issueLink, M.issueAttach, M.issueDepend,
+  M.issueAssign, M.issueLink, M.issueAttach, M.issueDepend, M.eventsIngest,
 ])
 
 const HEX32 = /^[0-9a-f]{32}$/
@@ -131,6 +132,7 @@ function url(v: unknown): string {
 export function parseCommand(req: Pick<Envelope, 'type' | 'body'>): Command {
   const b = obj(req.body ?? {})
   if (req.type === M.identity) return { type: 'identity', agent: name(b.agent, 'agent', LIMITS.agent), opId: null }
+  if (req.type === M.eventsIngest) return parseIngest(b)
   const base: Base = { actor: actorId(b.actor), opId: opIdOf(b), leaseToken: leaseTokenOf(b) }
   switch (req.type) {
     case M.issueCreate:

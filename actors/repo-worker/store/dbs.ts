@@ -45,6 +45,8 @@ export interface RepoDbs {
   appliedOps: Database<AppliedOp, string>
   /** 'projection' -> checkpoint. */
   eventMeta: Database<ProjectionCheckpoint, string>
+  /** The Sync actor's anchors and banked progress (actors/sync/store.ts); ingest writes its bank here. */
+  sync: Database<unknown, string>
 }
 
 export function openRepoDbs(env: RootDatabase): RepoDbs {
@@ -64,6 +66,7 @@ export function openRepoDbs(env: RootDatabase): RepoDbs {
     identities: db('identities'),
     appliedOps: db('applied-ops'),
     eventMeta: db('event-meta'),
+    sync: db('sync'),
   }
 }
 

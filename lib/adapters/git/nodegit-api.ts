@@ -68,7 +68,29 @@ export interface Blob {
   content(): Buffer
 }
 
+/** An in-memory remote (createAnonymous) or a configured one (lookup). */
+export interface Remote {
+  url(): string
+  name(): string | null
+  fetch(refspecs: string[], opts: { callbacks?: RemoteCallbacks; downloadTags?: number; prune?: number }, reflogMessage: string): Promise<void>
+  push(refspecs: string[], opts: { callbacks?: RemoteCallbacks }): Promise<void>
+  connect(direction: number, callbacks: RemoteCallbacks): Promise<void>
+  referenceList(): Promise<{ name(): string; oid(): Oid }[]>
+  disconnect(): Promise<void>
+}
+
+export interface RemoteCallbacks {
+  /** Called once per pushed ref; a non-empty `status` is the remote's refusal. */
+  pushUpdateReference?: (refname: string, status: string | null) => void
+}
+
 export interface NodeGitApi {
+  Remote: {
+    createAnonymous(repo: Repository, url: string): Promise<Remote>
+    lookup(repo: Repository, name: string): Promise<Remote>
+  }
+  Graph: { descendantOf(repo: Repository, commit: Oid, ancestor: Oid): Promise<number> }
+  Enums: { DIRECTION: { FETCH: number; PUSH: number } }
   Repository: { open(path: string): Promise<Repository> }
   Blob: {
     createFromBuffer(repo: Repository, buffer: Buffer, length: number): Promise<Oid>
@@ -114,6 +136,9 @@ export const GIT_ERROR = {
   EINVALIDSPEC: -12,
   ELOCKED: -14,
   EMODIFIED: -15,
+  ENONFASTFORWARD: -11,
+  EAUTH: -16,
+  ECERTIFICATE: -17,
 } as const
 
 /** The libgit2 error code carried by a nodegit rejection, or undefined. */

@@ -22,10 +22,12 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { GitWal, WalCommitInput, WalCommitResult, WalEntry } from '../../ports/git-wal.ts'
+import type { GitSync, PushOutcome, ResolvedRemote } from '../../ports/git-sync.ts'
+import * as remote from './nodegit-remote.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Oid, type Repository, type Tree } from './nodegit-api.ts'
-import {
-  CHUNK_PATH, chunkHashOf, encodeMeta, isOid, malformed, META_FILE, parseMeta, validateWalInput,
-} from './wal-format.ts'
+import { encodeMeta, isOid, META_FILE, validateWalInput } from './wal-format.ts'
+import { gitFailure } from './git-failure.ts'
+import { collidingRef, lookupCommit, readEntry, type Link } from './wal-read.ts'
 
 /** readWal's default bound on the entries it returns (and so on the chunk bytes it holds). */
 export const DEFAULT_READ_LIMIT = 100_000
@@ -68,6 +70,11 @@ async function removeStaleLock(lockPath: string): Promise<boolean> {
   }
 }
 
+/** The same adapter through the wider port the Sync actor and lease refs use. */
+export function openGitSync(gitDir: string): Promise<GitSync> {
+  return openGitWal(gitDir) as Promise<GitSync>
+}
+
 export async function openGitWal(gitDir: string): Promise<GitWal> {
   if (typeof gitDir !== 'string' || gitDir === '') throw invalidArgument('gitDir', 'must be a non-empty path')
   if (!fsyncEnabled) {
@@ -82,13 +89,6 @@ export async function openGitWal(gitDir: string): Promise<GitWal> {
   }
 }
 
-/** Wraps an unexpected libgit2 failure, keeping its message and code for diagnosis. */
-function gitFailure(err: unknown, doing: string): CairnError {
-  if (err instanceof CairnError) return err
-  const message = err instanceof Error ? err.message : String(err)
-  return new CairnError('INTERNAL', `git: ${doing}: ${message}`, { gitErrno: gitErrno(err) ?? null })
-}
-
 function isValidRefName(name: string): boolean {
   return NodeGit.Reference.isValidName(name) === 1
 }
@@ -99,7 +99,7 @@ function validateReadableRef(ref: unknown): asserts ref is string {
   }
 }
 
-class NodegitWal implements GitWal {
+class NodegitWal implements GitSync {
   #repo: Repository | null
   #inFlight = 0
   #closing = false
@@ -268,6 +268,54 @@ class NodegitWal implements GitWal {
     }
   }
 
+  // GitSync: the remote half lives in nodegit-remote.ts; here it only gets the open repository.
+
+  async resolveRemote(name: string): Promise<ResolvedRemote> {
+    return this.#use((repo) => remote.resolveRemote(repo, name))
+  }
+
+  async fetch(url: string, refspecs: string[]): Promise<void> {
+    return this.#use((repo) => remote.fetchRefs(repo, url, refspecs))
+  }
+
+  async push(url: string, refspecs: string[]): Promise<PushOutcome[]> {
+    return this.#use((repo) => remote.pushRefs(repo, url, refspecs))
+  }
+
+  async listRemote(url: string, prefix: string): Promise<Map<string, string>> {
+    return this.#use((repo) => remote.listRemote(repo, url, prefix))
+  }
+
+  async chainLength(tip: string, stopAt: string | null, limit: number): Promise<number> {
+    if (!isOid(tip)) throw invalidArgument('tip', 'must be a 40-char lowercase hex commit id')
+    if (stopAt !== null && !isOid(stopAt)) throw invalidArgument('stopAt', 'must be null or a 40-char lowercase hex commit id')
+    if (!Number.isSafeInteger(limit) || limit < 1) throw invalidArgument('limit', 'must be a positive integer')
+    return this.#use(async (repo) => {
+      let n = 0
+      for (let id: string | null = tip; id !== null && id !== stopAt && n < limit; n++) {
+        const commit = await lookupCommit(repo, id)
+        id = commit.parentcount() > 0 ? commit.parentId(0).tostrS() : null
+      }
+      return n
+    })
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    return this.#use((repo) => remote.isAncestor(repo, ancestor, descendant))
+  }
+
+  async moveRef(ref: string, to: string, expectedTip: string | null): Promise<WalCommitResult> {
+    validateReadableRef(ref)
+    if (!isOid(to)) throw invalidArgument('to', 'must be a 40-char lowercase hex commit id')
+    if (expectedTip !== null && !isOid(expectedTip)) throw invalidArgument('expectedTip', 'must be null or a 40-char lowercase hex commit id')
+    return this.#use(async (repo) => {
+      await lookupCommit(repo, to)
+      const before = await this.#tipOf(repo, ref)
+      if (before !== expectedTip) return { ok: false, actualTip: before }
+      return this.#compareAndSwap(repo, ref, expectedTip, NodeGit.Oid.fromString(to))
+    })
+  }
+
   async readWal(tip: string, opts: { stopAt?: string | null; limit?: number } = {}): Promise<WalEntry[]> {
     if (!isOid(tip)) throw invalidArgument('tip', 'must be a 40-char lowercase hex commit id')
     if (!opts || typeof opts !== 'object') throw invalidArgument('opts', 'must be an object')
@@ -314,67 +362,3 @@ class NodegitWal implements GitWal {
   }
 }
 
-/** One WAL commit, checked against the layout; nothing of a bad commit is returned. */
-async function readEntry(repo: Repository, link: Link): Promise<WalEntry> {
-  const { id } = link
-  const files = await filesOf(repo, link.commit as Commit)
-  const metaBlob = files.get(META_FILE)
-  if (!metaBlob) throw malformed(id, 'has no meta.json')
-  const bins = [...files.keys()].filter((p) => p.endsWith('.bin'))
-  if (bins.length !== 1) throw malformed(id, `holds ${bins.length} .bin files, expected exactly one`)
-  const chunkPath = bins[0] as string
-  const [metaBytes, chunkBytes] = await Promise.all([metaBlob(), (files.get(chunkPath) as () => Promise<Buffer>)()])
-  const meta = parseMeta(metaBytes, id)
-  const match = CHUNK_PATH.exec(chunkPath)
-  if (!match) throw malformed(id, `chunk path ${chunkPath} is not events/YYYY/MM/DD/<hash>.bin`)
-  if (match[1] !== meta.chunk_hash) throw malformed(id, `chunk path ${chunkPath} does not match meta.json chunk_hash ${meta.chunk_hash}`)
-  const chunk = new Uint8Array(chunkBytes.buffer, chunkBytes.byteOffset, chunkBytes.byteLength)
-  const actual = chunkHashOf(chunk)
-  if (actual !== meta.chunk_hash) throw malformed(id, `chunk hash is ${actual}, meta.json says ${meta.chunk_hash}`)
-  if (meta.prev_wal !== link.parent) {
-    throw malformed(id, `meta.json prev_wal ${String(meta.prev_wal)} is not the first parent ${String(link.parent)}`)
-  }
-  return { commit: id, meta, chunkPath, chunk }
-}
-
-interface Link { id: string; commit: Commit | null; parent: string | null }
-
-/** An existing ref that `ref` cannot coexist with (`a/b` and `a/b/c`), or null. */
-async function collidingRef(repo: Repository, ref: string): Promise<string | null> {
-  const names = await NodeGit.Reference.list(repo)
-  return names.find((n) => n !== ref && (ref.startsWith(`${n}/`) || n.startsWith(`${ref}/`))) ?? null
-}
-
-async function lookupCommit(repo: Repository, id: string): Promise<Commit> {
-  try {
-    return await NodeGit.Commit.lookup(repo, id)
-  } catch (err) {
-    if (gitErrno(err) === GIT_ERROR.ENOTFOUND) throw new CairnError('NOT_FOUND', `git: no commit ${id}`, { commit: id })
-    throw gitFailure(err, `reading commit ${id}`)
-  }
-}
-
-/**
- * Every regular file of a commit's tree by path, as a loader of its bytes.
- * The listing is a diff against the empty tree: one native call for the whole
- * tree instead of one per directory level (5 for events/YYYY/MM/DD/): about
- * 75 µs instead of 185 µs per commit, measured. Blobs are read only once the layout is
- * known to be right, so a tree full of junk costs no blob reads.
- */
-async function filesOf(repo: Repository, commit: Commit): Promise<Map<string, () => Promise<Buffer>>> {
-  const { BLOB, EXECUTABLE } = NodeGit.TreeEntry.FILEMODE
-  const diff = await NodeGit.Diff.treeToTree(repo, null, await commit.getTree(), null)
-  const out = new Map<string, () => Promise<Buffer>>()
-  for (let i = 0, n = diff.numDeltas(); i < n; i++) {
-    const file = diff.getDelta(i).newFile()
-    const mode = file.mode()
-    // Symlinks and submodules are not files of the layout; skipping them makes them "missing".
-    if (mode !== BLOB && mode !== EXECUTABLE) continue
-    const id = file.id()
-    // Blob#content() (nodegit's lib/blob.js) rather than rawcontent().toBuffer():
-    // the native toBuffer calls the deprecated `new Buffer(n)`, and Node prints
-    // DEP0005 unless the calling frame is inside node_modules.
-    out.set(file.path(), async () => (await NodeGit.Blob.lookup(repo, id)).content())
-  }
-  return out
-}

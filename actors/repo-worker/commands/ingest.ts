@@ -1,0 +1,51 @@
+/**
+ * `events.ingest`: events read from git (the Sync actor's fetched WAL refs, a
+ * grite import) enter the store in one RepoWorker commit, together with the
+ * sync progress to bank. Banking in the same transaction as the events is
+ * what makes a killed sync resume exactly where its last commit left off.
+ *
+ * The host accepts this request only from a sibling actor on its own thread
+ * (lib/threads/host.ts); those events were decoded by decodeChunk, which
+ * already checked every event id against its content.
+ */
+import { invalidArgument } from '../../../protocol/errors.ts'
+import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { Batch } from '../store/event-store.ts'
+
+/** Events per ingest request: bounds one transaction. */
+export const MAX_INGEST_EVENTS = 20_000
+
+export interface IngestCommand {
+  type: 'ingest'
+  opId: null
+  events: CairnEvent[]
+  /** Written to the `sync` database in the same transaction, when given. */
+  bank: { key: string; value: unknown } | null
+}
+
+export interface IngestResult { ingested: number; duplicates: number; lastSeq: number }
+
+export function parseIngest(b: Record<string, unknown>): IngestCommand {
+  const events = b.events
+  if (!Array.isArray(events) || events.length > MAX_INGEST_EVENTS) {
+    throw invalidArgument('events', `must be an array of at most ${MAX_INGEST_EVENTS} events`)
+  }
+  events.forEach((e, i) => {
+    if (typeof e !== 'object' || e === null || typeof (e as CairnEvent).eventId !== 'string' || typeof (e as CairnEvent).issueId !== 'string') {
+      throw invalidArgument(`events[${i}]`, 'must be a decoded event')
+    }
+  })
+  const bank = b.bank ?? null
+  if (bank !== null && (typeof bank !== 'object' || typeof (bank as { key?: unknown }).key !== 'string')) {
+    throw invalidArgument('bank', 'must be null or { key, value }')
+  }
+  return { type: 'ingest', opId: null, events: events as CairnEvent[], bank: bank as IngestCommand['bank'] }
+}
+
+/** Runs inside the batch transaction. */
+export function applyIngest(cmd: IngestCommand, batch: Batch, sync: { put(key: string, value: unknown): unknown }): IngestResult {
+  let ingested = 0
+  for (const e of cmd.events) if (!batch.ingest(e, false).duplicate) ingested++
+  if (cmd.bank) sync.put(cmd.bank.key, cmd.bank.value)
+  return { ingested, duplicates: cmd.events.length - ingested, lastSeq: batch.seq }
+}

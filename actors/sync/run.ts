@@ -1,0 +1,277 @@
+/**
+ * One sync run, phase by phase (the machine invokes each): fetch pins the
+ * targets, ingest reads each actor ref from its banked checkpoint to its
+ * pinned tip and hands the events to the RepoWorker, push sends this
+ * replica's refs that the remote lacks.
+ *
+ * Resumable: every ingest request banks the run's progress in the same
+ * transaction as its events; a run killed at any point leaves a bank, and
+ * the next run against that source starts each ref where the bank says,
+ * reporting what it reused as `resumedFrom`. The anchor moves only when a
+ * run's ingest completes.
+ *
+ * Divergence: a remote ref that no longer contains what was ingested from it
+ * (someone rewrote it) is read again from its root (ingesting is idempotent,
+ * so nothing is lost and nothing doubles), its local mirror is left alone,
+ * and the report names it. Our own refs are never rewritten; if the remote's
+ * copy of one diverged the push is refused and the run fails PUSH_REJECTED.
+ */
+import { createHash } from 'node:crypto'
+import { CairnError } from '../../protocol/errors.ts'
+import { decodeChunk } from '../../protocol/events/chunk.ts'
+import type { CairnEvent } from '../../protocol/events/types.ts'
+import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import type { GitSync } from '../../lib/ports/git-sync.ts'
+import type { IngestResult } from '../repo-worker/commands/ingest.ts'
+import type { RunSpec } from './machine.ts'
+import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
+
+/** Events per ingest request (one RepoWorker commit, one bank). */
+export const INGEST_BATCH = 2_000
+/** WAL commits read per page. */
+const PAGE_COMMITS = 256
+/** Refuse to walk absurd histories in one run. */
+const MAX_CHAIN = 10_000_000
+const WAL_PREFIX = 'refs/cairn/wal/'
+const GRITE_PREFIX = 'refs/grite/'
+
+export interface RefReport {
+  /** `wal/<actor>` for a remote, the full ref for a grite import. */
+  ref: string
+  from: string | null
+  to: string | null
+  /** New events ingested from this ref by this run. */
+  events: number
+  status: 'unchanged' | 'ingested' | 'diverged' | 'pushed' | 'rejected' | 'behind'
+}
+
+export interface SyncReport {
+  remote: string
+  url: string
+  /** Events new to this replica. */
+  pulled: number
+  /** Events read from git that this replica already had. */
+  duplicates: number
+  /** Refs pushed. */
+  pushed: number
+  refs: RefReport[]
+  /** Events an interrupted earlier run banked, which this run did not read again. */
+  resumedFrom: number
+  diverged: string[]
+  durationMs: number
+}
+
+export interface SyncProgress { phase: 'fetching' | 'ingesting' | 'pushing'; done: number; total: number }
+
+export interface RunDeps {
+  git(): Promise<GitSync>
+  db: SyncDb
+  ingest(events: CairnEvent[], bank: { key: string; value: RunBank }): Promise<IngestResult>
+  flushWal(): Promise<unknown>
+  /** Actor ids of this clone's identities (refs we author and must be able to push). */
+  ownActors(): Set<string>
+  now(): number
+  progress(p: SyncProgress): void
+  /** Throws STOPPED once the actor is stopping; checked between steps. */
+  checkAlive(): void
+}
+
+/** The tracking namespace for a remote URL: fetched refs never touch refs/cairn/. */
+export function sourceKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex').slice(0, 16)
+}
+
+export class SyncRun {
+  readonly spec: RunSpec
+  readonly #deps: RunDeps
+  readonly #started: number
+  #url = ''
+  #key = ''
+  #targets = new Map<string, string>()
+  #bank!: RunBank
+  #refs = new Map<string, RefReport>()
+  #git!: GitSync
+  report!: SyncReport
+
+  constructor(spec: RunSpec, deps: RunDeps) {
+    this.spec = spec
+    this.#deps = deps
+    this.#started = deps.now()
+  }
+
+  async fetch(): Promise<void> {
+    const deps = this.#deps
+    deps.progress({ phase: 'fetching', done: 0, total: 1 })
+    this.#git = await deps.git()
+    const git = this.#git
+    if (this.spec.kind === 'grite') {
+      this.#url = 'grite'
+      this.#key = 'grite'
+      for (const [name, tip] of await git.listRefs(GRITE_PREFIX)) {
+        if (name === 'refs/grite/wal' || name.startsWith('refs/grite/wal/')) this.#targets.set(name, tip)
+      }
+    } else {
+      this.#url = (await git.resolveRemote(this.spec.remote)).url
+      this.#key = sourceKey(this.#url)
+      const track = `refs/cairn-sync/${this.#key}/wal/`
+      await git.fetch(this.#url, [`+${WAL_PREFIX}*:${track}*`])
+      for (const [name, tip] of await git.listRefs(track)) this.#targets.set(`wal/${name.slice(track.length)}`, tip)
+    }
+    const banked = readBank(deps.db, this.#key)
+    const resumed = banked !== null && banked.url === this.#url ? banked : null
+    this.#bank = { version: 1, url: this.#url, startedAt: deps.now(), targets: Object.fromEntries(this.#targets), progress: resumed?.progress ?? {} }
+    await deps.db.put(runKey(this.#key), this.#bank)
+    this.report = {
+      remote: this.spec.remote, url: this.#url, pulled: 0, duplicates: 0, pushed: 0, refs: [],
+      resumedFrom: bankedEvents(resumed), diverged: [], durationMs: 0,
+    }
+    deps.progress({ phase: 'fetching', done: 1, total: 1 })
+  }
+
+  async ingest(): Promise<void> {
+    const deps = this.#deps
+    const git = this.#git
+    // A push-only run leaves the ingest bank and the anchor as they are.
+    if (!this.spec.pull) return
+    const anchor = readAnchor(deps.db, this.#key)
+    const plan: { ref: string; target: string; start: string | null; commits: number }[] = []
+    for (const [ref, target] of [...this.#targets].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      let start = this.#bank.progress[ref]?.commit ?? anchor?.refs[ref] ?? null
+      const entry: RefReport = { ref, from: start, to: target, events: 0, status: 'unchanged' }
+      this.#refs.set(ref, entry)
+      if (start === target) continue
+      if (start !== null && !(await git.isAncestor(start, target))) {
+        entry.status = 'diverged'
+        this.report.diverged.push(ref)
+        start = null
+      }
+      plan.push({ ref, target, start, commits: await git.chainLength(target, start, MAX_CHAIN) })
+    }
+    const total = plan.reduce((n, p) => n + p.commits, 0)
+    let done = 0
+    deps.progress({ phase: 'ingesting', done, total })
+    for (const p of plan) {
+      const entry = this.#refs.get(p.ref)!
+      let cursor = p.start
+      let pending: CairnEvent[] = []
+      let pendingCommit: string | null = null
+      const flush = async (): Promise<void> => {
+        if (pendingCommit === null) return
+        const progress = { commit: pendingCommit, events: (this.#bank.progress[p.ref]?.events ?? 0) + pending.length }
+        const value: RunBank = { ...this.#bank, progress: { ...this.#bank.progress, [p.ref]: progress } }
+        const r = await deps.ingest(pending, { key: runKey(this.#key), value })
+        this.#bank = value
+        this.report.pulled += r.ingested
+        this.report.duplicates += r.duplicates
+        entry.events += r.ingested
+        pending = []
+        pendingCommit = null
+      }
+      while (cursor !== p.target) {
+        deps.checkAlive()
+        const entries = await git.readWal(p.target, { stopAt: cursor, limit: PAGE_COMMITS })
+        if (entries.length === 0) break
+        for (const e of entries) {
+          let events: CairnEvent[]
+          try {
+            events = decodeChunk(e.chunk)
+          } catch (err) {
+            throw new CairnError('INVALID_FORMAT', `WAL commit ${e.commit} on ${p.ref}: ${(err as Error).message}`, { ref: p.ref, commit: e.commit })
+          }
+          for (const ev of events) pending.push(ev)
+          pendingCommit = e.commit
+          cursor = e.commit
+          done++
+          if (pending.length >= INGEST_BATCH) {
+            await flush()
+            deps.progress({ phase: 'ingesting', done, total })
+          }
+        }
+      }
+      await flush()
+      if (entry.status !== 'diverged') entry.status = 'ingested'
+      deps.progress({ phase: 'ingesting', done, total })
+    }
+    if (this.spec.kind === 'remote') await this.#mirror()
+    return this.#finish()
+  }
+
+  /** Local refs/cairn/wal/<actor> follow the remote when that is a fast-forward (relaying to other remotes). */
+  async #mirror(): Promise<void> {
+    const git = this.#git
+    for (const [ref, target] of this.#targets) {
+      const entry = this.#refs.get(ref)
+      if (entry?.status === 'diverged') continue
+      const local = `refs/cairn/${ref}`
+      const tip = await git.readRef(local)
+      if (tip === target) continue
+      if (tip === null || await git.isAncestor(tip, target)) await git.moveRef(local, target, tip)
+    }
+  }
+
+  async #finish(): Promise<void> {
+    const anchor = readAnchor(this.#deps.db, this.#key)
+    const refs = { ...(anchor?.refs ?? {}), ...Object.fromEntries(this.#targets) }
+    await completeRun(this.#deps.db, this.#key, { version: 1, url: this.#url, completedAt: this.#deps.now(), refs })
+  }
+
+  async #advanceAnchor(tips: Record<string, string>): Promise<void> {
+    const anchor = readAnchor(this.#deps.db, this.#key)
+    const refs = { ...(anchor?.refs ?? {}), ...tips }
+    await this.#deps.db.put(anchorKey(this.#key), { version: 1, url: this.#url, completedAt: anchor?.completedAt ?? this.#deps.now(), refs })
+  }
+
+  async push(): Promise<void> {
+    const deps = this.#deps
+    const git = this.#git
+    deps.checkAlive()
+    await deps.flushWal()
+    const own = deps.ownActors()
+    const specs: string[] = []
+    const refused: string[] = []
+    const locals = await git.listRefs(WAL_PREFIX)
+    deps.progress({ phase: 'pushing', done: 0, total: locals.size })
+    for (const [name, tip] of locals) {
+      const ref = name.slice('refs/cairn/'.length)
+      const remote = this.#targets.get(ref) ?? null
+      if (remote === tip) continue
+      const entry = this.#refs.get(ref) ?? { ref, from: remote, to: tip, events: 0, status: 'unchanged' as const }
+      this.#refs.set(ref, entry)
+      if (remote === null || await git.isAncestor(remote, tip)) {
+        specs.push(`${name}:${name}`)
+        entry.status = 'pushed'
+      } else if (await git.isAncestor(tip, remote)) {
+        entry.status = 'behind'
+      } else if (own.has(ref.slice('wal/'.length))) {
+        entry.status = 'rejected'
+        refused.push(ref)
+      }
+    }
+    const outcomes = await git.push(this.#url, specs)
+    const pushed: Record<string, string> = {}
+    for (const o of outcomes) {
+      const ref = o.ref.slice('refs/cairn/'.length)
+      const entry = this.#refs.get(ref)
+      if (o.ok) {
+        this.report.pushed++
+        pushed[ref] = locals.get(o.ref)!
+      } else if (entry) {
+        entry.status = 'rejected'
+        refused.push(ref)
+      }
+    }
+    // What we pushed came from our own store: reading it back next time would only find duplicates.
+    if (Object.keys(pushed).length > 0) await this.#advanceAnchor(pushed)
+    deps.progress({ phase: 'pushing', done: locals.size, total: locals.size })
+    if (refused.length > 0) {
+      throw new CairnError('PUSH_REJECTED', `the remote refused ${refused.join(', ')}: its copy is not an ancestor of ours (rewritten, or the same actor id writes from another clone)`,
+        { refs: refused, report: this.finalReport() })
+    }
+  }
+
+  finalReport(): SyncReport {
+    this.report.refs = [...this.#refs.values()].sort((a, b) => (a.ref < b.ref ? -1 : 1))
+    this.report.durationMs = Math.max(0, this.#deps.now() - this.#started)
+    return this.report
+  }
+}
