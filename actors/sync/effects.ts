@@ -64,12 +64,24 @@ export class SyncShell {
     this.#identities = dbs.identities
   }
 
-  join(req: Envelope): void {
-    const key = parseRunRequest(req).key
+  join(req: Envelope | null, spec: RunSpec): void {
+    if (req === null) return
+    const key = spec.key
     const list = this.#waiters.get(key)
     const w = { req, lastProgress: 0 }
     if (list) list.push(w)
     else this.#waiters.set(key, [w])
+  }
+
+  /** Runs a crashed process left banked, to resume at boot (pull only: the bank knows the URL, not the caller's intent). */
+  bankedRuns(): RunSpec[] {
+    const out: RunSpec[] = []
+    for (const { key, value } of this.#db.getRange({ start: 'run:', end: 'run;' })) {
+      const url = (value as { url?: unknown } | undefined)?.url
+      if (key === 'run:grite') out.push(parseRunRequest({ type: M.syncImportGrite, body: {} }))
+      else if (typeof url === 'string' && url.length > 0) out.push(parseRunRequest({ type: M.syncRun, body: { remote: url, push: false } }))
+    }
+    return out
   }
 
   /** A phase, tracked so stop() can wait for it. */

@@ -14,7 +14,7 @@ export const sync: ActorModule = {
     const shell = new SyncShell(ctx.env, ctx)
     const machine = syncMachine.provide({
       actions: {
-        join: (_, { req }) => shell.join(req),
+        join: (_, { req, spec }) => shell.join(req, spec),
         answerStatus: (_, { req }) => ctx.replyOk(req, shell.status(run.actor.getSnapshot().context as SyncContext, run.state())),
         settle: (_, { key, error }) => shell.settle(key, error),
         armRetry: (_, { ms }) => shell.armRetry(ms, () => run.actor.send({ type: 'RETRY' })),
@@ -32,6 +32,8 @@ export const sync: ActorModule = {
       ? syncMachine.resolveState({ value: 'idle', context: { ...prior, current: null, queue: [], backoffMs: null } })
       : undefined
     const run = runMachine(machine, snapshot)
+    // Boot reconciliation (DESIGN §7): a run a crash interrupted resumes from its bank now.
+    for (const spec of shell.bankedRuns()) run.actor.send({ type: 'SYNC', req: null, spec })
     return {
       deliver: (req) => {
         if (req.type === M.syncRun || req.type === M.syncImportGrite) {

@@ -46,7 +46,8 @@ export interface SyncContext {
 }
 
 export type SyncEvent =
-  | { type: 'SYNC'; req: Envelope; spec: RunSpec }
+  /** `req` is null for a run nobody waits on (a banked run resumed at boot). */
+  | { type: 'SYNC'; req: Envelope | null; spec: RunSpec }
   | { type: 'STATUS'; req: Envelope }
   | { type: 'RETRY' }
   | { type: 'STOP' }
@@ -71,7 +72,7 @@ export const syncMachine = setup({
   },
   actions: {
     /** The shell keeps `req` until the run with `spec.key` settles. */
-    join: (_, _params: { req: Envelope; spec: RunSpec }) => {},
+    join: (_, _params: { req: Envelope | null; spec: RunSpec }) => {},
     answerStatus: (_, _params: { req: Envelope }) => {},
     /** Replies to every request waiting on `key`: the report, or `error`. */
     settle: (_, _params: { key: string; error: WireError | null }) => {},
