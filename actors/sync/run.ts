@@ -119,8 +119,9 @@ export class SyncRun {
     }
     const banked = readBank(deps.db, this.#key)
     const resumed = banked !== null && banked.url === this.#url ? banked : null
-    this.#bank = { version: 1, url: this.#url, startedAt: deps.now(), targets: Object.fromEntries(this.#targets), progress: resumed?.progress ?? {} }
-    await deps.db.put(runKey(this.#key), this.#bank)
+    this.#bank = { version: 1, url: this.#url, startedAt: deps.now(), targets: Object.fromEntries(this.#targets), progress: { ...resumed?.progress } }
+    // Only a pulling run has progress to bank; a push-only one leaves any earlier bank alone.
+    if (this.spec.pull) await deps.db.put(runKey(this.#key), this.#bank)
     this.report = {
       remote: this.spec.remote, url: this.#url, pulled: 0, duplicates: 0, pushed: 0, refs: [],
       resumedFrom: bankedEvents(resumed), diverged: [], durationMs: 0,
@@ -144,6 +145,12 @@ export class SyncRun {
         entry.status = 'diverged'
         this.report.diverged.push(ref)
         start = null
+        // Banked progress on a chain that is gone is not reused: the ref is read again from its root.
+        const stale = this.#bank.progress[ref]
+        if (stale) {
+          this.report.resumedFrom -= stale.events
+          delete this.#bank.progress[ref]
+        }
       }
       plan.push({ ref, target, start, commits: await git.chainLength(target, start, MAX_CHAIN) })
     }

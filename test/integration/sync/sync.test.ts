@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createRuntime, type Repo, type Runtime, type SyncProgress } from '../../../lib/index.ts'
 import { sandbox, type Sandbox } from '../../helpers/tmp-repos.ts'
 import { walEventIds } from '../../helpers/git-wal.ts'
+import { open } from 'lmdb'
 import { assertCoded } from '../../helpers/coded-error.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -143,4 +144,23 @@ t.test('bad arguments are refused before anything runs', async (t) => {
   aborted.abort()
   assertCoded(t, await a!.repo.sync({ remote: url, signal: aborted.signal }).catch((e) => e), 'aborted', 'ABORTED', null, 'an aborted signal')
   t.equal((await a!.repo.syncStatus()).runs, 0, 'no run started for any of them')
+})
+
+t.test('after a run only its anchor stays; a push-only run banks nothing', async (t) => {
+  const box = sandbox()
+  const { url, r: [a, b] } = await replicas(t, box, ['a', 'b'])
+  await a!.repo.issues.create({ title: 'one' })
+  await a!.repo.sync({ remote: url })
+  await b!.repo.sync({ remote: url })
+  await b!.repo.issues.create({ title: 'two' })
+  await b!.repo.sync({ remote: url, pull: false })
+  await b!.rt.stop()
+  const env = open({ path: join(b!.path, '.git', 'cairn'), readOnly: true, maxDbs: 32, compression: false, cache: false })
+  try {
+    const keys = [...env.openDB({ name: 'sync' }).getKeys()].map(String)
+    t.equal(keys.length, 1, 'one source, one record')
+    t.match(keys[0], /^anchor:[0-9a-f]{16}$/, 'the anchor; no run bank left behind')
+  } finally {
+    await env.close()
+  }
 })
