@@ -1,0 +1,130 @@
+/**
+ * `tsx bench/daemon.ts [--out DIR] [--quick]`: the daemon over its Unix
+ * socket, next to a raw Node Unix-socket echo server measured in the same
+ * run with the same framing, codec and client load.
+ *
+ * 1. raw echo        50 clients, closed loop, framed msgpack echo (no runtime)
+ * 2. issue show      50 clients, closed loop, `issues.show` on the daemon
+ * 3. comment         50 clients, closed loop, durable `issues.comment` (acked)
+ * 4. CLI invocation  `cairn issue show` wall time with a running daemon,
+ *                    embedded (--no-daemon), and cold (auto-starting one)
+ *
+ * Writes `<out>/daemon.json` (schema `cairn-bench-daemon/1`: the document of
+ * bench/lib/report.ts plus `goals`) and `<out>/daemon.md`; prints the
+ * markdown. Everything lives under one temp dir, removed at the end.
+ */
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { checkGoals, renderGoals, type Goal } from './lib/goals.ts'
+import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
+import { benchDirs } from './lib/dirs.ts'
+import { closedLoop, type LoadResult } from './daemon/load.ts'
+import { timeCli } from './daemon/cli-timing.ts'
+import { connect, type DaemonClient } from '../lib/daemon/client.ts'
+import { connectOrSpawn } from '../lib/daemon/spawn.ts'
+import { execFileSync } from 'node:child_process'
+
+const SCHEMA = 'cairn-bench-daemon/1'
+const GOALS: Goal[] = [
+  { result: 'cairn.daemon.issue-show', op: '>=', target: 20_000, context: '50 clients over the socket' },
+  { result: 'cairn.daemon.issue-show.vs-echo', op: '>=', target: 50, context: 'read throughput as % of the raw echo' },
+  { result: 'cairn.daemon.comment', op: '>=', target: 10_000, context: 'durable writes acknowledged, 50 clients' },
+]
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench-out' }, quick: { type: 'boolean', default: false } } })
+  const quick = values.quick === true
+  const params = { clients: 50, warmupMs: quick ? 300 : 1000, durationMs: quick ? 1500 : 4000, cliRuns: quick ? 5 : 15, quick }
+  const startedAt = new Date().toISOString()
+  const results: BenchResult[] = []
+  const log = (m: string) => process.stderr.write(`bench:daemon: ${m}\n`)
+  const dirs = benchDirs('cairn-bench-daemon-')
+  const home = join(dirs.root, 'home')
+  const repo = join(dirs.root, 'repo')
+  execFileSync('git', ['init', '-q', repo])
+  const push = (name: string, r: LoadResult, unit: string, baseline?: string) => {
+    results.push({ name, group: 'socket', unit, value: r.rate, ...(baseline ? { baseline } : {}), note: `${r.completed} requests, ${r.errors} errors` })
+    results.push({ name: `${name}.latency`, group: 'latency', unit: 'ms', value: r.latencyMs.p50, p50: r.latencyMs.p50, p99: r.latencyMs.p99, ...(baseline ? { baseline: `${baseline}.latency` } : {}) })
+  }
+  const clients: DaemonClient[] = []
+  try {
+    log('raw Unix-socket echo server, 50 clients')
+    const echoPath = join(dirs.root, 'echo.sock')
+    const echo = fork(fileURLToPath(new URL('./baselines/unix-socket-echo-server.ts', import.meta.url)), [echoPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    await once(echo, 'message')
+    const raw = await Promise.all(Array.from({ length: params.clients }, () => rawClient(echoPath)))
+    const echoResult = await closedLoop(params.clients, params.warmupMs, params.durationMs, (c, i) => raw[c]!.request('echo', { repo, args: { id: String(i) } }))
+    for (const r of raw) r.close()
+    echo.disconnect()
+    push('raw.socket.echo.50', echoResult, 'req/s')
+
+    log('starting the daemon')
+    const { client: first } = await connectOrSpawn(home, { flags: ['--idle-timeout', '0'] })
+    clients.push(first)
+    const issue = await first.request<{ id: string }>('issues.create', { repo, args: { title: 'bench' } })
+    for (let i = 1; i < params.clients; i++) clients.push(await connect(home))
+
+    log('issues.show, 50 clients')
+    const show = await closedLoop(params.clients, params.warmupMs, params.durationMs, (c) => clients[c]!.request('issues.show', { repo, args: { id: issue.id } }))
+    push('cairn.daemon.issue-show', show, 'req/s', 'raw.socket.echo.50')
+    results.push({ name: 'cairn.daemon.issue-show.vs-echo', group: 'socket', unit: '%', value: (100 * show.rate) / echoResult.rate, better: 'higher' })
+
+    log('issues.comment (durable), 50 clients')
+    const targets = await Promise.all(Array.from({ length: params.clients }, (_, c) => first.request<{ id: string }>('issues.create', { repo, args: { title: `target ${c}` } })))
+    const comment = await closedLoop(params.clients, params.warmupMs, params.durationMs, (c, i) => clients[c]!.request('issues.comment', { repo, args: { id: targets[c]!.id, body: `comment ${i}` } }))
+    push('cairn.daemon.comment', comment, 'acked/s')
+
+    log('CLI invocation times')
+    const env = { ...process.env, CAIRN_HOME: home }
+    const warm = timeCli(['issue', 'show', issue.id], params.cliRuns, env, repo)
+    results.push({ name: 'cli.issue-show.daemon', group: 'cli', unit: 'ms', value: warm.p50, p50: warm.p50, p99: warm.p99 })
+    for (const c of clients) c.close()
+    clients.length = 0
+    execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url)), 'daemon', 'stop'], { env })
+    const embedded = timeCli(['issue', 'show', issue.id, '--no-daemon'], Math.ceil(params.cliRuns / 2), env, repo)
+    results.push({ name: 'cli.issue-show.embedded', group: 'cli', unit: 'ms', value: embedded.p50, p50: embedded.p50, p99: embedded.p99, baseline: 'cli.issue-show.daemon' })
+    const stop = () => execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url)), 'daemon', 'stop'], { env })
+    const cold = timeCli(['issue', 'show', issue.id], 3, env, repo, stop)
+    stop()
+    results.push({ name: 'cli.issue-show.cold-start', group: 'cli', unit: 'ms', value: cold.p50, p50: cold.p50, p99: cold.p99, note: 'first call: auto-starts the daemon' })
+  } finally {
+    for (const c of clients) c.close()
+    try { execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url)), 'daemon', 'stop'], { env: { ...process.env, CAIRN_HOME: home } }) } catch { /* not running */ }
+    dirs.cleanup()
+  }
+  const goals = checkGoals(GOALS, results)
+  const report = { ...buildReport({ machine: machineInfo(), startedAt, params, results, schema: SCHEMA }), goals }
+  const { markdown, jsonPath } = await writeReport(values.out!, report, { name: 'daemon', title: 'Cairn daemon benchmark', footer: renderGoals(goals) })
+  process.stdout.write(markdown)
+  log(`wrote ${jsonPath}`)
+}
+
+/** A client for the echo server: same framing, codec and pipelining as the daemon client, no hello. */
+async function rawClient(path: string) {
+  const { connect: netConnect } = await import('node:net')
+  const { FrameDecoder, frame } = await import('../protocol/framing.ts')
+  const { encode, decode } = await import('../protocol/codec.ts')
+  const sock = netConnect(path)
+  await once(sock, 'connect')
+  sock.setNoDelay(true)
+  const dec = new FrameDecoder()
+  const pending = new Map<number, (v: unknown) => void>()
+  let id = 1
+  sock.on('data', (chunk: Buffer) => { for (const f of dec.push(chunk)) { const e = decode(f); pending.get(e.corr!)?.(e.body); pending.delete(e.corr!) } })
+  return {
+    request: (type: string, body: unknown) => new Promise((resolve) => {
+      const n = id++
+      pending.set(n, resolve)
+      sock.write(frame(encode({ v: 1, id: n, type, from: 'bench', to: 'echo', body })))
+    }),
+    close: () => sock.destroy(),
+  }
+}
+
+main().then(() => setTimeout(() => process.exit(0), 2000).unref(), (err: unknown) => {
+  process.stderr.write(`bench:daemon: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

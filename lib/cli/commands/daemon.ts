@@ -1,0 +1,139 @@
+/**
+ * `cairn daemon start|stop|status|restart`. `status` and `stop` always ask
+ * the daemon itself (a round trip), never the lock file: a lock file
+ * survives `kill -9` and would lie.
+ */
+import { Command } from 'commander'
+import { CairnError } from '../../../protocol/errors.ts'
+import { connect, probe, type DaemonClient } from '../../daemon/client.ts'
+import { daemonPaths } from '../../daemon/paths.ts'
+import type { DaemonStatus } from '../../daemon/server.ts'
+import { connectOrSpawn } from '../../daemon/spawn.ts'
+import { intFlag, type Cli } from '../context.ts'
+import { NeedsLoader, workersCanLoadTs } from '../loader.ts'
+
+type Opts = Record<string, unknown>
+
+const STOP_WAIT_MS = 30_000
+
+function startFlags(o: Opts): string[] {
+  const flags: string[] = []
+  if (o.idleTimeout !== undefined) flags.push('--idle-timeout', String(o.idleTimeout))
+  if (o.maxConnections !== undefined) flags.push('--max-connections', String(o.maxConnections))
+  if (o.threads !== undefined) flags.push('--threads', String(o.threads))
+  return flags
+}
+
+async function reach(home: string): Promise<DaemonClient | null> {
+  try {
+    return await connect(home, { client: 'cairn-cli', timeoutMs: 3000 })
+  } catch (err) {
+    if (err instanceof CairnError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT')) return null
+    throw err
+  }
+}
+
+async function stopDaemon(home: string): Promise<{ wasRunning: boolean; pid?: number }> {
+  const client = await reach(home)
+  if (!client) return { wasRunning: false }
+  const pid = client.hello.pid
+  await client.request('daemon.stop', {}, { timeoutMs: 10_000 }).catch((err: unknown) => {
+    if (!(err instanceof CairnError && err.code === 'UNAVAILABLE')) throw err
+  })
+  await client.closed
+  const socket = daemonPaths(home).socket
+  const until = Date.now() + STOP_WAIT_MS
+  while ((await probe(socket, 1000)) !== null) {
+    if (Date.now() > until) throw new CairnError('TIMEOUT', `the daemon (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { wasRunning: true, pid }
+}
+
+async function startDetached(home: string, o: Opts): Promise<{ pid: number; socket: string; home: string }> {
+  const running = await probe(daemonPaths(home).socket, 2000)
+  if (running) throw new CairnError('BUSY', `a daemon is already running for ${home} (pid ${running.pid})`, { pid: running.pid })
+  const { client, launched } = await connectOrSpawn(home, { flags: startFlags(o) })
+  const pid = client.hello.pid
+  client.close()
+  if (launched === null || launched !== pid) throw new CairnError('BUSY', `another daemon started for ${home} meanwhile (pid ${pid})`, { pid })
+  return { pid, socket: daemonPaths(home).socket, home }
+}
+
+export function daemonCommand(cli: Cli): Command {
+  const daemon = new Command('daemon').description('the background process that keeps repositories warm')
+
+  daemon.command('start').description('start the daemon of this CAIRN_HOME (detached unless --foreground)')
+    .option('--foreground', 'stay attached; stop on SIGTERM/SIGINT')
+    .option('--idle-timeout <sec>', 'stop after this long without connections (0: never)', intFlag(0, 7 * 86_400))
+    .option('--max-connections <n>', 'connections served at once; more are answered BUSY', intFlag(1, 65_536))
+    .option('--threads <n>', 'runtime worker threads', intFlag(1, 64))
+    .action(async (o: Opts, cmd: Command) => {
+      const { home } = cli.globals(cmd)
+      if (!o.foreground) {
+        await cli.guard(cmd, async () => {
+          const r = await startDetached(home, o)
+          cli.print(cmd, r, (() => `cairn daemon: started (pid ${r.pid}) on ${r.socket}`) as never)
+        })
+        return
+      }
+      await cli.guard(cmd, async () => {
+        if (!workersCanLoadTs()) throw new NeedsLoader()
+        // Loaded here only: the runtime's module graph would slow every other command.
+        const { startDaemon } = await import('../../daemon/server.ts')
+        const d = await startDaemon({
+          home,
+          ...(o.idleTimeout !== undefined ? { idleTimeoutSec: o.idleTimeout as number } : {}),
+          ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections as number } : {}),
+          ...(o.threads !== undefined ? { threads: o.threads as number } : {}),
+          log: (line) => cli.io.err(`cairn daemon: ${line}\n`),
+        })
+        const onSignal = (): void => { void d.stop('signal') }
+        process.once('SIGTERM', onSignal)
+        process.once('SIGINT', onSignal)
+        cli.print(cmd, { pid: d.pid, socket: d.paths.socket, home: d.paths.home, replacedStale: d.replaced.lock !== null || d.replaced.socket },
+          (() => `cairn daemon: serving ${d.paths.home} on ${d.paths.socket} (pid ${d.pid})`) as never)
+        await d.stopped
+        process.off('SIGTERM', onSignal)
+        process.off('SIGINT', onSignal)
+      })
+    })
+
+  daemon.command('stop').description('stop the daemon gracefully (finishes in-flight requests)')
+    .action(async (_o: Opts, cmd: Command) => {
+      await cli.guard(cmd, async () => {
+        const r = await stopDaemon(cli.globals(cmd).home)
+        cli.print(cmd, r, (() => (r.wasRunning ? `cairn daemon: stopped (pid ${r.pid})` : 'cairn daemon: not running')) as never)
+      })
+    })
+
+  daemon.command('status').description('ask the daemon how it is (exit 10 when none runs)')
+    .action(async (_o: Opts, cmd: Command) => {
+      await cli.guard(cmd, async () => {
+        const { home } = cli.globals(cmd)
+        const client = await reach(home)
+        if (!client) throw new CairnError('UNAVAILABLE', `no daemon is running for ${home}`, { reason: 'no-daemon' })
+        try {
+          const s = await client.request<DaemonStatus>('daemon.status', {}, { timeoutMs: 10_000 })
+          cli.print(cmd, s, (() => `cairn daemon: running (pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s, protocol ${s.protocol}, ${s.connections} connections, ${s.requests} requests, ${Math.round(s.rssBytes / 1048576)} MiB)\nhome ${s.home}\nsocket ${s.socket}${s.repos.length ? `\nrepositories:\n  ${s.repos.join('\n  ')}` : ''}`) as never)
+        } finally {
+          client.close()
+        }
+      })
+    })
+
+  daemon.command('restart').description('stop the daemon (if running) and start it again, detached')
+    .option('--idle-timeout <sec>', 'as for start', intFlag(0, 7 * 86_400))
+    .option('--max-connections <n>', 'as for start', intFlag(1, 65_536))
+    .option('--threads <n>', 'as for start', intFlag(1, 64))
+    .action(async (o: Opts, cmd: Command) => {
+      await cli.guard(cmd, async () => {
+        const { home } = cli.globals(cmd)
+        const stopped = await stopDaemon(home)
+        const r = await startDetached(home, o)
+        cli.print(cmd, { ...r, previousPid: stopped.pid ?? null }, (() => `cairn daemon: restarted (pid ${r.pid})`) as never)
+      })
+    })
+
+  return daemon
+}

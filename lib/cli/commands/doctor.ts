@@ -1,0 +1,92 @@
+/**
+ * `cairn doctor [--fix]`: checks the home (permissions, stale daemon files),
+ * then the repository's store through the daemon if one answers, else
+ * embedded (doctor never starts a daemon: it may be what is broken).
+ *
+ * Stale daemon files are removed by `--fix` only while holding the home
+ * mutex, which proves no daemon or embedded CLI is using them.
+ */
+import { existsSync, rmSync, statSync, chmodSync } from 'node:fs'
+import { Command } from 'commander'
+import { CairnError } from '../../../protocol/errors.ts'
+import { probe } from '../../daemon/client.ts'
+import { tryLockName } from '../../daemon/home-mutex.ts'
+import { readLockFile, removeLockFile } from '../../daemon/lock-file.ts'
+import type { DoctorCheck } from '../../daemon/operations/index.ts'
+import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
+import { daemonExecutor, embeddedExecutor } from '../executor.ts'
+import type { Cli } from '../context.ts'
+
+/** Exit code of a doctor run that found a problem it did not fix (not an error code: the run itself worked). */
+export const EXIT_UNHEALTHY = 30
+
+async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: DoctorCheck[]; live: boolean }> {
+  const checks: DoctorCheck[] = []
+  if (!existsSync(paths.home)) {
+    checks.push({ name: 'home', ok: true, detail: `${paths.home} does not exist yet (created on first use)` })
+    return { checks, live: false }
+  }
+  const mode = statSync(paths.home).mode & 0o777
+  if (mode === 0o700) checks.push({ name: 'home', ok: true, detail: `${paths.home} is 0700` })
+  else {
+    if (fix) chmodSync(paths.home, 0o700)
+    checks.push({ name: 'home', ok: false, detail: `${paths.home} is ${mode.toString(8)}, should be 700`, ...(fix ? { fixed: true } : {}) })
+  }
+  const live = await probe(paths.socket, 2000)
+  const lock = readLockFile(paths.lock)
+  const files = existsSync(paths.socket) || existsSync(paths.lock)
+  if (live) {
+    const agrees = lock?.pid === live.pid
+    checks.push({ name: 'daemon', ok: agrees, detail: `pid ${live.pid} answers (protocol ${live.protocol})${agrees ? '' : `; the lock file names pid ${lock?.pid ?? 'none'}`}` })
+  } else if (files) {
+    let fixed = false
+    if (fix) {
+      const mutex = await tryLockName(paths.mutexName)
+      if (mutex) {
+        try {
+          rmSync(paths.socket, { force: true })
+          removeLockFile(paths.lock)
+          fixed = true
+        } finally {
+          await mutex.release()
+        }
+      }
+    }
+    checks.push({ name: 'daemon-files', ok: false, detail: `stale daemon files (lock names pid ${lock?.pid ?? 'unknown'}, nothing answers on the socket)`, ...(fix ? { fixed } : {}) })
+  } else {
+    checks.push({ name: 'daemon', ok: true, detail: 'no daemon running; none left stale files' })
+  }
+  return { checks, live: live !== null }
+}
+
+export function doctorCommand(cli: Cli): Command {
+  return new Command('doctor').description('check the home, stale daemon files and the repository store (--fix repairs what it can)')
+    .option('--fix', 'remove stale daemon files, tighten the home, drain the outbox into the git WAL')
+    .action(async (o: { fix?: boolean }, cmd: Command) => {
+      await cli.guard(cmd, async () => {
+        const g = cli.globals(cmd)
+        const paths = daemonPaths(g.home)
+        const fix = o.fix === true
+        const { checks, live } = await homeChecks(paths, fix)
+        const target = { home: g.home, repo: g.repo, ...(g.agent ? { agent: g.agent } : {}) }
+        const exec = live && !g.noDaemon ? await daemonExecutor(target) : await embeddedExecutor(target)
+        try {
+          checks.push(...(await exec.call<{ checks: DoctorCheck[] }>('repo.doctor', { fix })).checks)
+        } catch (err) {
+          const e = CairnError.from(err)
+          // Outside a repository there is no store to check; anything else is a finding.
+          checks.push(e.code === 'NOT_FOUND'
+            ? { name: 'store', ok: true, detail: `no repository store here (${e.message})` }
+            : { name: 'store', ok: false, detail: `${e.code}: ${e.message}` })
+        } finally {
+          await exec.close()
+        }
+        const healthy = checks.every((c) => c.ok || c.fixed === true)
+        cli.print(cmd, { healthy, mode: exec.mode, checks }, (() => [
+          ...checks.map((c) => `${c.ok ? 'ok  ' : c.fixed ? 'FIXED' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}`),
+          healthy ? 'healthy' : 'problems found (run `cairn doctor --fix`)',
+        ].join('\n')) as never)
+        if (!healthy) cli.exitCode = EXIT_UNHEALTHY
+      })
+    })
+}

@@ -1,0 +1,101 @@
+/** `cairn issue ...`: the issue board. Every write takes `--op-id` (apply once) and `--lease <token>` (fenced write). */
+import { Command } from 'commander'
+import { choiceFlag, collect, intFlag, usage, type Cli } from '../context.ts'
+import { issueDetail, issueList, leaseLine, writeLine, eventLine, issueLine } from '../output.ts'
+
+type Opts = Record<string, unknown>
+
+function writeArgs(o: Opts): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (o.opId !== undefined) out.opId = o.opId
+  if (o.lease !== undefined) out.lease = o.lease
+  return out
+}
+
+function withWriteFlags(c: Command): Command {
+  return c.option('--op-id <id>', 'idempotency key: a retry with the same id applies once')
+    .option('--lease <token>', 'fence the write on this lease token', intFlag(1))
+}
+
+export function issueCommand(cli: Cli): Command {
+  const issue = new Command('issue').description('the issue board of the repository')
+
+  withWriteFlags(issue.command('create <title>').description('create an issue')
+    .option('-b, --body <text>', 'description')
+    .option('-l, --label <label>', 'label (repeatable)', collect))
+    .action(async (title: string, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'issues.create', { title, ...(o.body !== undefined ? { body: o.body } : {}), ...(o.label ? { labels: o.label } : {}), ...writeArgs(o) },
+        (i: never) => `created ${issueLine(i)}\n${(i as { id: string }).id}`)
+    })
+
+  issue.command('show <id>').description('show an issue (full id or unique prefix of 4+ hex)')
+    .action(async (id: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.show', { id }, issueDetail as never) })
+
+  issue.command('list').description('list issues, earliest created first')
+    .option('-s, --state <state>', 'open, closed or all', choiceFlag(['open', 'closed', 'all']))
+    .option('-l, --label <label>', 'only issues with this label')
+    .option('-a, --assignee <name>', 'only issues assigned to this name')
+    .action(async (o: Opts, cmd: Command) => {
+      const args: Record<string, unknown> = {}
+      for (const k of ['state', 'label', 'assignee']) if (o[k] !== undefined) args[k] = o[k]
+      await cli.call(cmd, 'issues.list', args, issueList as never)
+    })
+
+  withWriteFlags(issue.command('update <id>').description('change the title and/or body')
+    .option('-t, --title <title>', 'new title')
+    .option('-b, --body <text>', 'new body'))
+    .action(async (id: string, o: Opts, cmd: Command) => {
+      if (o.title === undefined && o.body === undefined) { cli.fail(cmd, usage('issue update needs --title and/or --body')); return }
+      await cli.call(cmd, 'issues.update', { id, ...(o.title !== undefined ? { title: o.title } : {}), ...(o.body !== undefined ? { body: o.body } : {}), ...writeArgs(o) }, writeLine('updated') as never)
+    })
+
+  withWriteFlags(issue.command('comment <id> <body>').description('add a comment'))
+    .action(async (id: string, body: string, o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.comment', { id, body, ...writeArgs(o) }, writeLine('commented on') as never) })
+
+  for (const [name, verb] of [['close', 'closed'], ['reopen', 'reopened']] as const) {
+    withWriteFlags(issue.command(`${name} <id>`).description(`${name} an issue`))
+      .action(async (id: string, o: Opts, cmd: Command) => { await cli.call(cmd, `issues.${name}`, { id, ...writeArgs(o) }, writeLine(verb) as never) })
+  }
+
+  for (const [name, what] of [['label', 'label'], ['assign', 'assignee']] as const) {
+    withWriteFlags(issue.command(`${name} <id>`).description(`add or remove ${what}s`)
+      .option('--add <value>', `${what} to add (repeatable)`, collect)
+      .option('--remove <value>', `${what} to remove (repeatable)`, collect))
+      .action(async (id: string, o: Opts, cmd: Command) => {
+        if (!o.add && !o.remove) { cli.fail(cmd, usage(`issue ${name} needs --add and/or --remove`)); return }
+        await cli.call(cmd, `issues.${name}`, { id, ...(o.add ? { add: o.add } : {}), ...(o.remove ? { remove: o.remove } : {}), ...writeArgs(o) }, writeLine(`${name === 'label' ? 'labelled' : 'assigned'}`) as never)
+      })
+  }
+
+  withWriteFlags(issue.command('link <id> <url>').description('attach a link').option('-n, --note <text>', 'what the link is'))
+    .action(async (id: string, url: string, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'issues.link', { id, url, ...(o.note !== undefined ? { note: o.note } : {}), ...writeArgs(o) }, writeLine('linked') as never)
+    })
+
+  withWriteFlags(issue.command('dep <id> <target>').description('add (or --remove) a dependency from <id> to <target>')
+    .option('-t, --type <type>', 'blocks, depends_on or related_to', choiceFlag(['blocks', 'depends_on', 'related_to']), 'depends_on')
+    .option('--remove', 'remove the dependency instead'))
+    .action(async (id: string, target: string, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'issues.depend', { id, target, type: o.type, ...(o.remove ? { remove: true } : {}), ...writeArgs(o) }, writeLine(o.remove ? 'undepended' : 'depended') as never)
+    })
+
+  issue.command('ready').description('open issues with no open blocker').option('-l, --label <label>', 'only this label')
+    .action(async (o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.ready', o.label !== undefined ? { label: o.label } : {}, issueList as never) })
+
+  issue.command('claim').description('lease and assign the next ready issue (renew with `cairn lock renew`)')
+    .option('-l, --label <label>', 'only this label')
+    .option('--ttl <ms>', 'lease time to live in ms', intFlag(1, 86_400_000), 60_000)
+    .action(async (o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'issues.claim', { ttlMs: o.ttl, ...(o.label !== undefined ? { label: o.label } : {}) },
+        ((r: { issue: { id: string; title: string; state: string }; lease: { resource: string; token: number; expiresAt: number } } | null) =>
+          (r === null ? 'nothing to claim' : `claimed ${issueLine(r.issue)}\nlease ${leaseLine(r.lease)}`)) as never)
+    })
+
+  issue.command('history <id>').description("the issue's events, in order")
+    .action(async (id: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.history', { id }, ((l: never[]) => l.map(eventLine).join('\n')) as never) })
+
+  issue.command('topo').description('open issues in dependency order')
+    .action(async (_o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.topo', {}) })
+
+  return issue
+}

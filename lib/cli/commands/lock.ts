@@ -1,0 +1,45 @@
+/**
+ * `cairn lock ...`: leases for short-lived callers. A lease from the CLI is
+ * not renewed in the background (the process exits): keep it with
+ * `cairn lock renew <resource> <token>` before it expires.
+ */
+import { Command } from 'commander'
+import { intFlag, type Cli } from '../context.ts'
+import { leaseLine } from '../output.ts'
+
+type Opts = Record<string, unknown>
+
+export function lockCommand(cli: Cli): Command {
+  const lock = new Command('lock').description('leases on repo:, path: and issue: resources')
+
+  lock.command('acquire <resource>').description('lease a resource; prints its fencing token')
+    .requiredOption('--ttl <ms>', 'time to live in ms', intFlag(1, 86_400_000))
+    .option('--wait <ms>', 'wait up to this long for a conflicting lease to go', intFlag(0, 86_400_000))
+    .action(async (resource: string, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'locks.acquire', { resource, ttlMs: o.ttl, ...(o.wait !== undefined ? { waitMs: o.wait } : {}) }, leaseLine as never)
+    })
+
+  lock.command('renew').description('extend a lease you hold')
+    .argument('<resource>').argument('<token>', 'the fencing token acquire printed', intFlag(1))
+    .option('--ttl <ms>', 'new time to live in ms', intFlag(1, 86_400_000), 60_000)
+    .action(async (resource: string, token: number, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'locks.renew', { resource, token, ttlMs: o.ttl }, leaseLine as never)
+    })
+
+  lock.command('release').description('give a lease up')
+    .argument('<resource>').argument('<token>', 'the fencing token acquire printed', intFlag(1))
+    .action(async (resource: string, token: number, _o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'locks.release', { resource, token }, ((r: { resource: string }) => `released ${r.resource}`) as never)
+    })
+
+  lock.command('list').description('live leases of the repository')
+    .action(async (_o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'locks.list', {}, ((l: { resource: string; holder: { actor: string }; expiresAt: number }[]) =>
+        (l.length === 0 ? '(no leases)' : l.map((x) => `${x.resource}  held by ${x.holder.actor.slice(0, 8)}  until ${new Date(x.expiresAt).toISOString()}`).join('\n'))) as never)
+    })
+
+  lock.command('status <resource>').description('who holds a resource, and how many wait')
+    .action(async (resource: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'locks.status', { resource }) })
+
+  return lock
+}

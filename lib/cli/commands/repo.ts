@@ -1,0 +1,76 @@
+/** `cairn init`, `events`, `sync`, `import-grite`: repository-wide commands. */
+import { Command } from 'commander'
+import { CairnError } from '../../../protocol/errors.ts'
+import { intFlag, type Cli } from '../context.ts'
+import { eventLine, okEnvelope } from '../output.ts'
+
+type Opts = Record<string, unknown>
+
+export function repoCommands(cli: Cli): Command[] {
+  const init = new Command('init').description('open the repository in Cairn (creates its store) and show who you are in it')
+    .action(async (_o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'repo.init', {}, ((r: { path: string; repoId: string; agent: string | null; actor: string; issues: number }) =>
+        `cairn: ready in ${r.path} (repository ${r.repoId}); agent ${r.agent ?? '-'} is actor ${r.actor}; ${r.issues} issues`) as never)
+    })
+
+  const events = new Command('events').description('the local event log: a page of it, or --follow it live')
+    .option('-f, --follow', 'keep streaming new events until interrupted')
+    .option('--since-seq <n>', 'first seq to show', intFlag(1), 1)
+    .option('-n, --limit <n>', 'stop after this many events', intFlag(1, 1_000_000))
+    .action(async (o: Opts, cmd: Command) => {
+      const json = cli.globals(cmd).json
+      if (!o.follow) {
+        await cli.call(cmd, 'events.read', { fromSeq: o.sinceSeq, limit: Math.min((o.limit as number | undefined) ?? 256, 1000) },
+          ((l: never[]) => l.map(eventLine).join('\n')) as never)
+        return
+      }
+      const stop = new AbortController()
+      const onSignal = (): void => stop.abort()
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      try {
+        await cli.guard(cmd, async () => {
+          const exec = await cli.executor(cmd)
+          const end = await exec.call<{ count: number; nextSeq: number }>('events.follow', { fromSeq: o.sinceSeq, ...(o.limit ? { limit: o.limit } : {}) }, {
+            signal: stop.signal,
+            onItem: (e) => cli.io.out(json ? `${okEnvelope(e)}\n` : `${eventLine(e as never)}\n`),
+          })
+          cli.print(cmd, { end: true, ...end }, () => '')
+        })
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    })
+
+  const sync = new Command('sync').description('fetch, ingest and push Cairn refs with a git remote')
+    .option('-r, --remote <name>', 'the git remote', 'origin')
+    .option('--no-pull', 'only push')
+    .option('--no-push', 'only pull')
+    .action(async (o: Opts, cmd: Command) => {
+      if (o.pull === false && o.push === false) { cli.fail(cmd, new CairnError('INVALID_ARGUMENT', '--no-pull and --no-push leave nothing to do')); return }
+      // cli-progress is loaded only when a bar will be drawn.
+      const bar = cli.io.isTTY && !cli.globals(cmd).json ? (await import('../progress.ts')).progressBar() : null
+      try {
+        await cli.call(cmd, 'sync', { remote: o.remote, pull: o.pull !== false, push: o.push !== false },
+          ((r: { pulled: number; pushed: number; durationMs: number; diverged: string[] }) => `synced with ${String(o.remote)}: pulled ${r.pulled}, pushed ${r.pushed} in ${r.durationMs} ms${r.diverged?.length ? `; diverged: ${r.diverged.join(', ')}` : ''}`) as never,
+          { onItem: (p) => bar?.update(p as never) })
+      } finally {
+        bar?.stop()
+      }
+    })
+
+  const importGrite = new Command('import-grite').description("import this repository's grite WAL (refs/grite/wal) into Cairn")
+    .action(async (_o: Opts, cmd: Command) => {
+      const bar = cli.io.isTTY && !cli.globals(cmd).json ? (await import('../progress.ts')).progressBar() : null
+      try {
+        await cli.call(cmd, 'import-grite', {}, ((r: { pulled: number; duplicates: number; durationMs: number }) =>
+          `imported ${r.pulled} grite events (${r.duplicates} already known) in ${r.durationMs} ms`) as never,
+        { onItem: (p) => bar?.update(p as never) })
+      } finally {
+        bar?.stop()
+      }
+    })
+
+  return [init, events, sync, importGrite]
+}

@@ -1,0 +1,192 @@
+/**
+ * A small client for the daemon socket, for the CLI, tests and the bench.
+ *
+ * @example
+ *   import { connect } from 'cairn/lib/daemon/client.ts'
+ *   const c = await connect(process.env.CAIRN_HOME!)          // hello done
+ *   const issue = await c.request('issues.show', { repo: '/src/app', args: { id: 'ab12' } })
+ *   await c.request('events.follow', { repo: '/src/app', args: { fromSeq: 1, limit: 10 } },
+ *     { onItem: (e) => console.log(e) })                       // stream, then the end reply
+ *   c.close()
+ *
+ * `request` pipelines: call it many times without awaiting and replies are
+ * matched by id. Failures are CairnErrors with the daemon's code; a daemon
+ * that is not there is UNAVAILABLE with `details.reason: 'no-daemon'`.
+ */
+import { connect as netConnect, type Socket } from 'node:net'
+import { decode, encode } from '../../protocol/codec.ts'
+import { PROTOCOL_VERSION, REPLY, type Envelope, type ReplyBody } from '../../protocol/envelope.ts'
+import { CairnError } from '../../protocol/errors.ts'
+import { FrameDecoder, frame } from '../../protocol/framing.ts'
+import { daemonPaths } from './paths.ts'
+import { DAEMON_ADDRESS, ERROR_FRAME, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply, type RequestBody } from './wire.ts'
+
+export interface RequestOptions {
+  /** Receives each stream item of a streaming method, in order. */
+  onItem?: (item: unknown) => void
+  /** Aborting cancels the request on the daemon (streams end with their reply). */
+  signal?: AbortSignal
+  /** Local deadline; the request is cancelled on the daemon and fails with TIMEOUT. */
+  timeoutMs?: number
+}
+
+export interface DaemonClient {
+  readonly hello: HelloReply
+  request<T = unknown>(method: string, body?: RequestBody, opts?: RequestOptions): Promise<T>
+  close(): void
+  /** Resolves when the connection is gone (closed by either side). */
+  readonly closed: Promise<void>
+}
+
+interface Pending { resolve(v: unknown): void; reject(e: unknown): void; onItem?: (item: unknown) => void }
+
+/**
+ * Connects to the daemon of `home` (or to an explicit socket path) and
+ * exchanges the hello.
+ */
+export async function connect(target: string | { socket: string }, opts: { timeoutMs?: number; client?: string } = {}): Promise<DaemonClient> {
+  const socketPath = typeof target === 'string' ? daemonPaths(target).socket : target.socket
+  const sock = await open(socketPath, opts.timeoutMs ?? 5000)
+  const client = new Client(sock)
+  const hello = await client.request<HelloReply>(HELLO, { protocol: PROTOCOL_VERSION, client: opts.client ?? 'cairn-client' } as never, { timeoutMs: opts.timeoutMs ?? 5000 })
+    .catch((err: unknown) => { client.close(); throw err })
+  client.hello = hello
+  return client
+}
+
+/** Hello round trip: the daemon's hello, or null when nothing answers in time. */
+export async function probe(socketPath: string, timeoutMs = 2000): Promise<HelloReply | null> {
+  try {
+    const c = await connect({ socket: socketPath }, { timeoutMs, client: 'cairn-probe' })
+    c.close()
+    return c.hello
+  } catch {
+    return null
+  }
+}
+
+function open(path: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect(path)
+    const timer = setTimeout(() => { sock.destroy(); reject(new CairnError('TIMEOUT', `no connection to ${path} within ${timeoutMs} ms`)) }, timeoutMs)
+    sock.once('connect', () => { clearTimeout(timer); sock.off('error', onError); resolve(sock) })
+    const onError = (err: NodeJS.ErrnoException): void => {
+      clearTimeout(timer)
+      const noDaemon = err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+      reject(new CairnError('UNAVAILABLE', noDaemon ? `no daemon is listening on ${path}` : `cannot reach the daemon: ${err.message}`, { reason: noDaemon ? 'no-daemon' : err.code }))
+    }
+    sock.once('error', onError)
+  })
+}
+
+class Client implements DaemonClient {
+  hello!: HelloReply
+  readonly closed: Promise<void>
+  readonly #sock: Socket
+  readonly #decoder = new FrameDecoder()
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #failure: CairnError | null = null
+  #corked = false
+
+  constructor(sock: Socket) {
+    this.#sock = sock
+    sock.setNoDelay(true)
+    this.closed = new Promise((resolve) => sock.once('close', () => resolve()))
+    sock.on('data', (chunk: Buffer) => this.#onData(chunk))
+    sock.on('error', (err) => this.#fail(new CairnError('UNAVAILABLE', `daemon connection failed: ${err.message}`)))
+    sock.on('close', () => this.#fail(new CairnError('UNAVAILABLE', 'the daemon closed the connection')))
+  }
+
+  request<T>(method: string, body: RequestBody = {}, opts: RequestOptions = {}): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure)
+    const id = this.#nextId++
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const cancel = (): void => { this.#send({ v: PROTOCOL_VERSION, id: this.#nextId++, type: STREAM_CANCEL, from: 'client', to: DAEMON_ADDRESS, body: { corr: id } }) }
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', cancel)
+      }
+      this.#pending.set(id, {
+        resolve: (v) => { cleanup(); resolve(v as T) },
+        reject: (e) => { cleanup(); reject(e) },
+        ...(opts.onItem ? { onItem: opts.onItem } : {}),
+      })
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const p = this.#pending.get(id)
+          this.#pending.delete(id)
+          cancel()
+          p?.reject(new CairnError('TIMEOUT', `${method} got no reply within ${opts.timeoutMs} ms`))
+        }, opts.timeoutMs)
+      }
+      if (opts.signal?.aborted) queueMicrotask(cancel)
+      else opts.signal?.addEventListener('abort', cancel, { once: true })
+      try {
+        this.#send({ v: PROTOCOL_VERSION, id, type: method, from: 'client', to: DAEMON_ADDRESS, body })
+      } catch (err) {
+        this.#pending.delete(id)
+        cleanup()
+        reject(CairnError.from(err))
+      }
+    })
+  }
+
+  close(): void {
+    if (this.#sock.destroyed) return
+    this.#sock.end()
+    this.#sock.destroySoon()
+  }
+
+  #send(env: Envelope): void {
+    const bytes = frame(encode(env))
+    if (!this.#corked) {
+      this.#corked = true
+      this.#sock.cork()
+      process.nextTick(() => { this.#corked = false; this.#sock.uncork() })
+    }
+    this.#sock.write(bytes)
+  }
+
+  #onData(chunk: Buffer): void {
+    let frames: Uint8Array[]
+    try {
+      frames = this.#decoder.push(chunk)
+    } catch (err) {
+      this.#fail(CairnError.from(err))
+      this.#sock.destroy()
+      return
+    }
+    for (const bytes of frames) {
+      let env: Envelope
+      try {
+        env = decode(bytes)
+      } catch (err) {
+        this.#fail(CairnError.from(err))
+        this.#sock.destroy()
+        return
+      }
+      if (env.type === ERROR_FRAME) {
+        this.#fail(CairnError.fromWire(env.body))
+        return
+      }
+      const p = env.corr === undefined ? undefined : this.#pending.get(env.corr)
+      if (!p) continue
+      if (env.type === STREAM_ITEM) {
+        p.onItem?.(env.body)
+      } else if (env.type === REPLY) {
+        this.#pending.delete(env.corr!)
+        const body = env.body as ReplyBody
+        if (body.ok) p.resolve(body.value)
+        else p.reject(CairnError.fromWire(body.error))
+      }
+    }
+  }
+
+  #fail(err: CairnError): void {
+    this.#failure ??= err
+    for (const p of this.#pending.values()) p.reject(this.#failure)
+    this.#pending.clear()
+  }
+}

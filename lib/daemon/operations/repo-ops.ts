@@ -1,0 +1,116 @@
+/**
+ * Repository-wide operations: init, the event log (paged and followed),
+ * the WAL, the store check behind `doctor`, sync and grite import.
+ *
+ * `sync` and `import-grite` stream their progress (`{ phase, done, total }`)
+ * before the reply that carries the report.
+ */
+import { invalidArgument } from '../../../protocol/errors.ts'
+import type { Repo } from '../../runtime/repo.ts'
+import { optInt, optString, type Operation } from './types.ts'
+
+export interface DoctorCheck { name: string; ok: boolean; detail: string; fixed?: boolean }
+
+/** The store's own view of itself: readable, outbox and WAL agreeing, no stuck drain. */
+async function storeChecks(repo: Repo, fix: boolean): Promise<DoctorCheck[]> {
+  let stats = await repo.events.stats()
+  const checks: DoctorCheck[] = [{ name: 'store', ok: true, detail: `${stats.events} events, ${stats.issues} issues, last seq ${stats.lastSeq}` }]
+  const consistent = (s: typeof stats): boolean => s.wal === undefined || s.wal.pending === s.outbox
+  const drained = (s: typeof stats): boolean => s.outbox === 0 && (s.wal?.lastError ?? null) === null
+  let fixed = false
+  if (fix && (!consistent(stats) || !drained(stats))) {
+    await repo.wal.flush()
+    stats = await repo.events.stats()
+    fixed = true
+  }
+  checks.push({
+    name: 'outbox-vs-wal',
+    ok: consistent(stats),
+    detail: `outbox ${stats.outbox}, WAL drain pending ${stats.wal?.pending ?? 'n/a'}`,
+    ...(fixed ? { fixed: consistent(stats) } : {}),
+  })
+  checks.push({
+    name: 'wal-drained',
+    ok: drained(stats),
+    detail: stats.wal?.lastError ? `last WAL error: ${stats.wal.lastError}` : `${stats.outbox} events waiting for the git WAL`,
+    ...(fixed ? { fixed: drained(stats) } : {}),
+  })
+  return checks
+}
+
+export const repoOperations: Record<string, Operation> = {
+  'repo.init': {
+    run: async (ctx) => {
+      const repo = await ctx.repo()
+      const stats = await repo.events.stats()
+      return { repoId: repo.id, path: repo.path, actor: repo.actor, agent: repo.agent, events: stats.events, issues: stats.issues }
+    },
+  },
+  'events.read': {
+    run: async (ctx, a) => (await ctx.repo()).events.read({ fromSeq: optInt(a, 'fromSeq', 1), limit: optInt(a, 'limit', 1) }),
+  },
+  'events.stats': { run: async (ctx) => (await ctx.repo()).events.stats() },
+  /** Streams `{ seq, event }` from `fromSeq`; ends after `limit` events, on cancel, or when the daemon stops. */
+  'events.follow': {
+    stream: true,
+    run: async (ctx, a) => {
+      const repo = await ctx.repo()
+      const fromSeq = optInt(a, 'fromSeq', 1) ?? 1
+      const limit = optInt(a, 'limit', 1)
+      let count = 0
+      let last = fromSeq - 1
+      for await (const e of repo.events.subscribe({ fromSeq, signal: ctx.signal })) {
+        await ctx.emit(e)
+        count++
+        last = e.seq
+        if (limit !== undefined && count >= limit) break
+      }
+      return { count, nextSeq: last + 1 }
+    },
+  },
+  'wal.flush': { run: async (ctx) => (await ctx.repo()).wal.flush() },
+  'repo.doctor': { run: async (ctx, a) => ({ checks: await storeChecks(await ctx.repo(), a.fix === true) }) },
+  /** Streams `{ phase, done, total }` progress frames, then replies with the sync report. */
+  sync: {
+    stream: true,
+    run: async (ctx, a) => {
+      const repo = await ctx.repo()
+      if (a.pull !== undefined && typeof a.pull !== 'boolean') throw invalidArgument('pull', 'must be a boolean')
+      if (a.push !== undefined && typeof a.push !== 'boolean') throw invalidArgument('push', 'must be a boolean')
+      const progress = streamProgress(ctx)
+      const report = await repo.sync({
+        remote: optString(a, 'remote') ?? 'origin',
+        signal: ctx.signal,
+        onProgress: progress.emit,
+        ...(a.pull === undefined ? {} : { pull: a.pull as boolean }),
+        ...(a.push === undefined ? {} : { push: a.push as boolean }),
+      })
+      await progress.flushed()
+      return report
+    },
+  },
+  /** Ingests the repository's grite WAL; streams progress like sync. */
+  'import-grite': {
+    stream: true,
+    run: async (ctx) => {
+      const repo = await ctx.repo()
+      const progress = streamProgress(ctx)
+      const report = await repo.importGrite({ signal: ctx.signal, onProgress: progress.emit })
+      await progress.flushed()
+      return report
+    },
+  },
+}
+
+/**
+ * Progress callbacks are synchronous; frames go out in order through one
+ * promise chain, and the reply waits for the last of them, so the end frame
+ * always follows every progress frame.
+ */
+function streamProgress(ctx: { emit(item: unknown): Promise<void> }): { emit(p: unknown): void; flushed(): Promise<void> } {
+  let chain: Promise<void> = Promise.resolve()
+  return {
+    emit: (p) => { chain = chain.then(() => ctx.emit(p)).catch(() => undefined) },
+    flushed: () => chain,
+  }
+}

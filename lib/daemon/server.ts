@@ -1,0 +1,284 @@
+/**
+ * The daemon: one runtime kept warm for a home, served on its Unix socket.
+ *
+ * Start-up order is what makes "one daemon per home" hold without races:
+ * take the home mutex (kernel-held, see home-mutex.ts), and only then look
+ * at the files a previous daemon may have left (socket, lock file). Holding
+ * the mutex proves that daemon is gone, so its files are stale and are
+ * replaced; a daemon that still answers a round trip is never replaced.
+ *
+ * Stop order (signal, `daemon.stop`, idle timeout): stop accepting, answer
+ * what is in flight, stop the runtime (which persists), remove the socket
+ * and lock file, and release the mutex last, so a successor never sees our
+ * files while we still run.
+ */
+import { chmodSync, existsSync, rmSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import type { Envelope } from '../../protocol/envelope.ts'
+import { encode } from '../../protocol/codec.ts'
+import { frame } from '../../protocol/framing.ts'
+import { createRuntime, type Runtime } from '../runtime/create-runtime.ts'
+import type { RuntimeOptions } from '../runtime/options.ts'
+import { probe } from './client.ts'
+import { Connection, type RequestContext } from './connection.ts'
+import { readDaemonConfig, checkSetting, type DaemonConfig } from './config.ts'
+import { lockName, tryLockName, type NameLock } from './home-mutex.ts'
+import { HEARTBEAT_MS, readLockFile, removeLockFile, writeLockFile, type LockRecord } from './lock-file.ts'
+import { leaseBook, operation } from './operations/index.ts'
+import { daemonPaths, ensureHome, type DaemonPaths } from './paths.ts'
+import { repoCache, type RepoOpener } from './repo-cache.ts'
+import { errorFrame, PROTOCOL_VERSION, type HelloReply, type RequestBody } from './wire.ts'
+
+export interface DaemonOptions {
+  home: string
+  /** Override config.json's settings. */
+  idleTimeoutSec?: number
+  maxConnections?: number
+  threads?: number
+  /** Extra runtime options (tests: clock, watchdog). */
+  runtime?: Omit<RuntimeOptions, 'home' | 'threads'>
+  /** How long to wait for a one-shot embedded CLI to let go of the home. */
+  mutexWaitMs?: number
+  /** Where the daemon's few lifecycle lines go (the CLI sends them to stderr). */
+  log?: (line: string) => void
+}
+
+export type StopReason = 'signal' | 'request' | 'idle' | 'error'
+
+export interface DaemonStatus {
+  pid: number
+  startedAt: number
+  uptimeMs: number
+  protocol: number
+  home: string
+  socket: string
+  connections: number
+  inflight: number
+  requests: number
+  idleTimeoutSec: number
+  maxConnections: number
+  rssBytes: number
+  repos: string[]
+}
+
+export interface Daemon {
+  readonly paths: DaemonPaths
+  readonly pid: number
+  readonly startedAt: number
+  /** What start-up found left over by a previous daemon and replaced. */
+  readonly replaced: { lock: LockRecord | null; socket: boolean }
+  /** Resolves with the reason once the daemon has fully stopped. */
+  readonly stopped: Promise<StopReason>
+  status(): Promise<DaemonStatus>
+  stop(reason?: StopReason): Promise<StopReason>
+}
+
+/**
+ * Starts a daemon for `home`, or fails with BUSY when another one serves it.
+ * @example const d = await startDaemon({ home: resolveHome() }); await d.stopped
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const paths = daemonPaths(ensureHome(opts.home))
+  const config = readDaemonConfig(paths.config)
+  if (opts.idleTimeoutSec !== undefined) config.idleTimeoutSec = checkSetting('idleTimeoutSec', opts.idleTimeoutSec)
+  if (opts.maxConnections !== undefined) config.maxConnections = checkSetting('maxConnections', opts.maxConnections)
+  if (opts.threads !== undefined) config.threads = checkSetting('threads', opts.threads)
+  const log = opts.log ?? (() => undefined)
+
+  const mutex = await takeHome(paths, opts.mutexWaitMs ?? 10_000)
+  try {
+    const replaced = await clearStale(paths)
+    if (replaced.lock || replaced.socket) log(`replaced stale daemon files (previous pid ${replaced.lock?.pid ?? 'unknown'})`)
+    const runtime = await createRuntime({ ...opts.runtime, home: paths.home, ...(config.threads ? { threads: config.threads } : {}) })
+    const server = createServer({ allowHalfOpen: true })
+    try {
+      await listen(server, paths.socket)
+    } catch (err) {
+      await runtime.stop()
+      throw err
+    }
+    chmodSync(paths.socket, 0o600)
+    return new DaemonImpl(paths, config, mutex, runtime, server, replaced, log)
+  } catch (err) {
+    await mutex.release()
+    throw CairnError.from(err)
+  }
+}
+
+async function takeHome(paths: DaemonPaths, waitMs: number): Promise<NameLock> {
+  const first = await tryLockName(paths.mutexName)
+  if (first) return first
+  const live = await probe(paths.socket, 2000)
+  if (live) throw new CairnError('BUSY', `a daemon is already running for ${paths.home} (pid ${live.pid})`, { pid: live.pid })
+  // Not a daemon that answers: most likely an embedded CLI finishing a command.
+  const later = await lockName(paths.mutexName, waitMs)
+  if (later) return later
+  throw new CairnError('BUSY', `another process holds ${paths.home} and does not answer on its socket`)
+}
+
+async function clearStale(paths: DaemonPaths): Promise<{ lock: LockRecord | null; socket: boolean }> {
+  const lock = readLockFile(paths.lock)
+  const socket = existsSync(paths.socket)
+  if (socket) {
+    // Belt and braces: we hold the mutex, yet never replace a socket that answers.
+    const live = await probe(paths.socket, 2000)
+    if (live) throw new CairnError('BUSY', `a daemon answers on ${paths.socket} (pid ${live.pid})`, { pid: live.pid })
+    rmSync(paths.socket, { force: true })
+  }
+  if (lock || existsSync(paths.lock)) removeLockFile(paths.lock)
+  return { lock, socket }
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+class DaemonImpl implements Daemon {
+  readonly pid = process.pid
+  readonly startedAt = Date.now()
+  readonly stopped: Promise<StopReason>
+  readonly #conns = new Set<Connection>()
+  readonly #leases = leaseBook(() => Date.now())
+  readonly #open: RepoOpener
+  readonly #heartbeat: NodeJS.Timeout
+  #idleTimer: NodeJS.Timeout | null = null
+  #stopping: Promise<StopReason> | null = null
+  #resolveStopped!: (r: StopReason) => void
+  #requests = 0
+
+  constructor(
+    readonly paths: DaemonPaths,
+    readonly config: DaemonConfig,
+    readonly mutex: NameLock,
+    readonly runtime: Runtime,
+    readonly server: Server,
+    readonly replaced: { lock: LockRecord | null; socket: boolean },
+    readonly log: (line: string) => void,
+  ) {
+    this.stopped = new Promise((resolve) => { this.#resolveStopped = resolve })
+    this.#open = repoCache(runtime)
+    server.on('connection', (sock) => this.#accept(sock))
+    this.#writeLock()
+    this.#heartbeat = setInterval(() => this.#writeLock(), HEARTBEAT_MS)
+    this.#heartbeat.unref()
+    this.#armIdle()
+  }
+
+  #writeLock(): void {
+    try {
+      writeLockFile(this.paths.lock, { pid: this.pid, startedAt: this.startedAt, protocol: PROTOCOL_VERSION, heartbeatAt: Date.now(), socket: this.paths.socket })
+    } catch (err) {
+      this.log(`cannot write the lock file: ${(err as Error).message}`)
+    }
+  }
+
+  #accept(sock: Socket): void {
+    if (this.#stopping || this.#conns.size >= this.config.maxConnections) {
+      const err = this.#stopping
+        ? new CairnError('STOPPED', 'the daemon is stopping')
+        : new CairnError('BUSY', `the daemon serves ${this.config.maxConnections} connections already; retry shortly`, { maxConnections: this.config.maxConnections })
+      sock.on('error', () => undefined)
+      // Read (and drop) what the peer sends, so its end of stream is seen and the socket closes.
+      sock.resume()
+      sock.end(frame(encode(errorFrame(err.toWire()))))
+      setTimeout(() => sock.destroy(), 2000).unref()
+      return
+    }
+    const conn = new Connection(sock, {
+      hello: () => this.#hello(),
+      dispatch: (req, ctx) => this.#dispatch(req, ctx),
+      activity: () => undefined,
+    })
+    this.#conns.add(conn)
+    this.#disarmIdle()
+    void conn.closed.then(() => {
+      this.#conns.delete(conn)
+      this.#armIdle()
+    })
+  }
+
+  #hello(): HelloReply {
+    return { protocol: PROTOCOL_VERSION, pid: this.pid, startedAt: this.startedAt, home: this.paths.home }
+  }
+
+  async #dispatch(req: Envelope, ctx: RequestContext): Promise<unknown> {
+    if (this.#stopping) throw new CairnError('STOPPED', 'the daemon is stopping')
+    this.#requests++
+    switch (req.type) {
+      case 'ping': return { pong: true, pid: this.pid }
+      case 'daemon.status': return this.status()
+      case 'daemon.stop':
+        setImmediate(() => { void this.stop('request') })
+        return { stopping: true, pid: this.pid }
+    }
+    const op = operation(req.type)
+    if (!op) throw new CairnError('UNKNOWN_MESSAGE', `unknown method ${JSON.stringify(req.type).slice(0, 140)}`, { type: req.type })
+    const body = (req.body ?? {}) as RequestBody
+    if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
+    const args = body.args ?? {}
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalidArgument('args', 'must be a map')
+    return op.run({ repo: () => this.#open(body.repo, body.agent), signal: ctx.signal, emit: ctx.emit, leases: this.#leases }, args)
+  }
+
+  async status(): Promise<DaemonStatus> {
+    const rt = await this.runtime.status().catch(() => ({ threads: [] as { repos: string[] }[] }))
+    let inflight = 0
+    for (const c of this.#conns) inflight += c.inflight
+    return {
+      pid: this.pid,
+      startedAt: this.startedAt,
+      uptimeMs: Date.now() - this.startedAt,
+      protocol: PROTOCOL_VERSION,
+      home: this.paths.home,
+      socket: this.paths.socket,
+      connections: this.#conns.size,
+      inflight,
+      requests: this.#requests,
+      idleTimeoutSec: this.config.idleTimeoutSec,
+      maxConnections: this.config.maxConnections,
+      rssBytes: process.memoryUsage.rss(),
+      repos: rt.threads.flatMap((t) => t.repos),
+    }
+  }
+
+  #armIdle(): void {
+    if (this.#idleTimer || this.#conns.size > 0 || this.config.idleTimeoutSec === 0 || this.#stopping) return
+    this.#idleTimer = setTimeout(() => { void this.stop('idle') }, this.config.idleTimeoutSec * 1000)
+  }
+
+  #disarmIdle(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer)
+    this.#idleTimer = null
+  }
+
+  stop(reason: StopReason = 'request'): Promise<StopReason> {
+    this.#stopping ??= this.#stop(reason)
+    return this.#stopping
+  }
+
+  async #stop(reason: StopReason): Promise<StopReason> {
+    this.log(`stopping (${reason})`)
+    this.#disarmIdle()
+    clearInterval(this.#heartbeat)
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    await Promise.all([...this.#conns].map((c) => c.drain()))
+    await closed
+    try {
+      await this.runtime.stop()
+    } finally {
+      rmSync(this.paths.socket, { force: true })
+      removeLockFile(this.paths.lock)
+      await this.mutex.release()
+      this.log('stopped')
+      this.#resolveStopped(reason)
+    }
+    return reason
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Auto-start: reach the daemon of a home, starting it if nobody serves it.
+ *
+ * Race-safe in two layers: callers that find no daemon take a spawn mutex
+ * (kernel-held, released if the caller dies), so of 20 CLIs started at once
+ * only one launches a process while the others poll the socket; and the
+ * daemon itself takes the home mutex, so even two launches (a `daemon start`
+ * racing an auto-start) end with exactly one daemon, the loser exiting BUSY.
+ *
+ * The daemon is launched detached, its output appended to
+ * `$CAIRN_HOME/daemon.log`, so it outlives the command that started it.
+ */
+import { spawn } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { CairnError } from '../../protocol/errors.ts'
+import { connect, type DaemonClient } from './client.ts'
+import { tryLockName } from './home-mutex.ts'
+import { daemonPaths, ensureHome } from './paths.ts'
+
+/** The `cairn` entry script; `daemon start --foreground` on it runs a daemon. */
+export const CAIRN_SCRIPT = fileURLToPath(new URL('../../scripts/cairn.mjs', import.meta.url))
+/**
+ * `--import=<tsx loader URL>`, absolute so it resolves from any working
+ * directory: the daemon's worker threads need tsx's loader on the command
+ * line (lib/cli/loader.ts explains).
+ */
+export const TSX_IMPORT = `--import=${import.meta.resolve('tsx')}`
+
+export interface SpawnOptions {
+  /** Overall deadline for reaching a daemon. Default 20 s. */
+  timeoutMs?: number
+  /** Extra `daemon start --foreground` flags (e.g. `--idle-timeout 60`). */
+  flags?: string[]
+  /** The launched process's environment. Default this process's. */
+  env?: NodeJS.ProcessEnv
+  client?: string
+}
+
+export interface SpawnResult {
+  client: DaemonClient
+  /** Pid of the daemon this call launched, or null when one was already serving. */
+  launched: number | null
+  /** A launched process that exited instead of serving (e.g. BUSY: another daemon won the race), with its exit code. */
+  lostRace: boolean
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+const noDaemon = (err: unknown): boolean => err instanceof CairnError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT')
+
+/**
+ * Connects to the daemon of `home`, launching it when none answers.
+ * Fails UNAVAILABLE when no daemon can be reached or started in time.
+ * @example const { client } = await connectOrSpawn(resolveHome())
+ */
+export async function connectOrSpawn(home: string, opts: SpawnOptions = {}): Promise<SpawnResult> {
+  const client = opts.client ?? 'cairn-cli'
+  try {
+    return { client: await connect(home, { client, timeoutMs: 5000 }), launched: null, lostRace: false }
+  } catch (err) {
+    if (!noDaemon(err)) throw err
+  }
+  const paths = daemonPaths(ensureHome(home))
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
+  let lostRace = false
+  let launches = 0
+  for (let attempt = 0; attempt < 10_000 && Date.now() < deadline; attempt++) {
+    const spawnLock = await tryLockName(`${paths.mutexName}:spawn`)
+    if (!spawnLock) {
+      // Someone else is launching: wait for their daemon to answer.
+      await sleep(Math.min(20 * 2 ** Math.min(attempt, 3), 150))
+      try {
+        return { client: await connect(home, { client, timeoutMs: 5000 }), launched: null, lostRace }
+      } catch (err) {
+        if (!noDaemon(err)) throw err
+      }
+      continue
+    }
+    try {
+      try {
+        return { client: await connect(home, { client, timeoutMs: 5000 }), launched: null, lostRace }
+      } catch (err) {
+        if (!noDaemon(err)) throw err
+      }
+      // A launch that keeps exiting without serving is a broken setup, not a race.
+      if (launches >= 3) break
+      launches++
+      const launched = launch(home, paths.log, opts)
+      const reached = await waitServing(home, client, launched, deadline)
+      if (reached) return { client: reached, launched: launched.pid, lostRace }
+      lostRace = true
+    } finally {
+      await spawnLock.release()
+    }
+  }
+  throw new CairnError('UNAVAILABLE', `could not start or reach a daemon for ${home}; see ${paths.log}`, { reason: 'spawn-failed' })
+}
+
+interface Launched { pid: number; exited: Promise<number | null>; exitCode: number | null | undefined }
+
+function launch(home: string, logPath: string, opts: SpawnOptions): Launched {
+  const log = openSync(logPath, 'a', 0o600)
+  try {
+    const child = spawn(process.execPath, [TSX_IMPORT, CAIRN_SCRIPT, 'daemon', 'start', '--foreground', '--home', home, ...(opts.flags ?? [])], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: opts.env ?? process.env,
+    })
+    const launched: Launched = {
+      pid: child.pid ?? -1,
+      exitCode: undefined,
+      exited: new Promise((resolve) => {
+        child.once('exit', (code) => { launched.exitCode = code; resolve(code) })
+        child.once('error', () => { launched.exitCode = null; resolve(null) })
+      }),
+    }
+    child.unref()
+    return launched
+  } finally {
+    closeSync(log)
+  }
+}
+
+async function waitServing(home: string, client: string, launched: Launched, deadline: number): Promise<DaemonClient | null> {
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    try {
+      return await connect(home, { client, timeoutMs: 5000 })
+    } catch (err) {
+      if (!noDaemon(err)) throw err
+    }
+    // The launch exited (BUSY: another daemon took the home): let the caller reconnect.
+    if (launched.exitCode !== undefined) return null
+    await Promise.race([sleep(Math.min(10 * 2 ** Math.min(i, 4), 100)), launched.exited])
+  }
+  return null
+}
