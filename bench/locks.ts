@@ -10,6 +10,10 @@
  * 2. claims  claimNext throughput and latency, 50 contending clients
  *            draining a seeded board, with correctness checks on the wins
  *            (bench/locks/claims.ts, bench/locks/claim-check.ts)
+ * 3. remote  cross-machine lease acquire and acquire+release latency
+ *            (p50/p99) against a bare repository on this machine, by path
+ *            and through git daemon on 127.0.0.1, against raw `git push`
+ *            of one commit to the same remote (bench/locks/remote.ts)
  *
  * Writes `<out>/locks.json` (schema `cairn-bench-locks/1`: the document of
  * bench/lib/report.ts plus `checks`, see bench/lib/checks.ts) and
@@ -24,6 +28,7 @@ import { runClaimScenario } from './locks/claims.ts'
 import { benchDirs } from './locks/fixture.ts'
 import { pairClientCounts, runCairnPairs, runRawPairs } from './locks/pairs.ts'
 import { parseLocksArgs } from './locks/params.ts'
+import { runRemoteLeases } from './locks/remote.ts'
 
 /** Schema of locks.json: core.json's document (bench/lib/report.ts) plus `checks`. */
 const LOCKS_SCHEMA = 'cairn-bench-locks/1'
@@ -63,6 +68,9 @@ async function main(): Promise<void> {
     const claimed = await phase(`seed ${params.claimIssues} issues, then claimNext with ${params.claimClients} clients`,
       () => runClaimScenario(params, dirs, log), (o) => o.results)
     checks = claimed.checks
+    const remote = await phase(`remote leases: ${params.remotePairs} acquire+release pairs per transport, raw git push alongside`,
+      () => runRemoteLeases(params, dirs, log), (o) => o.results)
+    checks = [...checks, ...remote.checks]
   } finally {
     dirs.cleanup()
   }

@@ -100,10 +100,19 @@ export interface LeaseInfo {
   grantedAt: number
   expiresAt: number
   heartbeatAt: number
+  /** How long past expiry (and after the last heartbeat) a lapsed lease stays protected; absent on leases stored before it was recorded (5 s). */
+  graceMs?: number
 }
 /** What list/status show about a lease: no token, which only its holder should hold. */
 export type LeaseView = Omit<LeaseInfo, 'token'> & { live: boolean; takeoverAt: number }
-export interface AcquireBody { resource: string; actor: string; session: string; ttlMs: number; waitMs?: number; waitId?: string }
+export interface AcquireBody { resource: string; actor: string; session: string; ttlMs: number; waitMs?: number; waitId?: string; graceMs?: number }
+/** A lease on a git remote's lease ref (cross-machine); `token` is the chain epoch. */
+export interface RemoteLeaseInfo extends LeaseInfo { scope: 'remote'; remote: string; commit: string; graceMs: number }
+export type RemoteLeaseView = Omit<RemoteLeaseInfo, 'token'> & { live: boolean; takeoverAt: number; released: boolean }
+export interface RemoteAcquireBody { resource: string; actor: string; session: string; ttlMs: number; graceMs?: number; remote: string }
+/** Renew and release name the holder too: a remote chain is fenced on (epoch, holder). */
+export interface RemoteRenewBody { resource: string; token: number; actor: string; session: string; remote: string; ttlMs?: number }
+export type RemoteReleaseBody = Omit<RemoteRenewBody, 'ttlMs'>
 export interface RenewBody { resource: string; token: number; ttlMs?: number }
 export interface ReleaseBody { resource: string; token: number }
 
@@ -160,6 +169,14 @@ export const MESSAGE_TYPES = {
   syncProgress: 'sync.progress',
   /** Thread-local, sync actor → RepoWorker: events from git, with the progress to bank in the same commit. */
   eventsIngest: 'events.ingest',
+  /** LockKeeper: the repository's lease grace period, `{ graceMs }` (persisted; recorded in each new lease). */
+  lockGraceGet: 'locks.grace.get',
+  lockGraceSet: 'locks.grace.set',
+  /** LockKeeper, cross-machine: leases as commit chains on a git remote's refs/cairn/leases/*. */
+  lockRemoteAcquire: 'locks.remote.acquire',
+  lockRemoteRenew: 'locks.remote.renew',
+  lockRemoteRelease: 'locks.remote.release',
+  lockRemoteStatus: 'locks.remote.status',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

@@ -14,8 +14,9 @@ import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M, type AcquireBody, type LeaseView, type ReleaseBody, type RenewBody } from '../../protocol/messages.ts'
 import type { ActorContext } from '../../lib/threads/actor-module.ts'
 import * as L from './leases.ts'
+import { body, graceOf, holderOf, int, tokenOf, ttlOf } from './fields.ts'
 import { GRACE_MS, LEASE_POLICIES, type LeasePolicy } from './policy.ts'
-import { openLeaseDbs, POLICY_KEY, readPolicy, type LeaseDbs } from './store.ts'
+import { GRACE_KEY, openLeaseDbs, POLICY_KEY, readGrace, readPolicy, type LeaseDbs } from './store.ts'
 
 export const MAX_WAIT_MS = 10 * 60_000
 const MAX_WAITERS = 10_000
@@ -26,11 +27,12 @@ type Table = L.LeaseTable
 
 
 type Op =
-  | { kind: 'acquire'; req: Envelope; resource: string; holder: { actor: string; session: string }; ttlMs: number; waitMs: number; waitId: string }
+  | { kind: 'acquire'; req: Envelope; resource: string; holder: { actor: string; session: string }; ttlMs: number; graceMs?: number; waitMs: number; waitId: string }
   | { kind: 'renew'; req: Envelope; resource: string; token: number; ttlMs?: number }
   | { kind: 'release'; req: Envelope; resource: string; token: number }
   | { kind: 'cancel'; req: Envelope; waitId: string }
   | { kind: 'policy'; req: Envelope; policy: LeasePolicy }
+  | { kind: 'grace'; req: Envelope; graceMs: number }
   /** claimNext's atomic step: lease the first of `resources` that is free, or none. */
   | { kind: 'claim-first'; req: Envelope; resources: string[]; holder: { actor: string; session: string }; ttlMs: number }
   | { kind: 'wake' }
@@ -38,25 +40,6 @@ type Op =
 type Acquire = Extract<Op, { kind: 'acquire' }>
 interface Waiter { op: Acquire; deadline: number }
 type Reply = [Envelope, true, unknown] | [Envelope, false, CairnError]
-
-function body(req: Envelope): Record<string, unknown> {
-  const b = req.body ?? {}
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw invalidArgument('body', 'must be an object')
-  return b as Record<string, unknown>
-}
-
-function int(b: Record<string, unknown>, field: string, min: number, max: number, optional = false): number | undefined {
-  const v = b[field]
-  if (v === undefined && optional) return undefined
-  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) throw invalidArgument(field, `must be an integer in ${min}..${max}`)
-  return v as number
-}
-
-function holderOf(a: { actor?: unknown; session?: unknown }): { actor: string; session: string } {
-  if (typeof a.actor !== 'string' || !/^[0-9a-f]{32}$/.test(a.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
-  if (typeof a.session !== 'string' || a.session.length === 0 || a.session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
-  return { actor: a.actor, session: a.session }
-}
 
 /** Validates a lease write; reads are not ops. */
 export function parseOp(req: Envelope): Op {
@@ -66,19 +49,19 @@ export function parseOp(req: Envelope): Op {
       const a = b as unknown as AcquireBody
       const resource = L.parseResource(a.resource).key
       const holder = holderOf(a)
-      const ttlMs = int(b, 'ttlMs', 1, 86_400_000) as number
+      const ttlMs = ttlOf(b) as number
+      const graceMs = graceOf(b)
       const waitMs = int(b, 'waitMs', 0, MAX_WAIT_MS, true) ?? 0
       if (a.waitId !== undefined && (typeof a.waitId !== 'string' || a.waitId.length === 0 || a.waitId.length > 128)) throw invalidArgument('waitId', 'must be 1..128 characters')
-      return { kind: 'acquire', req, resource, holder, ttlMs, waitMs, waitId: a.waitId ?? randomUUID() }
+      return { kind: 'acquire', req, resource, holder, ttlMs, graceMs, waitMs, waitId: a.waitId ?? randomUUID() }
     }
     case M.lockRenew: {
       const r = b as unknown as RenewBody
-      return { kind: 'renew', req, resource: L.parseResource(r.resource).key, token: int(b, 'token', 1, Number.MAX_SAFE_INTEGER) as number,
-        ttlMs: int(b, 'ttlMs', 1, 86_400_000, true) }
+      return { kind: 'renew', req, resource: L.parseResource(r.resource).key, token: tokenOf(b), ttlMs: ttlOf(b, true) }
     }
     case M.lockRelease: {
       const r = b as unknown as ReleaseBody
-      return { kind: 'release', req, resource: L.parseResource(r.resource).key, token: int(b, 'token', 1, Number.MAX_SAFE_INTEGER) as number }
+      return { kind: 'release', req, resource: L.parseResource(r.resource).key, token: tokenOf(b) }
     }
     case M.lockClaimFirst: {
       const a = b as unknown as AcquireBody & { resources: unknown }
@@ -87,11 +70,13 @@ export function parseOp(req: Envelope): Op {
       }
       const resources = a.resources.map((r) => L.parseResource(r).key)
       const holder = holderOf(a)
-      return { kind: 'claim-first', req, resources, holder, ttlMs: int(b, 'ttlMs', 1, 86_400_000) as number }
+      return { kind: 'claim-first', req, resources, holder, ttlMs: ttlOf(b) as number }
     }
     case M.lockPolicySet:
       if (!LEASE_POLICIES.includes(b.policy as LeasePolicy)) throw invalidArgument('policy', `must be one of ${LEASE_POLICIES.join(', ')}`)
       return { kind: 'policy', req, policy: b.policy as LeasePolicy }
+    case M.lockGraceSet:
+      return { kind: 'grace', req, graceMs: graceOf(b, false) as number }
     case M.lockCancel:
       if (typeof b.waitId !== 'string' || b.waitId.length === 0) throw invalidArgument('waitId', 'must be a non-empty string')
       return { kind: 'cancel', req, waitId: b.waitId }
@@ -117,6 +102,7 @@ export class LockKeeperShell {
   readonly #ctx: ActorContext
   #table: Table
   #policy: LeasePolicy
+  #graceMs: number
   #queue: Op[] = []
   #waiters: Waiter[] = []
   #cancelWake: (() => void) | null = null
@@ -129,12 +115,16 @@ export class LockKeeperShell {
     this.#ctx = ctx
     this.#dbs = openLeaseDbs(env)
     this.#policy = readPolicy(this.#dbs)
+    this.#graceMs = readGrace(this.#dbs, GRACE_MS)
     const leases: Record<string, Lease> = {}
     const lastToken: Record<string, number> = {}
     for (const { key, value } of this.#dbs.leases.getRange({})) leases[key as string] = value
     for (const { key, value } of this.#dbs.tokens.getRange({})) lastToken[key as string] = value
     this.#table = { leases, lastToken }
   }
+
+  /** The grace new leases get unless their request names one (remote leases too). */
+  get graceMs(): number { return this.#graceMs }
 
   /** Leases restored from disk keep their absolute deadlines; waiters start fresh. */
   get restored(): number { return Object.keys(this.#table.leases).length }
@@ -156,6 +146,8 @@ export class LockKeeperShell {
       const now = this.#ctx.clock.now()
       if (req.type === M.lockPolicyGet) {
         this.#ctx.replyOk(req, { policy: this.#policy })
+      } else if (req.type === M.lockGraceGet) {
+        this.#ctx.replyOk(req, { graceMs: this.#graceMs })
       } else if (req.type === M.lockList) {
         this.#ctx.replyOk(req, Object.values(this.#table.leases).sort((a, b) => (a.resource < b.resource ? -1 : 1)).map((l) => view(l, now)))
       } else if (req.type === M.lockStatus) {
@@ -182,13 +174,14 @@ export class LockKeeperShell {
     const before = this.#table
     let table = before
     let policy = this.#policy
+    let graceMs = this.#graceMs
     const replies: Reply[] = []
 
     const tryGrant = (op: Acquire, ahead: Waiter[]): Lease | CairnError => {
       // FIFO: an earlier waiter for a conflicting resource goes first.
       const mine = L.parseResource(op.resource)
       const queued = ahead.find((w) => L.conflicts(L.parseResource(w.op.resource), mine))
-      const r = L.acquire(table, { resource: op.resource, holder: op.holder, ttlMs: op.ttlMs }, now, GRACE_MS)
+      const r = L.acquire(table, { resource: op.resource, holder: op.holder, ttlMs: op.ttlMs, graceMs: op.graceMs ?? graceMs }, now, GRACE_MS)
       if ('conflict' in r) return held(r.conflict, op.resource, now)
       if (queued) return new CairnError('LEASE_HELD', `${op.resource} is queued behind an earlier waiter for ${queued.op.resource}`, { resource: op.resource, queuedBehind: queued.op.resource })
       table = r.state
@@ -211,6 +204,11 @@ export class LockKeeperShell {
       if (op.kind === 'policy') {
         policy = op.policy
         replies.push([op.req, true, { policy }])
+        continue
+      }
+      if (op.kind === 'grace') {
+        graceMs = op.graceMs
+        replies.push([op.req, true, { graceMs }])
         continue
       }
       if (op.kind === 'cancel') {
@@ -256,9 +254,13 @@ export class LockKeeperShell {
     }
     serveWaiters()
 
-    if (table !== before || policy !== this.#policy) await this.#persist(before, table, policy !== this.#policy ? policy : null)
+    const config: [string, LeasePolicy | number][] = []
+    if (policy !== this.#policy) config.push([POLICY_KEY, policy])
+    if (graceMs !== this.#graceMs) config.push([GRACE_KEY, graceMs])
+    if (table !== before || config.length > 0) await this.#persist(before, table, config)
     this.#table = table
     this.#policy = policy
+    this.#graceMs = graceMs
     for (const [req, ok, value] of replies) {
       if (ok) this.#ctx.replyOk(req, value)
       else this.#ctx.replyError(req, value as CairnError)
@@ -267,10 +269,10 @@ export class LockKeeperShell {
     return { more: this.#queue.length > 0 }
   }
 
-  async #persist(before: Table, after: Table, policy: LeasePolicy | null): Promise<void> {
+  async #persist(before: Table, after: Table, settings: [string, LeasePolicy | number][]): Promise<void> {
     const { leases, tokens, config } = this.#dbs
     await this.#env.transaction(() => {
-      if (policy !== null) config.put(POLICY_KEY, policy)
+      for (const [k, v] of settings) config.put(k, v)
       for (const [k, lease] of Object.entries(after.leases)) if (before.leases[k] !== lease) leases.put(k, lease)
       for (const k of Object.keys(before.leases)) if (!(k in after.leases)) leases.remove(k)
       for (const [k, t] of Object.entries(after.lastToken)) if (before.lastToken[k] !== t) tokens.put(k, t)

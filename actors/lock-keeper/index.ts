@@ -1,12 +1,19 @@
-/** The LockKeeper actor kind: machine.ts (pure) wired to effects.ts (LMDB) over leases.ts (pure rules). */
+/**
+ * The LockKeeper actor kind: machine.ts (pure) wired to effects.ts (LMDB) over
+ * leases.ts (pure rules), and the remote lane (remote/machine.ts wired to
+ * remote/lane.ts over remote/chain.ts) for leases held on a git remote.
+ */
 import { fromPromise } from 'xstate'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { ActorModule } from '../../lib/threads/actor-module.ts'
 import { runMachine } from '../../lib/threads/machine-instance.ts'
 import { lockKeeperMachine, LOCK_KEEPER_SNAPSHOT_VERSION } from './machine.ts'
 import { LockKeeperShell } from './effects.ts'
+import { remoteLaneMachine } from './remote/machine.ts'
+import { RemoteLane } from './remote/lane.ts'
+import { REMOTE_TYPES } from './remote/parse.ts'
 
-const READS = new Set<string>([M.lockList, M.lockStatus, M.lockPolicyGet, M.actorStatus])
+const READS = new Set<string>([M.lockList, M.lockStatus, M.lockPolicyGet, M.lockGraceGet, M.actorStatus])
 
 export const lockKeeper: ActorModule = {
   kind: 'lock-keeper',
@@ -26,22 +33,34 @@ export const lockKeeper: ActorModule = {
         commitBatch: fromPromise<{ more: boolean }, { drain: boolean }>(({ input }) => shell.commitBatch(input.drain)),
       },
     })
+    const lane = new RemoteLane(ctx, () => shell.graceMs)
+    const remote = runMachine(remoteLaneMachine.provide({
+      actions: { enqueue: (_, { req }) => lane.enqueue(req) },
+      actors: { work: fromPromise<{ more: boolean }, { drain: boolean }>(({ input }) => lane.work(input.drain)) },
+    }), undefined)
     // The lease table is on disk; a machine snapshot adds nothing but its state name.
     const run = runMachine(machine, restored.snapshot)
     shell.wake = () => run.actor.send({ type: 'WAKE' })
-    void run.failure.catch(() => shell.dispose())
+    const failure = Promise.race([run.failure, remote.failure])
+    failure.catch(() => undefined)
+    void failure.catch(() => { shell.dispose(); void lane.close() })
     return {
-      deliver: (req) => run.actor.send(READS.has(req.type) ? { type: 'READ', req } : { type: 'WRITE', req }),
+      deliver: (req) => {
+        if (REMOTE_TYPES.has(req.type)) remote.actor.send({ type: 'REQUEST', req })
+        else run.actor.send(READS.has(req.type) ? { type: 'READ', req } : { type: 'WRITE', req })
+      },
       timerDue: () => {},
       stop: async () => {
         run.actor.send({ type: 'STOP' })
-        await Promise.race([run.done, run.failure])
+        remote.actor.send({ type: 'STOP' })
+        await Promise.race([Promise.all([run.done, remote.done]), failure])
         shell.dispose()
+        await lane.close()
         return run.actor.getPersistedSnapshot()
       },
       state: run.state,
       injectFailure: () => { shell.failNextCommit = true },
-      failure: run.failure,
+      failure,
     }
   },
 }

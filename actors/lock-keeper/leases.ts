@@ -17,6 +17,7 @@ export {
   isLive,
   liveLeases,
   MAX_SESSION_LENGTH,
+  MAX_GRACE_MS,
   MAX_TTL_MS,
   nextDeadline,
   release,

@@ -19,12 +19,17 @@ import { conflicts, isLive as isLeaseLive, parseResource, type Lease, type Resou
 
 export type LeasePolicy = 'off' | 'warn' | 'require'
 export const LEASE_POLICIES: readonly LeasePolicy[] = ['off', 'warn', 'require']
-/** How long after its last heartbeat a lapsed lease is still protected from takeover. */
+/**
+ * How long after its last heartbeat a lapsed lease is still protected from
+ * takeover, unless the repository set another (`repo.locks.setGrace`). Each
+ * lease records the grace it was granted with; this is also the grace of
+ * leases stored before they did.
+ */
 export const GRACE_MS = 5_000
 
 export interface LeaseWarning { code: 'LEASE_HELD'; resource: string; heldBy: string; expiresAt: number }
 
-/** Live under the repository's grace period (the table's rule, with GRACE_MS). */
+/** Live under the lease's own grace period (the table's rule; GRACE_MS for leases that carry none). */
 export function isLive(lease: Lease, now: number): boolean {
   return isLeaseLive(lease, now, GRACE_MS)
 }

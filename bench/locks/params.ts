@@ -37,6 +37,11 @@ export type LocksParams = {
   claimTtlMs: number
   /** Time bound of the claim phase; below claimTtlMs (see above). */
   claimBudgetMs: number
+  /** Remote acquire+release pairs measured per transport (and raw pushes), after `remoteWarmup` untimed ones. */
+  remotePairs: number
+  remoteWarmup: number
+  /** Time bound of each transport's remote pairs. */
+  remoteBudgetMs: number
 }
 
 /** Parsed command line. */
@@ -62,6 +67,9 @@ export function locksParams(quick: boolean): LocksParams {
     claimClients: 50,
     claimTtlMs,
     claimBudgetMs: claimBudget(claimTtlMs),
+    remotePairs: quick ? 40 : 200,
+    remoteWarmup: 5,
+    remoteBudgetMs: quick ? 20_000 : 60_000,
   }
 }
 

@@ -13,6 +13,12 @@
  * both have passed. From then on the lease is takeover-able: the next
  * conflicting acquire replaces it, and its holder can no longer renew.
  *
+ * Grace is per lease: a grant records the grace in force (the request's, or
+ * the `graceMs` argument), and that lease keeps it, so changing a
+ * repository's grace never shortens the protection of a lease already
+ * granted. The `graceMs` argument of every function is also the grace of a
+ * lease stored before leases carried one.
+ *
  * Fencing: `lastToken` holds the highest token ever granted per resource key
  * and is never lowered or forgotten, so each resource's tokens strictly
  * increase across release, expiry and takeover, and a stale holder's token is
@@ -41,6 +47,8 @@ export interface Lease {
   grantedAt: number
   expiresAt: number
   heartbeatAt: number
+  /** The grace this lease was granted with; absent on leases stored before it was recorded. */
+  graceMs?: number
 }
 
 /** The whole table, plain data: persist it as is. */
@@ -63,6 +71,8 @@ export interface LeaseStatus {
 }
 
 export const MAX_TTL_MS = 86_400_000
+/** Longest grace a lease may carry: one hour. */
+export const MAX_GRACE_MS = 3_600_000
 export const MAX_SESSION_LENGTH = 128
 const ACTOR_ID = /^[0-9a-f]{32}$/
 
@@ -76,6 +86,13 @@ function checkTime(field: string, value: unknown): number {
 function checkTtl(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_MS) {
     throw invalidArgument('ttlMs', `must be an integer from 1 to ${MAX_TTL_MS}`)
+  }
+  return value
+}
+
+function checkGrace(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_GRACE_MS) {
+    throw invalidArgument('graceMs', `must be an integer from 0 to ${MAX_GRACE_MS}`)
   }
   return value
 }
@@ -133,13 +150,13 @@ function sortedEntries(state: LeaseTable): Array<[string, Lease]> {
     .map((k) => [k, state.leases[k] as Lease])
 }
 
-/** The instant a lease becomes takeover-able: both TTL and grace have passed. */
+/** The instant a lease becomes takeover-able: both TTL and grace (its own, else `graceMs`) have passed. */
 export function takeoverTime(lease: Lease, graceMs: number): number {
-  return Math.max(lease.expiresAt, lease.heartbeatAt + graceMs)
+  return Math.max(lease.expiresAt, lease.heartbeatAt + (lease.graceMs ?? graceMs))
 }
 
 export function isLive(lease: Lease, now: number, graceMs: number): boolean {
-  return now < lease.expiresAt || now - lease.heartbeatAt < graceMs
+  return now < lease.expiresAt || now - lease.heartbeatAt < (lease.graceMs ?? graceMs)
 }
 
 function lost(resource: string, token: number, current: Lease | undefined, reason: string): CairnError {
@@ -170,7 +187,7 @@ export function emptyLeaseTable(): LeaseTable {
  */
 export function acquire(
   state: LeaseTable,
-  request: { resource: string; holder: Holder; ttlMs: number },
+  request: { resource: string; holder: Holder; ttlMs: number; graceMs?: number },
   now: number,
   graceMs: number,
 ): AcquireResult {
@@ -180,6 +197,7 @@ export function acquire(
   const ttlMs = checkTtl(req.ttlMs)
   checkTime('now', now)
   checkTime('graceMs', graceMs)
+  const leaseGrace = req.graceMs === undefined ? graceMs : checkGrace(req.graceMs)
 
   // One pass, no sort: this runs for every acquire attempt, and claimNext
   // makes many (sorting and re-parsing every key here dominated its profile).
@@ -201,7 +219,7 @@ export function acquire(
   // The current lease's token counts too, so a table whose lastToken was lost
   // still cannot hand out a token its holder may be using.
   const token = Math.max(state.lastToken[key] ?? 0, leaseAt(state, key)?.token ?? 0) + 1
-  const lease: Lease = { resource: key, holder, token, ttlMs, grantedAt: now, expiresAt: now + ttlMs, heartbeatAt: now }
+  const lease: Lease = { resource: key, holder, token, ttlMs, grantedAt: now, expiresAt: now + ttlMs, heartbeatAt: now, graceMs: leaseGrace }
   const leases = { ...state.leases }
   for (const k of replacedKeys) delete leases[k]
   leases[key] = lease

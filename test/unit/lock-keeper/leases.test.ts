@@ -102,7 +102,7 @@ t.test('conflict matrix', async (t) => {
 
 t.test('acquire grants, then refuses a live conflicting lease', async (t) => {
   const g = grant(emptyLeaseTable(), 'path:src', ALICE, 100)
-  t.strictSame(g.lease, { resource: 'path:src', holder: ALICE, token: 1, ttlMs: TTL, grantedAt: 100, expiresAt: 1100, heartbeatAt: 100 })
+  t.strictSame(g.lease, { resource: 'path:src', holder: ALICE, token: 1, ttlMs: TTL, grantedAt: 100, expiresAt: 1100, heartbeatAt: 100, graceMs: GRACE })
   t.strictSame(g.replaced, [])
   t.strictSame(g.state, { leases: { 'path:src': g.lease }, lastToken: { 'path:src': 1 } })
 
@@ -270,7 +270,9 @@ t.test('nextDeadline, expire, liveLeases and status', async (t) => {
   s = grant(s, 'issue:beef', BOB, 200, 5_000).state //                  takeover at 5200
   deepFreeze(s)
   t.equal(nextDeadline(s, GRACE), 600)
-  t.equal(nextDeadline(s, 2_000), 2_000, 'grace can dominate: heartbeat 0 + 2000')
+  t.equal(nextDeadline(s, 2_000), 600, 'leases keep the grace they were granted with; the argument does not change it')
+  const legacy = { leases: { 'path:a': { ...(s.leases['path:a'] as Lease), graceMs: undefined } }, lastToken: s.lastToken }
+  t.equal(nextDeadline(legacy, 2_000), 2_000, 'a lease stored without its grace gets the argument; grace can dominate: heartbeat 0 + 2000')
 
   t.strictSame(liveLeases(s, 599, GRACE).map((l) => l.resource), ['issue:beef', 'path:a', 'path:b'])
   t.strictSame(liveLeases(s, 600, GRACE).map((l) => l.resource), ['issue:beef', 'path:a'])
@@ -352,4 +354,20 @@ t.test('no function mutates its inputs; tables survive JSON', async (t) => {
   t.equal(snapshot, JSON.stringify(grant(emptyLeaseTable(), 'path:a', ALICE, 0).state), 'the first table is unchanged')
   t.strictSame(JSON.parse(JSON.stringify(s)), s)
   t.strictSame(s.lastToken, { 'path:a': 1, 'issue:beef': 1, 'repo:main': 1 })
+})
+
+t.test('grace is per lease: granted with the request\'s or the table\'s, kept by renew, validated', async (t) => {
+  const own = granted(acquire(emptyLeaseTable(), { resource: 'path:a', holder: ALICE, ttlMs: 100, graceMs: 2_000 }, 0, GRACE))
+  t.equal(own.lease.graceMs, 2_000)
+  t.equal(status(own.state, 'path:a', 0, GRACE).takeoverAt, 2_000, 'its own grace, not the argument')
+  t.equal(acquire(own.state, { resource: 'path:a', holder: BOB, ttlMs: 100 }, 1_999, GRACE).granted, false, 'protected until heartbeat + 2000')
+  const renewed = renew(own.state, { resource: 'path:a', token: 1, ttlMs: 50 }, 1_000, GRACE)
+  t.equal(renewed.lease.graceMs, 2_000, 'renew keeps the grace of the grant')
+  t.equal(granted(acquire(own.state, { resource: 'path:a', holder: BOB, ttlMs: 100 }, 2_000, GRACE)).lease.graceMs, GRACE, 'the taker gets the table\'s')
+  const zero = granted(acquire(emptyLeaseTable(), { resource: 'path:z', holder: ALICE, ttlMs: 100, graceMs: 0 }, 0, GRACE))
+  t.equal(acquire(zero.state, { resource: 'path:z', holder: BOB, ttlMs: 100 }, 100, GRACE).granted, true, 'grace 0: takeover right at expiry')
+  for (const graceMs of [-1, 1.5, 3_600_001, NaN, '5']) {
+    t.throws(() => acquire(emptyLeaseTable(), { resource: 'path:b', holder: ALICE, ttlMs: 100, graceMs: graceMs as number }, 0, GRACE),
+      { code: 'INVALID_ARGUMENT', details: { field: 'graceMs' } }, `graceMs ${String(graceMs)}`)
+  }
 })
