@@ -31,7 +31,6 @@ export const EXIT_CODES: Readonly<Partial<Record<ErrorCode, number>>> = Object.f
   UNREACHABLE: 20,
   AUTH_FAILED: 21,
   PUSH_REJECTED: 22,
-  DIVERGED: 23,
 })
 
 /** The exit code of an error code (INTERNAL's for a code this table does not know yet). */
