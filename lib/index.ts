@@ -9,8 +9,8 @@ export type { Repo, CallOptions, WalFlushReport } from './runtime/repo.ts'
 export type { IssuesApi, WriteOptions } from './runtime/repo-issues.ts'
 export type { SubscribeOptions } from './runtime/subscribe.ts'
 export type { SyncOptions, SyncReport, SyncProgress, SyncStatus, RefReport, SyncApi } from './runtime/repo-sync.ts'
-export type { LocksApi, LeaseHandle, AcquireOptions } from './runtime/repo-locks.ts'
-export type { LeaseView, LeaseInfo } from '../protocol/messages.ts'
+export type { LocksApi, LeaseHandle, AcquireOptions, LeaseScope } from './runtime/repo-locks.ts'
+export type { LeaseView, LeaseInfo, RemoteLeaseView } from '../protocol/messages.ts'
 export type { IssueSummary, TopoView } from '../actors/repo-worker/queries.ts'
 export type {
   IssueProjection, IssueComment, IssueLink, IssueAttachment, IssueDependency,

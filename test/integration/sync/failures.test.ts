@@ -7,12 +7,12 @@
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { createServer } from 'node:http'
-import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
 import { createRuntime, type Repo, type Runtime } from '../../../lib/index.ts'
 import { ManualClock } from '../../../lib/testing/index.ts'
 import { sandbox, type Sandbox } from '../../helpers/tmp-repos.ts'
 import { assertCoded } from '../../helpers/coded-error.ts'
+import { freePort } from '../../helpers/git-daemon.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
@@ -30,15 +30,6 @@ function bare(box: Sandbox, name: string): string {
   const path = join(box.dir, name)
   execFileSync('git', ['init', '-q', '--bare', path])
   return path
-}
-
-/** A TCP port on 127.0.0.1 with nothing listening (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createNetServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 t.test('a remote with no cairn refs: nothing to pull, our refs are pushed, its branches untouched', async (t) => {
@@ -79,7 +70,7 @@ t.test('unreachable remotes fail UNREACHABLE, back off on the runtime clock, and
   status = await repo.syncStatus()
   t.match(status, { state: 'backoff', failures: 2, backoffMs: 200 }, 'the wait doubles')
 
-  const port = await closedPort()
+  const port = await freePort() // nothing listens there
   await clock.advance(200)
   assertCoded(t, await repo.sync({ remote: `git://127.0.0.1:${port}/x.git` }).catch((e) => e), port, 'UNREACHABLE', null, 'a closed git:// port')
   t.equal((await repo.syncStatus()).backoffMs, 400)

@@ -4,8 +4,7 @@
  * event ids, and replicas sync through `git daemon` on 127.0.0.1.
  */
 import t from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
-import { connect, createServer } from 'node:net'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { blake2b } from '@noble/hashes/blake2.js'
 import { createRuntime } from '../../../lib/index.ts'
@@ -14,6 +13,7 @@ import { encodeChunk } from '../../../protocol/events/chunk.ts'
 import { bytesToHex } from '../../../protocol/events/hex.ts'
 import type { CairnEvent, EventKind } from '../../../protocol/events/types.ts'
 import { sandbox } from '../../helpers/tmp-repos.ts'
+import { startGitDaemon } from '../../helpers/git-daemon.ts'
 
 const ENV = { ...process.env, GIT_AUTHOR_NAME: 'grite', GIT_AUTHOR_EMAIL: 'grite@example.invalid', GIT_COMMITTER_NAME: 'grite', GIT_COMMITTER_EMAIL: 'grite@example.invalid' }
 const git = (cwd: string, args: string[], input?: string | Buffer): string =>
@@ -76,38 +76,14 @@ t.test('a grite WAL imports with matching event ids, and a re-import adds nothin
   t.equal((await repo.issues.show(issue)).state, 'open')
 })
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
-}
-
-async function listening(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > until) throw new Error(`git daemon did not listen on ${port} within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 t.test('replicas sync through git daemon on 127.0.0.1', async (t) => {
   const box = sandbox()
   t.teardown(box.cleanup)
   const base = join(box.dir, 'served')
   execFileSync('git', ['init', '-q', '--bare', join(base, 'board.git')])
-  const port = await freePort()
-  const daemon = spawn('git', ['daemon', '--export-all', '--enable=receive-pack', '--reuseaddr', `--base-path=${base}`,
-    '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' })
-  t.teardown(() => { daemon.kill('SIGTERM') })
-  await listening(port, 10_000)
-  const url = `git://127.0.0.1:${port}/board.git`
+  const daemon = await startGitDaemon(base)
+  t.teardown(() => daemon.stop())
+  const url = daemon.url('board.git')
 
   const homes = ['a', 'b'].map((n) => join(box.dir, `home-${n}`))
   const [ra, rb] = [await createRuntime({ threads: 1, home: homes[0] }), await createRuntime({ threads: 1, home: homes[1] })]
