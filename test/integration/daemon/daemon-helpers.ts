@@ -133,6 +133,20 @@ export async function stopDaemonOf(home: string): Promise<void> {
   if (await probe(socket, 1000)) {
     try { process.kill(live.pid, 'SIGKILL') } catch { /* already gone */ }
   }
+  // The socket goes first; the process may still be flushing into the repository. A caller
+  // removing the repository right after must wait for the process itself to be gone.
+  await eventually(() => !alive(live.pid), 10_000).catch(() => {
+    try { process.kill(live.pid, 'SIGKILL') } catch { /* already gone */ }
+  })
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Polls until `check` holds (bounded). */
