@@ -23,21 +23,28 @@ export function frame(payload: Uint8Array): Uint8Array {
 
 /**
  * Incremental decoder: push chunks as they arrive, get whole frames back.
- * After an oversize header it throws INVALID_FORMAT and must be discarded
- * (the connection is closed; the stream can no longer be resynchronised).
+ * After an oversize header the stream cannot be resynchronised: the decoder
+ * reports INVALID_FORMAT once and must be discarded (the connection is closed).
  */
 export class FrameDecoder {
   #chunks: Uint8Array[] = []
   #buffered = 0
   #failed = false
+  #pending: CairnError | null = null
 
   /** Bytes held waiting for the rest of a frame. */
   get buffered(): number {
     return this.#buffered
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (this.#failed) throw new CairnError('INVALID_FORMAT', 'frame decoder already failed')
+  /**
+   * Every whole frame in the bytes so far. After an oversize header the frames
+   * cut before it are still returned, once, with the error: a peer's requests
+   * that preceded its mistake can be answered before the connection closes.
+   * Never throws; after an error it returns nothing more.
+   */
+  read(chunk: Uint8Array): { frames: Uint8Array[]; error: CairnError | null } {
+    if (this.#failed) return { frames: [], error: null }
     if (chunk.byteLength > 0) {
       this.#chunks.push(chunk)
       this.#buffered += chunk.byteLength
@@ -48,12 +55,32 @@ export class FrameDecoder {
       const len = new DataView(head.buffer, head.byteOffset, HEADER).getUint32(0, false)
       if (len > MAX_FRAME_BYTES) {
         this.#failed = true
-        throw new CairnError('INVALID_FORMAT', `frame length ${len} exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`, { length: len })
+        this.#chunks = []
+        this.#buffered = 0
+        return { frames, error: new CairnError('INVALID_FORMAT', `frame length ${len} exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`, { length: len }) }
       }
       if (this.#buffered < HEADER + len) break
       const whole = this.#take(HEADER + len)
       frames.push(whole.subarray(HEADER))
     }
+    return { frames, error: null }
+  }
+
+  /**
+   * As {@link read}, throwing INVALID_FORMAT instead of returning the error;
+   * frames cut before a bad header in the same chunk are returned first and
+   * the error is thrown by the next call.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#pending) {
+      const err = this.#pending
+      this.#pending = null
+      throw err
+    }
+    if (this.#failed) throw new CairnError('INVALID_FORMAT', 'frame decoder already failed')
+    const { frames, error } = this.read(chunk)
+    if (error && frames.length === 0) throw error
+    if (error) this.#pending = error
     return frames
   }
 

@@ -19,8 +19,7 @@ import type { Socket } from 'node:net'
 import { decode, encode } from '../../protocol/codec.ts'
 import { PROTOCOL_VERSION, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
-import { frame } from '../../protocol/framing.ts'
-import { FrameReader } from './frame-reader.ts'
+import { frame, FrameDecoder } from '../../protocol/framing.ts'
 import { DAEMON_ADDRESS, errorFrame, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
 
 const MAX_INFLIGHT = 256
@@ -46,7 +45,7 @@ export interface ConnectionHost {
 export class Connection {
   readonly #sock: Socket
   readonly #host: ConnectionHost
-  readonly #decoder = new FrameReader()
+  readonly #decoder = new FrameDecoder()
   readonly #streams = new Map<number, AbortController>()
   readonly #inflightSignals = new Set<AbortController>()
   #greeted = false
@@ -104,7 +103,7 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     if (this.#closing) return
-    const { frames, error } = this.#decoder.push(chunk)
+    const { frames, error } = this.#decoder.read(chunk)
     for (const bytes of frames) {
       if (this.#closing) return
       this.#onFrame(bytes)

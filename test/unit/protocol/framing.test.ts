@@ -151,11 +151,12 @@ t.test('an oversize length header fails as soon as 4 header bytes arrive', async
   t.ok(expectCode(() => d.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'the decoder stays failed (empty chunk)')
   t.ok(expectCode(() => d.push(frame(new Uint8Array([1]))), 'INVALID_FORMAT'), 'the decoder stays failed (a valid frame)')
 
-  // After good frames in the same chunk: the good ones are not returned, the push throws.
+  // After a good frame in the same chunk: the good one is returned, the next push throws.
   const d2 = new FrameDecoder()
-  t.ok(expectCode(() => d2.push(concat([frame(new Uint8Array([1])), new Uint8Array([0xff, 0xff, 0xff, 0xff])])), 'INVALID_FORMAT'),
-    '0xffffffff after a good frame throws')
-  t.ok(expectCode(() => d2.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'and stays failed')
+  t.same(d2.push(concat([frame(new Uint8Array([1])), new Uint8Array([0xff, 0xff, 0xff, 0xff])])), [new Uint8Array([1])],
+    'the frame before 0xffffffff is delivered')
+  t.ok(expectCode(() => d2.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'then the error')
+  t.ok(expectCode(() => d2.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'and it stays failed')
 
   // A header of exactly MAX_FRAME_BYTES is allowed: the decoder waits for the body.
   const ok = new Uint8Array(4)
@@ -175,4 +176,21 @@ t.test('frame() rejects an oversize payload with INVALID_ARGUMENT', async (t) =>
   t.equal(out.length, 1, 'and decodes back')
   t.equal(out[0]!.byteLength, MAX_FRAME_BYTES)
   t.equal(out[0]![MAX_FRAME_BYTES - 1], 0x42)
+})
+
+t.test('frames before an oversize header are still delivered, then the error, once', async (t) => {
+  const good = frame(encode({ v: 1, id: 1, type: 'ping', from: 'a', to: 'b', body: {} }))
+  const bad = new Uint8Array(4)
+  new DataView(bad.buffer).setUint32(0, MAX_FRAME_BYTES + 1, false)
+  const chunk = concat([good, good, bad])
+  const r = new FrameDecoder().read(chunk)
+  t.equal(r.frames.length, 2, 'read(): both good frames')
+  t.equal(r.error?.code, 'INVALID_FORMAT', 'and the error with them')
+  const d = new FrameDecoder()
+  t.equal(d.push(chunk).length, 2, 'push(): the good frames first')
+  t.throws(() => d.push(new Uint8Array(0)), { code: 'INVALID_FORMAT' }, 'then the error on the next call')
+  t.throws(() => d.push(good), { code: 'INVALID_FORMAT' }, 'and the decoder stays failed')
+  const once = new FrameDecoder()
+  once.read(bad)
+  t.same(once.read(good), { frames: [], error: null }, 'read() reports the error once, then nothing')
 })
