@@ -52,6 +52,12 @@ export interface LeaseHandle {
   readonly signal: AbortSignal
   renew(ttlMs?: number): Promise<void>
   release(): Promise<void>
+  /**
+   * Forgets the lease without releasing it: the heartbeat stops, the handle
+   * lets go of the runtime, and the lease lapses on its TTL. For holders that
+   * keep leases by token (the daemon for CLI callers) and drop old handles.
+   */
+  dispose(): void
 }
 
 export type { LeasePolicy }
@@ -174,6 +180,12 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
         stopBeat()
         await call(remote === null ? M.lockRelease : M.lockRemoteRelease, fence)
         ended = true
+        unregister()
+      },
+      dispose: () => {
+        if (ended) return
+        ended = true
+        stopBeat()
         unregister()
       },
     }

@@ -30,6 +30,7 @@ export interface LeaseBook {
   get(resource: string, token: number): LeaseHandleLike | undefined
   put(handle: LeaseHandleLike): void
   delete(resource: string, token: number): void
+  size(): number
 }
 
 export interface LeaseHandleLike {
@@ -38,23 +39,36 @@ export interface LeaseHandleLike {
   readonly expiresAt: number
   renew(ttlMs?: number): Promise<void>
   release(): Promise<void>
+  /** Lets go of the runtime without releasing the lease (it lapses on its TTL). */
+  dispose(): void
 }
 
 /** A bounded LeaseBook: expired entries go first, then the oldest. */
 export function leaseBook(now: () => number, capacity = 4096): LeaseBook {
   const map = new Map<string, LeaseHandleLike>()
   const key = (resource: string, token: number): string => `${token}\0${resource}`
+  const evict = (k: string, h: LeaseHandleLike): void => {
+    map.delete(k)
+    h.dispose()
+  }
   return {
     get: (resource, token) => map.get(key(resource, token)),
     put: (handle) => {
-      if (map.size >= capacity) {
-        const t = now()
-        for (const [k, h] of map) if (h.expiresAt < t) map.delete(k)
-        while (map.size >= capacity) map.delete(map.keys().next().value as string)
+      // Expired handles go on every put, so a long-running daemon holds only live leases.
+      const t = now()
+      for (const [k, h] of map) if (h.expiresAt < t) evict(k, h)
+      while (map.size >= capacity) {
+        const k = map.keys().next().value as string
+        evict(k, map.get(k)!)
       }
       map.set(key(handle.resource, handle.token), handle)
     },
-    delete: (resource, token) => { map.delete(key(resource, token)) },
+    delete: (resource, token) => {
+      const k = key(resource, token)
+      const h = map.get(k)
+      if (h) evict(k, h)
+    },
+    size: () => map.size,
   }
 }
 
