@@ -15,8 +15,10 @@ export function lockCommand(cli: Cli): Command {
   lock.command('acquire <resource>').description('lease a resource; prints its fencing token')
     .requiredOption('--ttl <ms>', 'time to live in ms', intFlag(1, 86_400_000))
     .option('--wait <ms>', 'wait up to this long for a conflicting lease to go', intFlag(0, 86_400_000))
+    .option('--remote <remote>', 'lease on this git remote (name, URL or path), across machines; renew and release it through the same daemon')
     .action(async (resource: string, o: Opts, cmd: Command) => {
-      await cli.call(cmd, 'locks.acquire', { resource, ttlMs: o.ttl, ...(o.wait !== undefined ? { waitMs: o.wait } : {}) }, leaseLine as never)
+      await cli.call(cmd, 'locks.acquire', { resource, ttlMs: o.ttl, ...(o.wait !== undefined ? { waitMs: o.wait } : {}),
+        ...(o.remote !== undefined ? { remote: o.remote } : {}) }, leaseLine as never)
     })
 
   lock.command('renew').description('extend a lease you hold')
@@ -39,7 +41,10 @@ export function lockCommand(cli: Cli): Command {
     })
 
   lock.command('status <resource>').description('who holds a resource, and how many wait')
-    .action(async (resource: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'locks.status', { resource }) })
+    .option('--remote <remote>', 'as the git remote holds it now')
+    .action(async (resource: string, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'locks.status', { resource, ...(o.remote !== undefined ? { remote: o.remote } : {}) })
+    })
 
   return lock
 }

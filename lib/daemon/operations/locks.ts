@@ -33,8 +33,11 @@ export const lockOperations: Record<string, Operation> = {
     run: async (ctx, a) => {
       const repo = await ctx.repo()
       const waitMs = optInt(a, 'waitMs') ?? 0
+      // A remote lease is fenced on (epoch, holder session): only this daemon's session, which
+      // keeps the handle in its book, can renew or release it later.
       const h = await repo.locks.acquire(resourceOf(a), {
         ttlMs: a.ttlMs as number, autoRenew: false, signal: ctx.signal, ...(waitMs > 0 ? { wait: { timeoutMs: waitMs } } : {}),
+        ...(a.remote !== undefined ? { scope: 'remote' as const, remote: a.remote as string } : {}),
       })
       ctx.leases.put(h)
       return view(h)
@@ -67,7 +70,10 @@ export const lockOperations: Record<string, Operation> = {
     },
   },
   'locks.list': { run: async (ctx) => (await ctx.repo()).locks.list() },
-  'locks.status': { run: async (ctx, a) => (await ctx.repo()).locks.status(resourceOf(a)) },
+  'locks.status': {
+    run: async (ctx, a) => (await ctx.repo()).locks.status(resourceOf(a),
+      a.remote !== undefined ? { scope: 'remote', remote: a.remote as string } : undefined),
+  },
   'locks.policy': {
     run: async (ctx, a) => {
       const repo = await ctx.repo()

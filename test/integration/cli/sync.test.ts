@@ -52,3 +52,22 @@ t.test('sync pushes, pulls and streams progress', async (t) => {
   t.equal(e.ok, false, `an unreachable remote fails (${JSON.stringify(e)})`)
   t.equal(bad.code, EXIT_CODES[e.error!.code as keyof typeof EXIT_CODES], 'with the exit code of its error code')
 })
+
+t.test('lock acquire --remote leases on the git remote; the daemon that granted it renews and releases it', async (t) => {
+  const box = sandbox()
+  t.teardown(async () => { await stopDaemonOf(box.home); box.cleanup() })
+  const remote = join(box.dir, 'remote.git')
+  execFileSync('git', ['init', '-q', '--bare', remote])
+  const a = box.repo('a')
+  const env = { ...process.env, CAIRN_HOME: box.home }
+  const run = async (args: string[]) => envelope(await cli([...args, '--json', '-C', a], env))
+  const lease = (await run(['lock', 'acquire', 'path:src', '--ttl', '60000', '--remote', remote])).data as { token: number }
+  t.equal(lease.token, 1, 'the first epoch of a new chain')
+  const refs = execFileSync('git', ['--git-dir', remote, 'for-each-ref', '--format=%(refname)', 'refs/cairn/leases/'], { encoding: 'utf8' }).trim()
+  t.match(refs, /^refs\/cairn\/leases\/[0-9a-f]{16}$/, 'the lease is a ref on the remote')
+  t.match(await run(['lock', 'status', 'path:src', '--remote', remote]), { ok: true, data: { lease: { live: true } } }, 'status reads the remote')
+  t.match(await run(['lock', 'renew', 'path:src', '1', '--ttl', '60000']), { ok: true, data: { token: 1 } }, 'renewed through the same daemon')
+  t.match(await run(['lock', 'release', 'path:src', '1']), { ok: true, data: { released: true } })
+  t.match(await run(['lock', 'status', 'path:src', '--remote', remote]), { ok: true, data: { lease: { live: false } } }, 'released on the remote')
+  t.match(await run(['lock', 'acquire', 'path:src', '--ttl', '1000', '--remote', '']), { ok: false, error: { code: 'INVALID_ARGUMENT' } }, 'an empty remote is refused')
+})
