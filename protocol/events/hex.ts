@@ -42,8 +42,9 @@ export function bytesToHex(bytes: Uint8Array): string {
  */
 export function hexToBytes(hex: unknown, byteLength: number, field: string): Uint8Array {
   if (!isHexId(hex, byteLength)) throw invalidArgument(field, `must be ${byteLength * 2} lowercase hex characters`)
-  const out = new Uint8Array(byteLength)
-  for (let i = 0; i < byteLength; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
-  return out
+  // Node's native decoder: every event id is hashed from these bytes, and the
+  // parseInt loop was ~4% of the RepoWorker's time under write load.
+  const buf = Buffer.from(hex, 'hex')
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
 }
 
