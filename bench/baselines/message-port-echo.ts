@@ -15,11 +15,10 @@
  *    drained after the deadline.
  */
 import { MessageChannel } from 'node:worker_threads'
-import { performance } from 'node:perf_hooks'
 import { once } from 'node:events'
 import { decode, encode } from '../../protocol/codec.ts'
 import { envelope, type Envelope } from '../../protocol/envelope.ts'
-import { LatencyRecorder, ratePerSecond, summarize } from '../lib/stats.ts'
+import { measurePipelined, measureRoundTrip, roundTrip, type EchoTransport } from '../lib/echo-phases.ts'
 import type { BenchResult } from '../lib/report.ts'
 import { startTsWorker } from '../lib/ts-worker.ts'
 import type { EchoWorkerData } from './echo-worker.ts'
@@ -70,11 +69,7 @@ export async function runMessagePortEcho(opts: MessagePortEchoOptions): Promise<
   }
 }
 
-interface Echo {
-  /** Sends request `id`. */
-  send(id: number): void
-  /** Sets the handler every decoded reply goes to (replacing the previous one). */
-  onReply(handler: (reply: Envelope) => void): void
+interface Echo extends EchoTransport {
   /** Rejects when the worker fails or sends a malformed reply; never resolves. */
   failed: Promise<never>
   stop(): Promise<void>
@@ -134,53 +129,3 @@ async function startEcho(): Promise<Echo> {
   return echo
 }
 
-function roundTrip(echo: Echo, id: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    echo.onReply((reply) => {
-      if (reply.corr === id) resolve()
-      else reject(new Error(`echo answered ${reply.corr}, expected ${id}`))
-    })
-    echo.send(id)
-  })
-}
-
-async function measureRoundTrip(echo: Echo, warmup: number, samples: number) {
-  let id = 1
-  for (let i = 0; i < warmup; i++) await roundTrip(echo, id++)
-  const rec = new LatencyRecorder(samples)
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now()
-    await roundTrip(echo, id++)
-    rec.record((performance.now() - t0) * 1000)
-  }
-  return summarize(rec.samples())
-}
-
-function measurePipelined(echo: Echo, window: number, durationMs: number): Promise<{ count: number; elapsedMs: number; rate: number }> {
-  return new Promise((resolve, reject) => {
-    let nextId = 1
-    let inFlight = 0
-    let count = 0
-    const start = performance.now()
-    const deadline = start + durationMs
-    echo.onReply((reply) => {
-      if (reply.corr === undefined) {
-        reject(new Error('echo reply without corr'))
-        return
-      }
-      inFlight--
-      count++
-      if (performance.now() < deadline) {
-        inFlight++
-        echo.send(nextId++)
-      } else if (inFlight === 0) {
-        const elapsedMs = performance.now() - start
-        resolve({ count, elapsedMs, rate: ratePerSecond(count, elapsedMs) })
-      }
-    })
-    for (let i = 0; i < window; i++) {
-      inFlight++
-      echo.send(nextId++)
-    }
-  })
-}

@@ -2,9 +2,7 @@
  * The two timed phases of an echo baseline, over any transport that can send
  * request `id` and hand back decoded replies: one request in flight (round
  * trip), and a window of requests kept in flight (pipelined).
- *
- * bench/baselines/message-port-echo.ts predates this module and keeps its own
- * copy of the same loops; new transports (unix-socket-echo.ts) use these.
+ * Every echo baseline (MessagePort, Unix socket) uses these.
  */
 import { performance } from 'node:perf_hooks'
 import type { Envelope } from '../../protocol/envelope.ts'
