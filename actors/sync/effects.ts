@@ -173,6 +173,6 @@ export class SyncShell {
     for (const list of this.#waiters.values()) for (const w of list) this.#ctx.replyError(w.req, stopped)
     this.#waiters.clear()
     const git = await this.#git?.catch(() => null)
-    git?.close()
+    await git?.close()
   }
 }

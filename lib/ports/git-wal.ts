@@ -50,5 +50,6 @@ export interface GitWal {
    * oldest first, following first parents; at most `limit`.
    */
   readWal(tip: string, opts?: { stopAt?: string | null; limit?: number }): Promise<WalEntry[]>
-  close(): void
+  /** Resolves once in-flight calls finished and libgit2's handles are freed. */
+  close(): Promise<void>
 }

@@ -36,7 +36,7 @@ export async function drainAtBoot(env: RootDatabase, dbs: RepoDbs, gitDir: strin
   } catch (err) {
     report.error = err instanceof Error ? err.message : String(err)
   } finally {
-    git?.close()
+    await git?.close()
   }
   report.pending = dbs.outbox.getCount()
   return report

@@ -90,7 +90,7 @@ export class WalService {
     }
     this.#stopped = true
     this.#disarm()
-    if (this.#git) (await this.#git.catch(() => null))?.close()
+    if (this.#git) await (await this.#git.catch(() => null))?.close()
   }
 
   #disarm(): void {

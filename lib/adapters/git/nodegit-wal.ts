@@ -120,20 +120,31 @@ class NodegitWal implements GitSync {
     }
   }
 
+  #released: Promise<void> | null = null
+  #resolveReleased: (() => void) | null = null
+
   #release(): void {
-    // close() is synchronous in the port; nothing of ours uses the handle
-    // after this, and a failed cleanup only delays what GC frees anyway.
-    this.#repo?.cleanup().catch(() => undefined)
+    // Nothing of ours uses the handle after this; a failed cleanup only delays what GC frees anyway.
+    const repo = this.#repo
     this.#repo = null
+    const done = (repo ? repo.cleanup() : Promise.resolve()).catch(() => undefined)
+    void done.then(() => this.#resolveReleased?.())
   }
 
   // The methods are async so that a bad argument rejects like every other
   // failure instead of throwing before a promise exists.
 
-  close(): void {
-    if (this.#closing) return
+  /**
+   * Refuses new calls, lets those in flight finish, then frees libgit2's
+   * handles. Resolves once that is done: a thread must not end while
+   * libgit2 still works on its pool for it.
+   */
+  close(): Promise<void> {
+    if (this.#released) return this.#released
+    this.#released = new Promise<void>((resolve) => { this.#resolveReleased = resolve })
     this.#closing = true
     if (this.#inFlight === 0) this.#release()
+    return this.#released
   }
 
   async readRef(ref: string): Promise<string | null> {

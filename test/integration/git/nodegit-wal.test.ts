@@ -229,16 +229,20 @@ t.test('listRefs and readRef', async (t) => {
   t.same(await wal.listRefs('refs/cairn/wal/'), tips, 'packed refs too')
 })
 
-t.test('close: refuses new calls, lets calls in flight finish, is idempotent', async (t) => {
+t.test('close: refuses new calls, lets calls in flight finish, resolves after, is idempotent', async (t) => {
   const gitDir = bareRepo('close')
   const wal = await openGitWal(gitDir)
   const inFlight = wal.appendWal(walInput(null))
-  wal.close()
-  wal.close()
+  let appended = false
+  void inFlight.then(() => { appended = true })
+  const closed = wal.close()
+  t.equal(wal.close(), closed, 'a second close returns the same promise')
+  await closed
+  t.ok(appended, 'close resolves only after the call in flight finished')
   t.ok((await inFlight).ok, 'the append in flight completes')
   await t.rejects(wal.readRef(walRef()), { code: 'STOPPED' })
   await t.rejects(openGitWal(join(box.dir, 'nowhere')), { code: 'NOT_FOUND' }, 'no repository there')
   const again = await openGitWal(gitDir)
   t.equal(await again.readRef(walRef()), ((await inFlight) as { commit: string }).commit, 'reopens and sees the append')
-  again.close()
+  await again.close()
 })
