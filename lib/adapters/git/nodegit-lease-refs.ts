@@ -28,27 +28,19 @@
  *
  * Remote failures are coded by nodegit-remote.ts's remoteFailure.
  */
-import { stat, unlink } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
+import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { LeaseAppendResult, LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../ports/lease-refs.ts'
-import { GIT_ERROR, gitErrno, NodeGit, type Oid, type Remote, type Repository } from './nodegit-api.ts'
-import { remoteFailure, resolveRemote } from './nodegit-remote.ts'
+import { GIT_ERROR, gitErrno, NodeGit, type Oid, type Repository } from './nodegit-api.ts'
+import { anonymous, DOWNLOAD_TAGS_NONE, remoteFailure, resolveRemote } from './nodegit-remote.ts'
+import { compareAndSwapRef, enableFsync, tipOf } from './refs.ts'
 import { gitFailure } from './git-failure.ts'
 import { decodeLeaseRecord, encodeLeaseRecord, LEASE_FILE, LEASE_REF } from './lease-format.ts'
 import { isOid } from './wal-format.ts'
 
-const DOWNLOAD_TAGS_NONE = 2
-/** Waits while another writer holds `<ref>.lock` and the ref still reads as expected (it is mid-update). */
-const LOCK_RETRY_DELAYS_MS = [0, 1, 2, 4, 8, 16]
-/** A lease ref's lock older than this was left by a killed writer (locks are held for microseconds). */
-const STALE_LOCK_MS = 2_000
 const TRACKING_PREFIX = 'refs/cairn-leases/'
-
-let fsyncEnabled = false
 
 /**
  * Opens the repository whose git dir is `gitDir` for lease appends.
@@ -69,26 +61,11 @@ export async function openLeaseRefs(gitDir: string): Promise<LeaseRefs> {
   }
 }
 
-function enableFsync(): void {
-  if (fsyncEnabled) return
-  NodeGit.Libgit2.opts(NodeGit.Libgit2.OPT.ENABLE_FSYNC_GITDIR, 1)
-  fsyncEnabled = true
-}
-
 function checkRef(ref: unknown): asserts ref is string {
   if (typeof ref !== 'string' || !LEASE_REF.test(ref)) throw invalidArgument('ref', 'must be refs/cairn/leases/<16 hex>')
 }
 
 const hex16 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16)
-
-async function tipOf(repo: Repository, ref: string): Promise<string | null> {
-  try {
-    return (await NodeGit.Reference.nameToId(repo, ref)).tostrS()
-  } catch (err) {
-    if (gitErrno(err) === GIT_ERROR.ENOTFOUND) return null
-    throw gitFailure(err, `reading ${ref}`)
-  }
-}
 
 async function readTip(repo: Repository, commit: string): Promise<LeaseTip> {
   try {
@@ -248,32 +225,8 @@ class NodegitLeaseRefs implements LeaseRefs {
     // Cheap early exit; the compare-and-swap below still decides.
     if ((await tipOf(there, ref)) !== expectedTip) return { ok: false }
     const commit = await writeCommit(there, expectedTip, record)
-    const races: number[] = [GIT_ERROR.EMODIFIED, GIT_ERROR.ENOTFOUND, GIT_ERROR.EEXISTS, GIT_ERROR.ELOCKED]
-    let clearedStale = false
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (expectedTip === null) await NodeGit.Reference.create(there, ref, commit, 0, 'cairn: lease')
-        // force=1 only lets libgit2 replace the existing ref; the matching id is the guard.
-        else await NodeGit.Reference.createMatching(there, ref, commit, 1, NodeGit.Oid.fromString(expectedTip), 'cairn: lease')
-        return { ok: true, commit: commit.tostrS() }
-      } catch (err) {
-        const errno = gitErrno(err)
-        if (errno === undefined || !races.includes(errno)) throw gitFailure(err, `moving ${ref}`)
-        // Each race code is confirmed by re-reading: only a moved tip is a lost race.
-        if ((await tipOf(there, ref)) !== expectedTip) return { ok: false }
-        if (errno !== GIT_ERROR.ELOCKED) throw gitFailure(err, `moving ${ref}`)
-      }
-      const wait = LOCK_RETRY_DELAYS_MS[attempt]
-      if (wait === undefined) {
-        if (!clearedStale && await removeStaleLock(join(there.path(), `${ref}.lock`))) {
-          clearedStale = true
-          attempt = -1
-          continue
-        }
-        throw new CairnError('BUSY', `git: ${ref} stays locked in ${there.path()}; retry later`, { ref })
-      }
-      await delay(wait)
-    }
+    const r = await compareAndSwapRef(there, ref, expectedTip, commit, 'cairn: lease')
+    return r.ok ? r : { ok: false }
   }
 
   async #appendByPush(repo: Repository, url: string, ref: string, expectedTip: string | null, record: LeaseRecord): Promise<LeaseAppendResult> {
@@ -301,21 +254,3 @@ class NodegitLeaseRefs implements LeaseRefs {
   }
 }
 
-async function anonymous(repo: Repository, url: string): Promise<Remote> {
-  try {
-    return await NodeGit.Remote.createAnonymous(repo, url)
-  } catch (err) {
-    throw remoteFailure(err, url, 'opening remote')
-  }
-}
-
-async function removeStaleLock(lockPath: string): Promise<boolean> {
-  try {
-    const st = await stat(lockPath)
-    if (Date.now() - st.mtimeMs < STALE_LOCK_MS) return false
-    await unlink(lockPath)
-    return true
-  } catch {
-    return false
-  }
-}

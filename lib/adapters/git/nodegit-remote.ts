@@ -12,7 +12,7 @@ import type { PushOutcome, ResolvedRemote } from '../../ports/git-sync.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Remote, type Repository } from './nodegit-api.ts'
 import { isOid } from './wal-format.ts'
 
-const DOWNLOAD_TAGS_NONE = 2
+export const DOWNLOAD_TAGS_NONE = 2
 const FETCH_PRUNE = 1
 // `src:dst` or `+src:dst` with both sides under refs/; no shell or option syntax reaches libgit2.
 const REFSPEC = /^\+?refs\/[^\s:]+:refs\/[^\s:]+$/
@@ -64,7 +64,8 @@ export async function resolveRemote(repo: Repository, remote: string): Promise<R
   return { url: remote, name: null }
 }
 
-async function anonymous(repo: Repository, url: string): Promise<Remote> {
+/** A remote by URL only (nothing written to the repository config). */
+export async function anonymous(repo: Repository, url: string): Promise<Remote> {
   try {
     return await NodeGit.Remote.createAnonymous(repo, url)
   } catch (err) {

@@ -17,9 +17,6 @@
  * Calls go to libuv's thread pool; close() waits for those in flight before
  * releasing libgit2's handles, so closing never frees memory a pool thread uses.
  */
-import { stat, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { GitWal, WalCommitInput, WalCommitResult, WalEntry } from '../../ports/git-wal.ts'
 import type { GitSync, PushOutcome, ResolvedRemote } from '../../ports/git-sync.ts'
@@ -27,29 +24,19 @@ import * as remote from './nodegit-remote.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Oid, type Repository, type Tree } from './nodegit-api.ts'
 import { encodeMeta, isOid, META_FILE, validateWalInput } from './wal-format.ts'
 import { gitFailure } from './git-failure.ts'
-import { collidingRef, lookupCommit, readEntry, type Link } from './wal-read.ts'
+import { lookupCommit, readEntry, type Link } from './wal-read.ts'
+import { compareAndSwapRef, enableFsync, tipOf } from './refs.ts'
+
+export { STALE_LOCK_MS } from './refs.ts'
 
 /** readWal's default bound on the entries it returns (and so on the chunk bytes it holds). */
 export const DEFAULT_READ_LIMIT = 100_000
-/**
- * Retries when another writer holds `<ref>.lock` but the ref still reads as
- * expectedTip (it is mid-update). Holders keep the lock for microseconds, so
- * ~20 ms of waiting in total is ample.
- */
-const LOCK_RETRY_DELAYS_MS = [0, 1, 1, 2, 4, 4, 8]
-/**
- * A lock on one of Cairn's own refs older than this was left by a process
- * killed mid-update (only Cairn writes `refs/cairn/`), so it is removed.
- * Locks on other refs are never touched. A live holder keeps the lock while
- * it writes and fsyncs the new ref value: microseconds normally, but seconds
- * on a disk saturated by other fsyncs. 2 s proved too short under a loaded
- * CI run (a live holder's lock was taken for stale and an append was lost),
- * so the bound is far above any fsync a working disk takes.
- */
-export const STALE_LOCK_MS = 10_000
 const REFLOG_MESSAGE = 'cairn: wal append'
 
-let fsyncEnabled = false
+/** The same adapter through the wider port the Sync actor uses. */
+export function openGitSync(gitDir: string): Promise<GitSync> {
+  return openGitWal(gitDir) as Promise<GitSync>
+}
 
 /**
  * Opens the repository whose git common dir is `gitDir` (`<repo>/.git`, or a
@@ -60,31 +47,11 @@ let fsyncEnabled = false
  *   const tip = await wal.readRef('refs/cairn/wal/' + actorId)
  *   const r = await wal.appendWal({ ref, expectedTip: tip, meta, chunkPath, chunk, message, author })
  *   if (!r.ok) retryOn(r.actualTip)
- *   wal.close()
+ *   await wal.close()
  */
-/** Removes `lockPath` if it is older than STALE_LOCK_MS; true when it did. */
-async function removeStaleLock(lockPath: string): Promise<boolean> {
-  try {
-    const st = await stat(lockPath)
-    if (Date.now() - st.mtimeMs < STALE_LOCK_MS) return false
-    await unlink(lockPath)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** The same adapter through the wider port the Sync actor and lease refs use. */
-export function openGitSync(gitDir: string): Promise<GitSync> {
-  return openGitWal(gitDir) as Promise<GitSync>
-}
-
 export async function openGitWal(gitDir: string): Promise<GitWal> {
   if (typeof gitDir !== 'string' || gitDir === '') throw invalidArgument('gitDir', 'must be a non-empty path')
-  if (!fsyncEnabled) {
-    NodeGit.Libgit2.opts(NodeGit.Libgit2.OPT.ENABLE_FSYNC_GITDIR, 1)
-    fsyncEnabled = true
-  }
+  enableFsync()
   try {
     return new NodegitWal(await NodeGit.Repository.open(gitDir))
   } catch (err) {
@@ -153,17 +120,9 @@ class NodegitWal implements GitSync {
 
   async readRef(ref: string): Promise<string | null> {
     validateReadableRef(ref)
-    return this.#use((repo) => this.#tipOf(repo, ref))
+    return this.#use((repo) => tipOf(repo, ref))
   }
 
-  async #tipOf(repo: Repository, ref: string): Promise<string | null> {
-    try {
-      return (await NodeGit.Reference.nameToId(repo, ref)).tostrS()
-    } catch (err) {
-      if (gitErrno(err) === GIT_ERROR.ENOTFOUND) return null
-      throw gitFailure(err, `reading ${ref}`)
-    }
-  }
 
   async listRefs(prefix: string): Promise<Map<string, string>> {
     if (typeof prefix !== 'string' || !prefix.startsWith('refs/')) throw invalidArgument('prefix', 'must be a string starting with refs/')
@@ -184,7 +143,7 @@ class NodegitWal implements GitSync {
       }
       const out = new Map<string, string>()
       for (const name of names.filter((n) => n.startsWith(prefix)).sort()) {
-        const target = targets.get(name) ?? (await this.#tipOf(repo, name))
+        const target = targets.get(name) ?? (await tipOf(repo, name))
         if (target !== null) out.set(name, target)
       }
       return out
@@ -196,7 +155,7 @@ class NodegitWal implements GitSync {
     return this.#use(async (repo) => {
       // Cheap early exit: a caller building on a stale tip gets its answer
       // without writing objects nobody will reference. The CAS below still decides.
-      const before = await this.#tipOf(repo, input.ref)
+      const before = await tipOf(repo, input.ref)
       if (before !== input.expectedTip) return { ok: false, actualTip: before }
       let commit: Oid
       try {
@@ -204,7 +163,7 @@ class NodegitWal implements GitSync {
       } catch (err) {
         throw gitFailure(err, `writing a WAL commit for ${input.ref}`)
       }
-      return this.#compareAndSwap(repo, input.ref, input.expectedTip, commit)
+      return compareAndSwapRef(repo, input.ref, input.expectedTip, commit, REFLOG_MESSAGE)
     })
   }
 
@@ -237,50 +196,6 @@ class NodegitWal implements GitSync {
     const builder = await NodeGit.Treebuilder.create(repo, null)
     for (const [name, id, mode] of entries) builder.insert(name, id, mode)
     return builder.write()
-  }
-
-  /**
-   * Moves `ref` from `expectedTip` to `commit`, or reports who moved it.
-   * libgit2 signals a lost race as EMODIFIED (tip differs), ENOTFOUND (ref
-   * gone), EEXISTS (ref appeared) or ELOCKED (another writer mid-update). Each
-   * is confirmed by re-reading the ref rather than trusted: an error that is
-   * not a race (a name colliding with a directory of refs also comes back as
-   * EEXISTS) must never read as one, or a caller would retry forever.
-   */
-  async #compareAndSwap(repo: Repository, ref: string, expectedTip: string | null, commit: Oid): Promise<WalCommitResult> {
-    const raceCodes: number[] = [GIT_ERROR.EMODIFIED, GIT_ERROR.ENOTFOUND, GIT_ERROR.EEXISTS, GIT_ERROR.ELOCKED]
-    let clearedStale = false
-    for (let attempt = 0; ; attempt++) {
-      let errno: number | undefined
-      try {
-        if (expectedTip === null) await NodeGit.Reference.create(repo, ref, commit, 0, REFLOG_MESSAGE)
-        // force=1 only lets libgit2 overwrite the existing ref; the matching id is the guard.
-        else await NodeGit.Reference.createMatching(repo, ref, commit, 1, NodeGit.Oid.fromString(expectedTip), REFLOG_MESSAGE)
-        return { ok: true, commit: commit.tostrS() }
-      } catch (err) {
-        errno = gitErrno(err)
-        if (errno !== undefined && raceCodes.includes(errno)) {
-          const actualTip = await this.#tipOf(repo, ref)
-          if (actualTip !== expectedTip) return { ok: false, actualTip }
-        }
-        const collision = await collidingRef(repo, ref)
-        if (collision !== null) {
-          throw invalidArgument('ref', `${ref} collides with the existing ref ${collision} (a ref name cannot also be a directory of refs)`)
-        }
-        if (errno === undefined || !raceCodes.includes(errno)) throw gitFailure(err, `moving ${ref}`)
-      }
-      // The ref still reads as expectedTip: another writer holds its lock mid-update.
-      const wait = LOCK_RETRY_DELAYS_MS[attempt]
-      if (wait === undefined) {
-        if (!clearedStale && ref.startsWith('refs/cairn/') && await removeStaleLock(join(repo.path(), `${ref}.lock`))) {
-          clearedStale = true
-          attempt = -1
-          continue
-        }
-        throw new CairnError('BUSY', `git: ${ref} stays locked (${ref}.lock, younger than ${STALE_LOCK_MS} ms); retry later`, { ref })
-      }
-      await delay(wait)
-    }
   }
 
   // GitSync: the remote half lives in nodegit-remote.ts; here it only gets the open repository.
@@ -325,9 +240,9 @@ class NodegitWal implements GitSync {
     if (expectedTip !== null && !isOid(expectedTip)) throw invalidArgument('expectedTip', 'must be null or a 40-char lowercase hex commit id')
     return this.#use(async (repo) => {
       await lookupCommit(repo, to)
-      const before = await this.#tipOf(repo, ref)
+      const before = await tipOf(repo, ref)
       if (before !== expectedTip) return { ok: false, actualTip: before }
-      return this.#compareAndSwap(repo, ref, expectedTip, NodeGit.Oid.fromString(to))
+      return compareAndSwapRef(repo, ref, expectedTip, NodeGit.Oid.fromString(to), REFLOG_MESSAGE)
     })
   }
 
