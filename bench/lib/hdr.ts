@@ -10,20 +10,13 @@
  * reported in milliseconds.
  */
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js'
+import type { LatencySummary } from './stats.ts'
 
 /** Highest latency kept exactly (1 h in µs); longer ones are clamped to it, never dropped. */
 export const MAX_TRACKABLE_US = 3_600_000_000
 
 /** Summary of one histogram, in milliseconds. */
-export interface HdrSummary {
-  count: number
-  min: number
-  mean: number
-  p50: number
-  p95: number
-  p99: number
-  max: number
-}
+export type HdrSummary = LatencySummary
 
 /** Percentiles at which a CDF is sampled: dense in the tail, where the interesting part is. */
 export const CDF_PERCENTILES: readonly number[] = [

@@ -28,6 +28,7 @@
  * repository, tens to hundreds, where a scan is cheaper than an index.
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
+import type { LeaseInfo } from '../../../protocol/messages.ts'
 import { conflicts, parseResource, type Resource } from './resource.ts'
 
 export interface Holder {
@@ -37,19 +38,8 @@ export interface Holder {
   session: string
 }
 
-export interface Lease {
-  /** The resource key (normalised). */
-  resource: string
-  holder: Holder
-  /** Fencing token: strictly increasing per resource, never reused. */
-  token: number
-  ttlMs: number
-  grantedAt: number
-  expiresAt: number
-  heartbeatAt: number
-  /** The grace this lease was granted with; absent on leases stored before it was recorded. */
-  graceMs?: number
-}
+/** A grant as the table keeps it: exactly the wire's LeaseInfo (resource normalised, token the fencing token). */
+export type Lease = LeaseInfo
 
 /** The whole table, plain data: persist it as is. */
 export interface LeaseTable {
