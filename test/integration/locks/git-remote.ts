@@ -10,8 +10,6 @@ import { createRuntime, type Repo, type Runtime } from '../../../lib/index.ts'
 import { ManualClock } from '../../../lib/testing/index.ts'
 import { sandbox, type Sandbox } from '../../helpers/tmp-repos.ts'
 
-export { freePort, startGitDaemon, type GitDaemon } from '../../helpers/git-daemon.ts'
-
 /** A bare repository `<dir>/remote.git` and `count` clones of it (`clone-0`, ...) with `origin` set. */
 export function bareWithClones(dir: string, count: number): { bare: string; clones: string[] } {
   const bare = join(dir, 'remote.git')

@@ -14,7 +14,8 @@ import { REMOTE_POLL_MS } from '../../../lib/runtime/repo-locks.ts'
 import type { RemoteLeaseInfo } from '../../../protocol/messages.ts'
 import { assertCoded } from '../../helpers/coded-error.ts'
 import { eventually } from '../../helpers/tmp-repos.ts'
-import { chainOf, expectedLeaseRef, freePort, startGitDaemon, T0, twoMachines } from './git-remote.ts'
+import { chainOf, expectedLeaseRef, T0, twoMachines } from './git-remote.ts'
+import { freePort, startGitDaemon } from '../../helpers/git-daemon.ts'
 
 const GRACE = 5_000
 const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e))

@@ -12,7 +12,8 @@
  */
 import t from 'tap'
 import type { Repo } from '../../../lib/index.ts'
-import { chainOf, expectedLeaseRef, startGitDaemon, twoMachines, type ChainLink } from './git-remote.ts'
+import { chainOf, expectedLeaseRef, twoMachines, type ChainLink } from './git-remote.ts'
+import { startGitDaemon } from '../../helpers/git-daemon.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
