@@ -5,7 +5,9 @@
  *
  * 1. raw echo        50 clients, closed loop, framed msgpack echo (no runtime)
  * 2. issue show      50 clients, closed loop, `issues.show` on the daemon
- * 3. comment         50 clients, closed loop, durable `issues.comment` (acked)
+ * 3. comment         50 clients, closed loop, durable `issues.comment` (acked),
+ *                    next to raw LMDB group-committing the same records
+ *                    (baselines/lmdb-grouped.ts)
  * 4. CLI invocation  `cairn issue show` wall time with a running daemon,
  *                    embedded (--no-daemon), and cold (auto-starting one)
  *
@@ -23,6 +25,7 @@ import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/r
 import { benchDirs } from './lib/dirs.ts'
 import { closedLoop, type LoadResult } from './daemon/load.ts'
 import { timeCli } from './daemon/cli-timing.ts'
+import { measureGroupedComments } from './baselines/lmdb-grouped.ts'
 import { connect, type DaemonClient } from '../lib/daemon/client.ts'
 import { connectOrSpawn } from '../lib/daemon/spawn.ts'
 import { execFileSync } from 'node:child_process'
@@ -45,9 +48,9 @@ async function main(): Promise<void> {
   const home = join(dirs.root, 'home')
   const repo = join(dirs.root, 'repo')
   execFileSync('git', ['init', '-q', repo])
-  const push = (name: string, r: LoadResult, unit: string, baseline?: string) => {
+  const push = (name: string, r: LoadResult, unit: string, baseline?: string, latencyBaseline = baseline && `${baseline}.latency`) => {
     results.push({ name, group: 'socket', unit, value: r.rate, ...(baseline ? { baseline } : {}), note: `${r.completed} requests, ${r.errors} errors` })
-    results.push({ name: `${name}.latency`, group: 'latency', unit: 'ms', value: r.latencyMs.p50, p50: r.latencyMs.p50, p99: r.latencyMs.p99, ...(baseline ? { baseline: `${baseline}.latency` } : {}) })
+    results.push({ name: `${name}.latency`, group: 'latency', unit: 'ms', value: r.latencyMs.p50, p50: r.latencyMs.p50, p99: r.latencyMs.p99, ...(latencyBaseline ? { baseline: latencyBaseline } : {}) })
   }
   const clients: DaemonClient[] = []
   try {
@@ -72,10 +75,15 @@ async function main(): Promise<void> {
     push('cairn.daemon.issue-show', show, 'req/s', 'raw.socket.echo.50')
     results.push({ name: 'cairn.daemon.issue-show.vs-echo', group: 'socket', unit: '%', value: (100 * show.rate) / echoResult.rate, better: 'higher' })
 
+    log('raw LMDB group commit of comment-shaped records, 50 writers')
+    const grouped = await measureGroupedComments({ writers: params.clients, warmupMs: params.warmupMs, durationMs: params.durationMs, parentDir: dirs.root })
+    results.push({ name: 'raw.lmdb.grouped-comment.50', group: 'socket', unit: 'acked/s', value: grouped.rate,
+      note: `${grouped.completed} writes, ${grouped.recordsPerWrite} records each + 1 checkpoint per batch, ${(grouped.completed / Math.max(1, grouped.batches)).toFixed(1)} writes per commit` })
+
     log('issues.comment (durable), 50 clients')
     const targets = await Promise.all(Array.from({ length: params.clients }, (_, c) => first.request<{ id: string }>('issues.create', { repo, args: { title: `target ${c}` } })))
     const comment = await closedLoop(params.clients, params.warmupMs, params.durationMs, (c, i) => clients[c]!.request('issues.comment', { repo, args: { id: targets[c]!.id, body: `comment ${i}` } }))
-    push('cairn.daemon.comment', comment, 'acked/s')
+    push('cairn.daemon.comment', comment, 'acked/s', 'raw.lmdb.grouped-comment.50', '')
 
     log('CLI invocation times')
     const env = { ...process.env, CAIRN_HOME: home }
@@ -105,8 +113,8 @@ async function main(): Promise<void> {
 /** A client for the echo server: same framing, codec and pipelining as the daemon client, no hello. */
 async function rawClient(path: string) {
   const { connect: netConnect } = await import('node:net')
-  const { FrameDecoder, frame } = await import('../protocol/framing.ts')
-  const { encode, decode } = await import('../protocol/codec.ts')
+  const { FrameDecoder } = await import('../protocol/framing.ts')
+  const { encodeFramed, decode } = await import('../protocol/codec.ts')
   const sock = netConnect(path)
   await once(sock, 'connect')
   sock.setNoDelay(true)
@@ -118,7 +126,7 @@ async function rawClient(path: string) {
     request: (type: string, body: unknown) => new Promise((resolve) => {
       const n = id++
       pending.set(n, resolve)
-      sock.write(frame(encode({ v: 1, id: n, type, from: 'bench', to: 'echo', body })))
+      sock.write(encodeFramed({ v: 1, id: n, type, from: 'bench', to: 'echo', body }))
     }),
     close: () => sock.destroy(),
   }

@@ -9,9 +9,9 @@
  * request pays in the kernel and in (de)coding, and nothing else.
  */
 import { createServer, type Socket } from 'node:net'
-import { decode, encode } from '../../protocol/codec.ts'
+import { decode, encodeFramed } from '../../protocol/codec.ts'
 import { replyOk } from '../../protocol/envelope.ts'
-import { FrameDecoder, frame } from '../../protocol/framing.ts'
+import { FrameDecoder } from '../../protocol/framing.ts'
 
 const path = process.argv[process.argv.length - 1] as string
 const sockets = new Set<Socket>()
@@ -31,7 +31,7 @@ const server = createServer((socket) => {
     }
     for (const bytes of got) {
       const req = decode(bytes)
-      socket.write(frame(encode(replyOk(nextId++, req, req.body))))
+      socket.write(encodeFramed(replyOk(nextId++, req, req.body)))
     }
   })
   socket.on('error', () => socket.destroy())

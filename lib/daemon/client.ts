@@ -14,10 +14,10 @@
  * that is not there is UNAVAILABLE with `details.reason: 'no-daemon'`.
  */
 import { connect as netConnect, type Socket } from 'node:net'
-import { decode, encode } from '../../protocol/codec.ts'
+import { decode, encodeFramed } from '../../protocol/codec.ts'
 import { PROTOCOL_VERSION, REPLY, type Envelope, type ReplyBody } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
-import { FrameDecoder, frame } from '../../protocol/framing.ts'
+import { FrameDecoder } from '../../protocol/framing.ts'
 import { daemonPaths } from './paths.ts'
 import { DAEMON_ADDRESS, ERROR_FRAME, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply, type RequestBody } from './wire.ts'
 
@@ -140,7 +140,7 @@ class Client implements DaemonClient {
   }
 
   #send(env: Envelope): void {
-    const bytes = frame(encode(env))
+    const bytes = encodeFramed(env)
     if (!this.#corked) {
       this.#corked = true
       this.#sock.cork()

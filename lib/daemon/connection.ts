@@ -16,7 +16,7 @@
  *   wait for a slow reader.
  */
 import type { Socket } from 'node:net'
-import { decode, encode } from '../../protocol/codec.ts'
+import { decode, encode, encodeFramed } from '../../protocol/codec.ts'
 import { PROTOCOL_VERSION, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
@@ -42,12 +42,38 @@ export interface ConnectionHost {
   activity(): void
 }
 
+/**
+ * One request's cancellation. Its AbortController is made only when someone
+ * asks for the signal: most requests finish without anybody listening, and
+ * a controller per request was a measurable share of a read's cost.
+ */
+class Cancel {
+  #control: AbortController | null = null
+  #reason: unknown = undefined
+  #aborted = false
+
+  get signal(): AbortSignal {
+    if (this.#control === null) {
+      this.#control = new AbortController()
+      if (this.#aborted) this.#control.abort(this.#reason)
+    }
+    return this.#control.signal
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return
+    this.#aborted = true
+    this.#reason = reason
+    this.#control?.abort(reason)
+  }
+}
+
 export class Connection {
   readonly #sock: Socket
   readonly #host: ConnectionHost
   readonly #decoder = new FrameDecoder()
-  readonly #streams = new Map<number, AbortController>()
-  readonly #inflightSignals = new Set<AbortController>()
+  readonly #streams = new Map<number, Cancel>()
+  readonly #inflightSignals = new Set<Cancel>()
   #greeted = false
   #closing = false
   #peerEnded = false
@@ -170,14 +196,14 @@ export class Connection {
   }
 
   async #handle(req: Envelope): Promise<void> {
-    const control = new AbortController()
+    const control = new Cancel()
     this.#inflightSignals.add(control)
     this.#streams.set(req.id, control)
     this.#inflight++
     this.#host.activity()
     if (this.#inflight >= MAX_INFLIGHT) this.#pause()
     const ctx: RequestContext = {
-      signal: control.signal,
+      get signal() { return control.signal },
       emit: async (item) => {
         if (this.#sock.destroyed || control.signal.aborted) return
         this.#send({ v: PROTOCOL_VERSION, id: this.#nextId++, type: STREAM_ITEM, from: DAEMON_ADDRESS, to: req.from, corr: req.id, body: item })
@@ -217,19 +243,21 @@ export class Connection {
     if (this.#sock.destroyed || this.#sock.writableEnded) return
     let bytes: Uint8Array
     try {
-      bytes = frame(encode(env))
+      bytes = encodeFramed(env)
     } catch (err) {
       // A reply too large for one frame becomes a coded error reply instead.
       if (env.corr === undefined) return
-      bytes = frame(encode(replyError(env.id, { ...env, id: env.corr, from: env.to, to: env.from }, CairnError.from(err))))
+      bytes = encodeFramed(replyError(env.id, { ...env, id: env.corr, from: env.to, to: env.from }, CairnError.from(err)))
     }
     this.#write(bytes, true)
   }
 
-  // Replies finishing in the same turn of the event loop go out in one writev.
+  // Replies finishing in the same turn of the event loop go out in one writev;
+  // the last reply a peer waits for goes out at once (a closed-loop client's
+  // every request), which spares a deferred flush per reply.
   #write(bytes: Uint8Array, framed = false): void {
     const data = framed ? bytes : frame(bytes)
-    if (!this.#corked) {
+    if (!this.#corked && this.#inflight > 1) {
       this.#corked = true
       this.#sock.cork()
       setImmediate(() => {

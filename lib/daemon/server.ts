@@ -224,7 +224,7 @@ class DaemonImpl implements Daemon {
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
     const args = body.args ?? {}
     if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalidArgument('args', 'must be a map')
-    return op.run({ repo: () => this.#open(body.repo, body.agent), signal: ctx.signal, emit: ctx.emit, leases: this.#leases }, args)
+    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, leases: this.#leases }, args)
   }
 
   async status(): Promise<DaemonStatus> {

@@ -55,7 +55,8 @@ function record(v: unknown, field: string, optional = false): Record<string, unk
   return v as Record<string, unknown>
 }
 
-export function issuesApi(call: Call, actor: string): IssuesApi {
+/** `call` reaches the RepoWorker; `query` answers reads (on this thread where it can). */
+export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
   // Only named fields cross the thread: unknown keys and prototypes stay behind.
   const write = async <T>(type: string, fields: Record<string, unknown>, opts?: WriteOptions): Promise<T> => {
     const lease = opts?.lease
@@ -66,7 +67,7 @@ export function issuesApi(call: Call, actor: string): IssuesApi {
   }
   const read = async <T>(type: string, fields: Record<string, unknown>, opts?: CallOptions): Promise<T> => {
     checkPlainFields(fields)
-    return call<T>(type, fields, opts)
+    return query<T>(type, fields, opts)
   }
   return {
     create: async (fields, opts) => {
@@ -109,7 +110,7 @@ export function issuesApi(call: Call, actor: string): IssuesApi {
       const f = record(filter, 'filter', true)
       return read(M.issueReady, { label: f.label }, opts)
     },
-    topo: async (opts) => call(M.issueTopo, {}, opts),
+    topo: async (opts) => query(M.issueTopo, {}, opts),
     history: async (id, opts) => read(M.issueHistory, { id }, opts),
   }
 }

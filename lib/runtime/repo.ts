@@ -6,7 +6,8 @@
 import {
   MESSAGE_TYPES as M, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
 } from '../../protocol/messages.ts'
-import { invalidArgument } from '../../protocol/errors.ts'
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { StoreReader } from '../../actors/repo-worker/store/reader.ts'
 import { checkPlainFields } from './plain-data.ts'
 import { locksApi, type LocksApi } from './repo-locks.ts'
 import { claimNext, type ClaimOptions, type ClaimResult } from './claim.ts'
@@ -103,8 +104,23 @@ export function repoCall(sup: Supervisor, rec: HostRecord): Call {
   }
 }
 
+/**
+ * Queries answered on the calling thread from the repository's store (see
+ * actors/repo-worker/store/reader.ts); the others go to the RepoWorker.
+ */
+export function repoQuery(sup: Supervisor, rec: HostRecord, call: Call): Call {
+  return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
+    checkOpts(opts)
+    const fields = body as Record<string, unknown>
+    if (!StoreReader.answers(type, fields)) return call<T>(type, body, opts)
+    if (opts?.signal?.aborted) throw new CairnError('ABORTED', 'request aborted before it was sent')
+    return sup.read(rec, type, fields) as T
+  }
+}
+
 export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: string; agent: string | null }): Repo {
   const call = repoCall(sup, rec)
+  const query = repoQuery(sup, rec, call)
   const locks = locksApi(
     async (type, body, opts) => {
       checkOpts(opts)
@@ -116,7 +132,7 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
     path: rec.path,
     actor: identity.actor,
     agent: identity.agent,
-    issues: { ...issuesApi(call, identity.actor), claimNext: claimNext(call,
+    issues: { ...issuesApi(call, query, identity.actor), claimNext: claimNext(call,
       async (type, body) => (await sup.request(rec, 'lock-keeper', type, body)) as never,
       locks, { actor: identity.actor, session: sup.sessionId, user: identity.agent ?? identity.actor }) },
     locks,
@@ -133,9 +149,9 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
         if (range !== undefined && (typeof range !== 'object' || range === null)) throw invalidArgument('range', 'must be an object')
         const body = { fromSeq: range?.fromSeq, limit: range?.limit }
         checkPlainFields(body)
-        return call(M.eventsRead, body, opts)
+        return query(M.eventsRead, body, opts)
       },
-      stats: (opts) => call(M.eventsStats, {}, opts),
+      stats: (opts) => query(M.eventsStats, {}, opts),
     },
     records: {
       append: (value, opts) => call(M.append, { value, opId: opts?.opId }, opts),

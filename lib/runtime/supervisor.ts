@@ -16,6 +16,7 @@ import {
   type ActorFailedBody, type ActorKind, type EventsAppendedBody, type ActorStats, type HostReady, type PongBody, type RepoReconciliation,
 } from '../../protocol/messages.ts'
 import { supervisorMachine } from '../../actors/supervisor/machine.ts'
+import { StoreReader } from '../../actors/repo-worker/store/reader.ts'
 import { CHANNELS, publish } from '../diagnostics.ts'
 import { gitCommonDir } from '../store/common-dir.ts'
 import { decideRestart } from '../supervision/restart-policy.ts'
@@ -42,6 +43,7 @@ export class Supervisor {
   report: ReconciliationReport = { previousSessions: [], repos: [] }
   #pool!: Piscina
   #home!: HomeStore
+  readonly #readers = new Map<string, StoreReader>()
   #session!: SessionRecord
   #watchdog: Watchdog | null = null
   #machine: ActorRefFrom<typeof supervisorMachine>
@@ -173,6 +175,8 @@ export class Supervisor {
     const current = (): boolean => rec.generation === generation
     port1.on('message', (data: Uint8Array) => {
       if (!current()) return
+      // Whatever the thread reports (a reply, new events) was committed before it was sent.
+      this.#readers.get(rec.repoId)?.refresh()
       let msg: Envelope
       try { msg = decode(data) } catch { return }
       if (msg.type === REPLY) {
@@ -293,6 +297,22 @@ export class Supervisor {
     return this.router.request(rec.repoId, id, () => port.postMessage(frame), opts)
   }
 
+  /**
+   * Answers a query of the RepoWorker here, from the repository's store
+   * (actors/repo-worker/store/reader.ts); refuses exactly as {@link request}.
+   */
+  read(rec: HostRecord, type: string, body: Record<string, unknown>): unknown {
+    if (this.state !== 'serving') throw new CairnError('STOPPED', 'runtime is not serving')
+    const a = rec.actors.get('repo-worker')!
+    if (a.state === 'failed') throw new CairnError('ACTOR_FAILED', `repo-worker:${rec.repoId} exceeded its restart intensity: ${a.lastError}`)
+    if (a.state === 'restarting' || rec.state !== 'ready') {
+      throw new CairnError(rec.state === 'failed' ? 'ACTOR_FAILED' : 'UNAVAILABLE', `repository ${rec.path} is ${rec.state}`, { retryable: rec.state !== 'failed' })
+    }
+    let reader = this.#readers.get(rec.repoId)
+    if (!reader) this.#readers.set(rec.repoId, reader = new StoreReader(rec.storeDir))
+    return reader.query(type, body)
+  }
+
   /** Live liveness probe of one host (used by the watchdog and status()). */
   ping(rec: HostRecord, timeoutMs: number): Promise<PongBody> {
     return this.#send(rec, hostAddress(rec.repoId), M.ping, { at: Date.now() }, { timeoutMs }) as Promise<PongBody>
@@ -365,6 +385,8 @@ export class Supervisor {
       rec.port?.close()
     })
     await Promise.all(stops)
+    await Promise.all([...this.#readers.values()].map((r) => r.close()))
+    this.#readers.clear()
     this.router.rejectGroup(null, () => new CairnError('STOPPED', 'runtime stopped'))
     this.router.close()
     if (this.#pool) await this.#pool.destroy()

@@ -79,3 +79,13 @@ export async function openStore(dir: string, kind: StoreKind): Promise<RootDatab
   }
   return env
 }
+
+/**
+ * Opens a store another thread of this process created and writes, to read
+ * it here. lmdb-js shares one native environment per file within a process,
+ * so this costs no second map and takes no lock; it never creates anything.
+ */
+export function openShared(dir: string): RootDatabase {
+  if (!existsSync(join(dir, 'data.mdb'))) throw new CairnError('UNAVAILABLE', `no store at ${dir}`, { dir })
+  return open({ path: dir, ...OPEN_OPTIONS })
+}

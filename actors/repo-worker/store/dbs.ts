@@ -52,20 +52,25 @@ export interface RepoDbs {
 export function openRepoDbs(env: RootDatabase): RepoDbs {
   const db = <V, K extends import('lmdb').Key>(name: string, keyEncoding?: 'uint32') =>
     env.openDB({ name, ...(keyEncoding ? { keyEncoding } : {}) }) as unknown as Database<V, K>
+  // Plain msgpack maps for the event store's values: lmdb-js would otherwise
+  // write each value's record definition inline, and decoding it again was
+  // most of the cost of a read. Older values (with definitions) still decode.
+  const plain = <V, K extends import('lmdb').Key>(name: string, keyEncoding?: 'uint32') =>
+    env.openDB({ name, useRecords: false, ...(keyEncoding ? { keyEncoding } : {}) } as never) as unknown as Database<V, K>
   return {
     records: db('records', 'uint32'),
     opIds: db('op-ids'),
     journal: db('journal') as unknown as JournalDb,
     actors: db('actors') as unknown as ActorsDb,
-    log: db('event-log', 'uint32'),
-    eventIds: db('event-ids'),
-    byIssue: db('issue-events'),
-    issues: db('issues'),
-    issueComments: db('issue-comments'),
-    outbox: db('outbox', 'uint32'),
+    log: plain('event-log', 'uint32'),
+    eventIds: plain('event-ids'),
+    byIssue: plain('issue-events'),
+    issues: plain('issues'),
+    issueComments: plain('issue-comments'),
+    outbox: plain('outbox', 'uint32'),
     identities: db('identities'),
-    appliedOps: db('applied-ops'),
-    eventMeta: db('event-meta'),
+    appliedOps: plain('applied-ops'),
+    eventMeta: plain('event-meta'),
     sync: db('sync'),
   }
 }

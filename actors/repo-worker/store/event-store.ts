@@ -35,15 +35,27 @@ export class EventStore {
    */
   readonly #hot = new Map<string, IssueProjection>()
 
-  constructor(dbs: RepoDbs) {
+  /**
+   * A `reader` is a view for another thread than the writer's: it keeps
+   * nothing in memory, so every answer is what the current read transaction
+   * sees, and every value it hands out is freshly decoded (the caller's to
+   * keep or change).
+   */
+  readonly #reader: boolean
+
+  constructor(dbs: RepoDbs, opts: { reader?: boolean } = {}) {
     this.dbs = dbs
+    this.#reader = opts.reader === true
     this.#lastSeq = lastKey(dbs.log)
   }
 
-  get lastSeq(): number { return this.#lastSeq }
+  get lastSeq(): number { return this.#reader ? lastKey(this.dbs.log) : this.#lastSeq }
 
   /** Starts a batch; call only inside a write transaction. */
-  batch(): Batch { return new Batch(this, this.#lastSeq) }
+  batch(): Batch {
+    if (this.#reader) throw new CairnError('INTERNAL', 'a reader view of the event store cannot write')
+    return new Batch(this, this.#lastSeq)
+  }
 
   /** Adopts what a committed batch wrote. */
   adopt(batch: Batch): void {
@@ -53,6 +65,7 @@ export class EventStore {
   }
 
   issue(id: string): IssueProjection | undefined {
+    if (this.#reader) return readProjection(this.dbs, id)
     if (this.#cache) return this.#cache.get(id)
     const hot = this.#hot.get(id)
     if (hot) return hot
@@ -68,6 +81,7 @@ export class EventStore {
   }
 
   all(): Map<string, IssueProjection> {
+    if (this.#reader) return readAllProjections(this.dbs)
     if (!this.#cache) {
       this.#cache = readAllProjections(this.dbs)
       this.#hot.clear()
@@ -85,7 +99,8 @@ export class EventStore {
    * matches, AMBIGUOUS_ID (with the first candidates) when several do.
    */
   resolve(ref: string, field = 'id'): string {
-    return resolveRef(this, ref, field, (id) => this.issue(id) !== undefined)
+    // A reader would decode the projection only to throw it away.
+    return resolveRef(this, ref, field, this.#reader ? (id) => this.dbs.issues.doesExist(id) : (id) => this.issue(id) !== undefined)
   }
 
   /** The events of one issue in projection order. */

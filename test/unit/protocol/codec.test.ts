@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Packr } from 'msgpackr'
-import { decode, decodeValue, encode, encodeValue } from '../../../protocol/codec.ts'
+import { decode, decodeValue, encode, encodeFramed, encodeValue } from '../../../protocol/codec.ts'
+import { frame, MAX_FRAME_BYTES } from '../../../protocol/framing.ts'
 import {
   envelope,
   PROTOCOL_VERSION,
@@ -126,6 +127,28 @@ t.test('the never-used msgpack byte 0xC1 is INVALID_FORMAT', async (t) => {
   t.equal(bytes[bytes.byteLength - 1], 0x00, 'the body is the last byte')
   bytes[bytes.byteLength - 1] = 0xc1
   throwsCode(t, () => decode(bytes), 'INVALID_FORMAT', 'envelope whose body is 0xC1')
+})
+
+t.test('a 0xC1 byte inside data is data, not the never-used marker', async (t) => {
+  // The byte scan only decides whether to walk the value; these must still decode.
+  const body = { bin: new Uint8Array([0xc1, 0xc1]), n: 0xc1, s: String.fromCharCode(0x41) }
+  const bytes = encode(envelope(1, 'ping', 'a', 'b', body))
+  t.not(bytes.indexOf(0xc1), -1, 'the encoding holds the byte')
+  const back = decode(bytes).body as typeof body
+  t.same([...back.bin], [0xc1, 0xc1])
+  t.equal(back.n, 0xc1)
+  const marker = pack([new Uint8Array([0xc1]), 1])
+  t.equal(marker[marker.byteLength - 1], 0x01, 'the 1 is the last byte')
+  marker[marker.byteLength - 1] = 0xc1
+  throwsCode(t, () => decodeValue(marker), 'INVALID_FORMAT', 'the marker itself next to the byte in data is still refused')
+})
+
+t.test('encodeFramed is frame(encode(env)), in one copy', async (t) => {
+  for (const body of [null, { s: 'x'.repeat(10) }, { s: 'y'.repeat(20_000) }]) {
+    const env = envelope(7, 'm', 'a', 'b', body)
+    t.same([...encodeFramed(env)], [...frame(encode(env))], `body ${JSON.stringify(body)?.slice(0, 20)}`)
+  }
+  throwsCode(t, () => encodeFramed(envelope(1, 'm', 'a', 'b', { s: 'z'.repeat(MAX_FRAME_BYTES) })), 'INVALID_ARGUMENT', 'past MAX_FRAME_BYTES')
 })
 
 t.test('another protocol version is SCHEMA_MISMATCH', async (t) => {
