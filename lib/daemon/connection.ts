@@ -252,12 +252,10 @@ export class Connection {
     this.#write(bytes, true)
   }
 
-  // Replies finishing in the same turn of the event loop go out in one writev;
-  // the last reply a peer waits for goes out at once (a closed-loop client's
-  // every request), which spares a deferred flush per reply.
+  // Replies finishing in the same turn of the event loop go out in one writev.
   #write(bytes: Uint8Array, framed = false): void {
     const data = framed ? bytes : frame(bytes)
-    if (!this.#corked && this.#inflight > 1) {
+    if (!this.#corked) {
       this.#corked = true
       this.#sock.cork()
       setImmediate(() => {

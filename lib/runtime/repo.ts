@@ -18,7 +18,14 @@ import type { HostRecord } from './hosts.ts'
 import type { RequestOptions } from './router.ts'
 import type { Supervisor } from './supervisor.ts'
 
-export type CallOptions = RequestOptions
+/**
+ * Internal read option: the caller only encodes the answer and never changes
+ * it (the daemon), so a query may answer with an object the thread's reader
+ * keeps for later callers instead of a fresh copy.
+ */
+export const SHARED_ANSWER: unique symbol = Symbol('cairn.sharedAnswer')
+
+export type CallOptions = RequestOptions & { [SHARED_ANSWER]?: boolean }
 
 export interface WalFlushReport {
   /** Events and commits written by this flush. */
@@ -114,7 +121,7 @@ export function repoQuery(sup: Supervisor, rec: HostRecord, call: Call): Call {
     const fields = body as Record<string, unknown>
     if (!StoreReader.answers(type, fields)) return call<T>(type, body, opts)
     if (opts?.signal?.aborted) throw new CairnError('ABORTED', 'request aborted before it was sent')
-    return sup.read(rec, type, fields) as T
+    return sup.read(rec, type, fields, opts?.[SHARED_ANSWER] === true) as T
   }
 }
 

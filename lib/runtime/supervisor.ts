@@ -301,7 +301,7 @@ export class Supervisor {
    * Answers a query of the RepoWorker here, from the repository's store
    * (actors/repo-worker/store/reader.ts); refuses exactly as {@link request}.
    */
-  read(rec: HostRecord, type: string, body: Record<string, unknown>): unknown {
+  read(rec: HostRecord, type: string, body: Record<string, unknown>, shared = false): unknown {
     if (this.state !== 'serving') throw new CairnError('STOPPED', 'runtime is not serving')
     const a = rec.actors.get('repo-worker')!
     if (a.state === 'failed') throw new CairnError('ACTOR_FAILED', `repo-worker:${rec.repoId} exceeded its restart intensity: ${a.lastError}`)
@@ -310,7 +310,7 @@ export class Supervisor {
     }
     let reader = this.#readers.get(rec.repoId)
     if (!reader) this.#readers.set(rec.repoId, reader = new StoreReader(rec.storeDir))
-    return reader.query(type, body)
+    return reader.query(type, body, shared)
   }
 
   /** Live liveness probe of one host (used by the watchdog and status()). */

@@ -36,24 +36,42 @@ export class EventStore {
   readonly #hot = new Map<string, IssueProjection>()
 
   /**
-   * A `reader` is a view for another thread than the writer's: it keeps
-   * nothing in memory, so every answer is what the current read transaction
-   * sees, and every value it hands out is freshly decoded (the caller's to
-   * keep or change).
+   * A reader is a view for another thread than the writer's. A `fresh` one
+   * keeps nothing in memory: every answer is what the current read
+   * transaction sees, freshly decoded (the caller's to keep or change). A
+   * `shared` one keeps projections while the store's checkpoint stays the
+   * same (see {@link revalidate}) and hands out those very objects: only for
+   * callers that never change an answer.
    */
-  readonly #reader: boolean
+  readonly #reader: 'fresh' | 'shared' | null
+  #seen: string | null = null
 
-  constructor(dbs: RepoDbs, opts: { reader?: boolean } = {}) {
+  constructor(dbs: RepoDbs, opts: { reader?: 'fresh' | 'shared' } = {}) {
     this.dbs = dbs
-    this.#reader = opts.reader === true
+    this.#reader = opts.reader ?? null
     this.#lastSeq = lastKey(dbs.log)
   }
 
   get lastSeq(): number { return this.#reader ? lastKey(this.dbs.log) : this.#lastSeq }
 
+  /**
+   * For a shared reader: drops what it kept once the writer has committed
+   * events since. Projections change only in a batch that appends events,
+   * and every such batch rewrites the checkpoint, so an unchanged checkpoint
+   * (read in the current read transaction) proves the kept ones current.
+   */
+  revalidate(): void {
+    const cp = this.dbs.eventMeta.get(CHECKPOINT_KEY)
+    const seen = cp ? `${cp.version}:${cp.seq}` : ''
+    if (seen === this.#seen) return
+    this.#seen = seen
+    this.#cache = null
+    this.#hot.clear()
+  }
+
   /** Starts a batch; call only inside a write transaction. */
   batch(): Batch {
-    if (this.#reader) throw new CairnError('INTERNAL', 'a reader view of the event store cannot write')
+    if (this.#reader !== null) throw new CairnError('INTERNAL', 'a reader view of the event store cannot write')
     return new Batch(this, this.#lastSeq)
   }
 
@@ -65,7 +83,7 @@ export class EventStore {
   }
 
   issue(id: string): IssueProjection | undefined {
-    if (this.#reader) return readProjection(this.dbs, id)
+    if (this.#reader === 'fresh') return readProjection(this.dbs, id)
     if (this.#cache) return this.#cache.get(id)
     const hot = this.#hot.get(id)
     if (hot) return hot
@@ -81,7 +99,7 @@ export class EventStore {
   }
 
   all(): Map<string, IssueProjection> {
-    if (this.#reader) return readAllProjections(this.dbs)
+    if (this.#reader === 'fresh') return readAllProjections(this.dbs)
     if (!this.#cache) {
       this.#cache = readAllProjections(this.dbs)
       this.#hot.clear()
@@ -100,7 +118,7 @@ export class EventStore {
    */
   resolve(ref: string, field = 'id'): string {
     // A reader would decode the projection only to throw it away.
-    return resolveRef(this, ref, field, this.#reader ? (id) => this.dbs.issues.doesExist(id) : (id) => this.issue(id) !== undefined)
+    return resolveRef(this, ref, field, this.#reader === 'fresh' ? (id) => this.dbs.issues.doesExist(id) : (id) => this.issue(id) !== undefined)
   }
 
   /** The events of one issue in projection order. */

@@ -24,12 +24,15 @@ import { query, QUERY_TYPES } from '../queries.ts'
 
 export class StoreReader {
   readonly #env: RootDatabase
-  readonly #store: EventStore
+  readonly #fresh: EventStore
+  readonly #shared: EventStore
   #closed = false
 
   constructor(storeDir: string) {
     this.#env = openShared(storeDir)
-    this.#store = new EventStore(openRepoDbs(this.#env), { reader: true })
+    const dbs = openRepoDbs(this.#env)
+    this.#fresh = new EventStore(dbs, { reader: 'fresh' })
+    this.#shared = new EventStore(dbs, { reader: 'shared' })
   }
 
   /**
@@ -41,9 +44,18 @@ export class StoreReader {
     return QUERY_TYPES.has(type) && type !== M.eventsStats && body.unleased === undefined
   }
 
-  /** Answers one query (INVALID_ARGUMENT, NOT_FOUND, AMBIGUOUS_ID as the worker would). */
-  query(type: string, body: Record<string, unknown>): unknown {
-    return query(this.#store, { v: 1, id: 0, type, from: '', to: '', body } satisfies Envelope)
+  /**
+   * Answers one query (INVALID_ARGUMENT, NOT_FOUND, AMBIGUOUS_ID as the
+   * worker would). The answer is the caller's own copy, unless `shared`:
+   * then it may be an object this reader keeps and hands to later callers,
+   * for a caller that only encodes it (the daemon), which spares decoding
+   * unchanged projections again on every request.
+   */
+  query(type: string, body: Record<string, unknown>, shared = false): unknown {
+    const req: Envelope = { v: 1, id: 0, type, from: '', to: '', body }
+    if (!shared) return query(this.#fresh, req)
+    this.#shared.revalidate()
+    return query(this.#shared, req)
   }
 
   /** The next read starts a new read transaction: it sees every commit made so far. */

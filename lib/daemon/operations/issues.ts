@@ -5,8 +5,11 @@
  */
 import type { DepType } from '../../../protocol/events/types.ts'
 import { optInt, optString, writeOpts, type Args, type Operation } from './types.ts'
+import { SHARED_ANSWER } from '../../runtime/repo.ts'
 
 const s = (args: Args, field: string): string => args[field] as string
+/** Answers are encoded (daemon) or printed (embedded CLI) and never changed: no copies needed. */
+const SHARED = { [SHARED_ANSWER]: true }
 const filter = (args: Args): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const k of ['state', 'label', 'assignee']) if (args[k] !== undefined) out[k] = args[k]
@@ -15,8 +18,8 @@ const filter = (args: Args): Record<string, unknown> => {
 
 export const issueOperations: Record<string, Operation> = {
   'issues.create': { run: async (ctx, a) => (await ctx.repo()).issues.create({ title: s(a, 'title'), body: a.body as string | undefined, labels: a.labels as string[] | undefined }, writeOpts(a)) },
-  'issues.show': { run: async (ctx, a) => (await ctx.repo()).issues.show(s(a, 'id')) },
-  'issues.list': { run: async (ctx, a) => (await ctx.repo()).issues.list(filter(a) as never) },
+  'issues.show': { run: async (ctx, a) => (await ctx.repo()).issues.show(s(a, 'id'), SHARED) },
+  'issues.list': { run: async (ctx, a) => (await ctx.repo()).issues.list(filter(a) as never, SHARED) },
   'issues.update': { run: async (ctx, a) => (await ctx.repo()).issues.update(s(a, 'id'), { title: a.title as string | undefined, body: a.body as string | undefined }, writeOpts(a)) },
   'issues.comment': { run: async (ctx, a) => (await ctx.repo()).issues.comment(s(a, 'id'), s(a, 'body'), writeOpts(a)) },
   'issues.close': { run: async (ctx, a) => (await ctx.repo()).issues.close(s(a, 'id'), writeOpts(a)) },
@@ -28,9 +31,9 @@ export const issueOperations: Record<string, Operation> = {
   'issues.depend': {
     run: async (ctx, a) => (await ctx.repo()).issues.depend(s(a, 'id'), { target: s(a, 'target'), type: a.type as DepType, remove: a.remove as boolean | undefined }, writeOpts(a)),
   },
-  'issues.ready': { run: async (ctx, a) => (await ctx.repo()).issues.ready(a.label === undefined ? {} : { label: a.label as string }) },
-  'issues.topo': { run: async (ctx) => (await ctx.repo()).issues.topo() },
-  'issues.history': { run: async (ctx, a) => (await ctx.repo()).issues.history(s(a, 'id')) },
+  'issues.ready': { run: async (ctx, a) => (await ctx.repo()).issues.ready(a.label === undefined ? {} : { label: a.label as string }, SHARED) },
+  'issues.topo': { run: async (ctx) => (await ctx.repo()).issues.topo(SHARED) },
+  'issues.history': { run: async (ctx, a) => (await ctx.repo()).issues.history(s(a, 'id'), SHARED) },
   /**
    * Claims the next ready issue for the caller. The lease is not renewed by
    * the daemon (the caller is a short-lived process): renew it with

@@ -11,6 +11,7 @@
  */
 import t from 'tap'
 import { createRuntime } from '../../../lib/index.ts'
+import { SHARED_ANSWER } from '../../../lib/runtime/repo.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { openShared } from '../../../lib/store/open-store.ts'
 import { EventStore } from '../../../actors/repo-worker/store/event-store.ts'
@@ -65,7 +66,7 @@ t.test('the reader view answers as the worker\'s cached view, values and errors 
   t.teardown(() => env.close())
   const dbs = openRepoDbs(env)
   const worker = new EventStore(dbs)
-  const reader = new EventStore(dbs, { reader: true })
+  const reader = new EventStore(dbs, { reader: 'fresh' })
   const ask = (store: EventStore, type: string, body: Record<string, unknown>) => {
     try { return query(store, { v: 1, id: 0, type, from: '', to: '', body }) } catch (err) { return { code: (err as { code?: string }).code } }
   }
@@ -98,6 +99,30 @@ t.test('every answer is the caller\'s own copy', async (t) => {
   t.same(again.labels, ['a'])
 })
 
+t.test('shared answers (the daemon\'s) are kept while nothing changes and renewed after every write', async (t) => {
+  const rt = await createRuntime({ home: join(box.dir, 'home-shared'), threads: 1 })
+  t.teardown(() => rt.stop())
+  const path = box.repo('shared')
+  const a = await rt.repo(path, { agent: 'a' })
+  const b = await rt.repo(path, { agent: 'b' })
+  const { id } = await a.issues.create({ title: 'kept' })
+  const shared = { [SHARED_ANSWER]: true }
+  const first = await a.issues.show(id, shared)
+  t.equal(await a.issues.show(id, shared), first, 'the same object while the store is unchanged')
+  t.not(await a.issues.show(id), first, 'a plain read still gets its own copy')
+  const listed = await a.issues.list({}, shared)
+  t.equal((await a.issues.list({}, shared))[0]!.comments, 0)
+  let stale = 0
+  for (let i = 1; i <= 50; i++) {
+    await (i % 2 === 0 ? a : b).issues.comment(id, `c${i}`)
+    if ((await b.issues.show(id, shared)).comments.length !== i) stale++
+    if ((await a.issues.list({}, shared))[0]!.comments !== i) stale++
+  }
+  t.equal(stale, 0, 'no shared answer missed a write acknowledged before it')
+  t.equal(listed[0]!.comments, 0, 'an answer already handed out is not changed afterwards')
+  t.equal(first.comments.length, 0)
+})
+
 t.test('reads answer while the repository\'s thread is busy; a stopped runtime refuses them', async (t) => {
   const rt = await createRuntime({ home: join(box.dir, 'home-busy'), threads: 1, watchdog: false, __unsafe_faultInjection: true })
   const repo = await rt.repo(box.repo('busy'))
@@ -127,7 +152,7 @@ t.test('a reader never creates a store and a reader view never writes', async (t
   await rt.stop()
   const env = openShared(join(path, '.git', 'cairn'))
   t.teardown(() => env.close())
-  const view = new EventStore(openRepoDbs(env), { reader: true })
+  const view = new EventStore(openRepoDbs(env), { reader: 'fresh' })
   t.equal(view.lastSeq, 1)
   t.throws(() => view.batch(), { code: 'INTERNAL' })
 })
