@@ -139,6 +139,27 @@ t.test('events.follow streams items then one end reply; cancel ends it early', a
   t.match(await c.request('ping'), { pong: true }, 'the connection is usable after the stream')
 })
 
+t.test('a client timeout or an early abort cancels the request; the connection stays usable', async (t) => {
+  const { repo, d } = await setup(t)
+  const c = await connect(d.paths.home)
+  t.teardown(() => c.close())
+  await c.request('issues.create', { repo, args: { title: 'one' } })
+  // A follow past the end waits for new events: it can only end by the timeout.
+  const timedOut = await c.request('events.follow', { repo, args: { fromSeq: 2 } }, { timeoutMs: 150 }).then(() => null, (e: { code?: string }) => e.code)
+  t.equal(timedOut, 'TIMEOUT', 'the client gives up after timeoutMs')
+  const aborted = new AbortController()
+  aborted.abort()
+  const early = await c.request<{ count: number }>('events.follow', { repo, args: { fromSeq: 2 } }, { signal: aborted.signal, timeoutMs: 10_000 })
+  t.equal(early.count, 0, 'an already aborted signal cancels the stream at once')
+  t.match(await c.request('ping', {}, { timeoutMs: 5000 }), { pong: true }, 'the connection is usable afterwards')
+  let inflight = -1
+  for (let i = 0; i < 100 && inflight !== 1; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 20))
+    inflight = (await c.request<{ inflight: number }>('daemon.status')).inflight
+  }
+  t.equal(inflight, 1, 'the cancelled follows ended on the daemon: only this status call is in flight')
+})
+
 t.test('daemon.status answers by round trip with live numbers', async (t) => {
   const { d } = await setup(t)
   const c = await connect(d.paths.home)
