@@ -7,6 +7,7 @@ import {
   MESSAGE_TYPES as M, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
 } from '../../protocol/messages.ts'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { SHARED_ANSWER } from './shared-answer.ts'
 import { StoreReader } from '../../actors/repo-worker/store/reader.ts'
 import { checkPlainFields } from './plain-data.ts'
 import { locksApi, type LocksApi } from './repo-locks.ts'
@@ -18,12 +19,7 @@ import type { HostRecord } from './hosts.ts'
 import type { RequestOptions } from './router.ts'
 import type { Supervisor } from './supervisor.ts'
 
-/**
- * Internal read option: the caller only encodes the answer and never changes
- * it (the daemon), so a query may answer with an object the thread's reader
- * keeps for later callers instead of a fresh copy.
- */
-export const SHARED_ANSWER: unique symbol = Symbol('cairn.sharedAnswer')
+export { SHARED_ANSWER }
 
 export type CallOptions = RequestOptions & { [SHARED_ANSWER]?: boolean }
 
