@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The `cairn` command. Cairn ships TypeScript sources run through tsx; this
-// entry registers tsx so the command works from plain `node` too.
+// entry runs the prebuilt bundle of the CLI while it is fresh, and otherwise
+// registers tsx so the command works from plain `node` too.
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { register } from 'tsx/esm/api'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { freshCliBundle } from './cli-bundle.mjs'
 
 // A process started with `--import tsx` (the daemon, embedded runs) has it already.
 const hasLoader = process.execArgv.some((a) => a.includes('tsx'))
-if (!hasLoader) register()
+// The prebuilt bundle while it is fresh (scripts/cli-bundle.mjs); CAIRN_CLI_BUNDLE=0 runs the sources.
+const bundle = hasLoader || process.env.CAIRN_CLI_BUNDLE === '0' ? null : freshCliBundle()
+if (!hasLoader && bundle === null) (await import('tsx/esm/api')).register()
 const [command, ...rest] = process.argv.slice(2)
 if (command === 'demo') {
   // The simulated-agents demo runs a runtime, whose worker threads need the
@@ -17,7 +20,7 @@ if (command === 'demo') {
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
   child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0) })
 } else {
-  const { runCli } = await import('../lib/cli/main.ts')
+  const { runCli } = bundle ? await import(pathToFileURL(bundle).href) : await import('../lib/cli/main.ts')
   const code = await runCli(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
