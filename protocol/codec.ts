@@ -10,7 +10,7 @@
  */
 import { C1, Packr } from 'msgpackr'
 import { CairnError } from './errors.ts'
-import { validateEnvelope, type Envelope } from './envelope.ts'
+import { replyOk, validateEnvelope, type Envelope } from './envelope.ts'
 import { MAX_FRAME_BYTES } from './framing.ts'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' })
@@ -71,6 +71,24 @@ export function encodeFramed(env: Envelope): Uint8Array {
   const out = new Uint8Array(4 + packed.byteLength)
   new DataView(out.buffer).setUint32(0, packed.byteLength, false)
   out.set(packed, 4)
+  return out
+}
+
+/**
+ * As `encodeFramed(replyOk(id, req, value))` for a value already encoded by
+ * {@link encodeValue}. msgpack is concatenative and the value is the last
+ * field of a reply, so the reply is packed with nil there and the nil's byte
+ * replaced by the value's bytes.
+ */
+export function encodeFramedReply(id: number, req: Envelope, valueBytes: Uint8Array): Uint8Array {
+  const head = packr.pack(replyOk(id, req, null))
+  if (head[head.byteLength - 1] !== 0xc0) throw new CairnError('INTERNAL', 'a reply does not end with its value')
+  const len = head.byteLength - 1 + valueBytes.byteLength
+  if (len > MAX_FRAME_BYTES) throw new CairnError('INVALID_ARGUMENT', `frame of ${len} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`)
+  const out = new Uint8Array(4 + len)
+  new DataView(out.buffer).setUint32(0, len, false)
+  out.set(head.subarray(0, head.byteLength - 1), 4)
+  out.set(valueBytes, 4 + head.byteLength - 1)
   return out
 }
 

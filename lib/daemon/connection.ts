@@ -16,13 +16,16 @@
  *   wait for a slow reader.
  */
 import type { Socket } from 'node:net'
-import { decode, encode, encodeFramed } from '../../protocol/codec.ts'
+import { decode, encode, encodeFramed, encodeFramedReply, encodeValue } from '../../protocol/codec.ts'
+import { REUSED_ANSWERS } from '../runtime/shared-answer.ts'
 import { PROTOCOL_VERSION, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
 import { DAEMON_ADDRESS, errorFrame, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
 
 const MAX_INFLIGHT = 256
+/** Encodings of answers that are answered again (see REUSED_ANSWERS); they live as long as the answer. */
+const ENCODED = new WeakMap<object, Uint8Array>()
 const WRITE_HIGH_WATER = 4 * 1024 * 1024
 /** A peer has this long to say hello, and to finish a frame it started. */
 const HELLO_TIMEOUT_MS = 10_000
@@ -212,7 +215,8 @@ export class Connection {
     }
     try {
       const value = await this.#host.dispatch(req, ctx)
-      this.#send(replyOk(this.#nextId++, req, value))
+      if (typeof value === 'object' && value !== null && REUSED_ANSWERS.has(value)) this.#sendReused(req, value)
+      else this.#send(replyOk(this.#nextId++, req, value))
     } catch (err) {
       this.#send(replyError(this.#nextId++, req, CairnError.from(err)))
     } finally {
@@ -250,6 +254,23 @@ export class Connection {
       bytes = encodeFramed(replyError(env.id, { ...env, id: env.corr, from: env.to, to: env.from }, CairnError.from(err)))
     }
     this.#write(bytes, true)
+  }
+
+  /** A reply whose value may be answered again: its encoding is kept with it. */
+  #sendReused(req: Envelope, value: object): void {
+    if (this.#sock.destroyed || this.#sock.writableEnded) return
+    let bytes = ENCODED.get(value)
+    if (bytes === undefined) {
+      bytes = encodeValue(value)
+      ENCODED.set(value, bytes)
+    }
+    let framed: Uint8Array
+    try {
+      framed = encodeFramedReply(this.#nextId++, req, bytes)
+    } catch (err) {
+      framed = encodeFramed(replyError(this.#nextId++, req, CairnError.from(err)))
+    }
+    this.#write(framed, true)
   }
 
   // Replies finishing in the same turn of the event loop go out in one writev.

@@ -5,3 +5,10 @@
  * with no imports, so the CLI's daemon path does not load the runtime.
  */
 export const SHARED_ANSWER: unique symbol = Symbol('cairn.sharedAnswer')
+
+/**
+ * Answers handed out under SHARED_ANSWER that later callers may get again
+ * (a kept projection): immutable by that contract, so whoever encodes one may
+ * keep its encoding for as long as the object lives.
+ */
+export const REUSED_ANSWERS = new WeakSet<object>()

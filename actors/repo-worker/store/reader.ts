@@ -21,6 +21,7 @@ import { openShared } from '../../../lib/store/open-store.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
 import { query, QUERY_TYPES } from '../queries.ts'
+import { REUSED_ANSWERS } from '../../../lib/runtime/shared-answer.ts'
 
 export class StoreReader {
   readonly #env: RootDatabase
@@ -55,7 +56,10 @@ export class StoreReader {
     const req: Envelope = { v: 1, id: 0, type, from: '', to: '', body }
     if (!shared) return query(this.#fresh, req)
     this.#shared.revalidate()
-    return query(this.#shared, req)
+    const answer = query(this.#shared, req)
+    // A shown projection is the kept object itself: the next show may return it again.
+    if (type === M.issueShow && typeof answer === 'object' && answer !== null) REUSED_ANSWERS.add(answer)
+    return answer
   }
 
   /** The next read starts a new read transaction: it sees every commit made so far. */

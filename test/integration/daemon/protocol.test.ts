@@ -139,6 +139,24 @@ t.test('events.follow streams items then one end reply; cancel ends it early', a
   t.match(await c.request('ping'), { pong: true }, 'the connection is usable after the stream')
 })
 
+t.test('a shown issue answered again (its kept encoding) is always the current one', async (t) => {
+  const { repo, d } = await setup(t)
+  const a = await connect(d.paths.home)
+  const b = await connect(d.paths.home)
+  t.teardown(() => { a.close(); b.close() })
+  const { id } = await a.request<{ id: string }>('issues.create', { repo, args: { title: 'shown' } })
+  const first = await a.request<{ title: string; comments: unknown[] }>('issues.show', { repo, args: { id } })
+  t.same(await b.request('issues.show', { repo, args: { id } }), first, 'the same answer on another connection')
+  for (let i = 1; i <= 20; i++) {
+    await (i % 2 ? a : b).request('issues.comment', { repo, args: { id, body: `c${i}` } })
+    const shown = await (i % 2 ? b : a).request<{ comments: { body: string }[] }>('issues.show', { repo, args: { id } })
+    t.equal(shown.comments.length, i, `after comment ${i}`)
+    t.equal(shown.comments[i - 1]?.body, `c${i}`)
+  }
+  await a.request('issues.update', { repo, args: { id, title: 'renamed' } })
+  t.equal((await b.request<{ title: string }>('issues.show', { repo, args: { id } })).title, 'renamed')
+})
+
 t.test('a client timeout or an early abort cancels the request; the connection stays usable', async (t) => {
   const { repo, d } = await setup(t)
   const c = await connect(d.paths.home)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Packr } from 'msgpackr'
-import { decode, decodeValue, encode, encodeFramed, encodeValue } from '../../../protocol/codec.ts'
+import { decode, decodeValue, encode, encodeFramed, encodeFramedReply, encodeValue } from '../../../protocol/codec.ts'
 import { frame, MAX_FRAME_BYTES } from '../../../protocol/framing.ts'
 import {
   envelope,
@@ -141,6 +141,18 @@ t.test('a 0xC1 byte inside data is data, not the never-used marker', async (t) =
   t.equal(marker[marker.byteLength - 1], 0x01, 'the 1 is the last byte')
   marker[marker.byteLength - 1] = 0xc1
   throwsCode(t, () => decodeValue(marker), 'INVALID_FORMAT', 'the marker itself next to the byte in data is still refused')
+})
+
+t.test('encodeFramedReply splices pre-encoded value bytes into exactly the reply encodeFramed makes', async (t) => {
+  const req = envelope(41, 'issues.show', 'client', 'cairn-daemon', { id: 'x' })
+  const values: unknown[] = [null, 0, 'text', [1, 'a', null], { id: 'ab', comments: [{ body: 'é' }], n: 2 ** 40 }, { s: 'y'.repeat(70_000) }]
+  for (const value of values) {
+    t.same([...encodeFramedReply(7, req, encodeValue(value))], [...encodeFramed(replyOk(7, req, value))], `value ${JSON.stringify(value)?.slice(0, 30)}`)
+  }
+  const back = decode(encodeFramedReply(8, req, encodeValue({ a: 1 })).subarray(4))
+  t.same(back.body, { ok: true, value: { a: 1 } })
+  t.equal(back.corr, 41)
+  throwsCode(t, () => encodeFramedReply(9, req, new Uint8Array(MAX_FRAME_BYTES)), 'INVALID_ARGUMENT', 'past MAX_FRAME_BYTES')
 })
 
 t.test('encodeFramed is frame(encode(env)), in one copy', async (t) => {
