@@ -101,14 +101,17 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
 /**
  * The daemon when it can be reached or started, else the embedded runtime.
  * BUSY is not a reason to fall back: a daemon serves the home and will not
- * share it.
+ * share it; nor is a daemon that holds the home without answering.
  */
 export async function chooseExecutor(target: Target, noDaemon: boolean): Promise<Executor> {
   if (noDaemon) return embeddedExecutor(target)
   try {
     return await daemonExecutor(target)
   } catch (err) {
-    if (err instanceof CairnError && err.code === 'UNAVAILABLE') return embeddedExecutor(target)
+    // A daemon that holds the home without answering leaves an embedded run nothing to take.
+    if (err instanceof CairnError && err.code === 'UNAVAILABLE' && (err.details as { reason?: unknown } | undefined)?.reason !== 'daemon-not-answering') {
+      return embeddedExecutor(target)
+    }
     throw err
   }
 }

@@ -60,8 +60,16 @@ export async function connect(target: string | { socket: string }, opts: { timeo
   const socketPath = typeof target === 'string' ? daemonPaths(target).socket : target.socket
   const sock = await open(socketPath, opts.timeoutMs ?? 5000)
   const client = new Client(sock)
-  const hello = await client.request<HelloReply>(HELLO, { protocol: PROTOCOL_VERSION, client: opts.client ?? 'cairn-client' } as never, { timeoutMs: opts.timeoutMs ?? 5000 })
-    .catch((err: unknown) => { client.close(); throw err })
+  const helloMs = opts.timeoutMs ?? 5000
+  const hello = await client.request<HelloReply>(HELLO, { protocol: PROTOCOL_VERSION, client: opts.client ?? 'cairn-client' } as never, { timeoutMs: helloMs })
+    .catch((err: unknown) => {
+      client.close()
+      // Something accepted the connection and then said nothing: a stopped or hung daemon, not an absent one.
+      if (err instanceof CairnError && err.code === 'TIMEOUT') {
+        throw new CairnError('TIMEOUT', `the daemon on ${socketPath} accepted the connection but did not answer within ${helloMs} ms`, { reason: 'no-hello' })
+      }
+      throw err
+    })
   client.hello = hello
   return client
 }

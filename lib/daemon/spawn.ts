@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { CairnError } from '../../protocol/errors.ts'
 import { connect, type DaemonClient } from './client.ts'
 import { tryLockName } from './home-mutex.ts'
+import { pidAlive, readLockFile } from './lock-file.ts'
 import { daemonPaths, ensureHome } from './paths.ts'
 
 /** The `cairn` entry script; `daemon start --foreground` on it runs a daemon. */
@@ -59,6 +60,8 @@ export async function connectOrSpawn(home: string, opts: SpawnOptions = {}): Pro
   try {
     return { client: await connect(home, { client, timeoutMs: 5000 }), launched: null, lostRace: false }
   } catch (err) {
+    // A new daemon could not take the home from one that holds it without answering.
+    if (isNoHello(err)) throw notAnswering(home)
     if (!noDaemon(err)) throw err
   }
   const paths = daemonPaths(ensureHome(home))
@@ -95,6 +98,24 @@ export async function connectOrSpawn(home: string, opts: SpawnOptions = {}): Pro
     }
   }
   throw new CairnError('UNAVAILABLE', `could not start or reach a daemon for ${home}; see ${paths.log}`, { reason: 'spawn-failed' })
+}
+
+/** The connect failed because a process accepted it and never said hello. */
+export function isNoHello(err: unknown): boolean {
+  return err instanceof CairnError && err.code === 'TIMEOUT' && (err.details as { reason?: unknown } | undefined)?.reason === 'no-hello'
+}
+
+/**
+ * UNAVAILABLE naming the daemon that holds `home` without answering (stopped
+ * with SIGSTOP, or hung), and how to end it. Nothing else can serve the home
+ * meanwhile, so callers report it instead of waiting or falling back.
+ */
+export function notAnswering(home: string): CairnError {
+  const lock = readLockFile(daemonPaths(home).lock)
+  const pid = lock !== null && pidAlive(lock.pid) ? lock.pid : null
+  return new CairnError('UNAVAILABLE',
+    `the daemon for ${home}${pid === null ? '' : ` (pid ${pid})`} accepts connections but does not answer (stopped or hung); end it with \`cairn daemon stop --force\``,
+    { reason: 'daemon-not-answering', pid })
 }
 
 interface Launched { pid: number; exited: Promise<number | null>; exitCode: number | null | undefined }

@@ -8,7 +8,9 @@ import { CairnError } from '../../../protocol/errors.ts'
 import { connect, probe, type DaemonClient } from '../../daemon/client.ts'
 import { daemonPaths } from '../../daemon/paths.ts'
 import type { DaemonStatus } from '../../daemon/server.ts'
-import { connectOrSpawn } from '../../daemon/spawn.ts'
+import { connectOrSpawn, isNoHello, notAnswering } from '../../daemon/spawn.ts'
+import { tryLockName } from '../../daemon/home-mutex.ts'
+import { pidAlive } from '../../daemon/lock-file.ts'
 import { intFlag, type Cli } from '../context.ts'
 import { NeedsLoader, workersCanLoadTs } from '../loader.ts'
 
@@ -24,17 +26,49 @@ function startFlags(o: Opts): string[] {
   return flags
 }
 
+/** The daemon's connection; null when none listens; UNAVAILABLE (daemon-not-answering) when one holds the home silently. */
 async function reach(home: string): Promise<DaemonClient | null> {
   try {
     return await connect(home, { client: 'cairn-cli', timeoutMs: 3000 })
   } catch (err) {
+    if (isNoHello(err)) throw notAnswering(home)
     if (err instanceof CairnError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT')) return null
     throw err
   }
 }
 
-async function stopDaemon(home: string): Promise<{ wasRunning: boolean; pid?: number }> {
-  const client = await reach(home)
+/**
+ * `stop --force` for a daemon that does not answer: SIGKILL the pid its lock
+ * file names, only while that process is alive and the home is still held
+ * (so the pid is the holder, not a reused one), then wait for the home to
+ * be free. The next start replaces the files it left.
+ */
+async function killSilentDaemon(home: string, err: CairnError): Promise<{ wasRunning: boolean; pid?: number; killed?: boolean }> {
+  const pid = (err.details as { pid?: unknown } | undefined)?.pid
+  const paths = daemonPaths(home)
+  const free = async (): Promise<boolean> => {
+    const lock = await tryLockName(paths.mutexName)
+    if (lock) await lock.release()
+    return lock !== null
+  }
+  if (typeof pid !== 'number' || !pidAlive(pid) || await free()) throw err
+  process.kill(pid, 'SIGKILL')
+  const until = Date.now() + STOP_WAIT_MS
+  for (let i = 0; i < 100_000 && !(await free()); i++) {
+    if (Date.now() > until) throw new CairnError('TIMEOUT', `the daemon (pid ${pid}) still holds ${home} ${STOP_WAIT_MS / 1000} s after SIGKILL`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { wasRunning: true, pid, killed: true }
+}
+
+async function stopDaemon(home: string, force = false): Promise<{ wasRunning: boolean; pid?: number; killed?: boolean }> {
+  let client: DaemonClient | null
+  try {
+    client = await reach(home)
+  } catch (err) {
+    if (force && err instanceof CairnError && (err.details as { reason?: unknown } | undefined)?.reason === 'daemon-not-answering') return killSilentDaemon(home, err)
+    throw err
+  }
   if (!client) return { wasRunning: false }
   const pid = client.hello.pid
   await client.request('daemon.stop', {}, { timeoutMs: 10_000 }).catch((err: unknown) => {
@@ -100,10 +134,11 @@ export function daemonCommand(cli: Cli): Command {
     })
 
   daemon.command('stop').description('stop the daemon gracefully (finishes in-flight requests)')
-    .action(async (_o: Opts, cmd: Command) => {
+    .option('--force', 'a daemon that does not answer (stopped or hung) is killed (SIGKILL)')
+    .action(async (o: Opts, cmd: Command) => {
       await cli.guard(cmd, async () => {
-        const r = await stopDaemon(cli.globals(cmd).home)
-        cli.print(cmd, r, (() => (r.wasRunning ? `cairn daemon: stopped (pid ${r.pid})` : 'cairn daemon: not running')) as never)
+        const r = await stopDaemon(cli.globals(cmd).home, o.force === true)
+        cli.print(cmd, r, (() => (r.killed ? `cairn daemon: killed (pid ${r.pid}); it did not answer` : r.wasRunning ? `cairn daemon: stopped (pid ${r.pid})` : 'cairn daemon: not running')) as never)
       })
     })
 

@@ -1,0 +1,79 @@
+/**
+ * A daemon that holds its home but does not answer (SIGSTOP, a real stopped
+ * process): CLI calls end with UNAVAILABLE naming it, instead of waiting for
+ * a home nobody else can take; `daemon status` and `daemon stop` say so too;
+ * `daemon stop --force` kills it, and the next call starts a new daemon with
+ * every acknowledged write still there.
+ */
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { sandbox } from '../helpers/tmp-repos.ts'
+import { cliProcess, envelope, stopDaemonOf } from '../integration/daemon/daemon-helpers.ts'
+
+function state(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+  } catch {
+    return null
+  }
+}
+
+t.test('a stopped daemon is reported, not waited for, and stop --force ends it', async (t) => {
+  const box = sandbox()
+  let stoppedPid = 0
+  t.teardown(async () => {
+    if (stoppedPid) { try { process.kill(stoppedPid, 'SIGKILL') } catch { /* gone */ } }
+    await stopDaemonOf(box.home)
+    box.cleanup()
+  })
+  const repo = box.repo('hung')
+  const env = { ...process.env, CAIRN_HOME: box.home }
+  const run = (args: string[]) => cliProcess([...args, '--json'], { cwd: repo, env, timeoutMs: 60_000 })
+
+  const created = envelope(await run(['issue', 'create', 'before the stop']))
+  t.equal(created.ok, true, 'the first call starts a daemon')
+  const id = (created.data as { id: string }).id
+  const pid = (envelope(await run(['daemon', 'status'])).data as { pid: number }).pid
+  process.kill(pid, 'SIGSTOP')
+  stoppedPid = pid
+  t.equal(state(pid), 'T', 'the daemon process is stopped')
+
+  const listed = await run(['issue', 'list'])
+  const e = envelope(listed)
+  t.equal(listed.code, 10, 'UNAVAILABLE exit code')
+  t.equal(e.error?.code, 'UNAVAILABLE')
+  t.match(e.error?.message, new RegExp(`pid ${pid}.*does not answer.*daemon stop --force`), 'names the daemon and the way out')
+  t.equal(listed.signal, null, 'the call ended by itself')
+
+  const status = envelope(await run(['daemon', 'status']))
+  t.equal(status.error?.code, 'UNAVAILABLE')
+  t.match(status.error?.message, /does not answer/, 'status does not claim that no daemon runs')
+  const stop = envelope(await run(['daemon', 'stop']))
+  t.equal(stop.error?.code, 'UNAVAILABLE', 'a plain stop cannot stop it and says so')
+  t.equal(state(pid), 'T', 'and leaves it alone')
+
+  const forced = await run(['daemon', 'stop', '--force'])
+  t.same(envelope(forced).data, { wasRunning: true, pid, killed: true }, 'stop --force kills the silent daemon')
+  stoppedPid = 0
+  t.not(state(pid), 'T', 'the stopped process is gone (or a zombie)')
+
+  const shown = envelope(await run(['issue', 'show', id]))
+  t.equal(shown.ok, true, 'the next call starts a new daemon')
+  t.equal((shown.data as { title: string }).title, 'before the stop', 'the acknowledged write is there')
+  const next = (envelope(await run(['daemon', 'status'])).data as { pid: number }).pid
+  t.not(next, pid, 'served by a new daemon')
+})
+
+t.test('stop --force never kills what does not hold the home', async (t) => {
+  const box = sandbox()
+  t.teardown(async () => { await stopDaemonOf(box.home); box.cleanup() })
+  const repo = box.repo('idle')
+  const env = { ...process.env, CAIRN_HOME: box.home }
+  const forcedNone = envelope(await cliProcess(['daemon', 'stop', '--force', '--json'], { cwd: repo, env }))
+  t.same(forcedNone.data, { wasRunning: false }, 'no daemon: nothing to kill')
+  t.equal(envelope(await cliProcess(['issue', 'create', 'x', '--json'], { cwd: repo, env })).ok, true)
+  const live = (envelope(await cliProcess(['daemon', 'status', '--json'], { cwd: repo, env })).data as { pid: number }).pid
+  const forcedLive = envelope(await cliProcess(['daemon', 'stop', '--force', '--json'], { cwd: repo, env }))
+  t.same(forcedLive.data, { wasRunning: true, pid: live }, 'a daemon that answers is stopped gracefully, not killed')
+})
