@@ -8,7 +8,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { sandbox } from '../helpers/tmp-repos.ts'
-import { cliProcess, envelope, stopDaemonOf } from '../integration/daemon/daemon-helpers.ts'
+import { cliProcess, envelope, eventually, stopDaemonOf } from '../integration/daemon/daemon-helpers.ts'
 
 function state(pid: number): string | null {
   try {
@@ -37,6 +37,8 @@ t.test('a stopped daemon is reported, not waited for, and stop --force ends it',
   const pid = (envelope(await run(['daemon', 'status'])).data as { pid: number }).pid
   process.kill(pid, 'SIGSTOP')
   stoppedPid = pid
+  // The signal is delivered asynchronously: wait (bounded) until the kernel shows it stopped.
+  await eventually(() => state(pid) === 'T', 10_000)
   t.equal(state(pid), 'T', 'the daemon process is stopped')
 
   const listed = await run(['issue', 'list'])
@@ -52,6 +54,13 @@ t.test('a stopped daemon is reported, not waited for, and stop --force ends it',
   const stop = envelope(await run(['daemon', 'stop']))
   t.equal(stop.error?.code, 'UNAVAILABLE', 'a plain stop cannot stop it and says so')
   t.equal(state(pid), 'T', 'and leaves it alone')
+
+  const doctor = await run(['doctor', '--fix'])
+  const checks = (envelope(doctor).data as { healthy: boolean; checks: { name: string; ok: boolean; detail: string }[] })
+  t.equal(doctor.code, 30, 'doctor reports a problem')
+  t.equal(checks.healthy, false)
+  t.match(checks.checks.find((c) => c.name === 'daemon')?.detail, new RegExp(`pid ${pid} holds the home but does not answer`), 'doctor names the silent daemon, not stale files')
+  t.equal(state(pid), 'T', 'and --fix leaves it alone')
 
   const forced = await run(['daemon', 'stop', '--force'])
   t.same(envelope(forced).data, { wasRunning: true, pid, killed: true }, 'stop --force kills the silent daemon')

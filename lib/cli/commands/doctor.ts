@@ -11,7 +11,7 @@ import { Command } from 'commander'
 import { CairnError } from '../../../protocol/errors.ts'
 import { probe } from '../../daemon/client.ts'
 import { tryLockName } from '../../daemon/home-mutex.ts'
-import { readLockFile, removeLockFile } from '../../daemon/lock-file.ts'
+import { pidAlive, readLockFile, removeLockFile } from '../../daemon/lock-file.ts'
 import type { DoctorCheck } from '../../daemon/operations/index.ts'
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
 import { daemonExecutor, embeddedExecutor } from '../executor.ts'
@@ -20,7 +20,7 @@ import type { Cli } from '../context.ts'
 /** Exit code of a doctor run that found a problem it did not fix (not an error code: the run itself worked). */
 export const EXIT_UNHEALTHY = 30
 
-async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: DoctorCheck[]; live: boolean }> {
+async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: DoctorCheck[]; live: boolean; silent?: boolean }> {
   const checks: DoctorCheck[] = []
   if (!existsSync(paths.home)) {
     checks.push({ name: 'home', ok: true, detail: `${paths.home} does not exist yet (created on first use)` })
@@ -39,6 +39,13 @@ async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: D
     const agrees = lock?.pid === live.pid
     checks.push({ name: 'daemon', ok: agrees, detail: `pid ${live.pid} answers (protocol ${live.protocol})${agrees ? '' : `; the lock file names pid ${lock?.pid ?? 'none'}`}` })
   } else if (files) {
+    const probeMutex = await tryLockName(paths.mutexName)
+    await probeMutex?.release()
+    if (!probeMutex && lock !== null && pidAlive(lock.pid)) {
+      // Not stale: a live process holds the home and does not answer (stopped or hung).
+      checks.push({ name: 'daemon', ok: false, detail: `pid ${lock.pid} holds the home but does not answer (stopped or hung): end it with \`cairn daemon stop --force\`` })
+      return { checks, live: false, silent: true }
+    }
     let fixed = false
     if (fix) {
       const mutex = await tryLockName(paths.mutexName)
@@ -67,7 +74,16 @@ export function doctorCommand(cli: Cli): Command {
         const g = cli.globals(cmd)
         const paths = daemonPaths(g.home)
         const fix = o.fix === true
-        const { checks, live } = await homeChecks(paths, fix)
+        const { checks, live, silent } = await homeChecks(paths, fix)
+        if (silent) {
+          // The store cannot be opened while that daemon holds the home.
+          cli.print(cmd, { healthy: false, mode: 'none', checks }, (() => [
+            ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}`),
+            'problems found: the store was not checked',
+          ].join('\n')) as never)
+          cli.exitCode = EXIT_UNHEALTHY
+          return
+        }
         const target = { home: g.home, repo: g.repo, ...(g.agent ? { agent: g.agent } : {}) }
         const exec = live && !g.noDaemon ? await daemonExecutor(target) : await embeddedExecutor(target)
         try {
