@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { CairnError } from '../../protocol/errors.ts'
 import { connect, type DaemonClient } from './client.ts'
 import { tryLockName } from './home-mutex.ts'
-import { pidAlive, readLockFile } from './lock-file.ts'
+import { HEARTBEAT_MS, pidAlive, readLockFile } from './lock-file.ts'
 import { daemonPaths, ensureHome } from './paths.ts'
 
 /** The `cairn` entry script; `daemon start --foreground` on it runs a daemon. */
@@ -47,6 +47,8 @@ export interface SpawnResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** A daemon whose heartbeat is this old does not run (its timers are frozen with it). */
+const SILENT_AFTER_MS = 3 * HEARTBEAT_MS
 
 const noDaemon = (err: unknown): boolean => err instanceof CairnError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT')
 
@@ -61,7 +63,7 @@ export async function connectOrSpawn(home: string, opts: SpawnOptions = {}): Pro
     return { client: await connect(home, { client, timeoutMs: 5000 }), launched: null, lostRace: false }
   } catch (err) {
     // A new daemon could not take the home from one that holds it without answering.
-    if (isNoHello(err)) throw notAnswering(home)
+    if (isNoHello(err)) return { client: await helloFromSlowDaemon(home, client), launched: null, lostRace: false }
     if (!noDaemon(err)) throw err
   }
   const paths = daemonPaths(ensureHome(home))
@@ -98,6 +100,27 @@ export async function connectOrSpawn(home: string, opts: SpawnOptions = {}): Pro
     }
   }
   throw new CairnError('UNAVAILABLE', `could not start or reach a daemon for ${home}; see ${paths.log}`, { reason: 'spawn-failed' })
+}
+
+/**
+ * A daemon accepted a connection but did not say hello in time. A merely
+ * slow one (a loaded machine) keeps its lock file's heartbeat fresh: keep
+ * trying while it does (bounded). A stopped or hung one lets it go stale:
+ * then report it (UNAVAILABLE, daemon-not-answering).
+ */
+export async function helloFromSlowDaemon(home: string, client: string): Promise<DaemonClient> {
+  const lockPath = daemonPaths(home).lock
+  const until = Date.now() + SILENT_AFTER_MS + 5000
+  for (let i = 0; i < 20 && Date.now() < until; i++) {
+    const lock = readLockFile(lockPath)
+    if (lock === null || !pidAlive(lock.pid) || Date.now() - lock.heartbeatAt > SILENT_AFTER_MS) break
+    try {
+      return await connect(home, { client, timeoutMs: 5000 })
+    } catch (err) {
+      if (!isNoHello(err)) throw err
+    }
+  }
+  throw notAnswering(home)
 }
 
 /** The connect failed because a process accepted it and never said hello. */

@@ -74,6 +74,33 @@ t.test('a stopped daemon is reported, not waited for, and stop --force ends it',
   t.not(next, pid, 'served by a new daemon')
 })
 
+t.test('a daemon that is only slow (its heartbeat is fresh) is waited for, not reported', async (t) => {
+  const box = sandbox()
+  let stoppedPid = 0
+  t.teardown(async () => {
+    if (stoppedPid) { try { process.kill(stoppedPid, 'SIGCONT') } catch { /* gone */ } }
+    await stopDaemonOf(box.home)
+    box.cleanup()
+  })
+  const repo = box.repo('slow')
+  const env = { ...process.env, CAIRN_HOME: box.home }
+  const run = (args: string[]) => cliProcess([...args, '--json'], { cwd: repo, env, timeoutMs: 60_000 })
+  const created = envelope(await run(['issue', 'create', 'slow but alive']))
+  const pid = (envelope(await run(['daemon', 'status'])).data as { pid: number }).pid
+  process.kill(pid, 'SIGSTOP')
+  stoppedPid = pid
+  await eventually(() => state(pid) === 'T', 10_000)
+  // Resumed after 7 s: past the 5 s hello timeout, well inside the 15 s heartbeat window.
+  const call = run(['issue', 'show', (created.data as { id: string }).id])
+  await new Promise((r) => setTimeout(r, 7000))
+  process.kill(pid, 'SIGCONT')
+  stoppedPid = 0
+  const shown = envelope(await call)
+  t.equal(shown.ok, true, 'the call waited for the daemon and got its answer')
+  t.equal((shown.data as { title: string }).title, 'slow but alive')
+  t.equal((envelope(await run(['daemon', 'status'])).data as { pid: number }).pid, pid, 'the same daemon still serves')
+})
+
 t.test('stop --force never kills what does not hold the home', async (t) => {
   const box = sandbox()
   t.teardown(async () => { await stopDaemonOf(box.home); box.cleanup() })

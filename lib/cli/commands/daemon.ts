@@ -8,7 +8,7 @@ import { CairnError } from '../../../protocol/errors.ts'
 import { connect, probe, type DaemonClient } from '../../daemon/client.ts'
 import { daemonPaths } from '../../daemon/paths.ts'
 import type { DaemonStatus } from '../../daemon/server.ts'
-import { connectOrSpawn, isNoHello, notAnswering } from '../../daemon/spawn.ts'
+import { connectOrSpawn, helloFromSlowDaemon, isNoHello } from '../../daemon/spawn.ts'
 import { tryLockName } from '../../daemon/home-mutex.ts'
 import { pidAlive } from '../../daemon/lock-file.ts'
 import { intFlag, type Cli } from '../context.ts'
@@ -26,12 +26,12 @@ function startFlags(o: Opts): string[] {
   return flags
 }
 
-/** The daemon's connection; null when none listens; UNAVAILABLE (daemon-not-answering) when one holds the home silently. */
+/** The daemon's connection; null when none listens; UNAVAILABLE (daemon-not-answering) when one holds the home silently (see helloFromSlowDaemon). */
 async function reach(home: string): Promise<DaemonClient | null> {
   try {
     return await connect(home, { client: 'cairn-cli', timeoutMs: 3000 })
   } catch (err) {
-    if (isNoHello(err)) throw notAnswering(home)
+    if (isNoHello(err)) return helloFromSlowDaemon(home, 'cairn-cli')
     if (err instanceof CairnError && (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT')) return null
     throw err
   }
