@@ -19,27 +19,36 @@ function state(pid: number): string | null {
   }
 }
 
-t.test('a stopped daemon is reported, not waited for, and stop --force ends it', async (t) => {
+type Test = Parameters<Parameters<typeof t.test>[0]>[0]
+
+/**
+ * A CLI-started daemon holding one issue, then SIGSTOPped. Teardown resumes
+ * it (or kills it) unless the test let go of it with `release()`.
+ */
+async function stoppedDaemon(t: Test, title: string, atEnd: 'SIGKILL' | 'SIGCONT') {
   const box = sandbox()
-  let stoppedPid = 0
+  let held = 0
   t.teardown(async () => {
-    if (stoppedPid) { try { process.kill(stoppedPid, 'SIGKILL') } catch { /* gone */ } }
+    if (held) { try { process.kill(held, atEnd) } catch { /* gone */ } }
     await stopDaemonOf(box.home)
     box.cleanup()
   })
-  const repo = box.repo('hung')
+  const repo = box.repo('daemon')
   const env = { ...process.env, CAIRN_HOME: box.home }
   const run = (args: string[]) => cliProcess([...args, '--json'], { cwd: repo, env, timeoutMs: 60_000 })
-
-  const created = envelope(await run(['issue', 'create', 'before the stop']))
+  const created = envelope(await run(['issue', 'create', title]))
   t.equal(created.ok, true, 'the first call starts a daemon')
-  const id = (created.data as { id: string }).id
   const pid = (envelope(await run(['daemon', 'status'])).data as { pid: number }).pid
   process.kill(pid, 'SIGSTOP')
-  stoppedPid = pid
+  held = pid
   // The signal is delivered asynchronously: wait (bounded) until the kernel shows it stopped.
   await eventually(() => state(pid) === 'T', 10_000)
   t.equal(state(pid), 'T', 'the daemon process is stopped')
+  return { run, pid, id: (created.data as { id: string }).id, release: () => { held = 0 } }
+}
+
+t.test('a stopped daemon is reported, not waited for, and stop --force ends it', async (t) => {
+  const { run, pid, id, release } = await stoppedDaemon(t, 'before the stop', 'SIGKILL')
 
   const listed = await run(['issue', 'list'])
   const e = envelope(listed)
@@ -64,7 +73,7 @@ t.test('a stopped daemon is reported, not waited for, and stop --force ends it',
 
   const forced = await run(['daemon', 'stop', '--force'])
   t.same(envelope(forced).data, { wasRunning: true, pid, killed: true }, 'stop --force kills the silent daemon')
-  stoppedPid = 0
+  release()
   t.not(state(pid), 'T', 'the stopped process is gone (or a zombie)')
 
   const shown = envelope(await run(['issue', 'show', id]))
@@ -75,26 +84,12 @@ t.test('a stopped daemon is reported, not waited for, and stop --force ends it',
 })
 
 t.test('a daemon that is only slow (its heartbeat is fresh) is waited for, not reported', async (t) => {
-  const box = sandbox()
-  let stoppedPid = 0
-  t.teardown(async () => {
-    if (stoppedPid) { try { process.kill(stoppedPid, 'SIGCONT') } catch { /* gone */ } }
-    await stopDaemonOf(box.home)
-    box.cleanup()
-  })
-  const repo = box.repo('slow')
-  const env = { ...process.env, CAIRN_HOME: box.home }
-  const run = (args: string[]) => cliProcess([...args, '--json'], { cwd: repo, env, timeoutMs: 60_000 })
-  const created = envelope(await run(['issue', 'create', 'slow but alive']))
-  const pid = (envelope(await run(['daemon', 'status'])).data as { pid: number }).pid
-  process.kill(pid, 'SIGSTOP')
-  stoppedPid = pid
-  await eventually(() => state(pid) === 'T', 10_000)
+  const { run, pid, id, release } = await stoppedDaemon(t, 'slow but alive', 'SIGCONT')
   // Resumed after 7 s: past the 5 s hello timeout, well inside the 15 s heartbeat window.
-  const call = run(['issue', 'show', (created.data as { id: string }).id])
+  const call = run(['issue', 'show', id])
   await new Promise((r) => setTimeout(r, 7000))
   process.kill(pid, 'SIGCONT')
-  stoppedPid = 0
+  release()
   const shown = envelope(await call)
   t.equal(shown.ok, true, 'the call waited for the daemon and got its answer')
   t.equal((shown.data as { title: string }).title, 'slow but alive')
