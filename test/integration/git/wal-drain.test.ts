@@ -105,7 +105,13 @@ t.test('a git failure keeps events in the outbox, is reported, and the drain ret
   rmSync(objects)
   renameSync(`${objects}.away`, objects)
   await clock.advance(60_000)
-  await eventually(async () => (await repo.events.stats()).outbox === 0)
-  t.equal((await repo.events.stats()).wal?.lastError, null, 'the retry drained it and cleared the error')
+  // The drained outbox is visible to reads as soon as LMDB commits, a moment before the
+  // drain's own continuation clears the error: wait for both.
+  await eventually(async () => {
+    const s = await repo.events.stats()
+    return s.outbox === 0 && s.wal?.lastError === null
+  })
+  const after = await repo.events.stats()
+  t.same({ outbox: after.outbox, lastError: after.wal?.lastError, retryAt: after.wal?.retryAt }, { outbox: 0, lastError: null, retryAt: null }, 'the retry drained it and cleared the error')
   t.same(walEventIds(path, repo.actor), [(await repo.issues.history(id))[0]!.event.eventId])
 })
