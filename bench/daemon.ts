@@ -16,9 +16,10 @@
  * bench/lib/report.ts plus `goals`) and `<out>/daemon.md`; prints the
  * markdown. Everything lives under one temp dir, removed at the end.
  */
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
+import { connect as netConnect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { checkGoals, renderGoals, type Goal } from './lib/goals.ts'
@@ -29,7 +30,11 @@ import { timeCli } from './daemon/cli-timing.ts'
 import { measureGroupedComments } from './baselines/lmdb-grouped.ts'
 import { connect, type DaemonClient } from '../lib/daemon/client.ts'
 import { connectOrSpawn } from '../lib/daemon/spawn.ts'
-import { execFileSync } from 'node:child_process'
+import { decode, encodeFramed } from '../protocol/codec.ts'
+import { FrameDecoder } from '../protocol/framing.ts'
+import { stopChild } from './lib/child.ts'
+
+const CAIRN = fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url))
 
 const SCHEMA = 'cairn-bench-daemon/1'
 const GOALS: Goal[] = [
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
       showRuns.push(await closedLoop(params.clients, params.warmupMs, params.durationMs, (c) => clients[c]!.request('issues.show', { repo, args: { id: issue.id } })))
     }
     for (const r of raw) r.close()
-    echo.disconnect()
+    await stopChild(echo, 2000)
     const echoResult = median(echoRuns)
     const show = median(showRuns)
     push('raw.socket.echo.50', echoResult, 'req/s')
@@ -99,16 +104,15 @@ async function main(): Promise<void> {
     results.push({ name: 'cli.issue-show.daemon', group: 'cli', unit: 'ms', value: warm.p50, p50: warm.p50, p99: warm.p99 })
     for (const c of clients) c.close()
     clients.length = 0
-    execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url)), 'daemon', 'stop'], { env })
+    stopDaemon(home)
     const embedded = timeCli(['issue', 'show', issue.id, '--no-daemon'], Math.ceil(params.cliRuns / 2), env, repo)
     results.push({ name: 'cli.issue-show.embedded', group: 'cli', unit: 'ms', value: embedded.p50, p50: embedded.p50, p99: embedded.p99, baseline: 'cli.issue-show.daemon' })
-    const stop = () => execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url)), 'daemon', 'stop'], { env })
-    const cold = timeCli(['issue', 'show', issue.id], 3, env, repo, stop)
-    stop()
+    const cold = timeCli(['issue', 'show', issue.id], 3, env, repo, () => stopDaemon(home))
+    stopDaemon(home)
     results.push({ name: 'cli.issue-show.cold-start', group: 'cli', unit: 'ms', value: cold.p50, p50: cold.p50, p99: cold.p99, note: 'first call: auto-starts the daemon' })
   } finally {
     for (const c of clients) c.close()
-    try { execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url)), 'daemon', 'stop'], { env: { ...process.env, CAIRN_HOME: home } }) } catch { /* not running */ }
+    try { stopDaemon(home) } catch { /* not running */ }
     dirs.cleanup()
   }
   const goals = checkGoals(GOALS, results)
@@ -118,6 +122,11 @@ async function main(): Promise<void> {
   log(`wrote ${jsonPath}`)
 }
 
+/** `cairn daemon stop` for `home`, as a user would run it. */
+function stopDaemon(home: string): void {
+  execFileSync(process.execPath, [CAIRN, 'daemon', 'stop'], { env: { ...process.env, CAIRN_HOME: home } })
+}
+
 /** The run with the median rate (an odd count gives a real run, with its own latencies). */
 function median(runs: LoadResult[]): LoadResult {
   return [...runs].sort((a, b) => a.rate - b.rate)[runs.length >> 1]!
@@ -125,9 +134,6 @@ function median(runs: LoadResult[]): LoadResult {
 
 /** A client for the echo server: same framing, codec and pipelining as the daemon client, no hello. */
 async function rawClient(path: string) {
-  const { connect: netConnect } = await import('node:net')
-  const { FrameDecoder } = await import('../protocol/framing.ts')
-  const { encodeFramed, decode } = await import('../protocol/codec.ts')
   const sock = netConnect(path)
   await once(sock, 'connect')
   sock.setNoDelay(true)

@@ -11,7 +11,7 @@
 import { C1, Packr } from 'msgpackr'
 import { CairnError } from './errors.ts'
 import { replyOk, validateEnvelope, type Envelope } from './envelope.ts'
-import { MAX_FRAME_BYTES } from './framing.ts'
+import { frame, framePair } from './framing.ts'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' })
 
@@ -64,14 +64,8 @@ export function encode(env: Envelope): Uint8Array {
  * MAX_FRAME_BYTES, as {@link frame}.
  */
 export function encodeFramed(env: Envelope): Uint8Array {
-  const packed = packr.pack(env)
-  if (packed.byteLength > MAX_FRAME_BYTES) {
-    throw new CairnError('INVALID_ARGUMENT', `frame of ${packed.byteLength} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`)
-  }
-  const out = new Uint8Array(4 + packed.byteLength)
-  new DataView(out.buffer).setUint32(0, packed.byteLength, false)
-  out.set(packed, 4)
-  return out
+  // frame() copies the packed bytes out of the scratch buffer: the one copy.
+  return frame(packr.pack(env))
 }
 
 /**
@@ -83,13 +77,7 @@ export function encodeFramed(env: Envelope): Uint8Array {
 export function encodeFramedReply(id: number, req: Envelope, valueBytes: Uint8Array): Uint8Array {
   const head = packr.pack(replyOk(id, req, null))
   if (head[head.byteLength - 1] !== 0xc0) throw new CairnError('INTERNAL', 'a reply does not end with its value')
-  const len = head.byteLength - 1 + valueBytes.byteLength
-  if (len > MAX_FRAME_BYTES) throw new CairnError('INVALID_ARGUMENT', `frame of ${len} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`)
-  const out = new Uint8Array(4 + len)
-  new DataView(out.buffer).setUint32(0, len, false)
-  out.set(head.subarray(0, head.byteLength - 1), 4)
-  out.set(valueBytes, 4 + head.byteLength - 1)
-  return out
+  return framePair(head.subarray(0, head.byteLength - 1), valueBytes)
 }
 
 /** Decodes and validates an envelope (INVALID_FORMAT / SCHEMA_MISMATCH on bad input). */

@@ -10,14 +10,23 @@ import { CairnError } from './errors.ts'
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024
 const HEADER = 4
 
+const NOTHING = new Uint8Array(0)
+
 /** Prefixes `payload` with its u32 BE length. */
 export function frame(payload: Uint8Array): Uint8Array {
-  if (payload.byteLength > MAX_FRAME_BYTES) {
-    throw new CairnError('INVALID_ARGUMENT', `frame of ${payload.byteLength} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`)
+  return framePair(payload, NOTHING)
+}
+
+/** One frame holding `head` then `tail` (bytes that were encoded apart), copied once. */
+export function framePair(head: Uint8Array, tail: Uint8Array): Uint8Array {
+  const len = head.byteLength + tail.byteLength
+  if (len > MAX_FRAME_BYTES) {
+    throw new CairnError('INVALID_ARGUMENT', `frame of ${len} bytes exceeds MAX_FRAME_BYTES (${MAX_FRAME_BYTES})`)
   }
-  const out = new Uint8Array(HEADER + payload.byteLength)
-  new DataView(out.buffer).setUint32(0, payload.byteLength, false)
-  out.set(payload, HEADER)
+  const out = new Uint8Array(HEADER + len)
+  new DataView(out.buffer).setUint32(0, len, false)
+  out.set(head, HEADER)
+  out.set(tail, HEADER + head.byteLength)
   return out
 }
 

@@ -24,6 +24,7 @@ import { envelope, type Envelope } from '../../protocol/envelope.ts'
 import { FrameDecoder, frame } from '../../protocol/framing.ts'
 import { measurePipelined, measureRoundTrip, type EchoTransport } from '../lib/echo-phases.ts'
 import type { BenchResult } from '../lib/report.ts'
+import { stopChild } from '../lib/child.ts'
 import type { MessagePortEchoOptions } from './message-port-echo.ts'
 
 /** Result names of this baseline, for Cairn results to reference as `baseline`. */
@@ -72,7 +73,7 @@ export async function runUnixSocketEcho(opts: UnixSocketEchoOptions): Promise<Be
     ]
   } finally {
     socket?.destroy()
-    await stopServer(server)
+    await stopChild(server, 2000)
     await rm(dir, { recursive: true, force: true })
   }
 }
@@ -85,18 +86,6 @@ async function startServer(server: ChildProcess): Promise<void> {
       once(server, 'exit').then(([code]) => { throw new Error(`echo server exited before listening (code ${code})`) }),
       new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('echo server did not listen in time')), START_TIMEOUT_MS) }),
     ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return
-  const exited = once(server, 'exit')
-  if (server.connected) server.disconnect()
-  const timer = setTimeout(() => server.kill('SIGKILL'), 2000)
-  try {
-    await exited
   } finally {
     clearTimeout(timer)
   }

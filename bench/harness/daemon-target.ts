@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DaemonClient } from '../../lib/daemon/client.ts'
 import type { OpKind } from './mix.ts'
+import { stopChild } from '../lib/child.ts'
 import { ALL_OPS, type HeldLease, type OpenTarget, type Session, type Target } from './target.ts'
 
 /** How long the daemon may take to serve (tsx compiles it, the runtime starts its threads). */
@@ -58,20 +59,8 @@ async function startChild(home: string, threads: number): Promise<{ child: Child
     ])
     return { child, pid: msg.pid }
   } catch (err) {
-    await stopChild(child)
+    await stopChild(child, 10_000)
     throw err
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  if (child.connected) child.disconnect()
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  try {
-    await exited
   } finally {
     clearTimeout(timer)
   }
@@ -87,7 +76,7 @@ function daemonOpener(connect: Connect): OpenTarget {
     const clients: DaemonClient[] = []
     const close = async (): Promise<void> => {
       for (const c of clients.splice(0)) c.close()
-      await stopChild(child)
+      await stopChild(child, 10_000)
     }
     try {
       const probe = await connect(home, { client: 'cairn-bench' })

@@ -16,7 +16,7 @@ import { probe, type DaemonClient } from '../daemon/client.ts'
 import { leaseBook, operation } from '../daemon/operations/index.ts'
 import { daemonPaths, ensureHome } from '../daemon/paths.ts'
 import { repoCache } from '../daemon/repo-cache.ts'
-import { connectOrSpawn } from '../daemon/spawn.ts'
+import { connectOrSpawn, isNotAnswering } from '../daemon/spawn.ts'
 import { NeedsLoader, workersCanLoadTs } from './loader.ts'
 
 export interface CallOptions { onItem?: (item: unknown) => void; signal?: AbortSignal }
@@ -109,9 +109,7 @@ export async function chooseExecutor(target: Target, noDaemon: boolean): Promise
     return await daemonExecutor(target)
   } catch (err) {
     // A daemon that holds the home without answering leaves an embedded run nothing to take.
-    if (err instanceof CairnError && err.code === 'UNAVAILABLE' && (err.details as { reason?: unknown } | undefined)?.reason !== 'daemon-not-answering') {
-      return embeddedExecutor(target)
-    }
+    if (err instanceof CairnError && err.code === 'UNAVAILABLE' && !isNotAnswering(err)) return embeddedExecutor(target)
     throw err
   }
 }

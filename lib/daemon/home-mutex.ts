@@ -63,3 +63,10 @@ export async function lockName(name: string, timeoutMs: number, stepMs = 25): Pr
   }
   return null
 }
+
+/** Whether another process holds `name` right now (takes it and lets go at once when it is free). */
+export async function isNameHeld(name: string): Promise<boolean> {
+  const lock = await tryLockName(name)
+  await lock?.release()
+  return lock === null
+}

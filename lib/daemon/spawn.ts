@@ -123,6 +123,11 @@ export async function helloFromSlowDaemon(home: string, client: string): Promise
   throw notAnswering(home)
 }
 
+/** The error {@link notAnswering} makes. */
+export function isNotAnswering(err: unknown): err is CairnError {
+  return err instanceof CairnError && (err.details as { reason?: unknown } | undefined)?.reason === 'daemon-not-answering'
+}
+
 /** The connect failed because a process accepted it and never said hello. */
 export function isNoHello(err: unknown): boolean {
   return err instanceof CairnError && err.code === 'TIMEOUT' && (err.details as { reason?: unknown } | undefined)?.reason === 'no-hello'

@@ -273,20 +273,30 @@ export class Supervisor {
    * Refuses at once when the actor is down (UNAVAILABLE) or failed (ACTOR_FAILED).
    */
   request(rec: HostRecord, kind: ActorKind | 'host', type: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
-    if (this.state !== 'serving') return Promise.reject(new CairnError('STOPPED', 'runtime is not serving'))
-    if (kind !== 'host') {
-      const a = rec.actors.get(kind)!
-      if (a.state === 'failed') return Promise.reject(new CairnError('ACTOR_FAILED', `${kind}:${rec.repoId} exceeded its restart intensity: ${a.lastError}`))
-      if (a.state === 'restarting') return Promise.reject(new CairnError('UNAVAILABLE', `${kind}:${rec.repoId} is restarting`, { retryable: true }))
-    }
-    return this.#send(rec, kind === 'host' ? hostAddress(rec.repoId) : `${kind}:${rec.repoId}`, type, body, opts)
+    const refused = this.#refusal(rec, kind)
+    return refused ? Promise.reject(refused) : this.#send(rec, kind === 'host' ? hostAddress(rec.repoId) : `${kind}:${rec.repoId}`, type, body, opts)
+  }
+
+  /** Why `kind` of `rec` cannot take a request now (the runtime, the actor), or null. */
+  #refusal(rec: HostRecord, kind: ActorKind | 'host'): CairnError | null {
+    if (this.state !== 'serving') return new CairnError('STOPPED', 'runtime is not serving')
+    if (kind === 'host') return null
+    const a = rec.actors.get(kind)!
+    if (a.state === 'failed') return new CairnError('ACTOR_FAILED', `${kind}:${rec.repoId} exceeded its restart intensity: ${a.lastError}`)
+    if (a.state === 'restarting') return new CairnError('UNAVAILABLE', `${kind}:${rec.repoId} is restarting`, { retryable: true })
+    return null
+  }
+
+  /** Why the repository's host cannot take a message now, or null. */
+  #hostDown(rec: HostRecord): CairnError | null {
+    return rec.state === 'ready' && rec.port ? null
+      : new CairnError(rec.state === 'failed' ? 'ACTOR_FAILED' : 'UNAVAILABLE', `repository ${rec.path} is ${rec.state}`, { retryable: rec.state !== 'failed' })
   }
 
   #send(rec: HostRecord, to: string, type: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
-    const port = rec.port
-    if (rec.state !== 'ready' || !port) {
-      return Promise.reject(new CairnError(rec.state === 'failed' ? 'ACTOR_FAILED' : 'UNAVAILABLE', `repository ${rec.path} is ${rec.state}`, { retryable: rec.state !== 'failed' }))
-    }
+    const down = this.#hostDown(rec)
+    if (down) return Promise.reject(down)
+    const port = rec.port!
     const id = this.router.nextId()
     let frame: Uint8Array
     try {
@@ -302,12 +312,8 @@ export class Supervisor {
    * (actors/repo-worker/store/reader.ts); refuses exactly as {@link request}.
    */
   read(rec: HostRecord, type: string, body: Record<string, unknown>, shared = false): unknown {
-    if (this.state !== 'serving') throw new CairnError('STOPPED', 'runtime is not serving')
-    const a = rec.actors.get('repo-worker')!
-    if (a.state === 'failed') throw new CairnError('ACTOR_FAILED', `repo-worker:${rec.repoId} exceeded its restart intensity: ${a.lastError}`)
-    if (a.state === 'restarting' || rec.state !== 'ready') {
-      throw new CairnError(rec.state === 'failed' ? 'ACTOR_FAILED' : 'UNAVAILABLE', `repository ${rec.path} is ${rec.state}`, { retryable: rec.state !== 'failed' })
-    }
+    const refused = this.#refusal(rec, 'repo-worker') ?? this.#hostDown(rec)
+    if (refused) throw refused
     let reader = this.#readers.get(rec.repoId)
     if (!reader) this.#readers.set(rec.repoId, reader = new StoreReader(rec.storeDir))
     return reader.query(type, body, shared)

@@ -8,8 +8,8 @@ import { CairnError } from '../../../protocol/errors.ts'
 import { connect, probe, type DaemonClient } from '../../daemon/client.ts'
 import { daemonPaths } from '../../daemon/paths.ts'
 import type { DaemonStatus } from '../../daemon/server.ts'
-import { connectOrSpawn, helloFromSlowDaemon, isNoHello } from '../../daemon/spawn.ts'
-import { tryLockName } from '../../daemon/home-mutex.ts'
+import { connectOrSpawn, helloFromSlowDaemon, isNoHello, isNotAnswering } from '../../daemon/spawn.ts'
+import { isNameHeld } from '../../daemon/home-mutex.ts'
 import { pidAlive } from '../../daemon/lock-file.ts'
 import { intFlag, type Cli } from '../context.ts'
 import { NeedsLoader, workersCanLoadTs } from '../loader.ts'
@@ -45,16 +45,11 @@ async function reach(home: string): Promise<DaemonClient | null> {
  */
 async function killSilentDaemon(home: string, err: CairnError): Promise<{ wasRunning: boolean; pid?: number; killed?: boolean }> {
   const pid = (err.details as { pid?: unknown } | undefined)?.pid
-  const paths = daemonPaths(home)
-  const free = async (): Promise<boolean> => {
-    const lock = await tryLockName(paths.mutexName)
-    if (lock) await lock.release()
-    return lock !== null
-  }
-  if (typeof pid !== 'number' || !pidAlive(pid) || await free()) throw err
+  const { mutexName } = daemonPaths(home)
+  if (typeof pid !== 'number' || !pidAlive(pid) || !(await isNameHeld(mutexName))) throw err
   process.kill(pid, 'SIGKILL')
   const until = Date.now() + STOP_WAIT_MS
-  for (let i = 0; i < 100_000 && !(await free()); i++) {
+  for (let i = 0; i < 100_000 && await isNameHeld(mutexName); i++) {
     if (Date.now() > until) throw new CairnError('TIMEOUT', `the daemon (pid ${pid}) still holds ${home} ${STOP_WAIT_MS / 1000} s after SIGKILL`)
     await new Promise((r) => setTimeout(r, 50))
   }
@@ -66,7 +61,7 @@ async function stopDaemon(home: string, force = false): Promise<{ wasRunning: bo
   try {
     client = await reach(home)
   } catch (err) {
-    if (force && err instanceof CairnError && (err.details as { reason?: unknown } | undefined)?.reason === 'daemon-not-answering') return killSilentDaemon(home, err)
+    if (force && isNotAnswering(err)) return killSilentDaemon(home, err)
     throw err
   }
   if (!client) return { wasRunning: false }

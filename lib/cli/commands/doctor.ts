@@ -10,7 +10,7 @@ import { existsSync, rmSync, statSync, chmodSync } from 'node:fs'
 import { Command } from 'commander'
 import { CairnError } from '../../../protocol/errors.ts'
 import { probe } from '../../daemon/client.ts'
-import { tryLockName } from '../../daemon/home-mutex.ts'
+import { isNameHeld, tryLockName } from '../../daemon/home-mutex.ts'
 import { pidAlive, readLockFile, removeLockFile } from '../../daemon/lock-file.ts'
 import type { DoctorCheck } from '../../daemon/operations/index.ts'
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
@@ -39,9 +39,7 @@ async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: D
     const agrees = lock?.pid === live.pid
     checks.push({ name: 'daemon', ok: agrees, detail: `pid ${live.pid} answers (protocol ${live.protocol})${agrees ? '' : `; the lock file names pid ${lock?.pid ?? 'none'}`}` })
   } else if (files) {
-    const probeMutex = await tryLockName(paths.mutexName)
-    await probeMutex?.release()
-    if (!probeMutex && lock !== null && pidAlive(lock.pid)) {
+    if (lock !== null && pidAlive(lock.pid) && await isNameHeld(paths.mutexName)) {
       // Not stale: a live process holds the home and does not answer (stopped or hung).
       checks.push({ name: 'daemon', ok: false, detail: `pid ${lock.pid} holds the home but does not answer (stopped or hung): end it with \`cairn daemon stop --force\`` })
       return { checks, live: false, silent: true }
