@@ -3,8 +3,15 @@
  * pipeline and durable timers, over the repository's LMDB environment.
  *
  * Durability contract: a reply is sent only after the transaction holding the
- * effect has committed and `env.flushed` resolved. Commits are serialised;
- * every commit carries all work queued since the previous one (group commit).
+ * effect has committed and `env.flushed` resolved.
+ *
+ * Two write paths. Journaled operations (append, durable timers) commit in
+ * serialised transactions, each carrying all work queued since the previous
+ * one (group commit). Issue commands run at once against the event store's
+ * in-memory view, which already holds every earlier command's writes, and
+ * their recorded writes go to lmdb-js as fenced blocks (store/fence.ts)
+ * without waiting for earlier blocks to commit; replies follow each block's
+ * flush, in order.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { RootDatabase } from 'lmdb'
@@ -17,6 +24,9 @@ import type { ActorContext } from '../../lib/threads/actor-module.ts'
 import type { CommitOutput } from './machine.ts'
 import { lastKey, type RepoDbs } from './store/dbs.ts'
 import { EventStore, type Batch } from './store/event-store.ts'
+import type { RecordedWrite } from './store/batch.ts'
+import { FencedWriter } from './store/fence.ts'
+import { CHECKPOINT_KEY, PROJECTION_VERSION } from './store/dbs.ts'
 import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
 import { applyCommand, type LeaseGate } from './commands/apply.ts'
 import { applyIngest } from './commands/ingest.ts'
@@ -39,6 +49,8 @@ interface PendingCommand { cmd: Command; req: Envelope }
 type Outcome = { ok: true; value: unknown } | { ok: false; error: CairnError }
 
 const MAX_SCAN = 10_000
+/** Command blocks in flight before the worker waits for the oldest: bounds memory when the disk falls behind. */
+const MAX_BLOCKS_IN_FLIGHT = 64
 
 /** Validates a request and turns it into a journaled operation. */
 export function toWriteOp(req: Envelope, actor: string): WriteOp {
@@ -72,10 +84,18 @@ export class RepoWorkerShell {
   #staged: Pending[] = []
   #commands: PendingCommand[] = []
   /** The last committed batch whose flush (and replies) may still be pending. */
-  #flushing: { reqs: Envelope[]; done: Promise<void> } | null = null
+  #flushing: { done: Promise<void> } | null = null
   #chain: Promise<unknown> = Promise.resolve()
   /** Set by fault injection: the next commit throws, as a broken disk would. */
   failNextCommit = false
+  readonly #fenced: FencedWriter
+  #gen = 0
+  /** Command blocks not yet answered, oldest first; each settles (never rejects) once answered. */
+  #blocks: Promise<void>[] = []
+  /** Set when a command block did not commit: the in-memory view is ahead of the disk, so no more writes. */
+  #broken: CairnError | null = null
+  /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
+  onBroken: (err: CairnError) => void = () => {}
 
   readonly #wal: WalService
 
@@ -85,11 +105,16 @@ export class RepoWorkerShell {
     this.#dbs = dbs
     this.#ctx = ctx
     this.#events = new EventStore(dbs)
+    this.#fenced = new FencedWriter(env)
     const leases = openLeaseDbs(env)
     this.#gate = { policy: () => readPolicy(leases), covering: (key) => leasesCovering(leases, key) }
   }
 
   enqueueWrite(req: Envelope): void {
+    if (this.#broken) {
+      this.#ctx.replyError(req, this.#broken)
+      return
+    }
     if (COMMAND_TYPES.has(req.type)) {
       try {
         const cmd = parseCommand(req)
@@ -176,31 +201,87 @@ export class RepoWorkerShell {
     return lastKey(this.#dbs.records)
   }
 
-  /** Runs one command in the batch; a refused command (checked before any write) replies its error. */
-  #runCommand(cmd: Command, batch: Batch): Outcome {
-    const before = batch.seq
-    try {
-      if (cmd.type === 'identity') return { ok: true, value: this.#identity(cmd.agent) }
-      if (cmd.type === 'ingest') return { ok: true, value: applyIngest(cmd, batch, this.#dbs.sync) }
-      return { ok: true, value: applyCommand(cmd, batch, this.#ctx.clock.now(), this.#gate) }
-    } catch (err) {
-      // After its first write a command cannot be refused half-way: abort the whole batch.
-      if (batch.seq !== before || !(err instanceof CairnError)) throw err
-      return { ok: false, error: err }
-    }
+  /** Runs one command in its own batch; a refused command has written nothing (its writes were only recorded). */
+  #runCommand(cmd: Command, batch: Batch): unknown {
+    if (cmd.type === 'identity') return this.#identity(cmd.agent, batch)
+    if (cmd.type === 'ingest') return applyIngest(cmd, batch)
+    return applyCommand(cmd, batch, this.#ctx.clock.now(), this.#gate)
   }
 
-  #identity(agent: string): { agent: string; actor: string; created: boolean } {
-    const known = this.#dbs.identities.get(agent)
+  #identity(agent: string, batch: Batch): { agent: string; actor: string; created: boolean } {
+    const known = batch.get(this.#dbs.identities, agent)
     if (known) return { agent, actor: known.actor, created: false }
     const actor = randomBytes(16).toString('hex')
-    this.#dbs.identities.put(agent, { actor, createdAt: this.#ctx.clock.now() })
+    batch.putKeyed(this.#dbs.identities, agent, { actor, createdAt: this.#ctx.clock.now() })
     return { agent, actor, created: true }
+  }
+
+  /**
+   * Runs the commands now, each against everything adopted before it, and
+   * queues their writes as one fenced block. Answers go out once the block
+   * (and so every block before it) is durable.
+   */
+  #runCommands(toRun: PendingCommand[]): Promise<void> {
+    const gen = ++this.#gen
+    const writes: RecordedWrite[] = []
+    const outcomes: Outcome[] = []
+    let appended = false
+    for (const p of toRun) {
+      const batch = this.#events.batch()
+      try {
+        const value = this.#runCommand(p.cmd, batch)
+        this.#events.adopt(batch, gen)
+        for (const w of batch.writes) writes.push(w)
+        if (batch.appended.length > 0) appended = true
+        outcomes.push({ ok: true, value })
+      } catch (err) {
+        outcomes.push({ ok: false, error: CairnError.from(err) })
+      }
+    }
+    const lastSeq = this.#events.lastSeq
+    if (appended) writes.push({ db: this.#dbs.eventMeta, key: CHECKPOINT_KEY, value: { version: PROJECTION_VERSION, seq: lastSeq } })
+    // A block that writes nothing (refusals, retried opIds) still answers after
+    // the blocks before it: a retry's answer may come from one in flight.
+    const before = this.#blocks.at(-1) ?? Promise.resolve()
+    const durable = writes.length > 0 ? this.#fenced.write(writes) : before
+    const answered = durable.then(() => {
+      this.#events.settle(gen)
+      toRun.forEach((p, i) => {
+        const o = outcomes[i] as Outcome
+        if (o.ok && this.#broken) this.#ctx.replyError(p.req, this.#broken)
+        else if (o.ok) this.#ctx.replyOk(p.req, o.value)
+        else this.#ctx.replyError(p.req, o.error)
+      })
+      if (appended && !this.#broken) {
+        this.#ctx.notify(M.eventsAppended, { lastSeq })
+        this.#wal.kick()
+      }
+    }, (err: unknown) => {
+      const error = this.#break(CairnError.from(err))
+      toRun.forEach((p, i) => {
+        const o = outcomes[i] as Outcome
+        this.#ctx.replyError(p.req, o.ok ? error : o.error)
+      })
+    })
+    this.#blocks.push(answered)
+    void answered.then(() => { this.#blocks.shift() })
+    return this.#blocks.length > MAX_BLOCKS_IN_FLIGHT ? (this.#blocks[0] as Promise<void>) : Promise.resolve()
+  }
+
+  #break(err: CairnError): CairnError {
+    if (!this.#broken) {
+      this.#broken = err
+      this.onBroken(err)
+    }
+    return this.#broken
   }
 
   /** One pipelined commit (or, with drain, commits until nothing is left). */
   commitBatch(drain: boolean): Promise<CommitOutput> {
     const run = async (): Promise<CommitOutput> => {
+      // Let the rest of this turn's messages join: one block per turn, as
+      // lmdb-js batches a turn's writes into one transaction anyway.
+      await new Promise<void>((resolve) => setImmediate(resolve))
       do {
         await this.#commitOnce()
       } while (drain && (this.#queued.length > 0 || this.#staged.length > 0 || this.#commands.length > 0))
@@ -225,13 +306,14 @@ export class RepoWorkerShell {
     this.#staged = []
     this.#queued = []
     this.#commands = []
+    if (toRun.length > 0) await this.#runCommands(toRun)
+    if (toApply.length + toJournal.length > 0) await this.#commitJournal(toApply, toJournal)
+  }
+
+  /** Journals the newly queued operations and applies the ones journaled by the previous commit, in one transaction. */
+  async #commitJournal(toApply: Pending[], toJournal: Pending[]): Promise<void> {
     const { records, opIds, journal, actors } = this.#dbs
-    let batch!: Batch
-    let outcomes!: Outcome[]
     const results = await this.#env.transaction(() => {
-      batch = this.#events.batch()
-      outcomes = toRun.map((p) => this.#runCommand(p.cmd, batch))
-      batch.finish()
       for (const p of toJournal) {
         journal.put(p.op.opId, { opId: p.op.opId, type: p.op.type, actor: this.#ctx.address, startedAt: p.startedAt, resumable: true, body: p.op } satisfies JournalEntry)
       }
@@ -259,18 +341,8 @@ export class RepoWorkerShell {
       }
       return out
     })
-    this.#events.adopt(batch)
     this.#staged = toJournal
     const settle = (): void => {
-      toRun.forEach((p, i) => {
-        const o = outcomes[i] as Outcome
-        if (o.ok) this.#ctx.replyOk(p.req, o.value)
-        else this.#ctx.replyError(p.req, o.error)
-      })
-      if (batch.appended.length > 0) {
-        this.#ctx.notify(M.eventsAppended, { lastSeq: batch.seq })
-        this.#wal.kick()
-      }
       toApply.forEach((p, i) => {
         const op = p.op
         if (op.type === 'timer.schedule') this.#ctx.timers.arm(op.timer)
@@ -283,8 +355,7 @@ export class RepoWorkerShell {
     // in order, so a durable later commit implies the earlier ones). At most
     // one flush is left outstanding when a commit returns.
     const previous = this.#flushing
-    const reqs = [...toRun.map((p) => p.req), ...toApply.flatMap((p) => (p.req ? [p.req] : []))]
-    this.#flushing = { reqs, done: this.#env.flushed.then(settle) }
+    this.#flushing = { done: this.#env.flushed.then(settle) }
     if (previous) await previous.done
   }
 
@@ -296,6 +367,7 @@ export class RepoWorkerShell {
   async #flushAll(): Promise<void> {
     const last = this.#flushing
     if (last) await last.done
+    await Promise.all(this.#blocks)
   }
 }
 

@@ -40,6 +40,7 @@ export const repoWorker: ActorModule = {
       ? repoWorkerMachine.resolveState({ value: 'idle', context: { queued: 0, staged: restored.resume.length, commits: 0 } })
       : restored.snapshot
     const run = runMachine(machine, snapshot)
+    shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
     return {
       deliver: (req) => run.actor.send(WRITES.has(req.type) ? { type: 'WRITE', req } : { type: 'READ', req }),
       timerDue: (timer) => run.actor.send({ type: 'TIMER_FIRED', timer }),

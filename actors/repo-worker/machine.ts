@@ -27,6 +27,8 @@ export type RepoWorkerEvent =
   | { type: 'READ'; req: Envelope }
   | { type: 'TIMER_FIRED'; timer: DurableTimer }
   | { type: 'STOP' }
+  /** A write block did not commit: the shell's view is ahead of the disk, so the actor must restart. */
+  | { type: 'BROKEN' }
 
 export interface CommitOutput { staged: number }
 
@@ -53,6 +55,7 @@ export const repoWorkerMachine = setup({
   initial: 'idle',
   on: {
     READ: { actions: { type: 'answerRead', params: ({ event }) => ({ req: event.req }) } },
+    BROKEN: '.failed',
   },
   states: {
     idle: {

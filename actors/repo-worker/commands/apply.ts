@@ -1,8 +1,8 @@
 /**
- * Turns a validated issue command into grite events and ingests them, inside
- * the batch transaction, so what a command checks (ids, prefixes, cycles)
- * sees every write committed before it, including earlier commands of the
- * same batch. A command that fails its checks writes nothing.
+ * Turns a validated issue command into grite events and ingests them into
+ * its batch, so what a command checks (ids, prefixes, cycles) sees every
+ * write adopted before it, committed or still in flight. A command that
+ * fails its checks writes nothing.
  *
  * Timestamps: a command's events get `max(now, last event of the issue + 1)`
  * and count up from there. A write made after seeing an issue's state so
@@ -40,7 +40,7 @@ export interface LeaseGate {
 export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate: LeaseGate): IssueProjection | WriteResult {
   const { appliedOps } = batch.dbs
   if (cmd.opId !== null) {
-    const done = appliedOps.get(cmd.opId)
+    const done = batch.get(appliedOps, cmd.opId)
     if (done !== undefined) {
       if (cmd.type === 'create') return batch.issue(done.issueId) as IssueProjection
       return { issueId: done.issueId, eventIds: done.eventIds, seq: done.seq, duplicate: true }
@@ -65,7 +65,7 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate:
     eventIds.push(eventId)
     parent = eventId
   }
-  if (cmd.opId !== null) appliedOps.put(cmd.opId, { issueId, eventIds, seq })
+  if (cmd.opId !== null) batch.putKeyed(appliedOps, cmd.opId, { issueId, eventIds, seq })
   if (cmd.type === 'create') {
     const created = batch.issue(issueId) as IssueProjection
     return warnings.length > 0 ? { ...created, warnings } as IssueProjection : created

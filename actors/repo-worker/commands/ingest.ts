@@ -1,7 +1,7 @@
 /**
  * `events.ingest`: events read from git (the Sync actor's fetched WAL refs, a
  * grite import) enter the store in one RepoWorker commit, together with the
- * sync progress to bank. Banking in the same transaction as the events is
+ * sync progress to bank. Banking in the same commit as the events is
  * what makes a killed sync resume exactly where its last commit left off.
  *
  * The host accepts this request only from a sibling actor on its own thread
@@ -42,10 +42,10 @@ export function parseIngest(b: Record<string, unknown>): IngestCommand {
   return { type: 'ingest', opId: null, events: events as CairnEvent[], bank: bank as IngestCommand['bank'] }
 }
 
-/** Runs inside the batch transaction. */
-export function applyIngest(cmd: IngestCommand, batch: Batch, sync: { put(key: string, value: unknown): unknown }): IngestResult {
+/** Records the events and the bank in one batch: they commit together. */
+export function applyIngest(cmd: IngestCommand, batch: Batch): IngestResult {
   let ingested = 0
   for (const e of cmd.events) if (!batch.ingest(e, false).duplicate) ingested++
-  if (cmd.bank) sync.put(cmd.bank.key, cmd.bank.value)
+  if (cmd.bank) batch.put(batch.dbs.sync, cmd.bank.key, cmd.bank.value)
   return { ingested, duplicates: cmd.events.length - ingested, lastSeq: batch.seq }
 }

@@ -10,6 +10,10 @@ import type { ActorsDb } from '../../../lib/store/snapshots.ts'
 import type { IssueProjection } from '../projection/index.ts'
 import type { CommentsDb } from './projections.ts'
 
+/** Bump when the projection's shape or fold changes: stores then rebuild on open. */
+export const PROJECTION_VERSION = 2
+export const CHECKPOINT_KEY = 'projection'
+
 /** `[issueId, tsUnixMs, actor, eventId]`: LMDB's key order is the projection order. */
 export type IssueEventKey = [string, number, string, string]
 

@@ -2,25 +2,29 @@
  * The event log and its views: events by id, the per-issue index, the
  * issue projections, the outbox and the local sequence.
  *
- * Writes happen only inside the RepoWorker's batch transaction, through a
- * {@link Batch}: every event of a batch, its index entries, its issue's new
- * projection and the projection checkpoint commit together, so the
- * projections on disk are always exactly the fold of the events on disk. The
- * in-memory copies (last seq, the projection cache) are adopted only after
- * the commit, so an aborted transaction cannot leave them ahead of the disk.
+ * Writes are made by {@link Batch}es (batch.ts): a batch reads through this
+ * store, records its writes and, once its command succeeded, is adopted
+ * here before its writes are even committed. The RepoWorker runs each
+ * command as soon as it arrives and lets lmdb-js commit the recorded writes
+ * in the background (effects.ts), so the next command must see the ones
+ * still in flight: adopted but uncommitted writes are kept here as pending
+ * (keyed by the generation of the block that carries them) and every read
+ * of the writer looks at them first. {@link settle} drops them once their
+ * block is durable. A block that fails to commit leaves this view ahead of
+ * the disk; the RepoWorker then fails and its restart reads the disk again.
  */
 import { CairnError } from '../../../protocol/errors.ts'
-import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { Database } from 'lmdb'
 import type { LoggedEvent } from '../../../protocol/messages.ts'
-import { compareIssues, ingestEvent, isIssueEvent, type IssueProjection } from '../projection/index.ts'
-import { lastKey, type IssueEventKey, type RepoDbs } from './dbs.ts'
-import { readAllProjections, readProjection, writeProjection } from './projections.ts'
+import { compareIssues, type IssueProjection } from '../projection/index.ts'
+import { CHECKPOINT_KEY, lastKey, type RepoDbs } from './dbs.ts'
+import { readAllProjections, readProjection } from './projections.ts'
+import { Batch, compareKeys, eventKey } from './batch.ts'
+import { resolveRef } from './resolve.ts'
 
-/** Bump when the projection's shape or fold changes: stores then rebuild on open. */
-export const PROJECTION_VERSION = 2
-export const CHECKPOINT_KEY = 'projection'
+export { Batch } from './batch.ts'
 
-const ISSUE_END = '\uffff'
+export { CHECKPOINT_KEY, PROJECTION_VERSION } from './dbs.ts'
 const HOT_ISSUES = 4096
 
 export class EventStore {
@@ -45,6 +49,10 @@ export class EventStore {
    */
   readonly #reader: 'fresh' | 'shared' | null
   #seen: string | null = null
+  /** Adopted, not yet durable: projections (pinned, so the hot set cannot evict them), keyed reads, events. */
+  readonly #pendingIssues = new Map<string, { gen: number; p: IssueProjection }>()
+  readonly #pendingKeys = new Map<Database<unknown, string>, Map<string, { gen: number; value: unknown }>>()
+  #pendingEvents: { gen: number; logged: LoggedEvent }[] = []
 
   constructor(dbs: RepoDbs, opts: { reader?: 'fresh' | 'shared' } = {}) {
     this.dbs = dbs
@@ -69,21 +77,61 @@ export class EventStore {
     this.#hot.clear()
   }
 
-  /** Starts a batch; call only inside a write transaction. */
+  /** Starts a batch on top of everything adopted so far. */
   batch(): Batch {
     if (this.#reader !== null) throw new CairnError('INTERNAL', 'a reader view of the event store cannot write')
     return new Batch(this, this.#lastSeq)
   }
 
-  /** Adopts what a committed batch wrote. */
-  adopt(batch: Batch): void {
+  /**
+   * Adopts a batch's writes. Without `gen` they are committed already;
+   * with it they are in flight in block `gen` until {@link settle}.
+   */
+  adopt(batch: Batch, gen?: number): void {
     this.#lastSeq = batch.seq
-    if (this.#cache) for (const [id, p] of batch.touched) this.#cache.set(id, p)
-    else for (const [id, p] of batch.touched) this.#remember(id, p)
+    if (gen === undefined) {
+      if (this.#cache) for (const [id, p] of batch.touched) this.#cache.set(id, p)
+      else for (const [id, p] of batch.touched) this.#remember(id, p)
+      return
+    }
+    for (const [id, p] of batch.touched) {
+      this.#pendingIssues.set(id, { gen, p })
+      this.#cache?.set(id, p)
+    }
+    for (const [db, writes] of batch.readBack) {
+      let pending = this.#pendingKeys.get(db)
+      if (!pending) this.#pendingKeys.set(db, pending = new Map())
+      for (const [key, value] of writes) pending.set(key, { gen, value })
+    }
+    for (const logged of batch.appended) this.#pendingEvents.push({ gen, logged })
+  }
+
+  /** Block `gen` (and every one before it) is durable: its writes are on disk now. */
+  settle(gen: number): void {
+    for (const [id, e] of this.#pendingIssues) {
+      if (e.gen > gen) continue
+      this.#pendingIssues.delete(id)
+      if (!this.#cache) this.#remember(id, e.p)
+    }
+    for (const pending of this.#pendingKeys.values()) for (const [key, e] of pending) if (e.gen <= gen) pending.delete(key)
+    let i = 0
+    while (i < this.#pendingEvents.length && (this.#pendingEvents[i] as { gen: number }).gen <= gen) i++
+    if (i > 0) this.#pendingEvents = this.#pendingEvents.slice(i)
+  }
+
+  /** Whether writes are adopted but not yet durable. */
+  get inFlight(): boolean { return this.#pendingEvents.length > 0 || this.#pendingIssues.size > 0 }
+
+  /** A keyed record as the writer sees it: in flight first, then the disk. */
+  get<V>(db: Database<V, string>, key: string): V | undefined {
+    const e = this.#pendingKeys.get(db as Database<unknown, string>)?.get(key)
+    return e ? e.value as V : db.get(key)
   }
 
   issue(id: string): IssueProjection | undefined {
     if (this.#reader === 'fresh') return readProjection(this.dbs, id)
+    const pending = this.#pendingIssues.get(id)
+    if (pending) return pending.p
     if (this.#cache) return this.#cache.get(id)
     const hot = this.#hot.get(id)
     if (hot) return hot
@@ -102,6 +150,7 @@ export class EventStore {
     if (this.#reader === 'fresh') return readAllProjections(this.dbs)
     if (!this.#cache) {
       this.#cache = readAllProjections(this.dbs)
+      for (const [id, { p }] of this.#pendingIssues) this.#cache.set(id, p)
       this.#hot.clear()
     }
     return this.#cache
@@ -118,106 +167,32 @@ export class EventStore {
    */
   resolve(ref: string, field = 'id'): string {
     // A reader would decode the projection only to throw it away.
-    return resolveRef(this, ref, field, this.#reader === 'fresh' ? (id) => this.dbs.issues.doesExist(id) : (id) => this.issue(id) !== undefined)
+    if (this.#reader === 'fresh') return resolveRef(this.dbs.issues, ref, field, (id) => this.dbs.issues.doesExist(id))
+    return resolveRef(this.dbs.issues, ref, field, (id) => this.issue(id) !== undefined, () => this.pendingIds(ref))
   }
 
-  /** The events of one issue in projection order. */
+  /** Ids of issues created by in-flight writes (not yet in the issues database) that start with `prefix`. */
+  pendingIds(prefix: string): string[] {
+    const out: string[] = []
+    for (const id of this.#pendingIssues.keys()) if (id.startsWith(prefix)) out.push(id)
+    return out
+  }
+
+  /** The events of one issue in projection order (in-flight ones included). */
   history(issueId: string): LoggedEvent[] {
     const out: LoggedEvent[] = []
     for (const { value: seq } of this.dbs.byIssue.getRange({ start: [issueId], end: [issueId, Number.MAX_SAFE_INTEGER] })) {
       const event = this.dbs.log.get(seq)
       if (event) out.push({ seq, event })
     }
-    return out
+    const pending = this.#pendingEvents.filter((e) => e.logged.event.issueId === issueId && !out.some((l) => l.seq === e.logged.seq))
+    if (pending.length === 0) return out
+    for (const e of pending) out.push(e.logged)
+    return out.sort((a, b) => compareKeys(eventKey(a.event), eventKey(b.event)))
   }
 
   /** A page of the local log from `fromSeq` on. */
   read(fromSeq: number, limit: number): LoggedEvent[] {
     return [...this.dbs.log.getRange({ start: fromSeq, limit })].map(({ key, value }) => ({ seq: key as number, event: value }))
   }
-}
-
-/** The writes of one transaction; see {@link EventStore}. */
-export class Batch {
-  readonly #store: EventStore
-  seq: number
-  /** Projections changed by this batch (newest value). */
-  readonly touched = new Map<string, IssueProjection>()
-  readonly appended: LoggedEvent[] = []
-  reprojected = 0
-
-  constructor(store: EventStore, seq: number) {
-    this.#store = store
-    this.seq = seq
-  }
-
-  get dbs(): RepoDbs { return this.#store.dbs }
-
-  issue(id: string): IssueProjection | undefined {
-    return this.touched.get(id) ?? this.#store.issue(id)
-  }
-
-  /** As {@link EventStore.resolve}, seeing this batch's own writes. */
-  resolve(ref: string, field = 'id'): string {
-    return resolveRef(this.#store, ref, field, (id) => this.issue(id) !== undefined)
-  }
-
-  /** Every projection as this batch sees it (for cycle checks). */
-  *projections(): Iterable<IssueProjection> {
-    for (const [id, p] of this.#store.all()) yield this.touched.get(id) ?? p
-    for (const [id, p] of this.touched) if (!this.#store.all().has(id)) yield p
-  }
-
-  /**
-   * Ingests one event: a no-op (returning its existing seq) when the id is
-   * known, otherwise logged, indexed and folded into its issue. `local`
-   * events (authored here) also enter the outbox for the git WAL.
-   */
-  ingest(event: CairnEvent, local: boolean): { seq: number; duplicate: boolean } {
-    const { dbs } = this.#store
-    const known = dbs.eventIds.get(event.eventId)
-    if (known !== undefined) return { seq: known, duplicate: true }
-    const seq = ++this.seq
-    const stored: CairnEvent = event.sig ? event : stripSig(event)
-    dbs.log.put(seq, stored)
-    dbs.eventIds.put(event.eventId, seq)
-    dbs.byIssue.put([event.issueId, event.tsUnixMs, event.actor, event.eventId] satisfies IssueEventKey, seq)
-    if (local) dbs.outbox.put(seq, event.eventId)
-    this.appended.push({ seq, event: stored })
-    if (isIssueEvent(event)) {
-      const prev = this.issue(event.issueId)
-      const { projection, reprojected } = ingestEvent(prev, stored,
-        () => this.#store.history(event.issueId).map((l) => l.event))
-      if (reprojected) this.reprojected++
-      this.touched.set(event.issueId, projection)
-      writeProjection(dbs, prev, projection, !reprojected)
-    }
-    return { seq, duplicate: false }
-  }
-
-  /** Records the checkpoint; the last write of every batch. */
-  finish(): void {
-    if (this.appended.length > 0) this.#store.dbs.eventMeta.put(CHECKPOINT_KEY, { version: PROJECTION_VERSION, seq: this.seq })
-  }
-}
-
-function resolveRef(store: EventStore, ref: string, field: string, exists: (id: string) => boolean): string {
-  if (ref.length === 32) {
-    if (!exists(ref)) throw new CairnError('NOT_FOUND', `no issue ${ref}`, { field, id: ref })
-    return ref
-  }
-  // Inside the batch transaction this scan sees the batch's own writes too.
-  const matches: string[] = []
-  for (const key of store.dbs.issues.getKeys({ start: ref, end: ref + ISSUE_END, limit: 6 })) matches.push(key as string)
-  if (matches.length === 0) throw new CairnError('NOT_FOUND', `no issue with id prefix ${ref}`, { field, id: ref })
-  if (matches.length > 1) {
-    throw new CairnError('AMBIGUOUS_ID', `id prefix ${ref} matches ${matches.length > 5 ? 'more than 5' : matches.length} issues`,
-      { field, id: ref, candidates: matches.slice(0, 5) })
-  }
-  return matches[0] as string
-}
-
-function stripSig(e: CairnEvent): CairnEvent {
-  const { sig: _sig, ...rest } = e
-  return rest
 }

@@ -30,19 +30,29 @@ function assemble(stored: StoredIssue, comments: IssueComment[]): IssueProjectio
   return out as unknown as IssueProjection
 }
 
+/** Where a projection's records go: straight into the current transaction, or into a batch's recorded writes. */
+export interface Writes {
+  put(db: Database<any, any>, key: unknown, value: unknown): void
+  remove(db: Database<any, any>, key: unknown): void
+}
+
+export const DIRECT: Writes = {
+  put: (db, key, value) => { void db.put(key, value) },
+  remove: (db, key) => { void db.remove(key) },
+}
+
 /**
- * Writes `next` over `prev` (the stored value it replaces, if any). Call
- * inside a write transaction. `appendOnly` promises that next's comments
- * extend prev's (true for an in-order fold step).
+ * Writes `next` over `prev` (the stored value it replaces, if any).
+ * `appendOnly` promises that next's comments extend prev's (true for an
+ * in-order fold step); otherwise every comment record is written again.
  */
-export function writeProjection(dbs: RepoDbs, prev: IssueProjection | undefined, next: IssueProjection, appendOnly: boolean): void {
+export function writeProjection(dbs: RepoDbs, prev: IssueProjection | undefined, next: IssueProjection, appendOnly: boolean, w: Writes = DIRECT): void {
   const id = next.id
   const from = appendOnly && prev ? prev.comments.length : 0
-  if (from === 0 && prev && prev.comments.length > 0) {
-    for (const key of dbs.issueComments.getKeys({ start: [id], end: [id, Number.MAX_SAFE_INTEGER] })) dbs.issueComments.remove(key as CommentKey)
-  }
-  for (let i = from; i < next.comments.length; i++) dbs.issueComments.put([id, i], next.comments[i] as IssueComment)
-  dbs.issues.put(id, head(next) as unknown as IssueProjection)
+  // Comments only accumulate, so this is a safety net: no index may outlive the new count.
+  if (prev) for (let i = next.comments.length; i < prev.comments.length; i++) w.remove(dbs.issueComments, [id, i])
+  for (let i = from; i < next.comments.length; i++) w.put(dbs.issueComments, [id, i], next.comments[i])
+  w.put(dbs.issues, id, head(next))
 }
 
 export function readProjection(dbs: RepoDbs, id: string): IssueProjection | undefined {

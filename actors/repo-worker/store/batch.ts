@@ -1,0 +1,154 @@
+/**
+ * The writes of one command (or one rebuild step), recorded rather than
+ * made: a command that fails its checks half-way leaves nothing behind, and
+ * the RepoWorker decides when and how the records reach LMDB (one fenced
+ * block per turn, effects.ts). Reads go through the {@link EventStore}, so a
+ * batch sees every write adopted before it, committed or still in flight,
+ * and its own.
+ */
+import type { Database } from 'lmdb'
+import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { LoggedEvent } from '../../../protocol/messages.ts'
+import { ingestEvent, isIssueEvent, type IssueProjection } from '../projection/index.ts'
+import { CHECKPOINT_KEY, PROJECTION_VERSION, type IssueEventKey, type RepoDbs } from './dbs.ts'
+import { writeProjection, type Writes } from './projections.ts'
+import type { EventStore } from './event-store.ts'
+import { resolveRef } from './resolve.ts'
+
+const REMOVE = Symbol('remove')
+
+export interface RecordedWrite { db: Database<any, any>; key: unknown; value: unknown }
+
+export class Batch implements Writes {
+  readonly #store: EventStore
+  seq: number
+  /** Projections changed by this batch (newest value). */
+  readonly touched = new Map<string, IssueProjection>()
+  readonly appended: LoggedEvent[] = []
+  /** Keyed records this batch wrote that later commands read back (ids, applied ops, identities). */
+  readonly readBack = new Map<Database<unknown, string>, Map<string, unknown>>()
+  readonly writes: RecordedWrite[] = []
+  reprojected = 0
+
+  constructor(store: EventStore, seq: number) {
+    this.#store = store
+    this.seq = seq
+  }
+
+  get dbs(): RepoDbs { return this.#store.dbs }
+
+  put(db: Database<any, any>, key: unknown, value: unknown): void {
+    this.writes.push({ db, key, value })
+  }
+
+  remove(db: Database<any, any>, key: unknown): void {
+    this.writes.push({ db, key, value: REMOVE })
+  }
+
+  /** A keyed record later reads must see (through {@link get}) before it is committed. */
+  putKeyed<V>(db: Database<V, string>, key: string, value: V): void {
+    this.put(db, key, value)
+    let m = this.readBack.get(db as Database<unknown, string>)
+    if (!m) this.readBack.set(db as Database<unknown, string>, m = new Map())
+    m.set(key, value)
+  }
+
+  get<V>(db: Database<V, string>, key: string): V | undefined {
+    const own = this.readBack.get(db as Database<unknown, string>)
+    if (own?.has(key)) return own.get(key) as V
+    return this.#store.get(db, key)
+  }
+
+  issue(id: string): IssueProjection | undefined {
+    return this.touched.get(id) ?? this.#store.issue(id)
+  }
+
+  /** As {@link EventStore.resolve}, seeing this batch's own writes. */
+  resolve(ref: string, field = 'id'): string {
+    return resolveRef(this.dbs.issues, ref, field, (id) => this.issue(id) !== undefined,
+      () => [...new Set([...this.touched.keys(), ...this.#store.pendingIds('')])].filter((id) => id.startsWith(ref)))
+  }
+
+  /** Every projection as this batch sees it (for cycle checks). */
+  *projections(): Iterable<IssueProjection> {
+    const all = this.#store.all()
+    for (const [id, p] of all) yield this.touched.get(id) ?? p
+    for (const [id, p] of this.touched) if (!all.has(id)) yield p
+  }
+
+  /**
+   * Ingests one event: a no-op (returning its existing seq) when the id is
+   * known, otherwise logged, indexed and folded into its issue. `local`
+   * events (authored here) also enter the outbox for the git WAL.
+   */
+  ingest(event: CairnEvent, local: boolean): { seq: number; duplicate: boolean } {
+    const dbs = this.#store.dbs
+    const known = this.get(dbs.eventIds, event.eventId)
+    if (known !== undefined) return { seq: known, duplicate: true }
+    const seq = ++this.seq
+    const stored: CairnEvent = event.sig ? event : stripSig(event)
+    this.put(dbs.log, seq, stored)
+    this.putKeyed(dbs.eventIds, event.eventId, seq)
+    this.put(dbs.byIssue, eventKey(event), seq)
+    if (local) this.put(dbs.outbox, seq, event.eventId)
+    this.appended.push({ seq, event: stored })
+    if (isIssueEvent(event)) {
+      const prev = this.issue(event.issueId)
+      const { projection, reprojected } = ingestEvent(prev, stored, () => this.#history(event.issueId))
+      if (reprojected) this.reprojected++
+      this.touched.set(event.issueId, projection)
+      writeProjection(dbs, prev, projection, !reprojected, this)
+    }
+    return { seq, duplicate: false }
+  }
+
+  #history(issueId: string): CairnEvent[] {
+    const stored = this.#store.history(issueId)
+    const mine = this.appended.filter((l) => l.event.issueId === issueId && !stored.some((s) => s.seq === l.seq))
+    const all = mine.length === 0 ? stored : [...stored, ...mine].sort((a, b) => compareKeys(eventKey(a.event), eventKey(b.event)))
+    return all.map((l) => l.event)
+  }
+
+  /** Records the projection checkpoint (when this batch appended events). */
+  checkpoint(): void {
+    if (this.appended.length > 0) this.put(this.dbs.eventMeta, CHECKPOINT_KEY, { version: PROJECTION_VERSION, seq: this.seq })
+  }
+
+  /** Makes the recorded writes: inside a transaction they join it, outside they are queued by lmdb-js. */
+  write(): void {
+    writeAll(this.writes)
+  }
+
+  /** Checkpoint, then write: for callers that run a batch inside their own transaction. */
+  finish(): void {
+    this.checkpoint()
+    this.write()
+  }
+}
+
+export function writeAll(writes: readonly RecordedWrite[]): void {
+  for (const w of writes) {
+    if (w.value === REMOVE) void w.db.remove(w.key)
+    else void w.db.put(w.key, w.value)
+  }
+}
+
+export function eventKey(e: CairnEvent): IssueEventKey {
+  return [e.issueId, e.tsUnixMs, e.actor, e.eventId]
+}
+
+/** LMDB's order of issue-event keys (ids and actors are ASCII hex, so code-unit order is byte order). */
+export function compareKeys(a: IssueEventKey, b: IssueEventKey): number {
+  for (let i = 0; i < 4; i++) {
+    const x = a[i] as string | number
+    const y = b[i] as string | number
+    if (x < y) return -1
+    if (x > y) return 1
+  }
+  return 0
+}
+
+function stripSig(e: CairnEvent): CairnEvent {
+  const { sig: _sig, ...rest } = e
+  return rest
+}
