@@ -178,6 +178,21 @@ t.test('a failed drain: failed (final)', async (t) => {
   t.strictSame(summarize(actions), [stopDrain])
 })
 
+t.test('BROKEN (a write block did not commit) fails the machine from every live state', async (t) => {
+  const cases: [string, Snap, unknown[]][] = [
+    ['idle', idle(), []],
+    ['committing', committing(), [stopCommit]],
+    ['draining', draining(), [stopDrain]],
+  ]
+  for (const [name, before, stops] of cases) {
+    const [s, actions] = step(before, { type: 'BROKEN' })
+    t.equal(s.value, 'failed', `${name} → failed`)
+    t.equal(s.status, 'done', `${name}: failed is final`)
+    t.strictSame(s.context, before.context, `${name}: context unchanged`)
+    t.strictSame(summarize(actions), stops, `${name}: a running commit is stopped, nothing else runs`)
+  }
+})
+
 t.test('persisted snapshots round-trip through msgpackr exactly', async (t) => {
   const noop = m.provide({
     actions: { enqueueWrite: () => {}, enqueueTimerFire: () => {}, answerRead: () => {} },

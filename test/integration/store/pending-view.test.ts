@@ -1,0 +1,91 @@
+/**
+ * The event store's view of adopted-but-uncommitted writes (store/event-store.ts):
+ * every read of the writer sees them before they reach LMDB, a batch that
+ * is never adopted leaves no trace, and once the writes commit and the
+ * block settles, the disk alone gives the same answers.
+ */
+import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openStore } from '../../../lib/store/open-store.ts'
+import { openRepoDbs } from '../../../actors/repo-worker/store/dbs.ts'
+import { EventStore } from '../../../actors/repo-worker/store/event-store.ts'
+import { writeAll, type RecordedWrite } from '../../../actors/repo-worker/store/batch.ts'
+import { readProjection } from '../../../actors/repo-worker/store/projections.ts'
+import { ACTOR_1, created, ev, eventId, ISSUE_A } from '../../unit/repo-worker/projection/fixtures/events.ts'
+
+const comment = (ts: number, body: string) => ev(ISSUE_A, ts, ACTOR_1, { type: 'CommentAdded', body })
+
+t.test('in-flight writes are seen by the writer, not by the disk, until they commit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-pending-'))
+  const env = await openStore(dir, 'repo')
+  t.teardown(async () => { await env.close(); rmSync(dir, { recursive: true, force: true }) })
+  const dbs = openRepoDbs(env)
+  const store = new EventStore(dbs)
+  const writes: RecordedWrite[] = []
+
+  const make = created(ISSUE_A, 100, 'pending issue')
+  const late = comment(200, 'second')
+  const b1 = store.batch()
+  b1.ingest(make, true)
+  b1.ingest(late, true)
+  store.adopt(b1, 1)
+  writes.push(...b1.writes)
+
+  const onDisk = new EventStore(dbs)
+  t.equal(store.lastSeq, 2, 'the writer counts the in-flight events')
+  t.equal(onDisk.lastSeq, 0, 'the disk has none of them')
+  t.equal(store.issue(ISSUE_A)?.comments.length, 1, 'the writer sees the in-flight issue')
+  t.equal(onDisk.issue(ISSUE_A), undefined, 'the disk does not')
+  t.equal(store.get(dbs.eventIds, late.eventId), 2, 'in-flight event ids are known (dedup sees them)')
+  t.equal(store.resolve(ISSUE_A.slice(0, 6)), ISSUE_A, 'a prefix resolves to an issue created in flight')
+  t.strictSame(store.history(ISSUE_A).map((l) => l.seq), [1, 2], 'history includes in-flight events')
+  t.equal(store.all().get(ISSUE_A)?.title, 'pending issue', 'the full view includes in-flight issues')
+  t.ok(store.inFlight, 'the store knows it has writes in flight')
+
+  // An earlier-dated comment arrives: the fold must re-project from a history that is not on disk yet.
+  const early = comment(150, 'first')
+  const b2 = store.batch()
+  b2.ingest(early, false)
+  t.equal(b2.reprojected, 1, 'the out-of-order event re-projects the issue')
+  t.strictSame(b2.issue(ISSUE_A)?.comments.map((c) => c.body), ['first', 'second'], 'from the in-flight history, in projection order')
+  store.adopt(b2, 2)
+  writes.push(...b2.writes)
+
+  const dropped = store.batch()
+  dropped.ingest(comment(300, 'never adopted'), true)
+  t.equal(store.lastSeq, 3, 'a batch that is not adopted moves nothing')
+  t.strictSame(store.issue(ISSUE_A)?.comments.map((c) => c.body), ['first', 'second'], 'and changes no projection')
+  t.equal(store.get(dbs.eventIds, eventId(1)), undefined, 'unknown ids stay unknown')
+
+  await env.transaction(() => writeAll(writes))
+  store.settle(2)
+  t.notOk(store.inFlight, 'settled: nothing is in flight')
+  const fresh = new EventStore(dbs)
+  t.equal(fresh.lastSeq, 3, 'the disk now holds the three adopted events')
+  t.strictSame(readProjection(dbs, ISSUE_A), store.issue(ISSUE_A), 'the stored projection equals the writer\'s')
+  t.strictSame(fresh.history(ISSUE_A), store.history(ISSUE_A), 'and so does the history')
+  t.equal(dbs.outbox.getCount(), 2, 'only the locally authored events entered the outbox')
+})
+
+t.test('settling an older block keeps a newer block\'s writes in view', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-pending-'))
+  const env = await openStore(dir, 'repo')
+  t.teardown(async () => { await env.close(); rmSync(dir, { recursive: true, force: true }) })
+  const dbs = openRepoDbs(env)
+  const store = new EventStore(dbs)
+  const b1 = store.batch()
+  b1.ingest(created(ISSUE_A, 100), true)
+  store.adopt(b1, 1)
+  const b2 = store.batch()
+  const c = comment(200, 'newer')
+  b2.ingest(c, true)
+  store.adopt(b2, 2)
+  await env.transaction(() => writeAll(b1.writes))
+  store.settle(1)
+  t.ok(store.inFlight, 'block 2 is still in flight')
+  t.equal(store.issue(ISSUE_A)?.comments.length, 1, 'the issue is seen with block 2\'s comment')
+  t.equal(store.get(dbs.eventIds, c.eventId), 2, 'block 2\'s event id is still known')
+  t.equal(readProjection(dbs, ISSUE_A)?.comments.length, 0, 'while the disk has only block 1')
+})
