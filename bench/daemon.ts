@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     log('raw LMDB group commit of comment-shaped records, 50 writers')
     const grouped = await measureGroupedComments({ writers: params.clients, warmupMs: params.warmupMs, durationMs: params.durationMs, parentDir: dirs.root })
     results.push({ name: 'raw.lmdb.grouped-comment.50', group: 'socket', unit: 'acked/s', value: grouped.rate,
-      note: `${grouped.completed} writes, ${grouped.recordsPerWrite} records each + 1 checkpoint per batch, ${(grouped.completed / Math.max(1, grouped.batches)).toFixed(1)} writes per commit` })
+      note: `${grouped.completed} writes, ${grouped.recordsPerWrite} records each + 1 checkpoint per batch, ${(grouped.completed / Math.max(1, grouped.batches)).toFixed(1)} writes per batch (one per event-loop turn)` })
 
     log('issues.comment (durable), 50 clients')
     const targets = await Promise.all(Array.from({ length: params.clients }, (_, c) => first.request<{ id: string }>('issues.create', { repo, args: { title: `target ${c}` } })))

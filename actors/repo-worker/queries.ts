@@ -105,7 +105,7 @@ export function query(store: EventStore, req: Envelope, isLeased: (issueId: stri
       return store.read(positive(b, 'fromSeq', 1, Number.MAX_SAFE_INTEGER), positive(b, 'limit', 256, MAX_PAGE)) satisfies LoggedEvent[]
     case M.eventsStats: {
       const { dbs } = store
-      return { lastSeq: store.lastSeq, events: dbs.eventIds.getCount(), issues: dbs.issues.getCount(), outbox: dbs.outbox.getCount() } satisfies EventStats
+      return { lastSeq: store.lastSeq, events: dbs.byIssue.getCount(), issues: dbs.issues.getCount(), outbox: dbs.outbox.getCount() } satisfies EventStats
     }
     default:
       throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)

@@ -1,17 +1,17 @@
 /**
- * Raw baseline for a durable Cairn comment: lmdb-js alone, group-committing
- * the records one comment writes, the way the RepoWorker commits them.
+ * Raw baseline for a durable Cairn comment: lmdb-js alone, writing the
+ * records one comment writes, committed the fastest way lmdb-js offers.
  *
- * `writers` closed-loop writers (50, as the daemon bench's clients) hand
- * writes to one committer. The committer runs one async `transaction()` per
- * batch of whatever is waiting, writing per write the same records, shapes
- * and key orders as a comment (event-log by seq, event-ids by a random
- * 64-hex id, issue-events by [issue, ts, actor, id], outbox by seq, the
- * issue head by issue, issue-comments by [issue, n]) plus one checkpoint per
- * batch; it starts the next batch as soon as a commit returns, and a
- * writer's put counts once `env.flushed` (synced to disk) resolves, which is
- * when Cairn acknowledges. No IPC, no Cairn logic: what LMDB on this disk
- * allows for that write shape.
+ * `writers` closed-loop writers (50, as the daemon bench's clients). All
+ * writes that arrive in one event-loop turn are put together as one batch
+ * (lmdb-js group-commits the batches on its write thread and pipelines
+ * them: a batch does not wait for the previous commit); per write the same
+ * records, shapes and key orders as a comment (event-log by seq,
+ * issue-events by [issue, ts, actor, id], outbox by seq, the issue head by
+ * issue, issue-comments by [issue, n]) plus one checkpoint per batch. A
+ * write counts once `env.flushed` (synced to disk) resolves for its batch,
+ * which is when Cairn acknowledges. No IPC, no Cairn logic: what LMDB on
+ * this disk allows for that write shape.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -24,7 +24,7 @@ import { ratePerSecond } from '../lib/stats.ts'
 export interface GroupedOptions { writers: number; warmupMs: number; durationMs: number; parentDir?: string }
 export interface GroupedResult { rate: number; completed: number; batches: number; recordsPerWrite: number }
 
-const DBS = ['event-log', 'event-ids', 'issue-events', 'outbox', 'issues', 'issue-comments'] as const
+const DBS = ['event-log', 'issue-events', 'outbox', 'issues', 'issue-comments'] as const
 const MAX_WRITES_PER_WRITER = 10_000_000
 
 export async function measureGroupedComments(opts: GroupedOptions): Promise<GroupedResult> {
@@ -39,37 +39,32 @@ export async function measureGroupedComments(opts: GroupedOptions): Promise<Grou
     const counts = new Array<number>(opts.writers).fill(0)
     let seq = 0
     let waiting: { w: number; done: () => void }[] = []
-    let running = false
     let batches = 0
-    const pump = async (): Promise<void> => {
-      if (running) return
-      running = true
-      while (waiting.length > 0) {
-        const batch = waiting
-        waiting = []
-        await env.transaction(() => {
-          for (const { w } of batch) {
-            const s = ++seq
-            const ts = Date.now()
-            const eventId = randomBytes(32).toString('hex')
-            const issue = issues[w] as string
-            const n = counts[w]!++
-            const event = { issueId: issue, actor, tsUnixMs: ts, parent: null, kind: { type: 'CommentAdded', body: `comment ${n}` }, eventId }
-            db['event-log']!.put(s, event)
-            db['event-ids']!.put(eventId, s)
-            db['issue-events']!.put([issue, ts, actor, eventId], s)
-            db.outbox!.put(s, eventId)
-            db.issues!.put(issue, { id: issue, title: 'target', state: 'open', labels: [], assignees: [], updatedAt: ts, commentCount: n + 1, lastEventId: eventId })
-            db['issue-comments']!.put([issue, n], { author: actor, body: `comment ${n}`, tsUnixMs: ts, eventId })
-          }
-          meta.put('projection', { version: 2, seq })
-        })
-        batches++
-        void env.flushed.then(() => { for (const b of batch) b.done() })
+    const flushTurn = (): void => {
+      const batch = waiting
+      waiting = []
+      for (const { w } of batch) {
+        const s = ++seq
+        const ts = Date.now()
+        const eventId = randomBytes(32).toString('hex')
+        const issue = issues[w] as string
+        const n = counts[w]!++
+        const event = { issueId: issue, actor, tsUnixMs: ts, parent: null, kind: { type: 'CommentAdded', body: `comment ${n}` }, eventId }
+        void db['event-log']!.put(s, event)
+        void db['issue-events']!.put([issue, ts, actor, eventId], s)
+        void db.outbox!.put(s, eventId)
+        void db.issues!.put(issue, { id: issue, title: 'target', state: 'open', labels: [], assignees: [], updatedAt: ts, commentCount: n + 1, lastEventId: eventId })
+        void db['issue-comments']!.put([issue, n], { author: actor, body: `comment ${n}`, tsUnixMs: ts, eventId })
       }
-      running = false
+      void meta.put('projection', { version: 2, seq })
+      batches++
+      // Taken in the same turn as the puts: the flush of the transaction holding them.
+      void env.flushed.then(() => { for (const b of batch) b.done() })
     }
-    const write = (w: number): Promise<void> => new Promise((done) => { waiting.push({ w, done }); void pump() })
+    const write = (w: number): Promise<void> => new Promise((done) => {
+      if (waiting.length === 0) setImmediate(flushTurn)
+      waiting.push({ w, done })
+    })
     const start = performance.now()
     const from = start + opts.warmupMs
     const end = from + opts.durationMs

@@ -136,7 +136,7 @@ class SyncChild {
 function readStore(clone: string): { events: number; banks: [string, RunBank][]; anchors: [string, Anchor][] } {
   const env = open({ path: join(clone, '.git', 'cairn'), readOnly: true, maxDbs: 32, compression: false, cache: false })
   try {
-    const events = env.openDB({ name: 'event-ids' }).getCount()
+    const events = env.openDB({ name: 'issue-events' }).getCount()
     const sync = env.openDB<unknown, string>({ name: 'sync' })
     const all = [...sync.getRange()].map(({ key, value }) => [String(key), value] as const)
     return {

@@ -25,6 +25,8 @@ export class Batch implements Writes {
   /** Projections changed by this batch (newest value). */
   readonly touched = new Map<string, IssueProjection>()
   readonly appended: LoggedEvent[] = []
+  /** eventId -> seq of the events this batch appended. */
+  readonly #ids = new Map<string, number>()
   /** Keyed records this batch wrote that later commands read back (ids, applied ops, identities). */
   readonly readBack = new Map<Database<unknown, string>, Map<string, unknown>>()
   readonly writes: RecordedWrite[] = []
@@ -83,12 +85,12 @@ export class Batch implements Writes {
    */
   ingest(event: CairnEvent, local: boolean): { seq: number; duplicate: boolean } {
     const dbs = this.#store.dbs
-    const known = this.get(dbs.eventIds, event.eventId)
+    const known = this.#ids.get(event.eventId) ?? this.#store.knownSeq(event)
     if (known !== undefined) return { seq: known, duplicate: true }
     const seq = ++this.seq
     const stored: CairnEvent = event.sig ? event : stripSig(event)
     this.put(dbs.log, seq, stored)
-    this.putKeyed(dbs.eventIds, event.eventId, seq)
+    this.#ids.set(event.eventId, seq)
     this.put(dbs.byIssue, eventKey(event), seq)
     if (local) this.put(dbs.outbox, seq, event.eventId)
     this.appended.push({ seq, event: stored })

@@ -33,7 +33,11 @@ export interface RepoDbs {
   actors: ActorsDb
   /** seq -> event: the local log, in ingestion order. */
   log: Database<CairnEvent, number>
-  /** eventId -> seq: deduplication. */
+  /**
+   * eventId -> seq, as older stores hold it. No longer written:
+   * deduplication asks the per-issue index, whose key the id determines
+   * (EventStore.knownSeq), and that saves a random B-tree page per event.
+   */
   eventIds: Database<number, string>
   /** Per-issue index in projection order -> seq. */
   byIssue: Database<number, IssueEventKey>

@@ -15,6 +15,7 @@
  */
 import { CairnError } from '../../../protocol/errors.ts'
 import type { Database } from 'lmdb'
+import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { LoggedEvent } from '../../../protocol/messages.ts'
 import { compareIssues, type IssueProjection } from '../projection/index.ts'
 import { CHECKPOINT_KEY, lastKey, type RepoDbs } from './dbs.ts'
@@ -53,6 +54,7 @@ export class EventStore {
   readonly #pendingIssues = new Map<string, { gen: number; p: IssueProjection }>()
   readonly #pendingKeys = new Map<Database<unknown, string>, Map<string, { gen: number; value: unknown }>>()
   #pendingEvents: { gen: number; logged: LoggedEvent }[] = []
+  readonly #pendingIds = new Map<string, { gen: number; seq: number }>()
 
   constructor(dbs: RepoDbs, opts: { reader?: 'fresh' | 'shared' } = {}) {
     this.dbs = dbs
@@ -103,7 +105,10 @@ export class EventStore {
       if (!pending) this.#pendingKeys.set(db, pending = new Map())
       for (const [key, value] of writes) pending.set(key, { gen, value })
     }
-    for (const logged of batch.appended) this.#pendingEvents.push({ gen, logged })
+    for (const logged of batch.appended) {
+      this.#pendingEvents.push({ gen, logged })
+      this.#pendingIds.set(logged.event.eventId, { gen, seq: logged.seq })
+    }
   }
 
   /** Block `gen` (and every one before it) is durable: its writes are on disk now. */
@@ -114,6 +119,7 @@ export class EventStore {
       if (!this.#cache) this.#remember(id, e.p)
     }
     for (const pending of this.#pendingKeys.values()) for (const [key, e] of pending) if (e.gen <= gen) pending.delete(key)
+    for (const [id, e] of this.#pendingIds) if (e.gen <= gen) this.#pendingIds.delete(id)
     let i = 0
     while (i < this.#pendingEvents.length && (this.#pendingEvents[i] as { gen: number }).gen <= gen) i++
     if (i > 0) this.#pendingEvents = this.#pendingEvents.slice(i)
@@ -126,6 +132,16 @@ export class EventStore {
   get<V>(db: Database<V, string>, key: string): V | undefined {
     const e = this.#pendingKeys.get(db as Database<unknown, string>)?.get(key)
     return e ? e.value as V : db.get(key)
+  }
+
+  /**
+   * The seq of a stored (or in-flight) event, or undefined. An event id is a
+   * hash of the event's content, so the id fixes the per-issue index key
+   * `[issue, ts, actor, id]` too: that index answers "is it known", and no
+   * separate id table (one more random B-tree page per event) is written.
+   */
+  knownSeq(event: CairnEvent): number | undefined {
+    return this.#pendingIds.get(event.eventId)?.seq ?? this.dbs.byIssue.get(eventKey(event))
   }
 
   issue(id: string): IssueProjection | undefined {

@@ -19,6 +19,7 @@ import { decodeChunk, encodeChunk } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
 import type { RepoDbs } from '../store/dbs.ts'
+import { eventKey } from '../store/batch.ts'
 
 export interface WalState { tip: string | null; events: number; commits: number }
 export type WalStateDb = Database<WalState, string>
@@ -121,17 +122,23 @@ export class WalDrain {
    */
   async #adopt(actor: string, state: WalState, actual: string | null): Promise<Set<string>> {
     const ids = new Set<string>()
+    const events: CairnEvent[] = []
     if (actual === null) {
       // The ref vanished (deleted by hand): start a fresh chain; nothing to adopt.
       await this.#record(actor, { ...state, tip: null }, [])
       return ids
     }
     const entries = await this.#git.readWal(actual, { stopAt: state.tip })
-    for (const e of entries) for (const ev of decodeChunk(e.chunk)) ids.add(ev.eventId)
+    for (const e of entries) {
+      for (const ev of decodeChunk(e.chunk)) {
+        if (!ids.has(ev.eventId)) events.push(ev)
+        ids.add(ev.eventId)
+      }
+    }
     const seqs: number[] = []
-    for (const id of ids) {
-      const seq = this.#dbs.eventIds.get(id)
-      if (seq !== undefined && this.#dbs.outbox.get(seq) === id) seqs.push(seq)
+    for (const ev of events) {
+      const seq = this.#dbs.byIssue.get(eventKey(ev))
+      if (seq !== undefined && this.#dbs.outbox.get(seq) === ev.eventId) seqs.push(seq)
     }
     await this.#record(actor, { tip: actual, events: state.events + ids.size, commits: state.commits + entries.length }, seqs)
     return ids

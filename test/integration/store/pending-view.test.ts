@@ -13,7 +13,7 @@ import { openRepoDbs } from '../../../actors/repo-worker/store/dbs.ts'
 import { EventStore } from '../../../actors/repo-worker/store/event-store.ts'
 import { writeAll, type RecordedWrite } from '../../../actors/repo-worker/store/batch.ts'
 import { readProjection } from '../../../actors/repo-worker/store/projections.ts'
-import { ACTOR_1, created, ev, eventId, ISSUE_A } from '../../unit/repo-worker/projection/fixtures/events.ts'
+import { ACTOR_1, created, ev, ISSUE_A } from '../../unit/repo-worker/projection/fixtures/events.ts'
 
 const comment = (ts: number, body: string) => ev(ISSUE_A, ts, ACTOR_1, { type: 'CommentAdded', body })
 
@@ -38,7 +38,7 @@ t.test('in-flight writes are seen by the writer, not by the disk, until they com
   t.equal(onDisk.lastSeq, 0, 'the disk has none of them')
   t.equal(store.issue(ISSUE_A)?.comments.length, 1, 'the writer sees the in-flight issue')
   t.equal(onDisk.issue(ISSUE_A), undefined, 'the disk does not')
-  t.equal(store.get(dbs.eventIds, late.eventId), 2, 'in-flight event ids are known (dedup sees them)')
+  t.equal(store.knownSeq(late), 2, 'in-flight events are known (dedup sees them)')
   t.equal(store.resolve(ISSUE_A.slice(0, 6)), ISSUE_A, 'a prefix resolves to an issue created in flight')
   t.strictSame(store.history(ISSUE_A).map((l) => l.seq), [1, 2], 'history includes in-flight events')
   t.equal(store.all().get(ISSUE_A)?.title, 'pending issue', 'the full view includes in-flight issues')
@@ -54,10 +54,11 @@ t.test('in-flight writes are seen by the writer, not by the disk, until they com
   writes.push(...b2.writes)
 
   const dropped = store.batch()
-  dropped.ingest(comment(300, 'never adopted'), true)
+  const never = comment(300, 'never adopted')
+  dropped.ingest(never, true)
   t.equal(store.lastSeq, 3, 'a batch that is not adopted moves nothing')
   t.strictSame(store.issue(ISSUE_A)?.comments.map((c) => c.body), ['first', 'second'], 'and changes no projection')
-  t.equal(store.get(dbs.eventIds, eventId(1)), undefined, 'unknown ids stay unknown')
+  t.equal(store.knownSeq(never), undefined, 'an event of a dropped batch stays unknown')
 
   await env.transaction(() => writeAll(writes))
   store.settle(2)
@@ -66,6 +67,10 @@ t.test('in-flight writes are seen by the writer, not by the disk, until they com
   t.equal(fresh.lastSeq, 3, 'the disk now holds the three adopted events')
   t.strictSame(readProjection(dbs, ISSUE_A), store.issue(ISSUE_A), 'the stored projection equals the writer\'s')
   t.strictSame(fresh.history(ISSUE_A), store.history(ISSUE_A), 'and so does the history')
+  t.strictSame([fresh.knownSeq(make), fresh.knownSeq(late), fresh.knownSeq(early), fresh.knownSeq(never)], [1, 2, 3, undefined],
+    'the per-issue index alone answers which events are known')
+  const again = fresh.batch()
+  t.strictSame(again.ingest(late, false), { seq: 2, duplicate: true }, 'a stored event ingested again is a duplicate')
   t.equal(dbs.outbox.getCount(), 2, 'only the locally authored events entered the outbox')
 })
 
@@ -86,6 +91,6 @@ t.test('settling an older block keeps a newer block\'s writes in view', async (t
   store.settle(1)
   t.ok(store.inFlight, 'block 2 is still in flight')
   t.equal(store.issue(ISSUE_A)?.comments.length, 1, 'the issue is seen with block 2\'s comment')
-  t.equal(store.get(dbs.eventIds, c.eventId), 2, 'block 2\'s event id is still known')
+  t.equal(store.knownSeq(c), 2, 'block 2\'s event is still known')
   t.equal(readProjection(dbs, ISSUE_A)?.comments.length, 0, 'while the disk has only block 1')
 })
