@@ -15,14 +15,19 @@ import { writeAll, type RecordedWrite } from '../../../actors/repo-worker/store/
 import { readProjection } from '../../../actors/repo-worker/store/projections.ts'
 import { ACTOR_1, created, ev, ISSUE_A } from '../../unit/repo-worker/projection/fixtures/events.ts'
 
-const comment = (ts: number, body: string) => ev(ISSUE_A, ts, ACTOR_1, { type: 'CommentAdded', body })
-
-t.test('in-flight writes are seen by the writer, not by the disk, until they commit', async (t) => {
+/** A new repository store in a temporary directory, removed after the test. */
+async function scratchStore(t: { teardown(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-pending-'))
   const env = await openStore(dir, 'repo')
   t.teardown(async () => { await env.close(); rmSync(dir, { recursive: true, force: true }) })
   const dbs = openRepoDbs(env)
-  const store = new EventStore(dbs)
+  return { env, dbs, store: new EventStore(dbs) }
+}
+
+const comment = (ts: number, body: string) => ev(ISSUE_A, ts, ACTOR_1, { type: 'CommentAdded', body })
+
+t.test('in-flight writes are seen by the writer, not by the disk, until they commit', async (t) => {
+  const { env, dbs, store } = await scratchStore(t)
   const writes: RecordedWrite[] = []
 
   const make = created(ISSUE_A, 100, 'pending issue')
@@ -75,11 +80,7 @@ t.test('in-flight writes are seen by the writer, not by the disk, until they com
 })
 
 t.test('settling an older block keeps a newer block\'s writes in view', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-pending-'))
-  const env = await openStore(dir, 'repo')
-  t.teardown(async () => { await env.close(); rmSync(dir, { recursive: true, force: true }) })
-  const dbs = openRepoDbs(env)
-  const store = new EventStore(dbs)
+  const { env, dbs, store } = await scratchStore(t)
   const b1 = store.batch()
   b1.ingest(created(ISSUE_A, 100), true)
   store.adopt(b1, 1)
