@@ -24,9 +24,8 @@ import type { ActorContext } from '../../lib/threads/actor-module.ts'
 import type { CommitOutput } from './machine.ts'
 import { lastKey, type RepoDbs } from './store/dbs.ts'
 import { EventStore, type Batch } from './store/event-store.ts'
-import type { RecordedWrite } from './store/batch.ts'
+import { checkpointWrite, type RecordedWrite } from './store/batch.ts'
 import { FencedWriter } from './store/fence.ts'
-import { CHECKPOINT_KEY, PROJECTION_VERSION } from './store/dbs.ts'
 import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
 import { applyCommand, type LeaseGate } from './commands/apply.ts'
 import { applyIngest } from './commands/ingest.ts'
@@ -239,7 +238,7 @@ export class RepoWorkerShell {
       }
     }
     const lastSeq = this.#events.lastSeq
-    if (appended) writes.push({ db: this.#dbs.eventMeta, key: CHECKPOINT_KEY, value: { version: PROJECTION_VERSION, seq: lastSeq } })
+    if (appended) writes.push(checkpointWrite(this.#dbs, lastSeq))
     // A block that writes nothing (refusals, retried opIds) still answers after
     // the blocks before it: a retry's answer may come from one in flight.
     const before = this.#blocks.at(-1) ?? Promise.resolve()

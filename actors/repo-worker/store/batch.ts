@@ -68,7 +68,7 @@ export class Batch implements Writes {
   /** As {@link EventStore.resolve}, seeing this batch's own writes. */
   resolve(ref: string, field = 'id'): string {
     return resolveRef(this.dbs.issues, ref, field, (id) => this.issue(id) !== undefined,
-      () => [...new Set([...this.touched.keys(), ...this.#store.pendingIds('')])].filter((id) => id.startsWith(ref)))
+      () => [...new Set([...[...this.touched.keys()].filter((id) => id.startsWith(ref)), ...this.#store.pendingIds(ref)])])
   }
 
   /** Every projection as this batch sees it (for cycle checks). */
@@ -96,7 +96,7 @@ export class Batch implements Writes {
     this.appended.push({ seq, event: stored })
     if (isIssueEvent(event)) {
       const prev = this.issue(event.issueId)
-      const { projection, reprojected } = ingestEvent(prev, stored, () => this.#history(event.issueId))
+      const { projection, reprojected } = ingestEvent(prev, stored, () => this.#store.history(event.issueId, this.appended).map((l) => l.event))
       if (reprojected) this.reprojected++
       this.touched.set(event.issueId, projection)
       writeProjection(dbs, prev, projection, !reprojected, this)
@@ -104,16 +104,9 @@ export class Batch implements Writes {
     return { seq, duplicate: false }
   }
 
-  #history(issueId: string): CairnEvent[] {
-    const stored = this.#store.history(issueId)
-    const mine = this.appended.filter((l) => l.event.issueId === issueId && !stored.some((s) => s.seq === l.seq))
-    const all = mine.length === 0 ? stored : [...stored, ...mine].sort((a, b) => compareKeys(eventKey(a.event), eventKey(b.event)))
-    return all.map((l) => l.event)
-  }
-
   /** Records the projection checkpoint (when this batch appended events). */
   checkpoint(): void {
-    if (this.appended.length > 0) this.put(this.dbs.eventMeta, CHECKPOINT_KEY, { version: PROJECTION_VERSION, seq: this.seq })
+    if (this.appended.length > 0) this.writes.push(checkpointWrite(this.dbs, this.seq))
   }
 
   /** Makes the recorded writes: inside a transaction they join it, outside they are queued by lmdb-js. */
@@ -126,6 +119,11 @@ export class Batch implements Writes {
     this.checkpoint()
     this.write()
   }
+}
+
+/** The projection checkpoint at `seq`: the last write of every block that appends events. */
+export function checkpointWrite(dbs: RepoDbs, seq: number): RecordedWrite {
+  return { db: dbs.eventMeta, key: CHECKPOINT_KEY, value: { version: PROJECTION_VERSION, seq } }
 }
 
 export function writeAll(writes: readonly RecordedWrite[]): void {

@@ -187,24 +187,31 @@ export class EventStore {
     return resolveRef(this.dbs.issues, ref, field, (id) => this.issue(id) !== undefined, () => this.pendingIds(ref))
   }
 
-  /** Ids of issues created by in-flight writes (not yet in the issues database) that start with `prefix`. */
+  /** Ids of in-flight issues (some not yet in the issues database) that start with `prefix`. */
   pendingIds(prefix: string): string[] {
     const out: string[] = []
     for (const id of this.#pendingIssues.keys()) if (id.startsWith(prefix)) out.push(id)
     return out
   }
 
-  /** The events of one issue in projection order (in-flight ones included). */
-  history(issueId: string): LoggedEvent[] {
+  /**
+   * The events of one issue in projection order: the stored ones, the
+   * in-flight ones and `extra` (a batch's own, not yet adopted).
+   */
+  history(issueId: string, extra: readonly LoggedEvent[] = []): LoggedEvent[] {
     const out: LoggedEvent[] = []
     for (const { value: seq } of this.dbs.byIssue.getRange({ start: [issueId], end: [issueId, Number.MAX_SAFE_INTEGER] })) {
       const event = this.dbs.log.get(seq)
       if (event) out.push({ seq, event })
     }
-    const pending = this.#pendingEvents.filter((e) => e.logged.event.issueId === issueId && !out.some((l) => l.seq === e.logged.seq))
-    if (pending.length === 0) return out
-    for (const e of pending) out.push(e.logged)
-    return out.sort((a, b) => compareKeys(eventKey(a.event), eventKey(b.event)))
+    const stored = new Set(out.map((l) => l.seq))
+    let added = false
+    for (const l of [...this.#pendingEvents.map((e) => e.logged), ...extra]) {
+      if (l.event.issueId !== issueId || stored.has(l.seq)) continue
+      out.push(l)
+      added = true
+    }
+    return added ? out.sort((a, b) => compareKeys(eventKey(a.event), eventKey(b.event))) : out
   }
 
   /** A page of the local log from `fromSeq` on. */

@@ -121,27 +121,21 @@ export class WalDrain {
    * drop their events from the outbox, record the tip.
    */
   async #adopt(actor: string, state: WalState, actual: string | null): Promise<Set<string>> {
-    const ids = new Set<string>()
-    const events: CairnEvent[] = []
+    const events = new Map<string, CairnEvent>()
     if (actual === null) {
       // The ref vanished (deleted by hand): start a fresh chain; nothing to adopt.
       await this.#record(actor, { ...state, tip: null }, [])
-      return ids
+      return new Set()
     }
     const entries = await this.#git.readWal(actual, { stopAt: state.tip })
-    for (const e of entries) {
-      for (const ev of decodeChunk(e.chunk)) {
-        if (!ids.has(ev.eventId)) events.push(ev)
-        ids.add(ev.eventId)
-      }
-    }
+    for (const e of entries) for (const ev of decodeChunk(e.chunk)) events.set(ev.eventId, ev)
     const seqs: number[] = []
-    for (const ev of events) {
+    for (const ev of events.values()) {
       const seq = this.#dbs.byIssue.get(eventKey(ev))
       if (seq !== undefined && this.#dbs.outbox.get(seq) === ev.eventId) seqs.push(seq)
     }
-    await this.#record(actor, { tip: actual, events: state.events + ids.size, commits: state.commits + entries.length }, seqs)
-    return ids
+    await this.#record(actor, { tip: actual, events: state.events + events.size, commits: state.commits + entries.length }, seqs)
+    return new Set(events.keys())
   }
 
   async #record(actor: string, state: WalState, drainedSeqs: number[]): Promise<void> {

@@ -24,13 +24,19 @@ import { join } from 'node:path'
 const box = sandbox()
 t.teardown(() => box.cleanup())
 
-t.test('a read right after an acknowledged write sees it, from either handle, every time', async (t) => {
-  const rt = await createRuntime({ home: join(box.dir, 'home-ryw'), threads: 1 })
+/** A runtime of its own and two agents' handles on one new repository, with one issue. */
+async function twoHandles(t: { teardown(fn: () => unknown): void }, name: string, title: string) {
+  const rt = await createRuntime({ home: join(box.dir, `home-${name}`), threads: 1 })
   t.teardown(() => rt.stop())
-  const path = box.repo('ryw')
+  const path = box.repo(name)
   const a = await rt.repo(path, { agent: 'a' })
   const b = await rt.repo(path, { agent: 'b' })
-  const { id } = await a.issues.create({ title: 'counted' })
+  const { id } = await a.issues.create({ title })
+  return { a, b, id }
+}
+
+t.test('a read right after an acknowledged write sees it, from either handle, every time', async (t) => {
+  const { a, b, id } = await twoHandles(t, 'ryw', 'counted')
   let stale = 0
   for (let i = 1; i <= 200; i++) {
     // Interleave reads so the thread's read transaction is always warm when the write lands.
@@ -100,12 +106,7 @@ t.test('every answer is the caller\'s own copy', async (t) => {
 })
 
 t.test('shared answers (the daemon\'s) are kept while nothing changes and renewed after every write', async (t) => {
-  const rt = await createRuntime({ home: join(box.dir, 'home-shared'), threads: 1 })
-  t.teardown(() => rt.stop())
-  const path = box.repo('shared')
-  const a = await rt.repo(path, { agent: 'a' })
-  const b = await rt.repo(path, { agent: 'b' })
-  const { id } = await a.issues.create({ title: 'kept' })
+  const { a, b, id } = await twoHandles(t, 'shared', 'kept')
   const shared = { [SHARED_ANSWER]: true }
   const first = await a.issues.show(id, shared)
   t.equal(await a.issues.show(id, shared), first, 'the same object while the store is unchanged')
