@@ -234,6 +234,7 @@ export class RepoWorkerShell {
         if (batch.appended.length > 0) appended = true
         outcomes.push({ ok: true, value })
       } catch (err) {
+        batch.discard()
         outcomes.push({ ok: false, error: CairnError.from(err) })
       }
     }

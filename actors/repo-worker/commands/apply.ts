@@ -15,7 +15,7 @@ import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { computeEventId } from '../../../protocol/events/canonical.ts'
 import type { EventKind } from '../../../protocol/events/types.ts'
 import type { WriteResult } from '../../../protocol/messages.ts'
-import { blockersOf, checkNewDependency, type IssueProjection } from '../projection/index.ts'
+import { blockersOf, checkNewDependency, detachLists, type IssueProjection } from '../projection/index.ts'
 import { parseResource, type Lease } from '../../lock-keeper/leases.ts'
 import { checkWrite, type LeasePolicy } from '../../lock-keeper/policy.ts'
 import type { Batch } from '../store/event-store.ts'
@@ -42,7 +42,7 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate:
   if (cmd.opId !== null) {
     const done = batch.get(appliedOps, cmd.opId)
     if (done !== undefined) {
-      if (cmd.type === 'create') return batch.issue(done.issueId) as IssueProjection
+      if (cmd.type === 'create') return detachLists(batch.issue(done.issueId) as IssueProjection)
       return { issueId: done.issueId, eventIds: done.eventIds, seq: done.seq, duplicate: true }
     }
   }
@@ -67,7 +67,8 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate:
   }
   if (cmd.opId !== null) batch.putKeyed(appliedOps, cmd.opId, { issueId, eventIds, seq })
   if (cmd.type === 'create') {
-    const created = batch.issue(issueId) as IssueProjection
+    // Answered once durable: by then a later command may have appended to the live projection's lists.
+    const created = detachLists(batch.issue(issueId) as IssueProjection)
     return warnings.length > 0 ? { ...created, warnings } as IssueProjection : created
   }
   return warnings.length > 0 ? { issueId, eventIds, seq, duplicate: false, warnings } : { issueId, eventIds, seq, duplicate: false }

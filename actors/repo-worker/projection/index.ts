@@ -9,7 +9,7 @@
  */
 export { compareEvents, eventKey, sortUnique } from './order.ts'
 export type { EventKey } from './order.ts'
-export { applyEvent, emptyIssue, ingestEvent, isIssueEvent, projectIssue, sortsAfter } from './issue.ts'
+export { applyEvent, detachLists, emptyIssue, ingestEvent, isIssueEvent, markLists, projectIssue, restoreLists, sortsAfter } from './issue.ts'
 export type {
   EntryOrigin,
   IssueAttachment,
@@ -17,6 +17,7 @@ export type {
   IssueDependency,
   IssueLink,
   IssueProjection,
+  ListMarks,
 } from './issue.ts'
 export {
   applyContextEvent,

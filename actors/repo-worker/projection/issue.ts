@@ -130,8 +130,9 @@ export function projectIssue(issueId: string, events: readonly CairnEvent[]): Is
   for (const e of events) checkEvent(issueId, e)
   const ordered = sortUnique(events.filter(isIssueEvent))
   if (ordered.length === 0) throw new CairnError('NOT_FOUND', `no events for issue ${issueId}`, { issueId })
+  // The intermediate projections are private: each step may take over the last one's lists.
   let p = emptyIssue(issueId)
-  for (const e of ordered) p = step(p, e)
+  for (const e of ordered) p = step(p, e, true)
   return p
 }
 
@@ -152,16 +153,23 @@ export function sortsAfter(projection: IssueProjection, event: EventKey): boolea
  * redelivered tail is harmless. Anything else throws INVALID_ARGUMENT rather
  * than silently producing an order-dependent result. Context events return
  * the projection unchanged.
- * @example let p = emptyIssue(id); for (const e of sorted) p = applyEvent(p, e)
+ *
+ * With `consume`, the input is handed over instead: a new comment, link or
+ * attachment is pushed onto the input's own list, which the result then
+ * shares. Copying the list instead made every comment cost O(comments of
+ * the issue) in time and garbage, and a fold of n comments O(n²). The
+ * caller must not read the input again, or must cut its lists back to
+ * their old lengths to undo the step ({@link ListMarks}).
+ * @example let p = emptyIssue(id); for (const e of sorted) p = applyEvent(p, e, { consume: true })
  */
-export function applyEvent(projection: IssueProjection, event: CairnEvent): IssueProjection {
+export function applyEvent(projection: IssueProjection, event: CairnEvent, opts: { consume?: boolean } = {}): IssueProjection {
   checkEvent(projection.id, event)
   if (!isIssueEvent(event)) return projection
   if (projection.lastEvent !== null && compareEvents(event, projection.lastEvent) === 0) return projection
   if (!sortsAfter(projection, event)) {
     throw invalidArgument('event', `${event.eventId} sorts before the last applied event; re-project the issue`)
   }
-  return step(projection, event)
+  return step(projection, event, opts.consume === true)
 }
 
 /**
@@ -177,11 +185,12 @@ export function ingestEvent(
   projection: IssueProjection | undefined,
   event: CairnEvent,
   history: () => readonly CairnEvent[],
+  opts: { consume?: boolean } = {},
 ): { projection: IssueProjection; reprojected: boolean } {
   if (!isIssueEvent(event)) throw invalidArgument('event', 'is a context event; apply it to the context view')
   const base = projection ?? emptyIssue(event.issueId)
   if (sortsAfter(base, event)) {
-    return { projection: applyEvent(base, event), reprojected: false }
+    return { projection: applyEvent(base, event, opts), reprojected: false }
   }
   if (base.lastEvent !== null && compareEvents(event, base.lastEvent) === 0) {
     return { projection: base, reprojected: false }
@@ -199,8 +208,11 @@ function checkEvent(issueId: string, e: CairnEvent): void {
   }
 }
 
-/** One fold step. Assumes `e` sorts after everything in `p`; copies only what changes. */
-function step(p: IssueProjection, e: CairnEvent): IssueProjection {
+/**
+ * One fold step. Assumes `e` sorts after everything in `p`; copies only what
+ * changes, and with `own` appends to p's lists in place (see applyEvent).
+ */
+function step(p: IssueProjection, e: CairnEvent, own: boolean): IssueProjection {
   const origin: EntryOrigin = { eventId: e.eventId, actor: e.actor, tsUnixMs: e.tsUnixMs }
   const next: IssueProjection = {
     ...p,
@@ -230,7 +242,7 @@ function step(p: IssueProjection, e: CairnEvent): IssueProjection {
       if (k.body != null) next.body = k.body
       break
     case 'CommentAdded':
-      next.comments = [...p.comments, { ...origin, body: k.body }]
+      next.comments = append(p.comments, { ...origin, body: k.body }, own)
       break
     case 'LabelAdded':
       next.labels = setAdd(p.labels, k.label)
@@ -242,7 +254,7 @@ function step(p: IssueProjection, e: CairnEvent): IssueProjection {
       next.state = k.state
       break
     case 'LinkAdded':
-      next.links = [...p.links, { ...origin, url: k.url, note: k.note ?? null }]
+      next.links = append(p.links, { ...origin, url: k.url, note: k.note ?? null }, own)
       break
     case 'AssigneeAdded':
       next.assignees = setAdd(p.assignees, k.user)
@@ -251,7 +263,7 @@ function step(p: IssueProjection, e: CairnEvent): IssueProjection {
       next.assignees = setRemove(p.assignees, k.user)
       break
     case 'AttachmentAdded':
-      next.attachments = [...p.attachments, { ...origin, name: k.name, sha256: k.sha256, mime: k.mime }]
+      next.attachments = append(p.attachments, { ...origin, name: k.name, sha256: k.sha256, mime: k.mime }, own)
       break
     case 'DependencyAdded':
       next.dependencies = depAdd(p.dependencies, { target: k.target, depType: k.depType })
@@ -269,6 +281,34 @@ function step(p: IssueProjection, e: CairnEvent): IssueProjection {
     }
   }
   return next
+}
+
+function append<T>(xs: T[], x: T, own: boolean): T[] {
+  if (!own) return [...xs, x]
+  xs.push(x)
+  return xs
+}
+
+/**
+ * The lengths of a projection's lists, taken before a consuming step:
+ * {@link restoreLists} cuts them back, which undoes the step for a holder
+ * of the consumed projection (the other fields were never modified).
+ */
+export type ListMarks = readonly [IssueComment[], number, IssueLink[], number, IssueAttachment[], number]
+
+export function markLists(p: IssueProjection): ListMarks {
+  return [p.comments, p.comments.length, p.links, p.links.length, p.attachments, p.attachments.length]
+}
+
+export function restoreLists(m: ListMarks): void {
+  m[0].length = m[1]
+  m[2].length = m[3]
+  m[4].length = m[5]
+}
+
+/** A copy whose lists no later consuming step can extend: for answers kept past the current turn. */
+export function detachLists(p: IssueProjection): IssueProjection {
+  return { ...p, comments: p.comments.slice(), links: p.links.slice(), attachments: p.attachments.slice() }
 }
 
 function compareStrings(a: string, b: string): number {

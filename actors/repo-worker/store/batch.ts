@@ -9,7 +9,7 @@
 import type { Database } from 'lmdb'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { LoggedEvent } from '../../../protocol/messages.ts'
-import { ingestEvent, isIssueEvent, type IssueProjection } from '../projection/index.ts'
+import { ingestEvent, isIssueEvent, markLists, restoreLists, type IssueProjection, type ListMarks } from '../projection/index.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { writeProjection, type Writes } from './projections.ts'
 import type { EventStore } from './event-store.ts'
@@ -31,6 +31,8 @@ export class Batch implements Writes {
   readonly readBack = new Map<Database<unknown, string>, Map<string, unknown>>()
   readonly writes: RecordedWrite[] = []
   reprojected = 0
+  /** List lengths of the store's projections before this batch first stepped them. */
+  readonly #marks: ListMarks[] = []
 
   constructor(store: EventStore, seq: number) {
     this.#store = store
@@ -95,13 +97,30 @@ export class Batch implements Writes {
     if (local) this.put(dbs.outbox, seq, event.eventId)
     this.appended.push({ seq, event: stored })
     if (isIssueEvent(event)) {
-      const prev = this.issue(event.issueId)
-      const { projection, reprojected } = ingestEvent(prev, stored, () => this.#store.history(event.issueId, this.appended).map((l) => l.event))
+      const id = event.issueId
+      const prev = this.issue(id)
+      const storedComments = prev?.comments.length ?? 0
+      // The step consumes prev: a comment is pushed onto the list prev shares
+      // with the store's view (no O(comments) copy per comment). The first
+      // time this batch touches the issue, remember the lengths, so a batch
+      // that is not adopted can hand the store its projection back intact.
+      if (prev && !this.touched.has(id)) this.#marks.push(markLists(prev))
+      const { projection, reprojected } = ingestEvent(prev, stored, () => this.#store.history(id, this.appended).map((l) => l.event), { consume: true })
       if (reprojected) this.reprojected++
-      this.touched.set(event.issueId, projection)
-      writeProjection(dbs, prev, projection, !reprojected, this)
+      this.touched.set(id, projection)
+      writeProjection(dbs, storedComments, projection, !reprojected, this)
     }
     return { seq, duplicate: false }
+  }
+
+  /**
+   * Gives up the batch: undoes what its steps appended to lists it shares
+   * with the store's projections. A batch that is neither adopted nor
+   * discarded leaves the store's view ahead of the disk.
+   */
+  discard(): void {
+    for (let i = this.#marks.length - 1; i >= 0; i--) restoreLists(this.#marks[i] as ListMarks)
+    this.#marks.length = 0
   }
 
   /** Records the projection checkpoint (when this batch appended events). */

@@ -17,12 +17,14 @@ export type StoredIssue = Omit<IssueProjection, 'comments'> & { commentCount: nu
 export type CommentKey = [string, number]
 export type CommentsDb = Database<IssueComment, CommentKey>
 
+// Plain copying loops here and in assemble: object rest/spread was the top cost of a read and a write.
 function head(p: IssueProjection): StoredIssue {
-  const { comments, ...rest } = p
-  return { ...rest, commentCount: comments.length }
+  const out: Record<string, unknown> = {}
+  for (const k in p) if (k !== 'comments') out[k] = (p as unknown as Record<string, unknown>)[k]
+  out.commentCount = p.comments.length
+  return out as unknown as StoredIssue
 }
 
-// A plain copying loop: object rest/spread here was the top cost of a read.
 function assemble(stored: StoredIssue, comments: IssueComment[]): IssueProjection {
   const out: Record<string, unknown> = {}
   for (const k in stored) if (k !== 'commentCount') out[k] = (stored as Record<string, unknown>)[k]
@@ -42,16 +44,17 @@ export const DIRECT: Writes = {
 }
 
 /**
- * Writes `next` over `prev` (the stored value it replaces, if any).
- * `appendOnly` promises that next's comments extend prev's (true for an
- * in-order fold step); otherwise every comment record is written again.
+ * Writes `next` over the stored projection that had `storedComments`
+ * comments (0 for none). `appendOnly` promises that next's comments extend
+ * the stored ones (true for an in-order fold step); otherwise every comment
+ * record is written again.
  */
-export function writeProjection(dbs: RepoDbs, prev: IssueProjection | undefined, next: IssueProjection, appendOnly: boolean, w: Writes = DIRECT): void {
+export function writeProjection(dbs: RepoDbs, storedComments: number, next: IssueProjection, appendOnly: boolean, w: Writes = DIRECT): void {
   const id = next.id
-  const from = appendOnly && prev ? prev.comments.length : 0
+  const n = next.comments.length
   // Comments only accumulate, so this is a safety net: no index may outlive the new count.
-  if (prev) for (let i = next.comments.length; i < prev.comments.length; i++) w.remove(dbs.issueComments, [id, i])
-  for (let i = from; i < next.comments.length; i++) w.put(dbs.issueComments, [id, i], next.comments[i])
+  for (let i = n; i < storedComments; i++) w.remove(dbs.issueComments, [id, i])
+  for (let i = appendOnly ? storedComments : 0; i < n; i++) w.put(dbs.issueComments, [id, i], next.comments[i])
   w.put(dbs.issues, id, head(next))
 }
 

@@ -44,7 +44,7 @@ export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promi
   await env.transaction(() => {
     let current: IssueProjection | null = null
     const flush = (): void => {
-      if (current !== null && current.lastEvent !== null) writeProjection(dbs, undefined, current, false)
+      if (current !== null && current.lastEvent !== null) writeProjection(dbs, 0, current, false)
     }
     for (const { key, value: seq } of dbs.byIssue.getRange({})) {
       const issueId = (key as IssueEventKey)[0]
@@ -55,7 +55,7 @@ export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promi
         flush()
         current = emptyIssue(issueId)
       }
-      if (isIssueEvent(event)) current = applyEvent(current, event)
+      if (isIssueEvent(event)) current = applyEvent(current, event, { consume: true })
     }
     flush()
     dbs.eventMeta.put(CHECKPOINT_KEY, { version: PROJECTION_VERSION, seq: lastKey(dbs.log) })

@@ -12,6 +12,7 @@ import { openStore } from '../../../lib/store/open-store.ts'
 import { openRepoDbs } from '../../../actors/repo-worker/store/dbs.ts'
 import { EventStore } from '../../../actors/repo-worker/store/event-store.ts'
 import { writeAll, type RecordedWrite } from '../../../actors/repo-worker/store/batch.ts'
+import { applyIngest } from '../../../actors/repo-worker/commands/ingest.ts'
 import { readProjection } from '../../../actors/repo-worker/store/projections.ts'
 import { ACTOR_1, created, ev, ISSUE_A } from '../../unit/repo-worker/projection/fixtures/events.ts'
 
@@ -61,8 +62,11 @@ t.test('in-flight writes are seen by the writer, not by the disk, until they com
   const dropped = store.batch()
   const never = comment(300, 'never adopted')
   dropped.ingest(never, true)
-  t.equal(store.lastSeq, 3, 'a batch that is not adopted moves nothing')
-  t.strictSame(store.issue(ISSUE_A)?.comments.map((c) => c.body), ['first', 'second'], 'and changes no projection')
+  dropped.ingest(comment(301, 'nor this'), true)
+  t.strictSame(dropped.issue(ISSUE_A)?.comments.map((c) => c.body), ['first', 'second', 'never adopted', 'nor this'], 'the batch sees its own comments')
+  dropped.discard()
+  t.equal(store.lastSeq, 3, 'a discarded batch moves nothing')
+  t.strictSame(store.issue(ISSUE_A)?.comments.map((c) => c.body), ['first', 'second'], 'and changes no projection, though its steps appended to the lists they share')
   t.equal(store.knownSeq(never), undefined, 'an event of a dropped batch stays unknown')
 
   await env.transaction(() => writeAll(writes))
@@ -94,4 +98,29 @@ t.test('settling an older block keeps a newer block\'s writes in view', async (t
   t.equal(store.issue(ISSUE_A)?.comments.length, 1, 'the issue is seen with block 2\'s comment')
   t.equal(store.knownSeq(c), 2, 'block 2\'s event is still known')
   t.equal(readProjection(dbs, ISSUE_A)?.comments.length, 0, 'while the disk has only block 1')
+})
+
+t.test('an ingest that fails half-way is discarded whole: the next comment lands where it belongs', async (t) => {
+  const { env, dbs, store } = await scratchStore(t)
+  const b1 = store.batch()
+  b1.ingest(created(ISSUE_A, 100), true)
+  b1.ingest(comment(200, 'kept'), true)
+  store.adopt(b1, 1)
+  await env.transaction(() => writeAll(b1.writes))
+  store.settle(1)
+
+  const failing = store.batch()
+  const bad = { ...comment(400, 'bad clock'), tsUnixMs: -1 }
+  t.throws(() => applyIngest({ type: 'ingest', opId: null, events: [comment(300, 'lost'), bad], bank: null }, failing),
+    { code: 'INVALID_ARGUMENT' }, 'the second event is refused after the first was folded in')
+  failing.discard()
+  t.strictSame(store.issue(ISSUE_A)?.comments.map((c) => c.body), ['kept'], 'the first event\'s comment is gone again')
+
+  const b2 = store.batch()
+  b2.ingest(comment(500, 'next'), true)
+  store.adopt(b2, 2)
+  await env.transaction(() => writeAll(b2.writes))
+  store.settle(2)
+  t.strictSame(readProjection(dbs, ISSUE_A)?.comments.map((c) => c.body), ['kept', 'next'], 'on disk, the next comment follows the kept one')
+  t.strictSame(readProjection(dbs, ISSUE_A), store.issue(ISSUE_A), 'and the writer agrees with the disk')
 })

@@ -2,7 +2,10 @@ import t from 'tap'
 import type { CairnEvent } from '../../../../protocol/events/types.ts'
 import {
   applyEvent,
+  detachLists,
   emptyIssue,
+  markLists,
+  restoreLists,
   ingestEvent,
   projectIssue,
   sortsAfter,
@@ -226,6 +229,34 @@ t.test('applyEvent does not modify its input', async (t) => {
   applyEvent(p, ev(ISSUE_A, 2, ACTOR_1, { type: 'LabelAdded', label: 'b' }))
   applyEvent(p, ev(ISSUE_A, 2, ACTOR_1, { type: 'CommentAdded', body: 'b' }))
   t.strictSame(p, snapshot)
+})
+
+t.test('a consuming step shares the lists, equals the copying one, and is undone by restoring the marks', async (t) => {
+  const p = projectIssue(ISSUE_A, [created(ISSUE_A, 1), ev(ISSUE_A, 2, ACTOR_1, { type: 'CommentAdded', body: 'first' })])
+  const snapshot = structuredClone(p)
+  const events = [
+    ev(ISSUE_A, 3, ACTOR_1, { type: 'CommentAdded', body: 'second' }),
+    ev(ISSUE_A, 4, ACTOR_1, { type: 'LinkAdded', url: 'https://x', note: null }),
+    ev(ISSUE_A, 5, ACTOR_1, { type: 'AttachmentAdded', name: 'a', sha256: 'f'.repeat(64), mime: 'text/plain' }),
+  ]
+  const copied = events.reduce((q, e) => applyEvent(q, e), p)
+  const marks = markLists(p)
+  const consumed = events.reduce((q, e) => applyEvent(q, e, { consume: true }), p)
+  t.strictSame(consumed, copied, 'the same projection as the copying fold')
+  t.equal(consumed.comments, p.comments, 'built on the input\'s own comment list')
+  const kept = detachLists(consumed)
+  restoreLists(marks)
+  t.strictSame(p, snapshot, 'restoring the marks gives the input back as it was')
+  t.strictSame(kept, copied, 'a detached copy keeps what it saw')
+})
+
+t.test('projecting many comments: one list, all of them in order', async (t) => {
+  const n = 20_000
+  const events = [created(ISSUE_A, 1), ...Array.from({ length: n }, (_, i) => ev(ISSUE_A, 2 + i, ACTOR_1, { type: 'CommentAdded', body: `c${i}` }))]
+  const p = projectIssue(ISSUE_A, events)
+  t.equal(p.comments.length, n)
+  t.equal(p.comments[n - 1]?.body, `c${n - 1}`)
+  t.equal(p.eventCount, n + 1)
 })
 
 t.test('a late event re-projects its issue and equals the full projection', async (t) => {
