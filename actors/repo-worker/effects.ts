@@ -32,6 +32,7 @@ import { applyIngest } from './commands/ingest.ts'
 import { leasesCovering, openLeaseDbs, readPolicy } from '../lock-keeper/store.ts'
 import { isLive } from '../lock-keeper/policy.ts'
 import { query, QUERY_TYPES } from './queries.ts'
+import { detachLists, type IssueProjection } from './projection/index.ts'
 import type { WalService } from './wal/service.ts'
 
 export { openRepoDbs } from './store/dbs.ts'
@@ -43,8 +44,11 @@ export type WriteOp =
   | { type: 'timer.fire'; opId: string; timer: DurableTimer }
 
 interface Pending { op: WriteOp; req?: Envelope; startedAt: number }
-/** An issue command: not journaled, it applies in the commit that takes it (events are their own record). */
-interface PendingCommand { cmd: Command; req: Envelope }
+/**
+ * An issue command: not journaled, it applies in the commit that takes it
+ * (events are their own record). `cmd: null` is a read queued behind commands.
+ */
+interface PendingCommand { cmd: Command | null; req: Envelope }
 type Outcome = { ok: true; value: unknown } | { ok: false; error: CairnError }
 
 const MAX_SCAN = 10_000
@@ -145,24 +149,47 @@ export class RepoWorkerShell {
     for (const e of entries) this.#staged.push({ op: e.body as WriteOp, startedAt: e.startedAt })
   }
 
+  /**
+   * Answers a read in order with the writes before it. A read behind queued
+   * commands joins their queue, so it sees them. The answer comes from the
+   * writer's view, which holds writes still in flight, so it is released
+   * only once they are durable, as a command's answer is: no caller sees a
+   * write that may yet fail (the read is then answered with the writer's
+   * error).
+   */
   answerRead(req: Envelope): void {
     if (req.type === M.walFlush) {
       this.#wal.flush().then((r) => this.#ctx.replyOk(req, { ...r, ...this.#wal.status() }), (err) => this.#ctx.replyError(req, CairnError.from(err)))
       return
     }
-    if (req.type === M.eventsStats) {
-      try {
-        this.#ctx.replyOk(req, { ...(query(this.#events, req) as object), wal: this.#wal.status() })
-      } catch (err) {
-        this.#ctx.replyError(req, CairnError.from(err))
-      }
+    // Queued commands are run by a commit already scheduled for them; the read rides along.
+    if (this.#commands.length > 0) {
+      this.#commands.push({ cmd: null, req })
       return
     }
+    const outcome = this.#readOutcome(req)
+    const last = this.#blocks.at(-1)
+    if (last) void last.then(() => this.#answer(req, outcome))
+    else this.#answer(req, outcome)
+  }
+
+  #readOutcome(req: Envelope): Outcome {
     try {
-      this.#ctx.replyOk(req, QUERY_TYPES.has(req.type) ? query(this.#events, req, this.#leasedNow()) : this.#read(req))
+      if (req.type === M.eventsStats) return { ok: true, value: { ...(query(this.#events, req) as object), wal: this.#wal.status() } }
+      if (!QUERY_TYPES.has(req.type)) return { ok: true, value: this.#read(req) }
+      const value = query(this.#events, req, this.#leasedNow())
+      // Held until durable: a later comment must not reach the shown projection's lists meanwhile.
+      return { ok: true, value: req.type === M.issueShow ? detachLists(value as IssueProjection) : value }
     } catch (err) {
-      this.#ctx.replyError(req, CairnError.from(err))
+      return { ok: false, error: CairnError.from(err) }
     }
+  }
+
+  /** Sends an outcome once its writes are durable; a broken writer turns a success into its error. */
+  #answer(req: Envelope, o: Outcome): void {
+    if (o.ok && this.#broken) this.#ctx.replyError(req, this.#broken)
+    else if (o.ok) this.#ctx.replyOk(req, o.value)
+    else this.#ctx.replyError(req, o.error)
   }
 
   #read(req: Envelope): unknown {
@@ -226,6 +253,10 @@ export class RepoWorkerShell {
     const outcomes: Outcome[] = []
     let appended = false
     for (const p of toRun) {
+      if (p.cmd === null) {
+        outcomes.push(this.#readOutcome(p.req))
+        continue
+      }
       const batch = this.#events.batch()
       try {
         const value = this.#runCommand(p.cmd, batch)
@@ -246,12 +277,7 @@ export class RepoWorkerShell {
     const durable = writes.length > 0 ? this.#fenced.write(writes) : before
     const answered = durable.then(() => {
       this.#events.settle(gen)
-      toRun.forEach((p, i) => {
-        const o = outcomes[i] as Outcome
-        if (o.ok && this.#broken) this.#ctx.replyError(p.req, this.#broken)
-        else if (o.ok) this.#ctx.replyOk(p.req, o.value)
-        else this.#ctx.replyError(p.req, o.error)
-      })
+      toRun.forEach((p, i) => this.#answer(p.req, outcomes[i] as Outcome))
       if (appended && !this.#broken) {
         this.#ctx.notify(M.eventsAppended, { lastSeq })
         this.#wal.kick()

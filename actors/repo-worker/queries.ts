@@ -103,10 +103,8 @@ export function query(store: EventStore, req: Envelope, isLeased: (issueId: stri
       return store.history(store.resolve(idRef(b.id, 'id'))) satisfies LoggedEvent[]
     case M.eventsRead:
       return store.read(positive(b, 'fromSeq', 1, Number.MAX_SAFE_INTEGER), positive(b, 'limit', 256, MAX_PAGE)) satisfies LoggedEvent[]
-    case M.eventsStats: {
-      const { dbs } = store
-      return { lastSeq: store.lastSeq, events: dbs.byIssue.getCount(), issues: dbs.issues.getCount(), outbox: dbs.outbox.getCount() } satisfies EventStats
-    }
+    case M.eventsStats:
+      return { lastSeq: store.lastSeq, ...store.counts() } satisfies EventStats
     default:
       throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
   }

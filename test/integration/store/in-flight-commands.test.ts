@@ -78,6 +78,17 @@ t.test('a refused command between two good ones costs no seq and disturbs neithe
   t.strictSame((await repo.issues.show(x.id)).comments.map((c) => c.body), ['before', 'after'])
 })
 
+t.test('a read the worker answers waits for the writes in flight that it counts', async (t) => {
+  const x = await repo.issues.create({ title: 'counted' })
+  const before = (await repo.events.stats()).events
+  const order: string[] = []
+  const comments = Array.from({ length: 40 }, (_, i) => repo.issues.comment(x.id, `n${i}`).then(() => { order.push('comment') }))
+  const stats = repo.events.stats().then((s) => { order.push('stats'); return s })
+  const [answer] = await Promise.all([stats, ...comments])
+  t.equal(answer.events, before + 40, 'the answer counts every comment sent before it')
+  t.equal(order.indexOf('stats'), order.length - 1, 'and arrives only after all of them were acknowledged')
+})
+
 t.test('what was answered is what the disk holds: a restart shows the same board', async (t) => {
   const board = await repo.issues.list()
   const shown = await Promise.all(board.map((i) => repo.issues.show(i.id)))
