@@ -21,6 +21,7 @@ import {
 import type { ClockDescriptor } from '../ports/clock.ts'
 import { clockFromDescriptor } from '../adapters/clock-from-descriptor.ts'
 import { openStore } from '../store/open-store.ts'
+import { blake2bReady } from '../../protocol/events/blake2b.ts'
 import { pendingEntries, type JournalDb, type JournalEntry } from '../store/journal.ts'
 import type { ActorsDb } from '../store/snapshots.ts'
 import type { ActorModule } from './actor-module.ts'
@@ -53,7 +54,8 @@ export default async function host(task: HostTask): Promise<HostExit> {
 
   let env: RootDatabase
   try {
-    env = await openStore(task.storeDir, 'repo')
+    // Event ids are hashed from the first command on: start with the fast hasher (protocol/events/blake2b.ts).
+    ;[env] = await Promise.all([openStore(task.storeDir, 'repo'), blake2bReady])
   } catch (err) {
     post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
     port.close()

@@ -12,7 +12,7 @@
 // threads load Cairn through tsx's require hook, and 2.x (ESM only) gets
 // transpiled there into getter-wrapped exports that made each id ~8x slower
 // (89 µs vs 11 µs per event id in a worker, measured).
-import { blake2b } from '@noble/hashes/blake2.js'
+import { blake2b256 } from './blake2b.ts'
 import { invalidArgument } from '../errors.ts'
 import { encodeCbor } from './cbor.ts'
 import type { CborValue } from './cbor.ts'
@@ -79,7 +79,7 @@ export function preimageOf(f: CanonicalFields): Uint8Array {
  *   eventIdOf(canonicalFields(event)) // same as computeEventId(event)
  */
 export function eventIdOf(f: CanonicalFields): string {
-  return bytesToHex(blake2b(preimageOf(f), { dkLen: 32 }))
+  return bytesToHex(blake2b256(preimageOf(f)))
 }
 
 /**

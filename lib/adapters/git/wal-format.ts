@@ -9,7 +9,7 @@
  *   events/YYYY/MM/DD/<chunk_hash>.bin  chunk_hash = BLAKE2b-256 hex of the chunk bytes
  * and `prev_wal` is the commit's only parent (null for a root commit).
  */
-import { blake2b } from '@noble/hashes/blake2.js'
+import { blake2b256 } from '../../../protocol/events/blake2b.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { bytesToHex, isHexId } from '../../../protocol/events/hex.ts'
 import type { WalCommitInput, WalMeta } from '../../ports/git-wal.ts'
@@ -30,7 +30,7 @@ export function isOid(value: unknown): value is string {
 
 /** Lowercase hex BLAKE2b-256 of a chunk: the name it is stored under. */
 export function chunkHashOf(chunk: Uint8Array): string {
-  return bytesToHex(blake2b(chunk, { dkLen: 32 }))
+  return bytesToHex(blake2b256(chunk))
 }
 
 /**
