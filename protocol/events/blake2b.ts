@@ -9,6 +9,11 @@
  * in ~0.7 µs. Its instance is compiled asynchronously, so until it is ready
  * (the first milliseconds of a thread) the pure-JS one answers; both are
  * checked against each other and against grite's vectors in the tests.
+ *
+ * @noble/hashes is pinned to 1.8, which ships CommonJS next to ESM: worker
+ * threads load Cairn through tsx's require hook, and 2.x (ESM only) gets
+ * transpiled there into getter-wrapped exports that made each id ~8x slower
+ * (89 µs vs 11 µs per event id in a worker, measured). hash-wasm ships both.
  */
 import { blake2b as pureBlake2b } from '@noble/hashes/blake2.js'
 import { createBLAKE2b, type IHasher } from 'hash-wasm'

@@ -8,10 +8,6 @@
  * or the same event written by grite and by Cairn would count twice.
  */
 
-// @noble/hashes is pinned to 1.8, which ships CommonJS next to ESM: worker
-// threads load Cairn through tsx's require hook, and 2.x (ESM only) gets
-// transpiled there into getter-wrapped exports that made each id ~8x slower
-// (89 µs vs 11 µs per event id in a worker, measured).
 import { blake2b256 } from './blake2b.ts'
 import { invalidArgument } from '../errors.ts'
 import { encodeCbor } from './cbor.ts'

@@ -12,9 +12,9 @@
  * event is written to git once, and an acknowledged event is never lost:
  * it stays in the outbox until a commit holding it is on the ref.
  */
-import { blake2b } from '@noble/hashes/blake2.js'
 import type { Database, RootDatabase } from 'lmdb'
 import { bytesToHex } from '../../../protocol/events/hex.ts'
+import { blake2b256 } from '../../../protocol/events/blake2b.ts'
 import { decodeChunk, encodeChunk } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
@@ -98,7 +98,7 @@ export class WalDrain {
           continue
         }
         const chunk = encodeChunk(pending.map((p) => p.event))
-        const hash = bytesToHex(blake2b(chunk, { dkLen: 32 }))
+        const hash = bytesToHex(blake2b256(chunk))
         const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
         const res = await this.#git.appendWal({
           ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.event.tsUnixMs, hash), chunk,
