@@ -3,7 +3,8 @@
  * hosts its three actors, in what state, and with what restart history.
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { ActorKind, RepoReconciliation } from '../../protocol/messages.ts'
+import type { ActorKind, HostReady, RepoReconciliation } from '../../protocol/messages.ts'
+import { CHANNELS, publish } from '../diagnostics.ts'
 import { EventFeed } from './event-feed.ts'
 import { EMPTY_HISTORY, type RestartHistory } from '../supervision/restart-policy.ts'
 
@@ -47,5 +48,16 @@ export function newHostRecord(repoId: string, path: string, storeDir: string, ki
     cancelRestart: null,
     failure: null,
     feed: new EventFeed(),
+  }
+}
+
+/** The host thread of `rec` reported ready: its actors run (again). */
+export function markReady(rec: HostRecord, ready: HostReady, generation: number): void {
+  rec.threadId = ready.threadId
+  rec.reconciliation = ready.reconciliation
+  rec.state = 'ready'
+  for (const a of rec.actors.values()) if (a.state === 'restarting') a.state = 'running'
+  for (const kind of rec.actors.keys()) {
+    publish(generation === 1 ? CHANNELS.actorStarted : CHANNELS.actorRestarted, { actor: `${kind}:${rec.repoId}`, thread: ready.threadId })
   }
 }

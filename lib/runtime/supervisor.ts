@@ -22,7 +22,7 @@ import { gitCommonDir } from '../store/common-dir.ts'
 import { decideRestart } from '../supervision/restart-policy.ts'
 import type { HostTask } from '../threads/host.ts'
 import { HomeStore, type SessionRecord } from './home-store.ts'
-import { newHostRecord, type HostRecord } from './hosts.ts'
+import { markReady, newHostRecord, type HostRecord } from './hosts.ts'
 import type { ResolvedOptions } from './options.ts'
 import { Router, type RequestOptions } from './router.ts'
 import { Watchdog } from './watchdog.ts'
@@ -187,13 +187,9 @@ export class Supervisor {
       }
       if (msg.type === M.hostReady) {
         const ready = msg.body as HostReady
-        rec.threadId = ready.threadId
-        rec.reconciliation = ready.reconciliation
         // Each repository's first open is reported, whether at boot or later.
         if (generation === 1) this.report.repos.push(ready.reconciliation)
-        rec.state = 'ready'
-        for (const a of rec.actors.values()) if (a.state === 'restarting') a.state = 'running'
-        for (const kind of ACTOR_KINDS) publish(generation === 1 ? CHANNELS.actorStarted : CHANNELS.actorRestarted, { actor: `${kind}:${rec.repoId}`, thread: ready.threadId })
+        markReady(rec, ready, generation)
         settleReady()
       } else if (msg.type === M.hostFailed) {
         rec.failure = CairnError.fromWire((msg.body as { error: unknown }).error)
