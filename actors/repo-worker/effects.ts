@@ -9,7 +9,7 @@
  * serialised transactions, each carrying all work queued since the previous
  * one (group commit). Issue commands run at once against the event store's
  * in-memory view, which already holds every earlier command's writes, and
- * their recorded writes go to lmdb-js as fenced blocks (store/fence.ts)
+ * their recorded writes go to lmdb-js as fenced blocks (blocks.ts, store/fence.ts)
  * without waiting for earlier blocks to commit; replies follow each block's
  * flush, in order.
  */
@@ -23,9 +23,8 @@ import { timerKey, type DurableTimer } from '../../lib/store/snapshots.ts'
 import type { ActorContext } from '../../lib/threads/actor-module.ts'
 import type { CommitOutput } from './machine.ts'
 import { lastKey, type RepoDbs } from './store/dbs.ts'
-import { EventStore, type Batch } from './store/event-store.ts'
-import { checkpointWrite, type RecordedWrite } from './store/batch.ts'
-import { FencedWriter } from './store/fence.ts'
+import type { Batch } from './store/event-store.ts'
+import { CommandBlocks, type Answer, type Outcome, type PendingCommand } from './blocks.ts'
 import { COMMAND_TYPES, parseCommand, type Command } from './commands/parse.ts'
 import { applyCommand, type LeaseGate } from './commands/apply.ts'
 import { applyIngest } from './commands/ingest.ts'
@@ -44,16 +43,8 @@ export type WriteOp =
   | { type: 'timer.fire'; opId: string; timer: DurableTimer }
 
 interface Pending { op: WriteOp; req?: Envelope; startedAt: number }
-/**
- * An issue command: not journaled, it applies in the commit that takes it
- * (events are their own record). `cmd: null` is a read queued behind commands.
- */
-interface PendingCommand { cmd: Command | null; req: Envelope }
-type Outcome = { ok: true; value: unknown } | { ok: false; error: CairnError }
 
 const MAX_SCAN = 10_000
-/** Command blocks in flight before the worker waits for the oldest: bounds memory when the disk falls behind. */
-const MAX_BLOCKS_IN_FLIGHT = 64
 
 /** Validates a request and turns it into a journaled operation. */
 export function toWriteOp(req: Envelope, actor: string): WriteOp {
@@ -81,25 +72,17 @@ export class RepoWorkerShell {
   readonly #env: RootDatabase
   readonly #dbs: RepoDbs
   readonly #ctx: ActorContext
-  readonly #events: EventStore
   readonly #gate: LeaseGate
   #queued: Pending[] = []
   #staged: Pending[] = []
+  /** Issue commands (not journaled: events are their own record) and the reads queued behind them. */
   #commands: PendingCommand[] = []
   /** The last committed batch whose flush (and replies) may still be pending. */
   #flushing: { done: Promise<void> } | null = null
   #chain: Promise<unknown> = Promise.resolve()
   /** Set by fault injection: the next commit throws, as a broken disk would. */
   failNextCommit = false
-  readonly #fenced: FencedWriter
-  #gen = 0
-  /** Command blocks not yet answered, oldest first; each settles (never rejects) once answered. */
-  #blocks: Promise<void>[] = []
-  /** Set when a command block did not commit: the in-memory view is ahead of the disk, so no more writes. */
-  #broken: CairnError | null = null
-  /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
-  onBroken: (err: CairnError) => void = () => {}
-
+  readonly #blocks: CommandBlocks
   readonly #wal: WalService
 
   constructor(env: RootDatabase, dbs: RepoDbs, ctx: ActorContext, wal: WalService) {
@@ -107,15 +90,26 @@ export class RepoWorkerShell {
     this.#env = env
     this.#dbs = dbs
     this.#ctx = ctx
-    this.#events = new EventStore(dbs)
-    this.#fenced = new FencedWriter(env)
     const leases = openLeaseDbs(env)
     this.#gate = { policy: () => readPolicy(leases), covering: (key) => leasesCovering(leases, key) }
+    this.#blocks = new CommandBlocks(env, dbs, {
+      run: (cmd, batch) => this.#runCommand(cmd, batch),
+      read: (req) => this.#readOutcome(req),
+      reply: (req, o) => { if (o.ok) ctx.replyOk(req, o.value); else ctx.replyError(req, o.error) },
+      appended: (lastSeq) => {
+        ctx.notify(M.eventsAppended, { lastSeq })
+        wal.kick()
+      },
+    })
   }
 
+  /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
+  set onBroken(fn: (err: CairnError) => void) { this.#blocks.onBroken = fn }
+
   enqueueWrite(req: Envelope): void {
-    if (this.#broken) {
-      this.#ctx.replyError(req, this.#broken)
+    const broken = this.#blocks.broken
+    if (broken) {
+      this.#ctx.replyError(req, broken)
       return
     }
     if (COMMAND_TYPES.has(req.type)) {
@@ -167,17 +161,16 @@ export class RepoWorkerShell {
       this.#commands.push({ cmd: null, req })
       return
     }
-    const outcome = this.#readOutcome(req)
-    const last = this.#blocks.at(-1)
-    if (last) void last.then(() => this.#answer(req, outcome))
-    else this.#answer(req, outcome)
+    this.#blocks.answerAfterBlocks(req, this.#readOutcome(req))
   }
 
   #readOutcome(req: Envelope): Outcome {
     try {
-      if (req.type === M.eventsStats) return { ok: true, value: { ...(query(this.#events, req) as object), wal: this.#wal.status() } }
+      const events = this.#blocks.events
+      // Read from the disk when released: it then holds every write sent before.
+      if (req.type === M.eventsStats) return { ok: true, late: () => this.#stats(req) }
       if (!QUERY_TYPES.has(req.type)) return { ok: true, value: this.#read(req) }
-      const value = query(this.#events, req, this.#leasedNow())
+      const value = query(events, req, this.#leasedNow())
       // Held until durable: a later comment must not reach the shown projection's lists meanwhile.
       return { ok: true, value: req.type === M.issueShow ? detachLists(value as IssueProjection) : value }
     } catch (err) {
@@ -185,11 +178,12 @@ export class RepoWorkerShell {
     }
   }
 
-  /** Sends an outcome once its writes are durable; a broken writer turns a success into its error. */
-  #answer(req: Envelope, o: Outcome): void {
-    if (o.ok && this.#broken) this.#ctx.replyError(req, this.#broken)
-    else if (o.ok) this.#ctx.replyOk(req, o.value)
-    else this.#ctx.replyError(req, o.error)
+  #stats(req: Envelope): Answer {
+    try {
+      return { ok: true, value: { ...(query(this.#blocks.events, req) as object), wal: this.#wal.status() } }
+    } catch (err) {
+      return { ok: false, error: CairnError.from(err) }
+    }
   }
 
   #read(req: Envelope): unknown {
@@ -242,66 +236,6 @@ export class RepoWorkerShell {
     return { agent, actor, created: true }
   }
 
-  /**
-   * Runs the commands now, each against everything adopted before it, and
-   * queues their writes as one fenced block. Answers go out once the block
-   * (and so every block before it) is durable.
-   */
-  #runCommands(toRun: PendingCommand[]): Promise<void> {
-    const gen = ++this.#gen
-    const writes: RecordedWrite[] = []
-    const outcomes: Outcome[] = []
-    let appended = false
-    for (const p of toRun) {
-      if (p.cmd === null) {
-        outcomes.push(this.#readOutcome(p.req))
-        continue
-      }
-      const batch = this.#events.batch()
-      try {
-        const value = this.#runCommand(p.cmd, batch)
-        this.#events.adopt(batch, gen)
-        for (const w of batch.writes) writes.push(w)
-        if (batch.appended.length > 0) appended = true
-        outcomes.push({ ok: true, value })
-      } catch (err) {
-        batch.discard()
-        outcomes.push({ ok: false, error: CairnError.from(err) })
-      }
-    }
-    const lastSeq = this.#events.lastSeq
-    if (appended) writes.push(checkpointWrite(this.#dbs, lastSeq))
-    // A block that writes nothing (refusals, retried opIds) still answers after
-    // the blocks before it: a retry's answer may come from one in flight.
-    const before = this.#blocks.at(-1) ?? Promise.resolve()
-    const durable = writes.length > 0 ? this.#fenced.write(writes) : before
-    const answered = durable.then(() => {
-      this.#events.settle(gen)
-      toRun.forEach((p, i) => this.#answer(p.req, outcomes[i] as Outcome))
-      if (appended && !this.#broken) {
-        this.#ctx.notify(M.eventsAppended, { lastSeq })
-        this.#wal.kick()
-      }
-    }, (err: unknown) => {
-      const error = this.#break(CairnError.from(err))
-      toRun.forEach((p, i) => {
-        const o = outcomes[i] as Outcome
-        this.#ctx.replyError(p.req, o.ok ? error : o.error)
-      })
-    })
-    this.#blocks.push(answered)
-    void answered.then(() => { this.#blocks.shift() })
-    return this.#blocks.length > MAX_BLOCKS_IN_FLIGHT ? (this.#blocks[0] as Promise<void>) : Promise.resolve()
-  }
-
-  #break(err: CairnError): CairnError {
-    if (!this.#broken) {
-      this.#broken = err
-      this.onBroken(err)
-    }
-    return this.#broken
-  }
-
   /** One pipelined commit (or, with drain, commits until nothing is left). */
   commitBatch(drain: boolean): Promise<CommitOutput> {
     const run = async (): Promise<CommitOutput> => {
@@ -332,7 +266,7 @@ export class RepoWorkerShell {
     this.#staged = []
     this.#queued = []
     this.#commands = []
-    if (toRun.length > 0) await this.#runCommands(toRun)
+    if (toRun.length > 0) await this.#blocks.run(toRun)
     if (toApply.length + toJournal.length > 0) await this.#commitJournal(toApply, toJournal)
   }
 
@@ -393,7 +327,7 @@ export class RepoWorkerShell {
   async #flushAll(): Promise<void> {
     const last = this.#flushing
     if (last) await last.done
-    await Promise.all(this.#blocks)
+    await this.#blocks.settled()
   }
 }
 

@@ -9,6 +9,7 @@ import { MESSAGE_TYPES as M, type EventStats, type LoggedEvent } from '../../pro
 import { ready, topo, type IssueDependency, type IssueProjection } from './projection/index.ts'
 import { idRef } from './commands/parse.ts'
 import type { EventStore } from './store/event-store.ts'
+import { lastKey } from './store/dbs.ts'
 
 /** What listings return per issue: the projection without its long lists. */
 export interface IssueSummary {
@@ -103,8 +104,11 @@ export function query(store: EventStore, req: Envelope, isLeased: (issueId: stri
       return store.history(store.resolve(idRef(b.id, 'id'))) satisfies LoggedEvent[]
     case M.eventsRead:
       return store.read(positive(b, 'fromSeq', 1, Number.MAX_SAFE_INTEGER), positive(b, 'limit', 256, MAX_PAGE)) satisfies LoggedEvent[]
-    case M.eventsStats:
-      return { lastSeq: store.lastSeq, ...store.counts() } satisfies EventStats
+    case M.eventsStats: {
+      // All from the disk, in one read transaction: a consistent snapshot (the writer's lastSeq would count writes in flight).
+      const { dbs } = store
+      return { lastSeq: lastKey(dbs.log), events: dbs.byIssue.getCount(), issues: dbs.issues.getCount(), outbox: dbs.outbox.getCount() } satisfies EventStats
+    }
     default:
       throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
   }

@@ -31,8 +31,6 @@ export class Batch implements Writes {
   readonly readBack = new Map<Database<unknown, string>, Map<string, unknown>>()
   readonly writes: RecordedWrite[] = []
   reprojected = 0
-  /** Outbox entries this batch added (its locally authored events). */
-  outboxed = 0
   /** List lengths of the store's projections before this batch first stepped them. */
   readonly #marks: ListMarks[] = []
 
@@ -96,10 +94,7 @@ export class Batch implements Writes {
     this.put(dbs.log, seq, stored)
     this.#ids.set(event.eventId, seq)
     this.put(dbs.byIssue, eventKey(event), seq)
-    if (local) {
-      this.put(dbs.outbox, seq, event.eventId)
-      this.outboxed++
-    }
+    if (local) this.put(dbs.outbox, seq, event.eventId)
     this.appended.push({ seq, event: stored })
     if (isIssueEvent(event)) {
       const id = event.issueId

@@ -55,7 +55,6 @@ export class EventStore {
   readonly #pendingKeys = new Map<Database<unknown, string>, Map<string, { gen: number; value: unknown }>>()
   #pendingEvents: { gen: number; logged: LoggedEvent }[] = []
   readonly #pendingIds = new Map<string, { gen: number; seq: number }>()
-  #pendingOutbox: { gen: number; n: number }[] = []
 
   constructor(dbs: RepoDbs, opts: { reader?: 'fresh' | 'shared' } = {}) {
     this.dbs = dbs
@@ -106,7 +105,6 @@ export class EventStore {
       if (!pending) this.#pendingKeys.set(db, pending = new Map())
       for (const [key, value] of writes) pending.set(key, { gen, value })
     }
-    if (batch.outboxed > 0) this.#pendingOutbox.push({ gen, n: batch.outboxed })
     for (const logged of batch.appended) {
       this.#pendingEvents.push({ gen, logged })
       this.#pendingIds.set(logged.event.eventId, { gen, seq: logged.seq })
@@ -125,22 +123,6 @@ export class EventStore {
     let i = 0
     while (i < this.#pendingEvents.length && (this.#pendingEvents[i] as { gen: number }).gen <= gen) i++
     if (i > 0) this.#pendingEvents = this.#pendingEvents.slice(i)
-    this.#pendingOutbox = this.#pendingOutbox.filter((e) => e.gen > gen)
-  }
-
-  /**
-   * The log's counts as the writer sees them: the disk plus what is in
-   * flight (every in-flight event is new to the disk, dedup made sure).
-   */
-  counts(): { events: number; issues: number; outbox: number } {
-    const { dbs } = this
-    let issues = dbs.issues.getCount()
-    if (this.#reader === null) for (const id of this.#pendingIssues.keys()) if (!dbs.issues.doesExist(id)) issues++
-    return {
-      events: dbs.byIssue.getCount() + this.#pendingEvents.length,
-      issues,
-      outbox: dbs.outbox.getCount() + this.#pendingOutbox.reduce((n, e) => n + e.n, 0),
-    }
   }
 
   /** Whether writes are adopted but not yet durable. */

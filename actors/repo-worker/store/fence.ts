@@ -14,8 +14,9 @@
  * the previous block set. If a block does not commit (a failed transaction,
  * a full disk) or another writer got in between (a second runtime on the
  * same store), its successors do not apply either, so the disk never holds
- * a block whose premises are missing. The writer then fails and restarts
- * from what the disk holds.
+ * a block whose premises are missing. The writer then re-reads the disk
+ * and runs the refused commands again (blocks.ts), or, when the commit
+ * itself failed, fails and restarts.
  */
 import type { Database, RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
@@ -31,6 +32,12 @@ export class FencedWriter {
   constructor(env: RootDatabase) {
     this.#env = env
     this.#fence = env.openDB({ name: 'write-fence', useVersions: true }) as unknown as Database<number, string>
+    this.#version = null
+    this.resync()
+  }
+
+  /** Chains the next block on what the disk holds now (after a refusal, with a fresh read transaction). */
+  resync(): void {
     this.#version = this.#fence.getEntry(FENCE_KEY)?.version ?? null
   }
 
@@ -54,7 +61,7 @@ export class FencedWriter {
     const flushed = new Promise<void>((resolve) => { void this.#env.flushed.then(() => resolve()) })
     return applied.then((ok) => {
       if (!ok) {
-        throw new CairnError('UNAVAILABLE', 'the event store changed under this writer (another writer, or an earlier block did not commit); the repository restarts',
+        throw new CairnError('UNAVAILABLE', 'the event store changed under this writer (another writer, or an earlier block did not commit)',
           { reason: 'store-changed' })
       }
       return flushed

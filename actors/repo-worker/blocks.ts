@@ -1,0 +1,207 @@
+/**
+ * The RepoWorker's issue commands, run as they arrive and committed as
+ * pipelined fenced blocks (store/fence.ts): each command runs against an
+ * in-memory view holding every earlier command's writes, its writes join
+ * the turn's block, and its answer goes out once that block (and so every
+ * block before it) is durable.
+ *
+ * Another writer on the same store (a second runtime, with another home,
+ * on the same repository) makes the view stale: the next block is refused
+ * (`store-changed`) and, the chain being fenced, so is every block issued
+ * after it. Nothing of them applied, so their commands are simply run
+ * again: once the last refused block is back, the view is re-read from the
+ * disk and the refused commands (reads included) go out as a new block, in
+ * their arrival order. Their callers see an ordinary, later answer. Only
+ * after MAX_TRIES refusals in a row does a command get the error. Before,
+ * a refusal failed the actor, whose restart re-read the disk; two runtimes
+ * writing at once thus restarted each other until the restart intensity
+ * was spent and the repository was ACTOR_FAILED.
+ *
+ * A failed commit (`commit-failed`: the disk, not another writer) still
+ * breaks the writer: its view may be ahead of a disk in an unknown state,
+ * and the actor restarts.
+ */
+import type { RootDatabase } from 'lmdb'
+import { CairnError } from '../../protocol/errors.ts'
+import type { Envelope } from '../../protocol/envelope.ts'
+import type { RepoDbs } from './store/dbs.ts'
+import { EventStore, type Batch } from './store/event-store.ts'
+import { checkpointWrite, type RecordedWrite } from './store/batch.ts'
+import { FencedWriter } from './store/fence.ts'
+import type { Command } from './commands/parse.ts'
+
+/** An issue command, or (`cmd: null`) a read queued behind commands. */
+export interface PendingCommand { cmd: Command | null; req: Envelope; tries?: number }
+/**
+ * A command's or read's answer. A `late` one is computed only when it is
+ * released: for answers read from the disk alone, which then hold every
+ * write before them.
+ */
+export type Answer = { ok: true; value: unknown } | { ok: false; error: CairnError }
+export type Outcome = Answer | { ok: true; late: () => Answer }
+
+/** Command blocks in flight before the worker waits for the oldest: bounds memory when the disk falls behind. */
+const MAX_BLOCKS_IN_FLIGHT = 64
+/** Refusals in a row after which a command is answered with the store-changed error. */
+export const MAX_TRIES = 16
+
+export interface BlockHooks {
+  /** Runs one command in its batch (throws to refuse it). */
+  run(cmd: Command, batch: Batch): unknown
+  /** Answers a read from the current view. */
+  read(req: Envelope): Outcome
+  reply(req: Envelope, a: Answer): void
+  /** A block that appended events is durable. */
+  appended(lastSeq: number): void
+}
+
+export class CommandBlocks {
+  readonly #env: RootDatabase
+  readonly #dbs: RepoDbs
+  readonly #hooks: BlockHooks
+  #events: EventStore
+  readonly #fenced: FencedWriter
+  #gen = 0
+  /** Blocks not yet answered, oldest first; each settles (never rejects) once answered. */
+  #blocks: Promise<void>[] = []
+  /** Bumped whenever the view is re-read from the disk. */
+  #epoch = 0
+  /** Commands of refused blocks, in arrival order, waiting for the last refused block to come back. */
+  #refused: PendingCommand[] = []
+  #refusedFrom: number | null = null
+  /** Set when a block did not commit: the view is ahead of the disk, so no more writes. */
+  #broken: CairnError | null = null
+  /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
+  onBroken: (err: CairnError) => void = () => {}
+
+  constructor(env: RootDatabase, dbs: RepoDbs, hooks: BlockHooks) {
+    this.#env = env
+    this.#dbs = dbs
+    this.#hooks = hooks
+    this.#events = new EventStore(dbs)
+    this.#fenced = new FencedWriter(env)
+  }
+
+  /** The writer's view: the disk plus every adopted write. */
+  get events(): EventStore { return this.#events }
+  get broken(): CairnError | null { return this.#broken }
+
+  /**
+   * Runs the commands now, each against everything adopted before it, and
+   * queues their writes as one fenced block. Resolves at once, or when the
+   * oldest block is answered if too many are in flight.
+   */
+  run(toRun: PendingCommand[]): Promise<void> {
+    const gen = ++this.#gen
+    const writes: RecordedWrite[] = []
+    const outcomes: Outcome[] = []
+    let appended = false
+    for (const p of toRun) {
+      if (p.cmd === null) {
+        outcomes.push(this.#hooks.read(p.req))
+        continue
+      }
+      const batch = this.#events.batch()
+      try {
+        const value = this.#hooks.run(p.cmd, batch)
+        this.#events.adopt(batch, gen)
+        for (const w of batch.writes) writes.push(w)
+        if (batch.appended.length > 0) appended = true
+        outcomes.push({ ok: true, value })
+      } catch (err) {
+        batch.discard()
+        outcomes.push({ ok: false, error: CairnError.from(err) })
+      }
+    }
+    const lastSeq = this.#events.lastSeq
+    if (appended) writes.push(checkpointWrite(this.#dbs, lastSeq))
+    // A block that writes nothing (refusals, reads, retried opIds) still answers
+    // after the blocks before it: a retry's answer may come from one in flight.
+    const before = this.#blocks.at(-1) ?? Promise.resolve()
+    const durable = writes.length > 0 ? this.#fenced.write(writes) : before
+    const answered = durable.then(() => {
+      // Computed on a view a refused block had already left behind: run again.
+      if (this.#refusedFrom !== null && gen > this.#refusedFrom) return this.#refuse(gen, toRun)
+      this.#events.settle(gen)
+      toRun.forEach((p, i) => this.#reply(p.req, outcomes[i] as Outcome))
+      if (appended && !this.#broken) this.#hooks.appended(lastSeq)
+    }, (err: unknown) => {
+      const error = CairnError.from(err)
+      if (!this.#broken && error.details?.reason === 'store-changed') return this.#refuse(gen, toRun)
+      const broken = this.#break(error)
+      toRun.forEach((p, i) => {
+        const o = outcomes[i] as Outcome
+        this.#hooks.reply(p.req, o.ok ? { ok: false, error: broken } : o)
+      })
+    })
+    this.#blocks.push(answered)
+    void answered.then(() => { this.#blocks.shift() })
+    return this.#blocks.length > MAX_BLOCKS_IN_FLIGHT ? (this.#blocks[0] as Promise<void>) : Promise.resolve()
+  }
+
+  /**
+   * Answers a read computed now (not queued behind commands) once the
+   * blocks in flight are durable; if one of them was refused meanwhile, the
+   * view it came from was wrong, so it is read again.
+   */
+  answerAfterBlocks(req: Envelope, outcome: Outcome, tries = 0): void {
+    const last = this.#blocks.at(-1)
+    if (!last) return this.#reply(req, outcome)
+    const epoch = this.#epoch
+    void last.then(() => {
+      const stale = this.#epoch !== epoch || this.#refusedFrom !== null
+      if (!stale || this.#broken) return this.#reply(req, outcome)
+      if (tries >= MAX_TRIES) return this.#hooks.reply(req, { ok: false, error: storeChanged() })
+      this.answerAfterBlocks(req, this.#hooks.read(req), tries + 1)
+    })
+  }
+
+  /** Every block answered (successful, refused and run again, or failed). */
+  async settled(): Promise<void> {
+    while (this.#blocks.length > 0) await Promise.all(this.#blocks)
+  }
+
+  #refuse(gen: number, toRun: PendingCommand[]): void {
+    if (this.#refusedFrom === null) this.#refusedFrom = gen
+    for (const p of toRun) this.#refused.push(p)
+    // Later blocks of the stale chain are refused too; the last one starts over.
+    if (gen === this.#gen) this.#rerun()
+  }
+
+  #rerun(): void {
+    const again = this.#refused
+    this.#refused = []
+    this.#refusedFrom = null
+    this.#epoch++
+    // This thread's read transaction may predate the other writer's commit.
+    this.#env.resetReadTxn()
+    this.#events = new EventStore(this.#dbs)
+    this.#fenced.resync()
+    const retry: PendingCommand[] = []
+    for (const p of again) {
+      const tries = (p.tries ?? 0) + 1
+      if (tries >= MAX_TRIES) this.#hooks.reply(p.req, { ok: false, error: storeChanged() })
+      else retry.push({ ...p, tries })
+    }
+    if (retry.length > 0) void this.run(retry)
+  }
+
+  /** A broken writer turns a success into its error. */
+  #reply(req: Envelope, o: Outcome): void {
+    if (o.ok && this.#broken) return this.#hooks.reply(req, { ok: false, error: this.#broken })
+    this.#hooks.reply(req, 'late' in o ? o.late() : o)
+  }
+
+  #break(err: CairnError): CairnError {
+    if (!this.#broken) {
+      this.#broken = err
+      this.onBroken(err)
+    }
+    return this.#broken
+  }
+}
+
+function storeChanged(): CairnError {
+  return new CairnError('UNAVAILABLE', `the event store kept changing under this writer (another writer on the same store); refused ${MAX_TRIES} times`,
+    { reason: 'store-changed', retryable: true })
+}
