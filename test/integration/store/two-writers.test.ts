@@ -22,6 +22,16 @@ import { join } from 'node:path'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
+/** One repository and two runtimes with their own homes, stopped and removed after the test. */
+async function twoRuntimes(t: Test, name: string): Promise<{ path: string; rtA: Runtime; rtB: Runtime }> {
+  const box = sandbox()
+  const path = box.repo(name)
+  const rtA = await createRuntime({ home: join(box.dir, 'home-a'), threads: 1 })
+  const rtB = await createRuntime({ home: join(box.dir, 'home-b'), threads: 1 })
+  t.teardown(async () => { await rtA.stop(); await rtB.stop(); box.cleanup() })
+  return { path, rtA, rtB }
+}
+
 async function restarts(rt: Runtime): Promise<number> {
   const status = await rt.status()
   return status.actors.filter((a) => a.kind === 'repo-worker').reduce((n, a) => n + a.restarts, 0)
@@ -43,11 +53,7 @@ async function checkStore(t: Test, path: string, events: number): Promise<void> 
 }
 
 t.test('a stale writer runs its command again on what the disk holds and lands after the other writer', async (t) => {
-  const box = sandbox()
-  const path = box.repo('shared')
-  const rtA = await createRuntime({ home: join(box.dir, 'home-a'), threads: 1 })
-  const rtB = await createRuntime({ home: join(box.dir, 'home-b'), threads: 1 })
-  t.teardown(async () => { await rtA.stop(); await rtB.stop(); box.cleanup() })
+  const { path, rtA, rtB } = await twoRuntimes(t, 'shared')
   const A: Repo = await rtA.repo(path, { agent: 'alice' })
   const issue = await A.issues.create({ title: 'shared' })
   const B: Repo = await rtB.repo(path, { agent: 'bob' })
@@ -72,11 +78,7 @@ t.test('a stale writer runs its command again on what the disk holds and lands a
 
 t.test('two runtimes writing at once: every comment acknowledged once, no restarts', async (t) => {
   const PER_WRITER = 30
-  const box = sandbox()
-  const path = box.repo('contended')
-  const rtA = await createRuntime({ home: join(box.dir, 'home-a'), threads: 1 })
-  const rtB = await createRuntime({ home: join(box.dir, 'home-b'), threads: 1 })
-  t.teardown(async () => { await rtA.stop(); await rtB.stop(); box.cleanup() })
+  const { path, rtA, rtB } = await twoRuntimes(t, 'contended')
   const A: Repo = await rtA.repo(path, { agent: 'alice' })
   const B: Repo = await rtB.repo(path, { agent: 'bob' })
   const issue = await A.issues.create({ title: 'contended' })
