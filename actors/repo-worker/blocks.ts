@@ -68,7 +68,8 @@ export class CommandBlocks {
   #epoch = 0
   /** Commands of refused blocks, in arrival order, waiting for the last refused block to come back. */
   #refused: PendingCommand[] = []
-  #refusedFrom: number | null = null
+  /** A block was refused and the view not yet re-read: every block answered meanwhile was computed on it. */
+  #refusing = false
   /** Set when a block did not commit: the view is ahead of the disk, so no more writes. */
   #broken: CairnError | null = null
   /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
@@ -121,7 +122,7 @@ export class CommandBlocks {
     const durable = writes.length > 0 ? this.#fenced.write(writes) : before
     const answered = durable.then(() => {
       // Computed on a view a refused block had already left behind: run again.
-      if (this.#refusedFrom !== null && gen > this.#refusedFrom) return this.#refuse(gen, toRun)
+      if (this.#refusing) return this.#refuse(gen, toRun)
       this.#events.settle(gen)
       toRun.forEach((p, i) => this.#reply(p.req, outcomes[i] as Outcome))
       if (appended && !this.#broken) this.#hooks.appended(lastSeq)
@@ -149,7 +150,7 @@ export class CommandBlocks {
     if (!last) return this.#reply(req, outcome)
     const epoch = this.#epoch
     void last.then(() => {
-      const stale = this.#epoch !== epoch || this.#refusedFrom !== null
+      const stale = this.#epoch !== epoch || this.#refusing
       if (!stale || this.#broken) return this.#reply(req, outcome)
       if (tries >= MAX_TRIES) return this.#hooks.reply(req, { ok: false, error: storeChanged() })
       this.answerAfterBlocks(req, this.#hooks.read(req), tries + 1)
@@ -162,7 +163,7 @@ export class CommandBlocks {
   }
 
   #refuse(gen: number, toRun: PendingCommand[]): void {
-    if (this.#refusedFrom === null) this.#refusedFrom = gen
+    this.#refusing = true
     for (const p of toRun) this.#refused.push(p)
     // Later blocks of the stale chain are refused too; the last one starts over.
     if (gen === this.#gen) this.#rerun()
@@ -171,7 +172,7 @@ export class CommandBlocks {
   #rerun(): void {
     const again = this.#refused
     this.#refused = []
-    this.#refusedFrom = null
+    this.#refusing = false
     this.#epoch++
     // This thread's read transaction may predate the other writer's commit.
     this.#env.resetReadTxn()

@@ -166,11 +166,10 @@ export class RepoWorkerShell {
 
   #readOutcome(req: Envelope): Outcome {
     try {
-      const events = this.#blocks.events
       // Read from the disk when released: it then holds every write sent before.
       if (req.type === M.eventsStats) return { ok: true, late: () => this.#stats(req) }
       if (!QUERY_TYPES.has(req.type)) return { ok: true, value: this.#read(req) }
-      const value = query(events, req, this.#leasedNow())
+      const value = query(this.#blocks.events, req, this.#leasedNow())
       // Held until durable: a later comment must not reach the shown projection's lists meanwhile.
       return { ok: true, value: req.type === M.issueShow ? detachLists(value as IssueProjection) : value }
     } catch (err) {

@@ -15,9 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { blake2b256 } from '../../protocol/events/blake2b.ts'
 import { openGitWal } from '../../lib/adapters/git/nodegit-wal.ts'
-import { bytesToHex, computeEventId, encodeChunk, type EventInput } from '../../protocol/events/index.ts'
+import { chunkHashOf, computeEventId, encodeChunk, type EventInput } from '../../protocol/events/index.ts'
 import type { BenchResult } from '../lib/report.ts'
 import { LatencyRecorder, ratePerSecond, summarize } from '../lib/stats.ts'
 
@@ -66,7 +65,7 @@ export async function runNodegitCommit(opts: NodegitCommitOptions): Promise<Benc
     const commit = async (w: number): Promise<void> => {
       const actor = actorOf(w)
       const chunk = chunkFor(actor, serial++)
-      const hash = bytesToHex(blake2b256(chunk))
+      const hash = chunkHashOf(chunk)
       const d = new Date()
       const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`
       const expectedTip = tips[w] ?? null

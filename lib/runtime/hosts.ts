@@ -51,8 +51,12 @@ export function newHostRecord(repoId: string, path: string, storeDir: string, ki
   }
 }
 
-/** The host thread of `rec` reported ready: its actors run (again). */
-export function markReady(rec: HostRecord, ready: HostReady, generation: number): void {
+/**
+ * The host thread of `rec` reported ready: its actors run (again). Each
+ * repository's first open is added to `firstOpens`, whether at boot or later.
+ */
+export function markReady(rec: HostRecord, ready: HostReady, generation: number, firstOpens: RepoReconciliation[]): void {
+  if (generation === 1) firstOpens.push(ready.reconciliation)
   rec.threadId = ready.threadId
   rec.reconciliation = ready.reconciliation
   rec.state = 'ready'

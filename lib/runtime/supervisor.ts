@@ -186,10 +186,7 @@ export class Supervisor {
         return
       }
       if (msg.type === M.hostReady) {
-        const ready = msg.body as HostReady
-        // Each repository's first open is reported, whether at boot or later.
-        if (generation === 1) this.report.repos.push(ready.reconciliation)
-        markReady(rec, ready, generation)
+        markReady(rec, msg.body as HostReady, generation, this.report.repos)
         settleReady()
       } else if (msg.type === M.hostFailed) {
         rec.failure = CairnError.fromWire((msg.body as { error: unknown }).error)

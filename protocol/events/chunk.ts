@@ -21,8 +21,14 @@ import { decodeCbor, encodeCbor } from './cbor.ts'
 import type { CborValue } from './cbor.ts'
 import { canonicalFields, eventIdOf } from './canonical.ts'
 import { bytesToHex, hexToBytes } from './hex.ts'
+import { blake2b256 } from './blake2b.ts'
 import { kindFromPayload } from './kind-payload.ts'
 import type { CairnEvent, EventKind } from './types.ts'
+
+/** Lowercase hex BLAKE2b-256 of an encoded chunk: the name it is stored under in a WAL commit. */
+export function chunkHashOf(chunk: Uint8Array): string {
+  return bytesToHex(blake2b256(chunk))
+}
 
 /** ASCII `GRITECNK`. */
 export const CHUNK_MAGIC: Uint8Array = new TextEncoder().encode('GRITECNK')

@@ -19,7 +19,7 @@ export type {
 } from './types.ts'
 export { canonicalPreimage, computeEventId } from './canonical.ts'
 export { kindFromPayload, kindPayload, TAG_KINDS } from './kind-payload.ts'
-export { CHUNK_CODEC, CHUNK_MAGIC, CHUNK_VERSION, decodeChunk, encodeChunk } from './chunk.ts'
+export { chunkHashOf, CHUNK_CODEC, CHUNK_MAGIC, CHUNK_VERSION, decodeChunk, encodeChunk } from './chunk.ts'
 export { bytesToHex, hexToBytes, isHexId } from './hex.ts'
 export { decodeCbor, encodeCbor } from './cbor.ts'
 export type { CborValue } from './cbor.ts'

@@ -27,12 +27,11 @@ const FENCE_KEY = 'event-store'
 export class FencedWriter {
   readonly #env: RootDatabase
   readonly #fence: Database<number, string>
-  #version: number | null
+  #version: number | null = null
 
   constructor(env: RootDatabase) {
     this.#env = env
     this.#fence = env.openDB({ name: 'write-fence', useVersions: true }) as unknown as Database<number, string>
-    this.#version = null
     this.resync()
   }
 

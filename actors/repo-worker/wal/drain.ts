@@ -13,9 +13,7 @@
  * it stays in the outbox until a commit holding it is on the ref.
  */
 import type { Database, RootDatabase } from 'lmdb'
-import { bytesToHex } from '../../../protocol/events/hex.ts'
-import { blake2b256 } from '../../../protocol/events/blake2b.ts'
-import { decodeChunk, encodeChunk } from '../../../protocol/events/chunk.ts'
+import { chunkHashOf, decodeChunk, encodeChunk } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
 import type { RepoDbs } from '../store/dbs.ts'
@@ -98,7 +96,7 @@ export class WalDrain {
           continue
         }
         const chunk = encodeChunk(pending.map((p) => p.event))
-        const hash = bytesToHex(blake2b256(chunk))
+        const hash = chunkHashOf(chunk)
         const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
         const res = await this.#git.appendWal({
           ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.event.tsUnixMs, hash), chunk,

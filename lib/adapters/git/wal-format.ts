@@ -9,9 +9,9 @@
  *   events/YYYY/MM/DD/<chunk_hash>.bin  chunk_hash = BLAKE2b-256 hex of the chunk bytes
  * and `prev_wal` is the commit's only parent (null for a root commit).
  */
-import { blake2b256 } from '../../../protocol/events/blake2b.ts'
+import { chunkHashOf } from '../../../protocol/events/chunk.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import { bytesToHex, isHexId } from '../../../protocol/events/hex.ts'
+import { isHexId } from '../../../protocol/events/hex.ts'
 import type { WalCommitInput, WalMeta } from '../../ports/git-wal.ts'
 
 /** WAL (and lease) refs live here; appendWal refuses to move anything else. */
@@ -26,11 +26,6 @@ const OID_BYTES = 20
 /** True when `value` is a 40-char lowercase hex commit id. */
 export function isOid(value: unknown): value is string {
   return isHexId(value, OID_BYTES)
-}
-
-/** Lowercase hex BLAKE2b-256 of a chunk: the name it is stored under. */
-export function chunkHashOf(chunk: Uint8Array): string {
-  return bytesToHex(blake2b256(chunk))
 }
 
 /**

@@ -6,7 +6,8 @@
 import type { WalEntry } from '../../ports/git-wal.ts'
 import { CairnError } from '../../../protocol/errors.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Repository } from './nodegit-api.ts'
-import { CHUNK_PATH, chunkHashOf, malformed, META_FILE, parseMeta } from './wal-format.ts'
+import { chunkHashOf } from '../../../protocol/events/chunk.ts'
+import { CHUNK_PATH, malformed, META_FILE, parseMeta } from './wal-format.ts'
 import { gitFailure } from './git-failure.ts'
 
 /** One WAL commit, checked against the layout; nothing of a bad commit is returned. */
