@@ -56,10 +56,37 @@ function recordOf(event: CairnEvent): CborValue[] {
   const f = canonicalFields(event)
   const eventId = hexToBytes(event.eventId, 32, 'eventId')
   // Refuse to write a record that every reader (ours included) would reject.
-  if (bytesToHex(eventId) !== eventIdOf(f)) throw invalidArgument('eventId', "does not match the event's content")
+  if (event.eventId !== eventIdOf(f)) throw invalidArgument('eventId', "does not match the event's content")
   const sig = event.sig ?? null
   if (sig !== null && !(sig instanceof Uint8Array)) throw invalidArgument('sig', 'must be a Uint8Array or null')
   return [eventId, f.issueId, f.actor, f.tsUnixMs, f.parent, f.kindTag, f.kindPayload, sig]
+}
+
+/**
+ * One event's chunk record, validated as {@link encodeChunk} does; `i` names
+ * it in errors. With {@link encodeChunkRecords}, a caller can build a large
+ * chunk in slices instead of in one synchronous run.
+ */
+export function chunkRecordOf(event: CairnEvent, i: number): CborValue {
+  try {
+    return recordOf(event)
+  } catch (err) {
+    throw atIndex(err, i)
+  }
+}
+
+/** A chunk of records made by {@link chunkRecordOf}, in order. */
+export function encodeChunkRecords(records: readonly CborValue[]): Uint8Array {
+  const payload = encodeCbor(records as CborValue[])
+  const out = new Uint8Array(HEADER_LENGTH + payload.length)
+  out.set(CHUNK_MAGIC, 0)
+  // u16 little-endian, as grite's `to_le_bytes`.
+  out[8] = CHUNK_VERSION & 0xff
+  out[9] = CHUNK_VERSION >> 8
+  out[10] = CODEC_BYTES.length
+  out.set(CODEC_BYTES, 11)
+  out.set(payload, HEADER_LENGTH)
+  return out
 }
 
 /**
@@ -72,23 +99,7 @@ function recordOf(event: CairnEvent): CborValue[] {
  */
 export function encodeChunk(events: readonly CairnEvent[]): Uint8Array {
   if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array')
-  const records = events.map((event: CairnEvent, i) => {
-    try {
-      return recordOf(event)
-    } catch (err) {
-      throw atIndex(err, i)
-    }
-  })
-  const payload = encodeCbor(records)
-  const out = new Uint8Array(HEADER_LENGTH + payload.length)
-  out.set(CHUNK_MAGIC, 0)
-  // u16 little-endian, as grite's `to_le_bytes`.
-  out[8] = CHUNK_VERSION & 0xff
-  out[9] = CHUNK_VERSION >> 8
-  out[10] = CODEC_BYTES.length
-  out.set(CODEC_BYTES, 11)
-  out.set(payload, HEADER_LENGTH)
-  return out
+  return encodeChunkRecords(events.map(chunkRecordOf))
 }
 
 function bytesField(v: CborValue | undefined, length: number, field: string, i: number): string {

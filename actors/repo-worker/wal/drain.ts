@@ -13,7 +13,8 @@
  * it stays in the outbox until a commit holding it is on the ref.
  */
 import type { Database, RootDatabase } from 'lmdb'
-import { chunkHashOf, decodeChunk, encodeChunk } from '../../../protocol/events/chunk.ts'
+import type { CborValue } from '../../../protocol/events/cbor.ts'
+import { chunkHashOf, chunkRecordOf, decodeChunk, encodeChunkRecords } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
 import type { RepoDbs } from '../store/dbs.ts'
@@ -26,6 +27,13 @@ export const walRef = (actor: string): string => `refs/cairn/wal/${actor}`
 /** Events per drain round (all actors together): bounds one chunk and one transaction. */
 export const DRAIN_BATCH = 5_000
 const CAS_RETRIES = 5
+/**
+ * A round reads and encodes this many events, then lets the thread's other
+ * work (commands, commit callbacks) run: a round of thousands of events in
+ * one go held the RepoWorker for tens of milliseconds.
+ */
+const SLICE = 256
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export function openWalState(env: RootDatabase): WalStateDb {
   return env.openDB({ name: 'wal-state' }) as unknown as WalStateDb
@@ -76,7 +84,11 @@ export class WalDrain {
   async round(): Promise<DrainReport> {
     const report: DrainReport = { commits: 0, events: 0, adopted: 0 }
     const byActor = new Map<string, { seq: number; event: CairnEvent }[]>()
-    for (const { key, value: eventId } of this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })) {
+    // Listed in one go (a range must not span a yield); the log entries are immutable.
+    const listed = [...this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })]
+    for (let i = 0; i < listed.length; i++) {
+      if (i > 0 && i % SLICE === 0) await yieldTurn()
+      const { key, value: eventId } = listed[i]!
       const seq = key as number
       const event = this.#dbs.log.get(seq)
       if (!event || event.eventId !== eventId) continue
@@ -95,7 +107,12 @@ export class WalDrain {
           pending = pending.filter((p) => !adopted.has(p.event.eventId))
           continue
         }
-        const chunk = encodeChunk(pending.map((p) => p.event))
+        const records: CborValue[] = []
+        for (let i = 0; i < pending.length; i++) {
+          if (i > 0 && i % SLICE === 0) await yieldTurn()
+          records.push(chunkRecordOf(pending[i]!.event, i))
+        }
+        const chunk = encodeChunkRecords(records)
         const hash = chunkHashOf(chunk)
         const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
         const res = await this.#git.appendWal({

@@ -49,6 +49,28 @@ t.test('each agent\'s events land on its own WAL ref, readable with plain git', 
   t.equal(JSON.parse(git(path, 'cat-file', '-p', `${walRef(bob.actor)}:meta.json`)).prev_wal, tip, 'prev_wal chains to the previous commit')
 })
 
+t.test('a drain round larger than one slice (it yields between slices) writes every event once, in local order', async (t) => {
+  const box = sandbox()
+  const path = box.repo('slices')
+  const rt = await createRuntime({ home: box.home, threads: 1 })
+  t.teardown(async () => { await rt.stop(); box.cleanup() })
+  const alice = await rt.repo(path, { agent: 'alice' })
+  const bob = await rt.repo(path, { agent: 'bob' })
+  const { id } = await alice.issues.create({ title: 'busy' })
+  // 701 events from two agents: rounds of up to 5,000 events, read and encoded 256 at a time.
+  for (let round = 0; round < 14; round++) {
+    await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? alice : bob).issues.comment(id, `r${round} c${i}`)))
+  }
+  await eventually(async () => (await alice.events.stats()).outbox === 0, 30_000)
+  const log = [...await alice.events.read({ fromSeq: 1, limit: 1000 })]
+  log.push(...await alice.events.read({ fromSeq: log.length + 1, limit: 1000 }))
+  t.equal(log.length, 701, 'every event is in the log')
+  for (const who of [alice, bob]) {
+    const mine = log.filter((e) => e.event.actor === who.actor).map((e) => e.event.eventId)
+    t.same(walEventIds(path, who.actor), mine, `${who.agent}: the WAL holds exactly its events, once, in local order`)
+  }
+})
+
 t.test('a drain that moved the ref but crashed before recording it is adopted, not written twice', async (t) => {
   const box = sandbox()
   const path = box.repo('adopt')

@@ -11,6 +11,7 @@ import {
   kindPayload,
   KIND_TAGS,
 } from '../../../../protocol/events/index.ts'
+import { chunkRecordOf, encodeChunkRecords } from '../../../../protocol/events/chunk.ts'
 import type { CairnEvent, EventInput, EventKind } from '../../../../protocol/events/index.ts'
 
 const ISSUE = '000102030405060708090a0b0c0d0e0f'
@@ -156,6 +157,16 @@ t.test('encodeChunk validates its input with INVALID_ARGUMENT naming the field',
   for (const [input, message] of cases) {
     t.throws(() => encodeChunk(input as CairnEvent[]), { code: 'INVALID_ARGUMENT', message }, String(message))
   }
+})
+
+t.test('a chunk built record by record (as the WAL drain does, in slices) is the same chunk', async (t) => {
+  const events = [...plain, ...signed]
+  const records = events.map((e, i) => chunkRecordOf(e, i))
+  t.same(encodeChunkRecords(records), encodeChunk(events), 'same bytes')
+  t.same(decodeChunk(encodeChunkRecords(records)), events)
+  t.same(encodeChunkRecords([]), encodeChunk([]))
+  const e = plain[0] as CairnEvent
+  t.throws(() => chunkRecordOf({ ...e, eventId: 'ff'.repeat(32) }, 7), { code: 'INVALID_ARGUMENT', message: /^events\[7\]\.eventId does not match/ })
 })
 
 t.test('malformed chunks are INVALID_FORMAT', async (t) => {
