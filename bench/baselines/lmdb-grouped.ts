@@ -7,8 +7,8 @@
  * (lmdb-js group-commits the batches on its write thread and pipelines
  * them: a batch does not wait for the previous commit); per write the same
  * records, shapes and key orders as a comment (event-log by seq,
- * issue-events by [issue, ts, actor, id], outbox by seq, the issue head by
- * issue, issue-comments by [issue, n]) plus one checkpoint per batch. A
+ * issue-events by [issue, ts, actor, id] holding [seq, body], outbox by
+ * seq, the issue head by issue) plus one checkpoint per batch. A
  * write counts once `env.flushed` (synced to disk) resolves for its batch,
  * which is when Cairn acknowledges. No IPC, no Cairn logic: what LMDB on
  * this disk allows for that write shape.
@@ -24,7 +24,7 @@ import { ratePerSecond } from '../lib/stats.ts'
 export interface GroupedOptions { writers: number; warmupMs: number; durationMs: number; parentDir?: string }
 export interface GroupedResult { rate: number; completed: number; batches: number; recordsPerWrite: number }
 
-const DBS = ['event-log', 'issue-events', 'outbox', 'issues', 'issue-comments'] as const
+const DBS = ['event-log', 'issue-events', 'outbox', 'issues'] as const
 const MAX_WRITES_PER_WRITER = 10_000_000
 
 export async function measureGroupedComments(opts: GroupedOptions): Promise<GroupedResult> {
@@ -51,12 +51,11 @@ export async function measureGroupedComments(opts: GroupedOptions): Promise<Grou
         const n = counts[w]!++
         const event = { issueId: issue, actor, tsUnixMs: ts, parent: null, kind: { type: 'CommentAdded', body: `comment ${n}` }, eventId }
         void db['event-log']!.put(s, event)
-        void db['issue-events']!.put([issue, ts, actor, eventId], s)
+        void db['issue-events']!.put([issue, ts, actor, eventId], [s, `comment ${n}`])
         void db.outbox!.put(s, eventId)
         void db.issues!.put(issue, { id: issue, title: 'target', state: 'open', labels: [], assignees: [], updatedAt: ts, commentCount: n + 1, lastEventId: eventId })
-        void db['issue-comments']!.put([issue, n], { author: actor, body: `comment ${n}`, tsUnixMs: ts, eventId })
       }
-      void meta.put('projection', { version: 2, seq })
+      void meta.put('projection', { version: 3, seq })
       batches++
       // Taken in the same turn as the puts: the flush of the transaction holding them.
       void env.flushed.then(() => { for (const b of batch) b.done() })

@@ -25,6 +25,7 @@ import { repeatBounded } from '../lib/bounded.ts'
 import type { BenchResult } from '../lib/report.ts'
 import { percentile } from '../lib/stats.ts'
 import { startTsWorker } from '../lib/ts-worker.ts'
+import { seqOf, type IssueIndexValue } from '../../actors/repo-worker/store/dbs.ts'
 import { describePopulation, dropProjectionCheckpoint, openStoreEnv, storeDir, type BenchDirs, type Population } from './fixture.ts'
 import type { OpenWorkerData, OpenWorkerReply } from './open-worker.ts'
 import type { IssuesParams } from './params.ts'
@@ -89,7 +90,7 @@ async function rawRebuildRead(repoPath: string): Promise<{ ms: number; events: n
     const log = env.openDB({ name: 'event-log', keyEncoding: 'uint32' })
     const t0 = performance.now()
     let events = 0
-    for (const { value: seq } of byIssue.getRange({})) if (log.get(seq as number) !== undefined) events++
+    for (const { value } of byIssue.getRange({})) if (log.get(seqOf(value as IssueIndexValue)) !== undefined) events++
     return { ms: performance.now() - t0, events }
   } finally {
     await env.close()

@@ -274,9 +274,11 @@ export class Connection {
   }
 
   // Replies finishing in the same turn of the event loop go out in one writev.
+  // With no other request in flight none can follow: write at once (a cork,
+  // an Immediate and a writev per reply cost a closed-loop client for nothing).
   #write(bytes: Uint8Array, framed = false): void {
     const data = framed ? bytes : frame(bytes)
-    if (!this.#corked) {
+    if (!this.#corked && this.#inflight > 1) {
       this.#corked = true
       this.#sock.cork()
       setImmediate(() => {

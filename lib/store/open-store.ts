@@ -15,9 +15,17 @@ import { open, type RootDatabase } from 'lmdb'
 import { CairnError } from '../../protocol/errors.ts'
 
 export const APPLICATION_ID = 'cairn'
-export const STORE_SCHEMA_VERSION = 1
 
 export type StoreKind = 'repo' | 'home'
+
+/**
+ * The on-disk layout each kind of store has now. Repository stores went to 2
+ * when a comment's body moved into the per-issue index (`issue-events`): a
+ * Cairn that reads that index as plain seqs must refuse such a store
+ * (STORE_TOO_NEW) instead of misreading it. A store of an older version is
+ * upgraded in place when its repository first opens (store/rebuild.ts).
+ */
+export const STORE_SCHEMA_VERSIONS: Readonly<Record<StoreKind, number>> = { repo: 2, home: 1 }
 
 export interface StoreMeta {
   application: string
@@ -51,9 +59,10 @@ export function inspectStore(dir: string, kind: StoreKind): StoreMeta | null {
     if (meta.kind !== kind) {
       throw new CairnError('FOREIGN_STORE', `${dir} is a Cairn ${meta.kind} store, not a ${kind} store`, { dir, kind: meta.kind })
     }
-    if (typeof meta.schemaVersion !== 'number' || meta.schemaVersion > STORE_SCHEMA_VERSION) {
-      throw new CairnError('STORE_TOO_NEW', `${dir} has schema version ${meta.schemaVersion}; this Cairn understands up to ${STORE_SCHEMA_VERSION}`,
-        { dir, schemaVersion: meta.schemaVersion, supported: STORE_SCHEMA_VERSION })
+    const supported = STORE_SCHEMA_VERSIONS[kind]
+    if (typeof meta.schemaVersion !== 'number' || meta.schemaVersion > supported) {
+      throw new CairnError('STORE_TOO_NEW', `${dir} has schema version ${meta.schemaVersion}; this Cairn understands up to ${supported}`,
+        { dir, schemaVersion: meta.schemaVersion, supported })
     }
     return meta
   } finally {
@@ -73,11 +82,22 @@ export async function openStore(dir: string, kind: StoreKind): Promise<RootDatab
     const metaDb = env.openDB({ name: 'meta' })
     // ifNoExists: two processes creating the same store race benignly.
     await metaDb.ifNoExists('meta', () => {
-      metaDb.put('meta', { application: APPLICATION_ID, kind, schemaVersion: STORE_SCHEMA_VERSION, createdAt: Date.now() } satisfies StoreMeta)
+      metaDb.put('meta', { application: APPLICATION_ID, kind, schemaVersion: STORE_SCHEMA_VERSIONS[kind], createdAt: Date.now() } satisfies StoreMeta)
     })
     await env.flushed
   }
   return env
+}
+
+/**
+ * Records that `env` now has the current layout of its kind. Call it inside
+ * the write transaction that converts the data, so no reader ever sees the
+ * new layout under the old version number.
+ */
+export function markSchemaCurrent(env: RootDatabase, kind: StoreKind): void {
+  const metaDb = env.openDB({ name: 'meta' })
+  const meta = metaDb.get('meta') as StoreMeta | undefined
+  if (meta && meta.schemaVersion !== STORE_SCHEMA_VERSIONS[kind]) void metaDb.put('meta', { ...meta, schemaVersion: STORE_SCHEMA_VERSIONS[kind] })
 }
 
 /**

@@ -93,13 +93,12 @@ export class Batch implements Writes {
     const stored: CairnEvent = event.sig ? event : stripSig(event)
     this.put(dbs.log, seq, stored)
     this.#ids.set(event.eventId, seq)
-    this.put(dbs.byIssue, eventKey(event), seq)
+    this.put(dbs.byIssue, eventKey(event), event.kind.type === 'CommentAdded' ? [seq, event.kind.body] : seq)
     if (local) this.put(dbs.outbox, seq, event.eventId)
     this.appended.push({ seq, event: stored })
     if (isIssueEvent(event)) {
       const id = event.issueId
       const prev = this.issue(id)
-      const storedComments = prev?.comments.length ?? 0
       // The step consumes prev: a comment is pushed onto the list prev shares
       // with the store's view (no O(comments) copy per comment). The first
       // time this batch touches the issue, remember the lengths, so a batch
@@ -108,7 +107,7 @@ export class Batch implements Writes {
       const { projection, reprojected } = ingestEvent(prev, stored, () => this.#store.history(id, this.appended).map((l) => l.event), { consume: true })
       if (reprojected) this.reprojected++
       this.touched.set(id, projection)
-      writeProjection(dbs, storedComments, projection, !reprojected, this)
+      writeProjection(dbs, projection, this)
     }
     return { seq, duplicate: false }
   }

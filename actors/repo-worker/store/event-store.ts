@@ -18,7 +18,7 @@ import type { Database } from 'lmdb'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { LoggedEvent } from '../../../protocol/messages.ts'
 import { compareIssues, type IssueProjection } from '../projection/index.ts'
-import { CHECKPOINT_KEY, lastKey, type RepoDbs } from './dbs.ts'
+import { CHECKPOINT_KEY, lastKey, seqOf, type RepoDbs } from './dbs.ts'
 import { readAllProjections, readProjection } from './projections.ts'
 import { Batch, compareKeys, eventKey } from './batch.ts'
 import { resolveRef } from './resolve.ts'
@@ -141,7 +141,10 @@ export class EventStore {
    * separate id table (one more random B-tree page per event) is written.
    */
   knownSeq(event: CairnEvent): number | undefined {
-    return this.#pendingIds.get(event.eventId)?.seq ?? this.dbs.byIssue.get(eventKey(event))
+    const pending = this.#pendingIds.get(event.eventId)
+    if (pending) return pending.seq
+    const indexed = this.dbs.byIssue.get(eventKey(event))
+    return indexed === undefined ? undefined : seqOf(indexed)
   }
 
   issue(id: string): IssueProjection | undefined {
@@ -200,7 +203,8 @@ export class EventStore {
    */
   history(issueId: string, extra: readonly LoggedEvent[] = []): LoggedEvent[] {
     const out: LoggedEvent[] = []
-    for (const { value: seq } of this.dbs.byIssue.getRange({ start: [issueId], end: [issueId, Number.MAX_SAFE_INTEGER] })) {
+    for (const { value } of this.dbs.byIssue.getRange({ start: [issueId], end: [issueId, Number.MAX_SAFE_INTEGER] })) {
+      const seq = seqOf(value)
       const event = this.dbs.log.get(seq)
       if (event) out.push({ seq, event })
     }

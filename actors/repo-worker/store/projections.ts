@@ -1,19 +1,20 @@
 /**
- * How issue projections sit in LMDB. Comments are the one list that grows
- * without bound on a busy issue, so they are stored one record each under
- * `[issueId, index]` and the projection record holds only their count:
- * appending a comment writes one small record instead of re-encoding every
- * comment of the issue (that re-encoding was the worker's top cost once
- * issues had a few hundred comments). A re-projection (a late event) may
- * reorder comments, so it rewrites the issue's comment records.
+ * How issue projections sit in LMDB. The `issues` record of an issue holds
+ * its projection without the comments, plus their count. The comments are
+ * not stored a second time: the per-issue index holds every event of the
+ * issue in projection order, a comment's key `[issue, ts, actor, id]` and
+ * value `[seq, body]` are the whole comment, so reading an issue's comments
+ * is one range over its index entries, and a late event (a re-projection)
+ * rewrites nothing but the head.
  */
 import type { Database } from 'lmdb'
 import type { IssueComment, IssueProjection } from '../projection/index.ts'
-import type { RepoDbs } from './dbs.ts'
+import type { IssueEventKey, IssueIndexValue, RepoDbs } from './dbs.ts'
 
 /** The stored form: the projection without its comments, plus their count. */
 export type StoredIssue = Omit<IssueProjection, 'comments'> & { commentCount: number }
 
+/** Schema 1's comment table; kept only so the rebuild can empty it. */
 export type CommentKey = [string, number]
 export type CommentsDb = Database<IssueComment, CommentKey>
 
@@ -32,6 +33,12 @@ function assemble(stored: StoredIssue, comments: IssueComment[]): IssueProjectio
   return out as unknown as IssueProjection
 }
 
+/** The comment an index entry holds, or null for any other event. Same fields, in the same order, as the fold makes. */
+function commentOf(key: IssueEventKey, value: IssueIndexValue): IssueComment | null {
+  if (typeof value === 'number') return null
+  return { eventId: key[3], actor: key[2], tsUnixMs: key[1], body: value[1] }
+}
+
 /** Where a projection's records go: straight into the current transaction, or into a batch's recorded writes. */
 export interface Writes {
   put(db: Database<any, any>, key: unknown, value: unknown): void
@@ -43,39 +50,36 @@ export const DIRECT: Writes = {
   remove: (db, key) => { void db.remove(key) },
 }
 
-/**
- * Writes `next` over the stored projection that had `storedComments`
- * comments (0 for none). `appendOnly` promises that next's comments extend
- * the stored ones (true for an in-order fold step); otherwise every comment
- * record is written again.
- */
-export function writeProjection(dbs: RepoDbs, storedComments: number, next: IssueProjection, appendOnly: boolean, w: Writes = DIRECT): void {
-  const id = next.id
-  const n = next.comments.length
-  // Comments only accumulate, so this is a safety net: no index may outlive the new count.
-  for (let i = n; i < storedComments; i++) w.remove(dbs.issueComments, [id, i])
-  for (let i = appendOnly ? storedComments : 0; i < n; i++) w.put(dbs.issueComments, [id, i], next.comments[i])
-  w.put(dbs.issues, id, head(next))
+/** Writes `next`'s head; its comments are in the index already (written with their events). */
+export function writeProjection(dbs: RepoDbs, next: IssueProjection, w: Writes = DIRECT): void {
+  w.put(dbs.issues, next.id, head(next))
+}
+
+function commentsOf(dbs: RepoDbs, id: string): IssueComment[] {
+  const comments: IssueComment[] = []
+  for (const { key, value } of dbs.byIssue.getRange({ start: [id], end: [id, Number.MAX_SAFE_INTEGER] })) {
+    const c = commentOf(key as IssueEventKey, value)
+    if (c !== null) comments.push(c)
+  }
+  return comments
 }
 
 export function readProjection(dbs: RepoDbs, id: string): IssueProjection | undefined {
   const stored = dbs.issues.get(id) as unknown as StoredIssue | undefined
   if (!stored) return undefined
-  const comments: IssueComment[] = []
-  if (stored.commentCount > 0) {
-    for (const { value } of dbs.issueComments.getRange({ start: [id], end: [id, Number.MAX_SAFE_INTEGER] })) comments.push(value)
-  }
-  return assemble(stored, comments)
+  return assemble(stored, stored.commentCount > 0 ? commentsOf(dbs, id) : [])
 }
 
-/** Every projection, in id order: one pass over projections, one over comments. */
+/** Every projection, in id order: one pass over projections, one over the index. */
 export function readAllProjections(dbs: RepoDbs): Map<string, IssueProjection> {
   const byIssue = new Map<string, IssueComment[]>()
-  for (const { key, value } of dbs.issueComments.getRange({})) {
-    const id = (key as CommentKey)[0]
+  for (const { key, value } of dbs.byIssue.getRange({})) {
+    const c = commentOf(key as IssueEventKey, value)
+    if (c === null) continue
+    const id = (key as IssueEventKey)[0]
     const list = byIssue.get(id)
-    if (list) list.push(value)
-    else byIssue.set(id, [value])
+    if (list) list.push(c)
+    else byIssue.set(id, [c])
   }
   const out = new Map<string, IssueProjection>()
   for (const { key, value } of dbs.issues.getRange({})) {
@@ -84,7 +88,7 @@ export function readAllProjections(dbs: RepoDbs): Map<string, IssueProjection> {
   return out
 }
 
-/** Removes every stored projection (before a rebuild). */
+/** Removes every stored projection (before a rebuild), and schema 1's comment table. */
 export async function clearProjections(dbs: RepoDbs): Promise<void> {
   await dbs.issues.clearAsync()
   await dbs.issueComments.clearAsync()

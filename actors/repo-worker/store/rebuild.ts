@@ -9,11 +9,18 @@
  * the fold, a store from before projections existed, a deleted database) the
  * projections are folded again from the per-issue index, whose key order is
  * already the projection order, one issue at a time.
+ *
+ * A store of schema 1 indexed every event by its seq alone; its comments
+ * were a table of their own. The rebuild that its checkpoint (projection
+ * version 2) triggers first puts each comment's body into its index entry
+ * and marks the store schema 2, in the same transaction.
  */
 import type { RootDatabase } from 'lmdb'
 import type { RepoReconciliation } from '../../../protocol/messages.ts'
 import { applyEvent, emptyIssue, isIssueEvent, type IssueProjection } from '../projection/index.ts'
-import { lastKey, type IssueEventKey, type RepoDbs } from './dbs.ts'
+import { markSchemaCurrent, STORE_SCHEMA_VERSIONS, type StoreMeta } from '../../../lib/store/open-store.ts'
+import { eventKey } from './batch.ts'
+import { lastKey, seqOf, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION } from './event-store.ts'
 import { clearProjections, writeProjection } from './projections.ts'
 
@@ -41,14 +48,17 @@ export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promi
   // leaves the checkpoint stale, so the next open simply rebuilds again.
   await clearProjections(dbs)
   let events = 0
+  const schema = (env.openDB({ name: 'meta' }).get('meta') as StoreMeta | undefined)?.schemaVersion ?? STORE_SCHEMA_VERSIONS.repo
   await env.transaction(() => {
+    if (schema < 2) indexComments(dbs)
+    markSchemaCurrent(env, 'repo')
     let current: IssueProjection | null = null
     const flush = (): void => {
-      if (current !== null && current.lastEvent !== null) writeProjection(dbs, 0, current, false)
+      if (current !== null && current.lastEvent !== null) writeProjection(dbs, current)
     }
-    for (const { key, value: seq } of dbs.byIssue.getRange({})) {
+    for (const { key, value } of dbs.byIssue.getRange({})) {
       const issueId = (key as IssueEventKey)[0]
-      const event = dbs.log.get(seq)
+      const event = dbs.log.get(seqOf(value))
       if (!event) continue
       events++
       if (current === null || current.id !== issueId) {
@@ -62,4 +72,13 @@ export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promi
   })
   await env.flushed
   return { rebuilt: true, reason, events, ms: Math.round(performance.now() - started) }
+}
+
+/** Schema 1 -> 2: each comment's index entry gets its body (walks the log, so the index is not written while it is read). */
+function indexComments(dbs: RepoDbs): void {
+  for (const { key, value: event } of dbs.log.getRange({})) {
+    if (event.kind.type !== 'CommentAdded') continue
+    const k = eventKey(event)
+    if (typeof dbs.byIssue.get(k) === 'number') void dbs.byIssue.put(k, [key as number, event.kind.body])
+  }
 }

@@ -17,7 +17,7 @@ import type { CborValue } from '../../../protocol/events/cbor.ts'
 import { chunkHashOf, chunkRecordOf, decodeChunk, encodeChunkRecords } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
-import type { RepoDbs } from '../store/dbs.ts'
+import { seqOf, type RepoDbs } from '../store/dbs.ts'
 import { eventKey } from '../store/batch.ts'
 
 export interface WalState { tip: string | null; events: number; commits: number }
@@ -146,7 +146,8 @@ export class WalDrain {
     for (const e of entries) for (const ev of decodeChunk(e.chunk)) events.set(ev.eventId, ev)
     const seqs: number[] = []
     for (const ev of events.values()) {
-      const seq = this.#dbs.byIssue.get(eventKey(ev))
+      const indexed = this.#dbs.byIssue.get(eventKey(ev))
+      const seq = indexed === undefined ? undefined : seqOf(indexed)
       if (seq !== undefined && this.#dbs.outbox.get(seq) === ev.eventId) seqs.push(seq)
     }
     await this.#record(actor, { tip: actual, events: state.events + events.size, commits: state.commits + entries.length }, seqs)

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { computeEventId } from '../../../protocol/events/canonical.ts'
 import type { CairnEvent, EventKind } from '../../../protocol/events/types.ts'
 import { openStore } from '../../../lib/store/open-store.ts'
-import { openRepoDbs } from '../../../actors/repo-worker/store/dbs.ts'
+import { openRepoDbs, seqOf } from '../../../actors/repo-worker/store/dbs.ts'
 import { CHECKPOINT_KEY, EventStore } from '../../../actors/repo-worker/store/event-store.ts'
 import { prepareProjections, staleReason } from '../../../actors/repo-worker/store/rebuild.ts'
 import { readAllProjections, readProjection } from '../../../actors/repo-worker/store/projections.ts'
@@ -120,4 +120,40 @@ t.test(`random sets, orders, duplicates and batch sizes give the pure projection
       await env.close()
     }
   }
+})
+
+t.test('a schema 1 store (seq-only index, comment table) is upgraded by the rebuild its checkpoint triggers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-store-upgrade-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const events = generate(BASE_SEED + 3)
+  const want = expected(events)
+  const env = await openStore(dir, 'repo')
+  t.teardown(() => env.close())
+  const dbs = openRepoDbs(env)
+  const store = new EventStore(dbs)
+  store.adopt(await env.transaction(() => {
+    const b = store.batch()
+    for (const e of events) b.ingest(e, false)
+    b.finish()
+    return b
+  }))
+  // Put the store back into schema 1's layout, as that Cairn left it.
+  const comments = [...want.values()].flatMap((p) => p.comments.map((c, i) => ({ key: [p.id, i], c })))
+  t.ok(comments.length > 0, 'the case has comments')
+  await env.transaction(() => {
+    for (const { key, value } of dbs.byIssue.getRange({})) void dbs.byIssue.put(key, seqOf(value))
+    for (const { key, c } of comments) void dbs.issueComments.put(key as [string, number], c)
+    void dbs.eventMeta.put(CHECKPOINT_KEY, { version: 2, seq: events.length })
+    const metaDb = env.openDB({ name: 'meta' })
+    void metaDb.put('meta', { ...(metaDb.get('meta') as object), schemaVersion: 1 })
+  })
+
+  const report = await prepareProjections(env, dbs)
+  t.match(report, { rebuilt: true, reason: 'projection version 2, code has 3', events: events.length })
+  t.strictSame(stored(store), want, 'the projections, comments included, are the pure fold')
+  const bodies = [...dbs.byIssue.getRange({})].filter(({ value }) => typeof value !== 'number').length
+  t.equal(bodies, comments.length, 'every comment\'s index entry now holds its body')
+  t.equal(dbs.issueComments.getCount(), 0, 'the old comment table is emptied')
+  t.match(env.openDB({ name: 'meta' }).get('meta'), { schemaVersion: 2 }, 'the store says schema 2')
+  t.equal(staleReason(dbs), null, 'and its checkpoint is current')
 })

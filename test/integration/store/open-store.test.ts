@@ -8,7 +8,8 @@ import {
   APPLICATION_ID,
   inspectStore,
   openStore,
-  STORE_SCHEMA_VERSION,
+  STORE_SCHEMA_VERSIONS,
+  markSchemaCurrent,
   type StoreMeta,
 } from '../../../lib/store/open-store.ts'
 import { CairnError } from '../../../protocol/errors.ts'
@@ -66,16 +67,16 @@ t.test('a new store gets Cairn meta', async (t) => {
   const env = await openStore(dir, 'repo')
   try {
     const meta = env.openDB({ name: 'meta' }).get('meta') as StoreMeta
-    t.match(meta, { application: 'cairn', kind: 'repo', schemaVersion: 1 }, 'meta names Cairn, the kind and schema 1')
+    t.match(meta, { application: 'cairn', kind: 'repo', schemaVersion: 2 }, 'meta names Cairn, the kind and schema 2')
     t.equal(meta.application, APPLICATION_ID)
-    t.equal(meta.schemaVersion, STORE_SCHEMA_VERSION)
+    t.equal(meta.schemaVersion, STORE_SCHEMA_VERSIONS.repo)
     t.ok(meta.createdAt >= before && meta.createdAt <= Date.now(), 'createdAt is now')
     t.ok(existsSync(join(dir, 'data.mdb')), 'the environment is on disk')
     t.equal(statSync(dir).mode & 0o777, 0o700, 'the directory is private (0700)')
   } finally {
     await env.close()
   }
-  t.match(inspectStore(dir, 'repo'), { application: 'cairn', kind: 'repo', schemaVersion: 1 }, 'inspectStore reads it back')
+  t.match(inspectStore(dir, 'repo'), { application: 'cairn', kind: 'repo', schemaVersion: 2 }, 'inspectStore reads it back')
 
   const home = freshDir()
   const homeEnv = await openStore(home, 'home')
@@ -169,7 +170,29 @@ t.test('schemaVersion 99 is STORE_TOO_NEW and left untouched', async (t) => {
     await env.openDB({ name: 'future' }).put('x', 'y')
   })
   const err = await refusedUntouched(t, dir, 'repo', 'STORE_TOO_NEW')
-  t.match(err?.details, { schemaVersion: 99, supported: STORE_SCHEMA_VERSION }, 'details give both versions')
+  t.match(err?.details, { schemaVersion: 99, supported: STORE_SCHEMA_VERSIONS.repo }, 'details give both versions')
+})
+
+t.test('a repository store of schema 1 opens, and markSchemaCurrent records the upgrade', async (t) => {
+  const dir = freshDir()
+  await writeStore(dir, async (env) => {
+    await env.openDB({ name: 'meta' }).put('meta', { application: 'cairn', kind: 'repo', schemaVersion: 1, createdAt: 1 })
+  })
+  const env = await openStore(dir, 'repo')
+  t.teardown(() => env.close())
+  const metaDb = env.openDB({ name: 'meta' })
+  t.match(metaDb.get('meta'), { schemaVersion: 1 }, 'opening alone changes nothing')
+  await env.transaction(() => markSchemaCurrent(env, 'repo'))
+  t.same(metaDb.get('meta'), { application: 'cairn', kind: 'repo', schemaVersion: 2, createdAt: 1 }, 'only the version moved')
+})
+
+t.test('a home store of schema 2 is STORE_TOO_NEW: versions are per kind', async (t) => {
+  const dir = freshDir()
+  await writeStore(dir, async (env) => {
+    await env.openDB({ name: 'meta' }).put('meta', { application: 'cairn', kind: 'home', schemaVersion: 2, createdAt: 1 })
+  })
+  const err = await refusedUntouched(t, dir, 'home', 'STORE_TOO_NEW')
+  t.match(err?.details, { schemaVersion: 2, supported: 1 })
 })
 
 t.test('a kind mismatch is FOREIGN_STORE and left untouched', async (t) => {

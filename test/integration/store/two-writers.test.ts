@@ -15,7 +15,7 @@
 import t from 'tap'
 import { createRuntime, type Repo, type Runtime } from '../../../lib/index.ts'
 import { openStore } from '../../../lib/store/open-store.ts'
-import { openRepoDbs, lastKey, type IssueEventKey } from '../../../actors/repo-worker/store/dbs.ts'
+import { openRepoDbs, lastKey, seqOf, type IssueEventKey } from '../../../actors/repo-worker/store/dbs.ts'
 import { staleReason } from '../../../actors/repo-worker/store/rebuild.ts'
 import { sandbox } from '../../helpers/tmp-repos.ts'
 import { join } from 'node:path'
@@ -43,7 +43,7 @@ async function checkStore(t: Test, path: string, events: number): Promise<void> 
   try {
     const dbs = openRepoDbs(env)
     t.equal(lastKey(dbs.log), events, `the log holds seqs 1..${events}`)
-    const indexed = [...dbs.byIssue.getRange({})].map(({ key, value }) => ({ id: (key as IssueEventKey)[3], seq: value }))
+    const indexed = [...dbs.byIssue.getRange({})].map(({ key, value }) => ({ id: (key as IssueEventKey)[3], seq: seqOf(value) }))
     t.strictSame(indexed.map((e) => e.seq).sort((a, b) => a - b), Array.from({ length: events }, (_, i) => i + 1), 'the index points at each seq exactly once')
     t.ok(indexed.every((e) => dbs.log.get(e.seq)?.eventId === e.id), 'index and log agree on every event')
     t.equal(staleReason(dbs), null, 'the projection checkpoint matches the log: no rebuild needed')
