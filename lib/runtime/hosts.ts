@@ -2,7 +2,7 @@
  * The placement table: one record per open repository, saying which thread
  * hosts its three actors, in what state, and with what restart history.
  */
-import type { MessagePort } from 'node:worker_threads'
+import type { FramePort } from '../threads/frame-port.ts'
 import type { ActorKind, HostReady, RepoReconciliation } from '../../protocol/messages.ts'
 import { CHANNELS, publish } from '../diagnostics.ts'
 import { EventFeed } from './event-feed.ts'
@@ -17,7 +17,7 @@ export interface HostRecord {
   storeDir: string
   state: HostState
   generation: number
-  port: MessagePort | null
+  port: FramePort | null
   threadId: number | null
   /** Settles when the current generation is ready (or could not start). */
   ready: Promise<void>

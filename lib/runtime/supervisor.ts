@@ -21,6 +21,7 @@ import { CHANNELS, publish } from '../diagnostics.ts'
 import { gitCommonDir } from '../store/common-dir.ts'
 import { decideRestart } from '../supervision/restart-policy.ts'
 import type { HostTask } from '../threads/host.ts'
+import { FramePort, framesIn } from '../threads/frame-port.ts'
 import { HomeStore, type SessionRecord } from './home-store.ts'
 import { markReady, newHostRecord, type HostRecord } from './hosts.ts'
 import type { ResolvedOptions } from './options.ts'
@@ -65,9 +66,7 @@ export class Supervisor {
   /** This runtime process's session id: the `session` half of every lease holder. */
   get sessionId(): string { return this.#session?.id ?? '' }
 
-  get state(): string {
-    return String(this.#machine.getSnapshot().value)
-  }
+  get state(): string { return String(this.#machine.getSnapshot().value) }
 
   /** Resolves once serving; rejects with the boot error after cleaning up. */
   start(): Promise<void> {
@@ -169,36 +168,15 @@ export class Supervisor {
     const generation = ++rec.generation
     rec.state = rec.generation === 1 ? 'starting' : 'restarting'
     const { port1, port2 } = new MessageChannel()
-    rec.port = port1
+    rec.port = new FramePort(port1)
     let settleReady!: () => void
     rec.ready = new Promise((resolve) => { settleReady = resolve })
     const current = (): boolean => rec.generation === generation
-    port1.on('message', (data: Uint8Array) => {
+    port1.on('message', (data: unknown) => {
       if (!current()) return
       // Whatever the thread reports (a reply, new events) was committed before it was sent.
       this.#readers.get(rec.repoId)?.refresh()
-      let msg: Envelope
-      try { msg = decode(data) } catch { return }
-      if (msg.type === REPLY) {
-        const body = msg.body as ReplyBody
-        if (!body.ok && body.error.code === 'MAILBOX_FULL') publish(CHANNELS.mailboxFull, { actor: msg.from })
-        this.router.deliver(msg)
-        return
-      }
-      if (msg.type === M.hostReady) {
-        markReady(rec, msg.body as HostReady, generation, this.report.repos)
-        settleReady()
-      } else if (msg.type === M.hostFailed) {
-        rec.failure = CairnError.fromWire((msg.body as { error: unknown }).error)
-        if (rec.state !== 'ready') { rec.state = 'failed'; settleReady() }
-      } else if (msg.type === M.actorFailed) {
-        this.#onActorFailed(rec, msg.body as ActorFailedBody)
-      } else if (msg.type === M.eventsAppended) {
-        rec.feed.advance((msg.body as EventsAppendedBody).lastSeq)
-      } else if (msg.type === M.syncProgress) {
-        const { corr, ...progress } = msg.body as { corr: number }
-        this.router.progress(corr, progress)
-      }
+      for (const frame of framesIn(data) ?? []) this.#fromHost(rec, generation, frame, settleReady)
     })
     const task: HostTask = {
       port: port2, repoId: rec.repoId, storeDir: rec.storeDir, clock: this.options.clock.describe(),
@@ -208,6 +186,32 @@ export class Supervisor {
       () => { if (current() && rec.state !== 'stopping' && rec.state !== 'failed') this.#onHostDown(rec, new Error('host task ended unexpectedly')) },
       (err: unknown) => { if (current()) this.#onHostDown(rec, err) },
     ).finally(() => settleReady())
+  }
+
+  /** One frame from a host thread (current generation). */
+  #fromHost(rec: HostRecord, generation: number, data: Uint8Array, settleReady: () => void): void {
+    let msg: Envelope
+    try { msg = decode(data) } catch { return }
+    if (msg.type === REPLY) {
+      const body = msg.body as ReplyBody
+      if (!body.ok && body.error.code === 'MAILBOX_FULL') publish(CHANNELS.mailboxFull, { actor: msg.from })
+      this.router.deliver(msg)
+      return
+    }
+    if (msg.type === M.hostReady) {
+      markReady(rec, msg.body as HostReady, generation, this.report.repos)
+      settleReady()
+    } else if (msg.type === M.hostFailed) {
+      rec.failure = CairnError.fromWire((msg.body as { error: unknown }).error)
+      if (rec.state !== 'ready') { rec.state = 'failed'; settleReady() }
+    } else if (msg.type === M.actorFailed) {
+      this.#onActorFailed(rec, msg.body as ActorFailedBody)
+    } else if (msg.type === M.eventsAppended) {
+      rec.feed.advance((msg.body as EventsAppendedBody).lastSeq)
+    } else if (msg.type === M.syncProgress) {
+      const { corr, ...progress } = msg.body as { corr: number }
+      this.router.progress(corr, progress)
+    }
   }
 
   /** A thread died (throw, exit, termination): fail its requests, restart its repos. */
@@ -297,7 +301,7 @@ export class Supervisor {
     } catch (err) {
       return Promise.reject(new CairnError('INVALID_ARGUMENT', `arguments cannot be encoded: ${(err as Error).message}`, { field: 'arguments' }))
     }
-    return this.router.request(rec.repoId, id, () => port.postMessage(frame), opts)
+    return this.router.request(rec.repoId, id, () => port.post(frame), opts)
   }
 
   /**
@@ -374,7 +378,7 @@ export class Supervisor {
         const port = rec.port
         const id = this.router.nextId()
         rec.state = 'stopping'
-        await this.router.request(rec.repoId, id, () => port.postMessage(encode(envelope(id, M.hostStop, SUPERVISOR, hostAddress(rec.repoId), {}))), { timeoutMs: 30_000 })
+        await this.router.request(rec.repoId, id, () => port.post(encode(envelope(id, M.hostStop, SUPERVISOR, hostAddress(rec.repoId), {}))), { timeoutMs: 30_000 })
           .catch(() => undefined)
         // The host closes its LMDB env after replying; terminating its thread
         // during that close aborts the whole process, so wait (bounded).

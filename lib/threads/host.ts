@@ -26,6 +26,7 @@ import { pendingEntries, type JournalDb, type JournalEntry } from '../store/jour
 import type { ActorsDb } from '../store/snapshots.ts'
 import type { ActorModule } from './actor-module.ts'
 import { ActorCell } from './actor-cell.ts'
+import { FramePort, framesIn } from './frame-port.ts'
 import { repoWorker } from '../../actors/repo-worker/index.ts'
 import { lockKeeper } from '../../actors/lock-keeper/index.ts'
 import { sync } from '../../actors/sync/index.ts'
@@ -44,10 +45,11 @@ export interface HostTask {
 export interface HostExit { repoId: string; threadId: number }
 
 export default async function host(task: HostTask): Promise<HostExit> {
-  const { port, repoId } = task
+  const { repoId } = task
+  const port = new FramePort(task.port)
   const self = hostAddress(repoId)
   let nextId = 1
-  const post = (env: Envelope): void => port.postMessage(encode(env))
+  const post = (env: Envelope): void => port.post(encode(env))
   const clock = clockFromDescriptor(task.clock)
   // The store is `<git common dir>/cairn` (lib/runtime/supervisor.ts openRepo).
   const gitDir = dirname(task.storeDir)
@@ -154,13 +156,16 @@ export default async function host(task: HostTask): Promise<HostExit> {
     }
   }
 
-  port.on('message', (data: Uint8Array) => {
+  const badFrame = (err: unknown): void => {
+    // The supervisor only sends well-formed frames; report, never crash.
+    post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire(), frame: true }))
+  }
+  const onFrame = (data: Uint8Array): void => {
     let req: Envelope
     try {
       req = decode(data)
     } catch (err) {
-      // The supervisor only sends well-formed frames; report, never crash.
-      post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire(), frame: true }))
+      badFrame(err)
       return
     }
     if (req.to === self) {
@@ -171,6 +176,11 @@ export default async function host(task: HostTask): Promise<HostExit> {
     if (req.type === M.eventsIngest) reply(req, false, new CairnError('UNKNOWN_MESSAGE', `${req.type} is accepted only from actors of this thread`).toWire())
     else if (cell) cell.deliver(req)
     else reply(req, false, new CairnError('NOT_FOUND', `no actor ${req.to} on this host`).toWire())
+  }
+  task.port.on('message', (data: unknown) => {
+    const frames = framesIn(data)
+    if (frames === null) badFrame(new CairnError('INVALID_FORMAT', 'a port message must be a frame or an array of frames'))
+    else for (const f of frames) onFrame(f)
   })
 
   post(envelope(nextId++, M.hostReady, self, SUPERVISOR, { threadId, reconciliation: report, actors: stats() }))
@@ -211,13 +221,16 @@ function injectFault(req: Envelope, body: FaultBody, cells: Map<string, ActorCel
     case 'throw-actor':
       for (const cell of cells.values()) if (cell.kind === 'repo-worker') cell.injectFailure()
       return reply(req, true, null)
+    // The reply first: its frame leaves in an Immediate (FramePort), which must run before the one that kills the thread.
     case 'throw-thread':
+      reply(req, true, null)
       setImmediate(() => { throw new Error('injected thread failure') })
-      return reply(req, true, null)
+      return
     case 'exit':
+      reply(req, true, null)
       // eslint-disable-next-line n/no-process-exit -- the fault under test
       setImmediate(() => process.exit(1))
-      return reply(req, true, null)
+      return
     case 'hang': {
       reply(req, true, null)
       // Bounded busy loop: long enough for the watchdog, never forever.

@@ -103,6 +103,10 @@ t.test('SIGKILL during in-flight appends, 20 times', async (t) => {
       for (; scanned < w.lines.length; scanned++) if ('acked' in w.lines[scanned]!) acks++
       return acks >= target ? true : undefined
     }, ACK_TIMEOUT_MS)
+    // A random phase of the commit cycle: answers (and so the writer's next
+    // appends) travel in batches, so killing right after reading an answer
+    // would hit the same phase each time.
+    await new Promise((r) => setTimeout(r, Math.floor(rand() * 6)))
     const exit = await w.kill()
     t.equal(exit.signal, 'SIGKILL', `writer ${i}: killed by SIGKILL (pid ${w.pid}) after ≥ ${target} acks`)
     lastKilledPid = w.pid

@@ -16,9 +16,10 @@ async function storeChecks(repo: Repo, fix: boolean): Promise<DoctorCheck[]> {
   let stats = await repo.events.stats()
   const checks: DoctorCheck[] = [{ name: 'store', ok: true, detail: `${stats.events} events, ${stats.issues} issues, last seq ${stats.lastSeq}` }]
   const consistent = (s: typeof stats): boolean => s.wal === undefined || s.wal.pending === s.outbox
-  const drained = (s: typeof stats): boolean => s.outbox === 0 && (s.wal?.lastError ?? null) === null
+  // Events waiting for the next drain round (at most DRAIN_PACE_MS apart under load) are normal; a drain that fails is not.
+  const draining = (s: typeof stats): boolean => (s.wal?.lastError ?? null) === null
   let fixed = false
-  if (fix && (!consistent(stats) || !drained(stats))) {
+  if (fix && (!consistent(stats) || !draining(stats))) {
     await repo.wal.flush()
     stats = await repo.events.stats()
     fixed = true
@@ -30,10 +31,11 @@ async function storeChecks(repo: Repo, fix: boolean): Promise<DoctorCheck[]> {
     ...(fixed ? { fixed: consistent(stats) } : {}),
   })
   checks.push({
-    name: 'wal-drained',
-    ok: drained(stats),
-    detail: stats.wal?.lastError ? `last WAL error: ${stats.wal.lastError}` : `${stats.outbox} events waiting for the git WAL`,
-    ...(fixed ? { fixed: drained(stats) } : {}),
+    name: 'wal-drain',
+    ok: draining(stats),
+    detail: stats.wal?.lastError ? `last WAL error: ${stats.wal.lastError}`
+      : stats.outbox === 0 ? 'every event is in the git WAL' : `${stats.outbox} events wait for the next drain round`,
+    ...(fixed ? { fixed: draining(stats) } : {}),
   })
   return checks
 }

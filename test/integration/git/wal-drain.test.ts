@@ -14,6 +14,7 @@ import { openWalState, WalDrain, walRef } from '../../../actors/repo-worker/wal/
 import { openGitWal } from '../../../lib/adapters/git/nodegit-wal.ts'
 import { eventually, sandbox } from '../../helpers/tmp-repos.ts'
 import { walEventIds } from '../../helpers/git-wal.ts'
+import { repoOperations } from '../../../lib/daemon/operations/repo-ops.ts'
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
 t.test('each agent\'s events land on its own WAL ref, readable with plain git', async (t) => {
@@ -123,6 +124,8 @@ t.test('a git failure keeps events in the outbox, is reported, and the drain ret
   t.equal(stats.outbox, 1, 'the event stays in the outbox')
   t.ok(stats.wal!.retryAt! > clock.now(), 'a retry is scheduled on the runtime clock')
   t.equal((await repo.issues.show(id)).title, 'acknowledged while git is broken', 'the store keeps serving')
+  const doctor = async () => ((await repoOperations['repo.doctor']!.run({ repo: async () => repo } as never, {})) as { checks: { name: string; ok: boolean; detail: string }[] }).checks
+  t.match((await doctor()).find((c) => c.name === 'wal-drain'), { ok: false, detail: /^last WAL error: / }, 'doctor reports the failing drain')
 
   rmSync(objects)
   renameSync(`${objects}.away`, objects)
@@ -136,4 +139,5 @@ t.test('a git failure keeps events in the outbox, is reported, and the drain ret
   const after = await repo.events.stats()
   t.same({ outbox: after.outbox, lastError: after.wal?.lastError, retryAt: after.wal?.retryAt }, { outbox: 0, lastError: null, retryAt: null }, 'the retry drained it and cleared the error')
   t.same(walEventIds(path, repo.actor), [(await repo.issues.history(id))[0]!.event.eventId])
+  t.match((await doctor()).find((c) => c.name === 'wal-drain'), { ok: true, detail: 'every event is in the git WAL' }, 'and a working one as healthy')
 })
