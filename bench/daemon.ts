@@ -8,7 +8,8 @@
  *                    1 and 2 alternate for `rounds` rounds, medians reported
  * 3. comment         50 clients, closed loop, durable `issues.comment` (acked),
  *                    next to raw LMDB group-committing the same records
- *                    (baselines/lmdb-grouped.ts)
+ *                    (baselines/lmdb-grouped.ts); the two alternate for 3
+ *                    rounds, medians reported
  * 4. CLI invocation  `cairn issue show` wall time with a running daemon,
  *                    embedded (--no-daemon), and cold (auto-starting one)
  *
@@ -46,7 +47,7 @@ const GOALS: Goal[] = [
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench-out' }, quick: { type: 'boolean', default: false } } })
   const quick = values.quick === true
-  const params = { clients: 50, warmupMs: quick ? 300 : 1000, durationMs: quick ? 1500 : 3000, rounds: quick ? 3 : 5, cliRuns: quick ? 5 : 15, quick }
+  const params = { clients: 50, warmupMs: quick ? 300 : 1000, durationMs: quick ? 1500 : 3000, rounds: quick ? 3 : 5, writeRounds: 3, cliRuns: quick ? 5 : 15, quick }
   const startedAt = new Date().toISOString()
   const results: BenchResult[] = []
   const log = (m: string) => process.stderr.write(`bench:daemon: ${m}\n`)
@@ -88,15 +89,26 @@ async function main(): Promise<void> {
     results.push({ name: 'cairn.daemon.issue-show.vs-echo', group: 'socket', unit: '%', value: (100 * show.rate) / echoResult.rate, better: 'higher',
       note: `medians of ${params.rounds} alternating rounds; per round ${echoRuns.map((e, k) => `${Math.round((100 * showRuns[k]!.rate) / e.rate)}%`).join(', ')}` })
 
-    log('raw LMDB group commit of comment-shaped records, 50 writers')
-    const grouped = await measureGroupedComments({ writers: params.clients, warmupMs: params.warmupMs, durationMs: params.durationMs, parentDir: dirs.root })
-    results.push({ name: 'raw.lmdb.grouped-comment.50', group: 'socket', unit: 'acked/s', value: grouped.rate,
-      note: `${grouped.completed} writes, ${grouped.recordsPerWrite} records each + 1 checkpoint per batch, ${(grouped.completed / Math.max(1, grouped.batches)).toFixed(1)} writes per batch (one per event-loop turn)` })
-
-    log('issues.comment (durable), 50 clients')
+    // Alternating rounds too: one 3-second phase of durable writes swings by
+    // ±10% with the disk and the neighbours; medians, every round in the note.
     const targets = await Promise.all(Array.from({ length: params.clients }, (_, c) => first.request<{ id: string }>('issues.create', { repo, args: { title: `target ${c}` } })))
-    const comment = await closedLoop(params.clients, params.warmupMs, params.durationMs, (c, i) => clients[c]!.request('issues.comment', { repo, args: { id: targets[c]!.id, body: `comment ${i}` } }))
+    const groupedRuns: Awaited<ReturnType<typeof measureGroupedComments>>[] = []
+    const commentRuns: LoadResult[] = []
+    for (let round = 0; round < params.writeRounds; round++) {
+      log(`write round ${round + 1}/${params.writeRounds}: raw LMDB group commit of comment-shaped records, then issues.comment (durable), 50 each`)
+      // Each phase starts with nothing of the other's left to write back: on
+      // ext4 a sync waits for the journal, which waits for other files' data.
+      execFileSync('sync')
+      groupedRuns.push(await measureGroupedComments({ writers: params.clients, warmupMs: params.warmupMs, durationMs: params.durationMs, parentDir: dirs.root }))
+      execFileSync('sync')
+      commentRuns.push(await closedLoop(params.clients, params.warmupMs, params.durationMs, (c, i) => clients[c]!.request('issues.comment', { repo, args: { id: targets[c]!.id, body: `comment ${i}` } })))
+    }
+    const grouped = [...groupedRuns].sort((a, b) => a.rate - b.rate)[Math.floor(groupedRuns.length / 2)]!
+    results.push({ name: 'raw.lmdb.grouped-comment.50', group: 'socket', unit: 'acked/s', value: grouped.rate,
+      note: `median of ${params.writeRounds} rounds (${groupedRuns.map((g) => Math.round(g.rate)).join(', ')}); ${grouped.completed} writes, ${grouped.recordsPerWrite} records each + 1 checkpoint per batch, ${(grouped.completed / Math.max(1, grouped.batches)).toFixed(1)} writes per batch (one per event-loop turn)` })
+    const comment = median(commentRuns)
     push('cairn.daemon.comment', comment, 'acked/s', 'raw.lmdb.grouped-comment.50', '')
+    results[results.length - 2]!.note = `median of ${params.writeRounds} rounds alternating with the raw baseline (${commentRuns.map((r) => Math.round(r.rate)).join(', ')}); ${results[results.length - 2]!.note}`
 
     log('CLI invocation times')
     const env = { ...process.env, CAIRN_HOME: home }
