@@ -79,6 +79,16 @@ export function eventIdOf(f: CanonicalFields): string {
 }
 
 /**
+ * An event's id together with its preimage: a caller that also writes the
+ * event into a chunk reuses the preimage's bytes ({@link chunkRecordBytes}).
+ * Throws `INVALID_ARGUMENT` naming the field for a malformed event.
+ */
+export function eventIdWithPreimage(event: EventInput): { eventId: string; preimage: Uint8Array } {
+  const preimage = preimageOf(canonicalFields(event))
+  return { eventId: bytesToHex(blake2b256(preimage)), preimage }
+}
+
+/**
  * grite's canonical CBOR preimage of `event`: the bytes its id hashes.
  * Throws `INVALID_ARGUMENT` naming the field for a malformed event.
  *

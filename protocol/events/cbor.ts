@@ -149,6 +149,26 @@ export function encodeCbor(value: CborValue): Uint8Array {
   return w.result()
 }
 
+/**
+ * A CBOR array whose items are already encoded (each one complete, canonical
+ * CBOR): the head for `items.length`, then the items' bytes as they are.
+ */
+export function encodeCborArrayOfEncoded(items: readonly Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const b of items) size += b.length
+  const w = new Writer()
+  w.head(MAJOR_ARRAY, items.length)
+  const head = w.result()
+  const out = new Uint8Array(head.length + size)
+  out.set(head, 0)
+  let at = head.length
+  for (const b of items) {
+    out.set(b, at)
+    at += b.length
+  }
+  return out
+}
+
 class Reader {
   pos = 0
   constructor(

@@ -17,13 +17,13 @@
  */
 
 import { CairnError, invalidArgument, isCairnError } from '../errors.ts'
-import { decodeCbor, encodeCbor } from './cbor.ts'
+import { decodeCbor, encodeCbor, encodeCborArrayOfEncoded } from './cbor.ts'
 import type { CborValue } from './cbor.ts'
 import { canonicalFields, eventIdOf } from './canonical.ts'
 import { bytesToHex, hexToBytes } from './hex.ts'
 import { blake2b256 } from './blake2b.ts'
 import { kindFromPayload } from './kind-payload.ts'
-import type { CairnEvent, EventKind } from './types.ts'
+import { EVENT_SCHEMA_VERSION, type CairnEvent, type EventKind } from './types.ts'
 
 /** Lowercase hex BLAKE2b-256 of an encoded chunk: the name it is stored under in a WAL commit. */
 export function chunkHashOf(chunk: Uint8Array): string {
@@ -77,7 +77,38 @@ export function chunkRecordOf(event: CairnEvent, i: number): CborValue {
 
 /** A chunk of records made by {@link chunkRecordOf}, in order. */
 export function encodeChunkRecords(records: readonly CborValue[]): Uint8Array {
-  const payload = encodeCbor(records as CborValue[])
+  return withHeader(encodeCbor(records as CborValue[]))
+}
+
+// A record's array head (8 items) and its id's byte-string head (32 bytes).
+const RECORD_HEAD = Uint8Array.of(0x80 | RECORD_ARITY, 0x58, 32)
+const CBOR_NULL = 0xf6
+
+/**
+ * An unsigned event's chunk record, as CBOR bytes, from its id and preimage
+ * ({@link eventIdWithPreimage}). The record `[id, issue, actor, ts, parent,
+ * tag, payload, sig]` and the preimage `[1, issue, actor, ts, parent, tag,
+ * payload]` share their six middle items byte for byte, so nothing is
+ * encoded again and the id is the hash of exactly these fields.
+ */
+export function chunkRecordBytes(eventId: string, preimage: Uint8Array): Uint8Array {
+  if (preimage[0] !== 0x87 || preimage[1] !== EVENT_SCHEMA_VERSION) {
+    throw new CairnError('INTERNAL', 'chunkRecordBytes needs a schema 1 preimage')
+  }
+  const out = new Uint8Array(RECORD_HEAD.length + 32 + preimage.length - 2 + 1)
+  out.set(RECORD_HEAD, 0)
+  out.set(hexToBytes(eventId, 32, 'eventId'), RECORD_HEAD.length)
+  out.set(preimage.subarray(2), RECORD_HEAD.length + 32)
+  out[out.length - 1] = CBOR_NULL
+  return out
+}
+
+/** A chunk of records already encoded ({@link chunkRecordBytes}, or `encodeCbor(chunkRecordOf(e, i))`), in order. */
+export function encodeChunkFromEncoded(records: readonly Uint8Array[]): Uint8Array {
+  return withHeader(encodeCborArrayOfEncoded(records))
+}
+
+function withHeader(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER_LENGTH + payload.length)
   out.set(CHUNK_MAGIC, 0)
   // u16 little-endian, as grite's `to_le_bytes`.

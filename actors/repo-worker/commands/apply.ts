@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import { computeEventId } from '../../../protocol/events/canonical.ts'
+import { eventIdWithPreimage } from '../../../protocol/events/canonical.ts'
+import { chunkRecordBytes } from '../../../protocol/events/chunk.ts'
 import type { EventKind } from '../../../protocol/events/types.ts'
 import type { WriteResult } from '../../../protocol/messages.ts'
 import { blockersOf, checkNewDependency, detachLists, type IssueProjection } from '../projection/index.ts'
@@ -60,8 +61,8 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate:
   let seq = batch.seq
   for (const kind of kinds) {
     const input = { issueId, actor: cmd.actor, tsUnixMs: ts++, parent, kind }
-    const eventId = computeEventId(input)
-    seq = batch.ingest({ ...input, eventId }, true).seq
+    const { eventId, preimage } = eventIdWithPreimage(input)
+    seq = batch.ingest({ ...input, eventId }, true, chunkRecordBytes(eventId, preimage)).seq
     eventIds.push(eventId)
     parent = eventId
   }

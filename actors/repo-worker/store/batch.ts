@@ -83,9 +83,11 @@ export class Batch implements Writes {
   /**
    * Ingests one event: a no-op (returning its existing seq) when the id is
    * known, otherwise logged, indexed and folded into its issue. `local`
-   * events (authored here) also enter the outbox for the git WAL.
+   * events (authored here) also enter the outbox for the git WAL, with
+   * `record`, the unsigned event's chunk record (chunkRecordBytes), when
+   * the caller has it.
    */
-  ingest(event: CairnEvent, local: boolean): { seq: number; duplicate: boolean } {
+  ingest(event: CairnEvent, local: boolean, record?: Uint8Array): { seq: number; duplicate: boolean } {
     const dbs = this.#store.dbs
     const known = this.#ids.get(event.eventId) ?? this.#store.knownSeq(event)
     if (known !== undefined) return { seq: known, duplicate: true }
@@ -94,7 +96,7 @@ export class Batch implements Writes {
     this.put(dbs.log, seq, stored)
     this.#ids.set(event.eventId, seq)
     this.put(dbs.byIssue, eventKey(event), event.kind.type === 'CommentAdded' ? [seq, event.kind.body] : seq)
-    if (local) this.put(dbs.outbox, seq, event.eventId)
+    if (local) this.put(dbs.outbox, seq, record ? [event.eventId, event.actor, event.tsUnixMs, record] : event.eventId)
     this.appended.push({ seq, event: stored })
     if (isIssueEvent(event)) {
       const id = event.issueId

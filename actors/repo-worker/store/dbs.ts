@@ -29,6 +29,16 @@ export type IssueIndexValue = number | [seq: number, body: string]
 
 export const seqOf = (v: IssueIndexValue): number => (typeof v === 'number' ? v : v[0])
 
+/**
+ * An outbox entry. A locally authored event's entry holds what the WAL drain
+ * writes: `[id, actor, ts, chunk record]`, the record being the CBOR bytes
+ * made from the very preimage its id hashes (protocol chunkRecordBytes), so
+ * the drain neither reads the event back nor encodes or hashes it again (that
+ * was a sixth of the RepoWorker's thread under write load). Older entries
+ * are the plain id, and the drain reads those events from the log.
+ */
+export type OutboxEntry = string | [eventId: string, actor: string, tsUnixMs: number, record: Uint8Array]
+
 /** Which command an opId applied, so a retry answers without writing again. */
 export interface AppliedOp { issueId: string; eventIds: string[]; seq: number }
 
@@ -58,7 +68,7 @@ export interface RepoDbs {
   /** [issueId, index] -> comment, as schema 1 stored them. No longer written; the rebuild empties it. */
   issueComments: CommentsDb
   /** seq -> eventId: locally authored events not yet written to the git WAL. */
-  outbox: Database<string, number>
+  outbox: Database<OutboxEntry, number>
   /** agent name -> actor id. */
   identities: Database<Identity, string>
   /** opId -> what it applied. */

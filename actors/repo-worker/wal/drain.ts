@@ -13,11 +13,11 @@
  * it stays in the outbox until a commit holding it is on the ref.
  */
 import type { Database, RootDatabase } from 'lmdb'
-import type { CborValue } from '../../../protocol/events/cbor.ts'
-import { chunkHashOf, chunkRecordOf, decodeChunk, encodeChunkRecords } from '../../../protocol/events/chunk.ts'
+import { encodeCbor } from '../../../protocol/events/cbor.ts'
+import { chunkHashOf, chunkRecordOf, decodeChunk, encodeChunkFromEncoded } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
-import { seqOf, type RepoDbs } from '../store/dbs.ts'
+import { seqOf, type OutboxEntry, type RepoDbs } from '../store/dbs.ts'
 import { eventKey } from '../store/batch.ts'
 
 export interface WalState { tip: string | null; events: number; commits: number }
@@ -47,6 +47,9 @@ export function chunkPath(firstTsMs: number, hash: string): string {
 }
 
 export interface DrainReport { commits: number; events: number; adopted: number }
+
+/** One outbox event, ready for a chunk. */
+interface Drained { seq: number; eventId: string; actor: string; tsUnixMs: number; record: Uint8Array }
 
 export class WalDrain {
   readonly #env: RootDatabase
@@ -83,18 +86,16 @@ export class WalDrain {
   /** One round: up to DRAIN_BATCH outbox events, one commit per actor. */
   async round(): Promise<DrainReport> {
     const report: DrainReport = { commits: 0, events: 0, adopted: 0 }
-    const byActor = new Map<string, { seq: number; event: CairnEvent }[]>()
+    const byActor = new Map<string, Drained[]>()
     // Listed in one go (a range must not span a yield); the log entries are immutable.
     const listed = [...this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })]
     for (let i = 0; i < listed.length; i++) {
       if (i > 0 && i % SLICE === 0) await yieldTurn()
-      const { key, value: eventId } = listed[i]!
-      const seq = key as number
-      const event = this.#dbs.log.get(seq)
-      if (!event || event.eventId !== eventId) continue
-      const list = byActor.get(event.actor)
-      if (list) list.push({ seq, event })
-      else byActor.set(event.actor, [{ seq, event }])
+      const d = this.#drained(listed[i]!.key as number, listed[i]!.value, i)
+      if (d === null) continue
+      const list = byActor.get(d.actor)
+      if (list) list.push(d)
+      else byActor.set(d.actor, [d])
     }
     for (const [actor, list] of byActor) {
       let pending = list
@@ -104,19 +105,14 @@ export class WalDrain {
         if (actual !== state.tip) {
           const adopted = await this.#adopt(actor, state, actual)
           report.adopted += adopted.size
-          pending = pending.filter((p) => !adopted.has(p.event.eventId))
+          pending = pending.filter((p) => !adopted.has(p.eventId))
           continue
         }
-        const records: CborValue[] = []
-        for (let i = 0; i < pending.length; i++) {
-          if (i > 0 && i % SLICE === 0) await yieldTurn()
-          records.push(chunkRecordOf(pending[i]!.event, i))
-        }
-        const chunk = encodeChunkRecords(records)
+        const chunk = encodeChunkFromEncoded(pending.map((p) => p.record))
         const hash = chunkHashOf(chunk)
         const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
         const res = await this.#git.appendWal({
-          ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.event.tsUnixMs, hash), chunk,
+          ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.tsUnixMs, hash), chunk,
           message: `cairn wal: ${pending.length} event(s)`,
           author: { name: 'cairn', email: `${actor}@cairn.invalid`, timeMs: this.#now() },
         })
@@ -128,6 +124,15 @@ export class WalDrain {
       }
     }
     return report
+  }
+
+  /** An outbox entry as the drain writes it; null for an entry whose event is not (or no longer) the logged one. */
+  #drained(seq: number, entry: OutboxEntry, i: number): Drained | null {
+    if (typeof entry !== 'string') return { seq, eventId: entry[0], actor: entry[1], tsUnixMs: entry[2], record: entry[3] }
+    // An entry from before records were kept: read the event and encode it (re-deriving its id).
+    const event = this.#dbs.log.get(seq)
+    if (!event || event.eventId !== entry) return null
+    return { seq, eventId: entry, actor: event.actor, tsUnixMs: event.tsUnixMs, record: encodeCbor(chunkRecordOf(event, i)) }
   }
 
   /**
@@ -148,7 +153,8 @@ export class WalDrain {
     for (const ev of events.values()) {
       const indexed = this.#dbs.byIssue.get(eventKey(ev))
       const seq = indexed === undefined ? undefined : seqOf(indexed)
-      if (seq !== undefined && this.#dbs.outbox.get(seq) === ev.eventId) seqs.push(seq)
+      const entry = seq === undefined ? undefined : this.#dbs.outbox.get(seq)
+      if (entry !== undefined && (typeof entry === 'string' ? entry : entry[0]) === ev.eventId) seqs.push(seq!)
     }
     await this.#record(actor, { tip: actual, events: state.events + events.size, commits: state.commits + entries.length }, seqs)
     return new Set(events.keys())

@@ -15,6 +15,8 @@ import { openGitWal } from '../../../lib/adapters/git/nodegit-wal.ts'
 import { eventually, sandbox } from '../../helpers/tmp-repos.ts'
 import { walEventIds } from '../../helpers/git-wal.ts'
 import { repoOperations } from '../../../lib/daemon/operations/repo-ops.ts'
+import { chunkRecordBytes } from '../../../protocol/events/chunk.ts'
+import { canonicalPreimage } from '../../../protocol/events/canonical.ts'
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
 t.test('each agent\'s events land on its own WAL ref, readable with plain git', async (t) => {
@@ -100,6 +102,37 @@ t.test('a drain that moved the ref but crashed before recording it is adopted, n
   t.equal(dbs.outbox.getCount(), 0, 'the outbox is empty')
   t.equal(git(path, 'rev-list', '--count', walRef(repo.actor)), commitsBefore)
   t.equal(state.get(repo.actor)?.tip, git(path, 'rev-parse', walRef(repo.actor)), 'the tip is recorded')
+  await env.close()
+})
+
+t.test('outbox entries of both forms (plain id, as older stores hold, and id with record) drain into one chunk, in order', async (t) => {
+  const box = sandbox()
+  const path = box.repo('mixed')
+  t.teardown(() => box.cleanup())
+  const rt = await createRuntime({ home: box.home, threads: 1 })
+  const repo = await rt.repo(path, { agent: 'a' })
+  const { id } = await repo.issues.create({ title: 'x' })
+  for (let i = 0; i < 9; i++) await repo.issues.comment(id, `c${i}`)
+  await rt.stop()
+
+  // Start the actor's WAL over, with every event back in the outbox, every other one as a plain id.
+  git(path, 'update-ref', '-d', walRef(repo.actor))
+  const env = await openStore(join(path, '.git', 'cairn'), 'repo')
+  const dbs = openRepoDbs(env)
+  const log = [...dbs.log.getRange({})]
+  await env.transaction(() => {
+    for (const { key, value: e } of log) {
+      const seq = key as number
+      dbs.outbox.put(seq, seq % 2 === 0 ? e.eventId : [e.eventId, e.actor, e.tsUnixMs, chunkRecordBytes(e.eventId, canonicalPreimage(e))])
+    }
+    openWalState(env).remove(repo.actor)
+  })
+  const gitWal = await openGitWal(join(path, '.git'))
+  const report = await new WalDrain(env, dbs, gitWal, () => Date.now()).drain()
+  gitWal.close()
+  t.match(report, { commits: 1, events: 10, adopted: 0 }, 'one commit of all ten')
+  t.same(walEventIds(path, repo.actor), log.map(({ value }) => value.eventId), 'the chunk holds them in local order (decodeChunk checks every id)')
+  t.equal(dbs.outbox.getCount(), 0)
   await env.close()
 })
 

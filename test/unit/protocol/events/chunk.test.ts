@@ -11,7 +11,8 @@ import {
   kindPayload,
   KIND_TAGS,
 } from '../../../../protocol/events/index.ts'
-import { chunkRecordOf, encodeChunkRecords } from '../../../../protocol/events/chunk.ts'
+import { chunkRecordBytes, chunkRecordOf, encodeChunkFromEncoded, encodeChunkRecords } from '../../../../protocol/events/chunk.ts'
+import { eventIdWithPreimage } from '../../../../protocol/events/canonical.ts'
 import type { CairnEvent, EventInput, EventKind } from '../../../../protocol/events/index.ts'
 
 const ISSUE = '000102030405060708090a0b0c0d0e0f'
@@ -167,6 +168,22 @@ t.test('a chunk built record by record (as the WAL drain does, in slices) is the
   t.same(encodeChunkRecords([]), encodeChunk([]))
   const e = plain[0] as CairnEvent
   t.throws(() => chunkRecordOf({ ...e, eventId: 'ff'.repeat(32) }, 7), { code: 'INVALID_ARGUMENT', message: /^events\[7\]\.eventId does not match/ })
+})
+
+t.test('records made from the preimage (the outbox form) are the records encodeChunk writes', async (t) => {
+  const records = plain.map((e) => {
+    const { eventId, preimage } = eventIdWithPreimage(e)
+    t.equal(eventId, e.eventId, `${e.kind.type}: the id is the preimage's hash`)
+    const bytes = chunkRecordBytes(eventId, preimage)
+    t.same(bytes, encodeCbor(chunkRecordOf(e, 0)), `${e.kind.type}: same bytes as encoding the record`)
+    return bytes
+  })
+  t.same(encodeChunkFromEncoded(records), encodeChunk(plain), 'a chunk of them is encodeChunk\'s chunk')
+  t.same(decodeChunk(encodeChunkFromEncoded(records)), plain)
+  // Past one-byte and two-byte array heads.
+  const many = Array.from({ length: 300 }, (_, i) => plain[i % plain.length] as CairnEvent)
+  t.same(encodeChunkFromEncoded(many.map((e) => { const { eventId, preimage } = eventIdWithPreimage(e); return chunkRecordBytes(eventId, preimage) })), encodeChunk(many), '300 records')
+  t.throws(() => chunkRecordBytes((plain[0] as CairnEvent).eventId, Uint8Array.of(0x87, 0x02)), { code: 'INTERNAL' }, 'only a schema 1 preimage')
 })
 
 t.test('malformed chunks are INVALID_FORMAT', async (t) => {
