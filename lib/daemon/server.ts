@@ -90,7 +90,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     const replaced = await clearStale(paths)
     if (replaced.lock || replaced.socket) log(`replaced stale daemon files (previous pid ${replaced.lock?.pid ?? 'unknown'})`)
-    const runtime = await createRuntime({ ...opts.runtime, home: paths.home, ...(config.threads ? { threads: config.threads } : {}) })
+    // Requests from many sockets meet in one turn: one port message for them (lib/threads/frame-port.ts).
+    const runtime = await createRuntime({ coalesceRequests: true, ...opts.runtime, home: paths.home, ...(config.threads ? { threads: config.threads } : {}) })
     const server = createServer({ allowHalfOpen: true })
     try {
       await listen(server, paths.socket)

@@ -168,7 +168,7 @@ export class Supervisor {
     const generation = ++rec.generation
     rec.state = rec.generation === 1 ? 'starting' : 'restarting'
     const { port1, port2 } = new MessageChannel()
-    rec.port = new FramePort(port1)
+    rec.port = new FramePort(port1, { coalesce: this.options.coalesceRequests })
     let settleReady!: () => void
     rec.ready = new Promise((resolve) => { settleReady = resolve })
     const current = (): boolean => rec.generation === generation

@@ -42,10 +42,26 @@ t.test('bad options to createRuntime name the option', async (t) => {
     [{ watchdog: { intervalMs: 1 } }, 'watchdog.intervalMs'],
     [{ clock: {} }, 'clock'],
     [{ __unsafe_faultInjection: 'yes' }, '__unsafe_faultInjection'],
+    [{ coalesceRequests: 1 }, 'coalesceRequests'],
+    [{ coalesceRequests: 'true' }, 'coalesceRequests'],
     [{ treads: 2 }, 'treads'],
   ]
   for (const [opts, option] of cases) {
     await t.rejects(createRuntime(opts as never), { code: 'INVALID_ARGUMENT', details: { option } }, `rejects ${JSON.stringify(opts)}`)
+  }
+})
+
+t.test('coalesceRequests: requests and answers are the same, with or without it', async (t) => {
+  for (const coalesceRequests of [true, false]) {
+    const box = sandbox()
+    const rt = await createRuntime({ home: box.home, threads: 1, coalesceRequests })
+    const repo = await rt.repo(box.repo('c'))
+    const { id } = await repo.issues.create({ title: 'x' })
+    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => repo.issues.comment(id, `c${i}`)))
+    t.same(acks.map((a) => a.seq), Array.from({ length: 40 }, (_, i) => i + 2), `coalesceRequests ${coalesceRequests}: sent in order, applied in order`)
+    t.same((await repo.issues.show(id)).comments.map((c) => c.body), Array.from({ length: 40 }, (_, i) => `c${i}`))
+    await rt.stop()
+    box.cleanup()
   }
 })
 

@@ -59,3 +59,15 @@ t.test('framesIn accepts a frame or a non-empty array of frames, nothing else', 
     t.equal(framesIn(bad), null, `refused: ${Object.prototype.toString.call(bad)} ${JSON.stringify(bad)}`)
   }
 })
+
+t.test('without coalescing each frame is its own message, sent at once', async (t) => {
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => { port1.close(); port2.close() })
+  const got = collect(port2)
+  const out = new FramePort(port1, { coalesce: false })
+  out.post(bytes(1))
+  out.post(bytes(2))
+  out.flush()
+  await until(() => got.length >= 2)
+  t.strictSame(got.map((m) => [...(m as Uint8Array)]), [[1], [2]], 'two frames, two messages, in order')
+})
