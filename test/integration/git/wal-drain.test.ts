@@ -4,7 +4,7 @@
  * itself after writes and on demand; and a drain that crashed after moving
  * the ref but before recording it is adopted, not written twice.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { createRuntime } from '../../../lib/index.ts'
@@ -74,9 +74,10 @@ t.test('a drain round larger than one slice (it yields between slices) writes ev
   }
 })
 
-t.test('a drain that moved the ref but crashed before recording it is adopted, not written twice', async (t) => {
+/** A repository whose agent wrote ten events (all drained into its WAL), the runtime stopped. */
+async function tenDrainedEvents(t: Test, name: string): Promise<{ path: string; actor: string }> {
   const box = sandbox()
-  const path = box.repo('adopt')
+  const path = box.repo(name)
   t.teardown(() => box.cleanup())
   const rt = await createRuntime({ home: box.home, threads: 1 })
   const repo = await rt.repo(path, { agent: 'a' })
@@ -84,6 +85,12 @@ t.test('a drain that moved the ref but crashed before recording it is adopted, n
   for (let i = 0; i < 9; i++) await repo.issues.comment(id, `c${i}`)
   await repo.wal.flush()
   await rt.stop()
+  return { path, actor: repo.actor }
+}
+
+t.test('a drain that moved the ref but crashed before recording it is adopted, not written twice', async (t) => {
+  const { path, actor } = await tenDrainedEvents(t, 'adopt')
+  const repo = { actor }
 
   // Put the store back to "ref moved, outbox and tip not recorded".
   const env = await openStore(join(path, '.git', 'cairn'), 'repo')
@@ -106,14 +113,8 @@ t.test('a drain that moved the ref but crashed before recording it is adopted, n
 })
 
 t.test('outbox entries of both forms (plain id, as older stores hold, and id with record) drain into one chunk, in order', async (t) => {
-  const box = sandbox()
-  const path = box.repo('mixed')
-  t.teardown(() => box.cleanup())
-  const rt = await createRuntime({ home: box.home, threads: 1 })
-  const repo = await rt.repo(path, { agent: 'a' })
-  const { id } = await repo.issues.create({ title: 'x' })
-  for (let i = 0; i < 9; i++) await repo.issues.comment(id, `c${i}`)
-  await rt.stop()
+  const { path, actor } = await tenDrainedEvents(t, 'mixed')
+  const repo = { actor }
 
   // Start the actor's WAL over, with every event back in the outbox, every other one as a plain id.
   git(path, 'update-ref', '-d', walRef(repo.actor))
