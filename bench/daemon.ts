@@ -55,8 +55,8 @@ async function main(): Promise<void> {
   const home = join(dirs.root, 'home')
   const repo = join(dirs.root, 'repo')
   execFileSync('git', ['init', '-q', repo])
-  const push = (name: string, r: LoadResult, unit: string, baseline?: string, latencyBaseline = baseline && `${baseline}.latency`) => {
-    results.push({ name, group: 'socket', unit, value: r.rate, ...(baseline ? { baseline } : {}), note: `${r.completed} requests, ${r.errors} errors` })
+  const push = (name: string, r: LoadResult, unit: string, baseline?: string, latencyBaseline = baseline && `${baseline}.latency`, notePrefix = '') => {
+    results.push({ name, group: 'socket', unit, value: r.rate, ...(baseline ? { baseline } : {}), note: `${notePrefix}${r.completed} requests, ${r.errors} errors` })
     results.push({ name: `${name}.latency`, group: 'latency', unit: 'ms', value: r.latencyMs.p50, p50: r.latencyMs.p50, p99: r.latencyMs.p99, ...(latencyBaseline ? { baseline: latencyBaseline } : {}) })
   }
   const clients: DaemonClient[] = []
@@ -103,12 +103,11 @@ async function main(): Promise<void> {
       execFileSync('sync')
       commentRuns.push(await closedLoop(params.clients, params.warmupMs, params.durationMs, (c, i) => clients[c]!.request('issues.comment', { repo, args: { id: targets[c]!.id, body: `comment ${i}` } })))
     }
-    const grouped = [...groupedRuns].sort((a, b) => a.rate - b.rate)[Math.floor(groupedRuns.length / 2)]!
+    const grouped = median(groupedRuns)
     results.push({ name: 'raw.lmdb.grouped-comment.50', group: 'socket', unit: 'acked/s', value: grouped.rate,
       note: `median of ${params.writeRounds} rounds (${groupedRuns.map((g) => Math.round(g.rate)).join(', ')}); ${grouped.completed} writes, ${grouped.recordsPerWrite} records each + 1 checkpoint per batch, ${(grouped.completed / Math.max(1, grouped.batches)).toFixed(1)} writes per batch (one per event-loop turn)` })
-    const comment = median(commentRuns)
-    push('cairn.daemon.comment', comment, 'acked/s', 'raw.lmdb.grouped-comment.50', '')
-    results[results.length - 2]!.note = `median of ${params.writeRounds} rounds alternating with the raw baseline (${commentRuns.map((r) => Math.round(r.rate)).join(', ')}); ${results[results.length - 2]!.note}`
+    push('cairn.daemon.comment', median(commentRuns), 'acked/s', 'raw.lmdb.grouped-comment.50', '',
+      `median of ${params.writeRounds} rounds alternating with the raw baseline (${commentRuns.map((r) => Math.round(r.rate)).join(', ')}); `)
 
     log('CLI invocation times')
     const env = { ...process.env, CAIRN_HOME: home }
@@ -140,7 +139,7 @@ function stopDaemon(home: string): void {
 }
 
 /** The run with the median rate (an odd count gives a real run, with its own latencies). */
-function median(runs: LoadResult[]): LoadResult {
+function median<T extends { rate: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.rate - b.rate)[runs.length >> 1]!
 }
 

@@ -196,9 +196,7 @@ export class Supervisor {
       const body = msg.body as ReplyBody
       if (!body.ok && body.error.code === 'MAILBOX_FULL') publish(CHANNELS.mailboxFull, { actor: msg.from })
       this.router.deliver(msg)
-      return
-    }
-    if (msg.type === M.hostReady) {
+    } else if (msg.type === M.hostReady) {
       markReady(rec, msg.body as HostReady, generation, this.report.repos)
       settleReady()
     } else if (msg.type === M.hostFailed) {
@@ -375,11 +373,10 @@ export class Supervisor {
       rec.cancelRestart?.()
       rec.feed.close()
       if (rec.state === 'ready' && rec.port) {
-        const port = rec.port
-        const id = this.router.nextId()
+        // Sent while still 'ready' (#send posts at once), then no new request goes in.
+        const stopped = this.#send(rec, hostAddress(rec.repoId), M.hostStop, {}, { timeoutMs: 30_000 })
         rec.state = 'stopping'
-        await this.router.request(rec.repoId, id, () => port.post(encode(envelope(id, M.hostStop, SUPERVISOR, hostAddress(rec.repoId), {}))), { timeoutMs: 30_000 })
-          .catch(() => undefined)
+        await stopped.catch(() => undefined)
         // The host closes its LMDB env after replying; terminating its thread
         // during that close aborts the whole process, so wait (bounded).
         await Promise.race([rec.ended, new Promise((resolve) => setTimeout(resolve, HOST_END_GRACE_MS).unref())])

@@ -100,6 +100,11 @@ export function markSchemaCurrent(env: RootDatabase, kind: StoreKind): void {
   if (meta && meta.schemaVersion !== STORE_SCHEMA_VERSIONS[kind]) void metaDb.put('meta', { ...meta, schemaVersion: STORE_SCHEMA_VERSIONS[kind] })
 }
 
+/** The layout version `env` records (the current one for a store without meta). */
+export function schemaVersionOf(env: RootDatabase, kind: StoreKind): number {
+  return (env.openDB({ name: 'meta' }).get('meta') as StoreMeta | undefined)?.schemaVersion ?? STORE_SCHEMA_VERSIONS[kind]
+}
+
 /**
  * Opens a store another thread of this process created and writes, to read
  * it here. lmdb-js shares one native environment per file within a process,

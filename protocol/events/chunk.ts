@@ -64,8 +64,8 @@ function recordOf(event: CairnEvent): CborValue[] {
 
 /**
  * One event's chunk record, validated as {@link encodeChunk} does; `i` names
- * it in errors. With {@link encodeChunkRecords}, a caller can build a large
- * chunk in slices instead of in one synchronous run.
+ * it in errors. Encoded (`encodeCbor`), records make a chunk with
+ * {@link encodeChunkFromEncoded}, so a large chunk can be built in slices.
  */
 export function chunkRecordOf(event: CairnEvent, i: number): CborValue {
   try {
@@ -73,11 +73,6 @@ export function chunkRecordOf(event: CairnEvent, i: number): CborValue {
   } catch (err) {
     throw atIndex(err, i)
   }
-}
-
-/** A chunk of records made by {@link chunkRecordOf}, in order. */
-export function encodeChunkRecords(records: readonly CborValue[]): Uint8Array {
-  return withHeader(encodeCbor(records as CborValue[]))
 }
 
 // A record's array head (8 items) and its id's byte-string head (32 bytes).
@@ -130,7 +125,7 @@ function withHeader(payload: Uint8Array): Uint8Array {
  */
 export function encodeChunk(events: readonly CairnEvent[]): Uint8Array {
   if (!Array.isArray(events)) throw invalidArgument('events', 'must be an array')
-  return encodeChunkRecords(events.map(chunkRecordOf))
+  return withHeader(encodeCbor(events.map(chunkRecordOf)))
 }
 
 function bytesField(v: CborValue | undefined, length: number, field: string, i: number): string {

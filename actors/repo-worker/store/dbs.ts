@@ -39,6 +39,8 @@ export const seqOf = (v: IssueIndexValue): number => (typeof v === 'number' ? v 
  */
 export type OutboxEntry = string | [eventId: string, actor: string, tsUnixMs: number, record: Uint8Array]
 
+export const outboxEventId = (e: OutboxEntry): string => (typeof e === 'string' ? e : e[0])
+
 /** Which command an opId applied, so a retry answers without writing again. */
 export interface AppliedOp { issueId: string; eventIds: string[]; seq: number }
 

@@ -18,7 +18,7 @@
 import type { RootDatabase } from 'lmdb'
 import type { RepoReconciliation } from '../../../protocol/messages.ts'
 import { applyEvent, emptyIssue, isIssueEvent, type IssueProjection } from '../projection/index.ts'
-import { markSchemaCurrent, STORE_SCHEMA_VERSIONS, type StoreMeta } from '../../../lib/store/open-store.ts'
+import { markSchemaCurrent, schemaVersionOf, STORE_SCHEMA_VERSIONS } from '../../../lib/store/open-store.ts'
 import { eventKey } from './batch.ts'
 import { lastKey, seqOf, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION } from './event-store.ts'
@@ -41,14 +41,19 @@ export function staleReason(dbs: RepoDbs): string | null {
  * @example const report = await prepareProjections(env, dbs)
  */
 export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promise<ProjectionReport> {
+  const schema = schemaVersionOf(env, 'repo')
   const reason = staleReason(dbs)
-  if (reason === null) return { rebuilt: false, reason: null, events: 0, ms: 0 }
+  if (reason === null) {
+    // Only an empty store of schema 1 gets here (any other has a version 2 checkpoint):
+    // nothing to convert, but it must say schema 2 before this Cairn writes to it.
+    if (schema < STORE_SCHEMA_VERSIONS.repo) await env.transaction(() => markSchemaCurrent(env, 'repo'))
+    return { rebuilt: false, reason: null, events: 0, ms: 0 }
+  }
   const started = performance.now()
   // Cleared first and written with the checkpoint after: a crash in between
   // leaves the checkpoint stale, so the next open simply rebuilds again.
   await clearProjections(dbs)
   let events = 0
-  const schema = (env.openDB({ name: 'meta' }).get('meta') as StoreMeta | undefined)?.schemaVersion ?? STORE_SCHEMA_VERSIONS.repo
   await env.transaction(() => {
     if (schema < 2) indexComments(dbs)
     markSchemaCurrent(env, 'repo')

@@ -17,7 +17,7 @@ import { encodeCbor } from '../../../protocol/events/cbor.ts'
 import { chunkHashOf, chunkRecordOf, decodeChunk, encodeChunkFromEncoded } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
-import { seqOf, type OutboxEntry, type RepoDbs } from '../store/dbs.ts'
+import { outboxEventId, seqOf, type OutboxEntry, type RepoDbs } from '../store/dbs.ts'
 import { eventKey } from '../store/batch.ts'
 
 export interface WalState { tip: string | null; events: number; commits: number }
@@ -154,7 +154,7 @@ export class WalDrain {
       const indexed = this.#dbs.byIssue.get(eventKey(ev))
       const seq = indexed === undefined ? undefined : seqOf(indexed)
       const entry = seq === undefined ? undefined : this.#dbs.outbox.get(seq)
-      if (entry !== undefined && (typeof entry === 'string' ? entry : entry[0]) === ev.eventId) seqs.push(seq!)
+      if (entry !== undefined && outboxEventId(entry) === ev.eventId) seqs.push(seq!)
     }
     await this.#record(actor, { tip: actual, events: state.events + events.size, commits: state.commits + entries.length }, seqs)
     return new Set(events.keys())

@@ -157,3 +157,16 @@ t.test('a schema 1 store (seq-only index, comment table) is upgraded by the rebu
   t.match(env.openDB({ name: 'meta' }).get('meta'), { schemaVersion: 2 }, 'the store says schema 2')
   t.equal(staleReason(dbs), null, 'and its checkpoint is current')
 })
+
+t.test('an empty schema 1 store (nothing to rebuild) is marked schema 2 before anything is written to it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-store-empty-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const env = await openStore(dir, 'repo')
+  t.teardown(() => env.close())
+  const metaDb = env.openDB({ name: 'meta' })
+  await metaDb.put('meta', { ...(metaDb.get('meta') as object), schemaVersion: 1 })
+  const dbs = openRepoDbs(env)
+  t.equal(staleReason(dbs), null, 'an empty store needs no rebuild')
+  t.match(await prepareProjections(env, dbs), { rebuilt: false })
+  t.match(metaDb.get('meta'), { schemaVersion: 2 }, 'the store says schema 2')
+})
