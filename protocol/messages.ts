@@ -5,7 +5,6 @@
  * documented and receivers validate before use.
  */
 import type { WireError } from './errors.ts'
-import type { ReconciledOperation } from '../lib/store/journal.ts'
 import type { CairnEvent } from './events/types.ts'
 
 /** Actor kinds hosted per repository, all three on the same thread. */
@@ -16,6 +15,17 @@ export const ACTOR_KINDS: readonly ActorKind[] = ['repo-worker', 'lock-keeper', 
 export const actorAddress = (kind: ActorKind, repoId: string): string => `${kind}:${repoId}`
 export const hostAddress = (repoId: string): string => `host:${repoId}`
 export const SUPERVISOR = 'supervisor'
+
+export type ReconciledOutcome = 'resumed' | 'crashed'
+
+/** An operation a crash left in a journal, and what boot reconciliation did with it. */
+export interface ReconciledOperation {
+  opId: string
+  type: string
+  actor: string
+  startedAt: number
+  outcome: ReconciledOutcome
+}
 
 /** What one host found and did while opening its repository. */
 export interface RepoReconciliation {

@@ -5,8 +5,8 @@
  */
 import { fromPromise } from 'xstate'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import type { ActorModule } from '../../lib/threads/actor-module.ts'
-import { runMachine } from '../../lib/threads/machine-instance.ts'
+import type { ActorModule } from '../../lib/kernel/actor-module.ts'
+import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { lockKeeperMachine, LOCK_KEEPER_SNAPSHOT_VERSION } from './machine.ts'
 import { LockKeeperShell } from './effects.ts'
 import { remoteLaneMachine } from './remote/machine.ts'
@@ -33,7 +33,7 @@ export const lockKeeper: ActorModule = {
         commitBatch: fromPromise<{ more: boolean }, { drain: boolean }>(({ input }) => shell.commitBatch(input.drain)),
       },
     })
-    const lane = new RemoteLane(ctx, () => shell.graceMs)
+    const lane = new RemoteLane(ctx, () => shell.graceMs, (gitDir) => ctx.git.openLeaseRefs(gitDir))
     const remote = runMachine(remoteLaneMachine.provide({
       actions: { enqueue: (_, { req }) => lane.enqueue(req) },
       actors: { work: fromPromise<{ more: boolean }, { drain: boolean }>(({ input }) => lane.work(input.drain)) },

@@ -17,7 +17,8 @@
 import { CairnError } from '../../protocol/errors.ts'
 import { conflicts, isLive as isLeaseLive, parseResource, type Lease, type Resource } from './leases.ts'
 
-export type LeasePolicy = 'off' | 'warn' | 'require'
+import type { LeasePolicy } from '../../protocol/results.ts'
+export type { LeasePolicy }
 export const LEASE_POLICIES: readonly LeasePolicy[] = ['off', 'warn', 'require']
 /**
  * How long after its last heartbeat a lapsed lease is still protected from

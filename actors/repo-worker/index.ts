@@ -1,14 +1,14 @@
 /** The RepoWorker actor kind: machine.ts (pure) wired to effects.ts (LMDB). */
 import { fromPromise } from 'xstate'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import type { ActorModule } from '../../lib/threads/actor-module.ts'
-import { runMachine } from '../../lib/threads/machine-instance.ts'
+import type { ActorModule } from '../../lib/kernel/actor-module.ts'
+import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } from './machine.ts'
 import { openRepoDbs, RepoWorkerShell } from './effects.ts'
 import { COMMAND_TYPES } from './commands/parse.ts'
 import { prepareProjections } from './store/rebuild.ts'
 import { WalService } from './wal/service.ts'
-import { drainAtBoot, openGit } from './wal/boot.ts'
+import { drainAtBoot } from './wal/boot.ts'
 
 const WRITES = new Set<string>([M.append, M.scheduleTimer, ...COMMAND_TYPES])
 
@@ -18,11 +18,11 @@ export const repoWorker: ActorModule = {
   prepare: async (env, repo) => {
     const dbs = openRepoDbs(env)
     const projections = await prepareProjections(env, dbs)
-    return { projections, wal: await drainAtBoot(env, dbs, repo.gitDir, () => repo.clock.now()) }
+    return { projections, wal: await drainAtBoot(env, dbs, () => repo.git.openWal(repo.gitDir), () => repo.clock.now()) }
   },
   start(ctx, restored) {
     const dbs = openRepoDbs(ctx.env)
-    const wal = new WalService(ctx.env, dbs, () => openGit(ctx.gitDir), ctx.clock)
+    const wal = new WalService(ctx.env, dbs, () => ctx.git.openWal(ctx.gitDir), ctx.clock)
     const shell = new RepoWorkerShell(ctx.env, dbs, ctx, wal)
     shell.resume(restored.resume)
     const machine = repoWorkerMachine.provide({

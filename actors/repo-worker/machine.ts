@@ -9,7 +9,7 @@
  */
 import { assign, fromPromise, setup } from 'xstate'
 import type { Envelope } from '../../protocol/envelope.ts'
-import type { DurableTimer } from '../../lib/store/snapshots.ts'
+import type { DurableTimer } from '../../lib/kernel/store/snapshots.ts'
 
 /** Bump when states or context change shape: older snapshots are then discarded. */
 export const REPO_WORKER_SNAPSHOT_VERSION = 1

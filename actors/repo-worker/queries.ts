@@ -10,22 +10,9 @@ import { ready, topo, type IssueDependency, type IssueProjection } from './proje
 import { idRef } from './commands/parse.ts'
 import type { EventStore } from './store/event-store.ts'
 import { lastKey } from './store/dbs.ts'
+import type { IssueSummary, TopoView } from '../../protocol/results.ts'
+export type { IssueSummary, TopoView }
 
-/** What listings return per issue: the projection without its long lists. */
-export interface IssueSummary {
-  id: string
-  title: string
-  state: 'open' | 'closed'
-  labels: string[]
-  assignees: string[]
-  dependencies: IssueDependency[]
-  comments: number
-  createdAt: number
-  createdBy: string
-  updatedAt: number
-}
-
-export interface TopoView { order: IssueSummary[]; cycles: string[][] }
 
 export const MAX_PAGE = 1000
 

@@ -4,13 +4,12 @@
  * git port and the RepoWorker, streams progress to the callers, and arms the
  * backoff's retry on the runtime clock.
  */
-import { createRequire } from 'node:module'
 import type { RootDatabase } from 'lmdb'
 import { CairnError, invalidArgument, type WireError } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import type { GitSync } from '../../lib/ports/git-sync.ts'
-import type { ActorContext } from '../../lib/threads/actor-module.ts'
+import type { GitSync } from '../../lib/kernel/ports/git-sync.ts'
+import type { ActorContext } from '../../lib/kernel/actor-module.ts'
 import type { IngestResult } from '../repo-worker/commands/ingest.ts'
 import { openRepoDbs } from '../repo-worker/store/dbs.ts'
 import type { RunSpec, SyncContext } from './machine.ts'
@@ -20,13 +19,6 @@ import type { SyncDb } from './store.ts'
 /** Progress frames per caller are spaced at least this far apart (the last one always goes). */
 const PROGRESS_EVERY_MS = 50
 const STOP_WAIT_MS = 10_000
-
-/** nodegit loads on first use (see repo-worker/wal/boot.ts for why require()). */
-function loadGit(gitDir: string): Promise<GitSync> {
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url)
-  const { openGitSync } = load('../../lib/adapters/git/nodegit-wal.ts') as typeof import('../../lib/adapters/git/nodegit-wal.ts')
-  return openGitSync(gitDir)
-}
 
 /** Validates `sync.run` / `sync.import-grite` bodies into a spec the machine can compare. */
 export function parseRunRequest(req: Pick<Envelope, 'type' | 'body'>): RunSpec {
@@ -106,7 +98,7 @@ export class SyncShell {
 
   #deps(key: string): ConstructorParameters<typeof SyncRun>[1] {
     return {
-      git: () => (this.#git ??= loadGit(this.#ctx.gitDir)),
+      git: () => (this.#git ??= this.#ctx.git.openSync(this.#ctx.gitDir)),
       db: this.#db,
       ingest: (events, bank) => this.#ctx.ask('repo-worker', M.eventsIngest, { events, bank }) as Promise<IngestResult>,
       flushWal: () => this.#ctx.ask('repo-worker', M.walFlush, {}),

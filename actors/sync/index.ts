@@ -2,8 +2,8 @@
 import { fromPromise } from 'xstate'
 import { CairnError } from '../../protocol/errors.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import type { ActorModule } from '../../lib/threads/actor-module.ts'
-import { runMachine } from '../../lib/threads/machine-instance.ts'
+import type { ActorModule } from '../../lib/kernel/actor-module.ts'
+import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { syncMachine, SYNC_SNAPSHOT_VERSION, type RunSpec, type SyncContext } from './machine.ts'
 import { parseRunRequest, SyncShell } from './effects.ts'
 

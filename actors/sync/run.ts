@@ -21,10 +21,12 @@ import { CairnError } from '../../protocol/errors.ts'
 import { decodeChunk } from '../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../protocol/events/types.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import type { GitSync } from '../../lib/ports/git-sync.ts'
+import type { GitSync } from '../../lib/kernel/ports/git-sync.ts'
 import type { IngestResult } from '../repo-worker/commands/ingest.ts'
 import type { RunSpec } from './machine.ts'
 import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
+import type { RefReport, SyncProgress, SyncReport } from '../../protocol/results.ts'
+export type { RefReport, SyncProgress, SyncReport }
 
 /** Events per ingest request (one RepoWorker commit, one bank). */
 export const INGEST_BATCH = 2_000
@@ -35,33 +37,7 @@ const MAX_CHAIN = 10_000_000
 const WAL_PREFIX = 'refs/cairn/wal/'
 const GRITE_PREFIX = 'refs/grite/'
 
-export interface RefReport {
-  /** `wal/<actor>` for a remote, the full ref for a grite import. */
-  ref: string
-  from: string | null
-  to: string | null
-  /** New events ingested from this ref by this run. */
-  events: number
-  status: 'unchanged' | 'ingested' | 'diverged' | 'pushed' | 'rejected' | 'behind'
-}
 
-export interface SyncReport {
-  remote: string
-  url: string
-  /** Events new to this replica. */
-  pulled: number
-  /** Events read from git that this replica already had. */
-  duplicates: number
-  /** Refs pushed. */
-  pushed: number
-  refs: RefReport[]
-  /** Events an interrupted earlier run banked, which this run did not read again. */
-  resumedFrom: number
-  diverged: string[]
-  durationMs: number
-}
-
-export interface SyncProgress { phase: 'fetching' | 'ingesting' | 'pushing'; done: number; total: number }
 
 export interface RunDeps {
   git(): Promise<GitSync>

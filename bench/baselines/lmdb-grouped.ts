@@ -29,7 +29,7 @@ const MAX_WRITES_PER_WRITER = 10_000_000
 
 export async function measureGroupedComments(opts: GroupedOptions): Promise<GroupedResult> {
   const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'cairn-bench-lmdb-grouped-'))
-  // Cairn's store options (lib/store/open-store.ts).
+  // Cairn's store options (lib/kernel/store/open-store.ts).
   const env = open({ path: dir, maxDbs: 32, compression: false, cache: false })
   try {
     const db = Object.fromEntries(DBS.map((name) => [name, env.openDB({ name, useRecords: false, ...(name === 'event-log' || name === 'outbox' ? { keyEncoding: 'uint32' } : {}) } as never)]))

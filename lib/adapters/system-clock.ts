@@ -2,7 +2,7 @@
  * The wall clock, optionally shifted by a fixed offset. The offset exists so a
  * fault test can restart a process "later" without sleeping through a TTL.
  */
-import type { Clock, ClockDescriptor } from '../ports/clock.ts'
+import type { Clock, ClockDescriptor } from '../kernel/ports/clock.ts'
 
 // setTimeout takes a signed 32-bit delay; longer waits are re-armed.
 const MAX_DELAY = 2 ** 31 - 1

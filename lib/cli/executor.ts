@@ -67,7 +67,7 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
   if (!mutex) throw new CairnError('UNAVAILABLE', `the home ${target.home} is held by a process that does not answer; try \`cairn doctor\``)
   let runtime
   try {
-    const { createRuntime } = await import('../runtime/create-runtime.ts')
+    const { createRuntime } = await import('../api/create-runtime.ts')
     runtime = await createRuntime({ home: target.home, threads: 1 })
   } catch (err) {
     await mutex.release()

@@ -17,7 +17,7 @@
  */
 import type { Socket } from 'node:net'
 import { decode, encode, encodeFramed, encodeFramedReply, encodeValue } from '../../protocol/codec.ts'
-import { REUSED_ANSWERS } from '../runtime/shared-answer.ts'
+import { REUSED_ANSWERS } from '../kernel/shared-answer.ts'
 import { PROTOCOL_VERSION, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'

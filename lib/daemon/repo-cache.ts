@@ -5,8 +5,8 @@
  * the repository itself open; a handle is only an identity binding).
  */
 import { invalidArgument } from '../../protocol/errors.ts'
-import type { Runtime } from '../runtime/create-runtime.ts'
-import type { Repo } from '../runtime/repo.ts'
+import type { Runtime } from '../api/create-runtime.ts'
+import type { Repo } from '../api/repo.ts'
 
 export type RepoOpener = (path: unknown, agent: unknown) => Promise<Repo>
 

@@ -18,8 +18,8 @@ import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
 import { encode } from '../../protocol/codec.ts'
 import { frame } from '../../protocol/framing.ts'
-import { createRuntime, type Runtime } from '../runtime/create-runtime.ts'
-import type { RuntimeOptions } from '../runtime/options.ts'
+import { createRuntime, type Runtime } from '../api/create-runtime.ts'
+import type { RuntimeOptions } from '../api/options.ts'
 import { probe } from './client.ts'
 import { Connection, type RequestContext } from './connection.ts'
 import { readDaemonConfig, checkSetting, type DaemonConfig } from './config.ts'
@@ -90,7 +90,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     const replaced = await clearStale(paths)
     if (replaced.lock || replaced.socket) log(`replaced stale daemon files (previous pid ${replaced.lock?.pid ?? 'unknown'})`)
-    // Requests from many sockets meet in one turn: one port message for them (lib/threads/frame-port.ts).
+    // Requests from many sockets meet in one turn: one port message for them (lib/kernel/frame-port.ts).
     const runtime = await createRuntime({ coalesceRequests: true, ...opts.runtime, home: paths.home, ...(config.threads ? { threads: config.threads } : {}) })
     const server = createServer({ allowHalfOpen: true })
     try {

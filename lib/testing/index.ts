@@ -1,2 +1,2 @@
 /** Helpers for users' tests: a clock that moves only when told to. */
-export { ManualClock } from './manual-clock.ts'
+export { ManualClock } from '../adapters/manual-clock.ts'

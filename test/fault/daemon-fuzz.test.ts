@@ -11,7 +11,7 @@ import { decode } from '../../protocol/codec.ts'
 import { connect } from '../../lib/daemon/client.ts'
 import { sandbox } from '../helpers/tmp-repos.ts'
 import { mulberry32 } from '../helpers/prng.ts'
-import { daemonProcess, env, framed, hello, Raw, rssOf, within } from '../integration/daemon/daemon-helpers.ts'
+import { daemonProcess, env, framed, hello, Raw, rssOf, within } from '../integration/lib/daemon/daemon-helpers.ts'
 
 const TOTAL_FRAMES = Math.max(100_000, Number(process.env.CAIRN_FUZZ_FRAMES ?? 0))
 const PARALLEL = 4

@@ -8,7 +8,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { sandbox } from '../helpers/tmp-repos.ts'
-import { cliProcess, envelope, eventually, stopDaemonOf } from '../integration/daemon/daemon-helpers.ts'
+import { cliProcess, envelope, eventually, stopDaemonOf } from '../integration/lib/daemon/daemon-helpers.ts'
 
 function state(pid: number): string | null {
   try {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { connect } from '../../lib/daemon/client.ts'
 import { daemonPaths } from '../../lib/daemon/paths.ts'
 import { sandbox } from '../helpers/tmp-repos.ts'
-import { cliProcess, eventually, stopDaemonOf } from '../integration/daemon/daemon-helpers.ts'
+import { cliProcess, eventually, stopDaemonOf } from '../integration/lib/daemon/daemon-helpers.ts'
 
 function gone(pid: number): boolean {
   try {

@@ -31,7 +31,7 @@
  */
 import { createHash } from 'node:crypto'
 import { CairnError } from '../../../protocol/errors.ts'
-import type { LeaseRecord } from '../../../lib/ports/lease-refs.ts'
+import type { LeaseRecord } from '../../../lib/kernel/ports/lease-refs.ts'
 
 export const LEASE_REF_PREFIX = 'refs/cairn/leases/'
 

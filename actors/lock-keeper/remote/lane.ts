@@ -18,12 +18,11 @@
  * Answers are sent only after the remote accepted the append, so a granted
  * epoch is on the remote before its holder learns of it.
  */
-import { createRequire } from 'node:module'
 import { CairnError } from '../../../protocol/errors.ts'
 import type { Envelope } from '../../../protocol/envelope.ts'
 import type { RemoteLeaseInfo } from '../../../protocol/messages.ts'
-import type { ActorContext } from '../../../lib/threads/actor-module.ts'
-import type { LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../../lib/ports/lease-refs.ts'
+import type { ActorContext } from '../../../lib/kernel/actor-module.ts'
+import type { LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../../lib/kernel/ports/lease-refs.ts'
 import { acquireRecord, isLive, leaseRef, releaseRecord, remoteView, renewRecord } from './chain.ts'
 import { parseRemoteOp, type RemoteOp } from './parse.ts'
 
@@ -31,18 +30,6 @@ import { parseRemoteOp, type RemoteOp } from './parse.ts'
 export const MAX_REMOTE_QUEUE = 1024
 /** Leases remembered for renewal; the oldest is forgotten past this (a renewal then re-reads the tip). */
 const MAX_HELD = 10_000
-
-/**
- * nodegit loads on first use only (about 100 ms), so a repository that never
- * leases across machines never pays for it. A plain require(): worker threads
- * load Cairn through tsx's CommonJS hook, where a dynamic import() of a .ts
- * file is not hooked; the main thread gets one from createRequire.
- */
-export function openNodegitLeaseRefs(gitDir: string): Promise<LeaseRefs> {
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url)
-  const { openLeaseRefs } = load('../../../lib/adapters/git/nodegit-lease-refs.ts') as typeof import('../../../lib/adapters/git/nodegit-lease-refs.ts')
-  return openLeaseRefs(gitDir)
-}
 
 type Ctx = Pick<ActorContext, 'clock' | 'gitDir' | 'replyOk' | 'replyError'>
 
@@ -56,7 +43,7 @@ export class RemoteLane {
   /** The commit this lane last appended for each lease it granted, by remote URL and resource. */
   #held = new Map<string, LeaseTip>()
 
-  constructor(ctx: Ctx, graceMs: () => number, open: (gitDir: string) => Promise<LeaseRefs> = openNodegitLeaseRefs) {
+  constructor(ctx: Ctx, graceMs: () => number, open: (gitDir: string) => Promise<LeaseRefs>) {
     this.#ctx = ctx
     this.#graceMs = graceMs
     this.#open = open

@@ -24,67 +24,16 @@
 import type { CairnEvent, DepType, IssueState } from '../../../protocol/events/types.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { compareEvents, eventKey, sortUnique, type EventKey } from './order.ts'
+import type {
+  EntryOrigin, IssueAttachment, IssueComment, IssueDependency, IssueLink, IssueProjection,
+} from '../../../protocol/results.ts'
+export type { EntryOrigin, IssueAttachment, IssueComment, IssueDependency, IssueLink, IssueProjection }
 
-/** Where an entry of a list (comment, link, attachment) came from. */
-export interface EntryOrigin {
-  eventId: string
-  actor: string
-  tsUnixMs: number
-}
 
-export interface IssueComment extends EntryOrigin {
-  body: string
-}
 
-export interface IssueLink extends EntryOrigin {
-  url: string
-  note: string | null
-}
 
-export interface IssueAttachment extends EntryOrigin {
-  name: string
-  sha256: string
-  mime: string
-}
 
-/** An edge from this issue; the direction is explained in graph.ts. */
-export interface IssueDependency {
-  target: string
-  depType: DepType
-}
 
-/**
- * Plain data (msgpack and structured clone carry it as is). Sets are kept as
- * sorted arrays so two equal projections are equal field by field.
- */
-export interface IssueProjection {
-  id: string
-  title: string
-  body: string
-  state: IssueState
-  /** Sorted, unique. */
-  labels: string[]
-  /** Sorted, unique. */
-  assignees: string[]
-  /** Sorted by target, then depType; unique. */
-  dependencies: IssueDependency[]
-  /** In event order. */
-  comments: IssueComment[]
-  links: IssueLink[]
-  attachments: IssueAttachment[]
-  /** From the first IssueCreated in event order; null while incomplete. */
-  createdAt: number | null
-  createdBy: string | null
-  /** True while no IssueCreated for this issue is known. */
-  incomplete: boolean
-  /** Largest tsUnixMs of the applied events; 0 before any. */
-  updatedAt: number
-  /** Number of distinct issue events applied. */
-  eventCount: number
-  /** Position of the last applied event; null before any. */
-  lastEvent: EventKey | null
-  lastEventId: string | null
-}
 
 /**
  * True for the kinds the issue fold applies; context kinds live in context.ts.

@@ -9,13 +9,9 @@
  * used: its result depends on the ICU build and locale of the process.
  */
 import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { EventKey } from '../../../protocol/results.ts'
+export type { EventKey }
 
-/** The part of an event that decides its position in the order. */
-export interface EventKey {
-  tsUnixMs: number
-  actor: string
-  eventId: string
-}
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0

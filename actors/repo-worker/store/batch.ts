@@ -12,15 +12,29 @@ import type { LoggedEvent } from '../../../protocol/messages.ts'
 import { ingestEvent, isIssueEvent, markLists, restoreLists, type IssueProjection, type ListMarks } from '../projection/index.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { writeProjection, type Writes } from './projections.ts'
-import type { EventStore } from './event-store.ts'
 import { resolveRef } from './resolve.ts'
+
+/**
+ * What a batch reads through: the committed store plus the writes in flight
+ * before it (EventStore implements it). Narrow so the batch never reaches
+ * for the store's own writing side.
+ */
+export interface BatchBase {
+  readonly dbs: RepoDbs
+  get<V>(db: Database<V, string>, key: string): V | undefined
+  issue(id: string): IssueProjection | undefined
+  pendingIds(prefix: string): string[]
+  all(): Map<string, IssueProjection>
+  knownSeq(event: CairnEvent): number | undefined
+  history(issueId: string, extra?: readonly LoggedEvent[]): LoggedEvent[]
+}
 
 const REMOVE = Symbol('remove')
 
 export interface RecordedWrite { db: Database<any, any>; key: unknown; value: unknown }
 
 export class Batch implements Writes {
-  readonly #store: EventStore
+  readonly #store: BatchBase
   seq: number
   /** Projections changed by this batch (newest value). */
   readonly touched = new Map<string, IssueProjection>()
@@ -34,7 +48,7 @@ export class Batch implements Writes {
   /** List lengths of the store's projections before this batch first stepped them. */
   readonly #marks: ListMarks[] = []
 
-  constructor(store: EventStore, seq: number) {
+  constructor(store: BatchBase, seq: number) {
     this.#store = store
     this.seq = seq
   }

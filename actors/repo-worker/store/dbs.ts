@@ -5,10 +5,13 @@
 import type { Database, RootDatabase } from 'lmdb'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { StoredRecord } from '../../../protocol/messages.ts'
-import type { JournalDb } from '../../../lib/store/journal.ts'
-import type { ActorsDb } from '../../../lib/store/snapshots.ts'
-import type { IssueProjection } from '../projection/index.ts'
-import type { CommentsDb } from './projections.ts'
+import type { JournalDb } from '../../../lib/kernel/store/journal.ts'
+import type { ActorsDb } from '../../../lib/kernel/store/snapshots.ts'
+import type { IssueComment, IssueProjection } from '../projection/index.ts'
+
+/** Schema 1's comment table; kept only so the rebuild can empty it. */
+export type CommentKey = [string, number]
+export type CommentsDb = Database<IssueComment, CommentKey>
 
 /** Bump when the projection's shape, fold or stored form changes: stores then rebuild on open. */
 export const PROJECTION_VERSION = 3

@@ -14,9 +14,7 @@ import type { IssueEventKey, IssueIndexValue, RepoDbs } from './dbs.ts'
 /** The stored form: the projection without its comments, plus their count. */
 export type StoredIssue = Omit<IssueProjection, 'comments'> & { commentCount: number }
 
-/** Schema 1's comment table; kept only so the rebuild can empty it. */
-export type CommentKey = [string, number]
-export type CommentsDb = Database<IssueComment, CommentKey>
+export type { CommentKey, CommentsDb } from './dbs.ts'
 
 // Plain copying loops here and in assemble: object rest/spread was the top cost of a read and a write.
 function head(p: IssueProjection): StoredIssue {

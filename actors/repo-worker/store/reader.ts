@@ -17,11 +17,11 @@
 import type { RootDatabase } from 'lmdb'
 import type { Envelope } from '../../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
-import { openShared } from '../../../lib/store/open-store.ts'
+import { openShared } from '../../../lib/kernel/store/open-store.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
 import { query, QUERY_TYPES } from '../queries.ts'
-import { REUSED_ANSWERS } from '../../../lib/runtime/shared-answer.ts'
+import { REUSED_ANSWERS } from '../../../lib/kernel/shared-answer.ts'
 
 export class StoreReader {
   readonly #env: RootDatabase

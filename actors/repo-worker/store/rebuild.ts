@@ -18,7 +18,7 @@
 import type { RootDatabase } from 'lmdb'
 import type { RepoReconciliation } from '../../../protocol/messages.ts'
 import { applyEvent, emptyIssue, isIssueEvent, type IssueProjection } from '../projection/index.ts'
-import { markSchemaCurrent, schemaVersionOf, STORE_SCHEMA_VERSIONS } from '../../../lib/store/open-store.ts'
+import { markSchemaCurrent, schemaVersionOf, STORE_SCHEMA_VERSIONS } from '../../../lib/kernel/store/open-store.ts'
 import { eventKey } from './batch.ts'
 import { lastKey, seqOf, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION } from './event-store.ts'

@@ -5,32 +5,19 @@
  * are adopted. A git failure is reported, not fatal: the events stay in the
  * outbox and the running drain retries.
  */
-import { createRequire } from 'node:module'
 import type { RootDatabase } from 'lmdb'
-import type { GitWal } from '../../../lib/ports/git-wal.ts'
+import type { GitWal } from '../../../lib/kernel/ports/git-wal.ts'
 import type { RepoReconciliation } from '../../../protocol/messages.ts'
 import type { RepoDbs } from '../store/dbs.ts'
 import { WalDrain } from './drain.ts'
 
-/**
- * nodegit loads on first use only (about 100 ms): opening a repository to
- * serve must not wait for it. A plain require(), because worker threads
- * load Cairn through tsx's CommonJS hook, where a dynamic import() of a .ts
- * file is not hooked; the main thread gets a require() from createRequire.
- */
-export async function openGit(gitDir: string): Promise<GitWal> {
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url)
-  const { openGitWal } = load('../../../lib/adapters/git/nodegit-wal.ts') as typeof import('../../../lib/adapters/git/nodegit-wal.ts')
-  return openGitWal(gitDir)
-}
-
-export async function drainAtBoot(env: RootDatabase, dbs: RepoDbs, gitDir: string, now: () => number): Promise<RepoReconciliation['wal']> {
+export async function drainAtBoot(env: RootDatabase, dbs: RepoDbs, openGit: () => Promise<GitWal>, now: () => number): Promise<RepoReconciliation['wal']> {
   const pending = dbs.outbox.getCount()
   const report: RepoReconciliation['wal'] = { drainedEvents: 0, commits: 0, adopted: 0, pending, error: null }
   if (pending === 0) return report
   let git: GitWal | null = null
   try {
-    git = await openGit(gitDir)
+    git = await openGit()
     const r = await new WalDrain(env, dbs, git, now).drain()
     Object.assign(report, { drainedEvents: r.events, commits: r.commits, adopted: r.adopted })
   } catch (err) {

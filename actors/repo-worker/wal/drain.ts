@@ -16,7 +16,7 @@ import type { Database, RootDatabase } from 'lmdb'
 import { encodeCbor } from '../../../protocol/events/cbor.ts'
 import { chunkHashOf, chunkRecordOf, decodeChunk, encodeChunkFromEncoded } from '../../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
-import type { GitWal, WalMeta } from '../../../lib/ports/git-wal.ts'
+import type { GitWal, WalMeta } from '../../../lib/kernel/ports/git-wal.ts'
 import { outboxEventId, seqOf, type OutboxEntry, type RepoDbs } from '../store/dbs.ts'
 import { eventKey } from '../store/batch.ts'
 

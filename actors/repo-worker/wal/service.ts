@@ -7,8 +7,8 @@
  */
 import type { RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
-import type { GitWal } from '../../../lib/ports/git-wal.ts'
-import type { ThreadClock } from '../../../lib/adapters/clock-from-descriptor.ts'
+import type { GitWal } from '../../../lib/kernel/ports/git-wal.ts'
+import type { ThreadClock } from '../../../lib/kernel/ports/clock.ts'
 import type { RepoDbs } from '../store/dbs.ts'
 import { DRAIN_BATCH, WalDrain, type DrainReport } from './drain.ts'
 

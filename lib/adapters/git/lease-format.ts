@@ -11,7 +11,7 @@
  * INVALID_FORMAT naming the commit.
  */
 import { CairnError } from '../../../protocol/errors.ts'
-import type { LeaseRecord, LeaseRecordOp } from '../../ports/lease-refs.ts'
+import type { LeaseRecord, LeaseRecordOp } from '../../kernel/ports/lease-refs.ts'
 
 export const LEASE_FILE = 'lease.json'
 /** `refs/cairn/leases/<first 16 hex of sha256(resource key)>`: the only refs lease appends move. */

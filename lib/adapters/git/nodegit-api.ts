@@ -1,6 +1,6 @@
 /**
  * lib/adapters/git/: the only place Cairn touches libgit2 (through nodegit).
- * Everything here implements a port from lib/ports/; nothing above the port
+ * Everything here implements a port from lib/kernel/ports/; nothing above the port
  * sees a nodegit object, so the rest of Cairn stays testable without git.
  *
  * This file loads nodegit and types the few calls the adapters use. nodegit

@@ -1,5 +1,5 @@
 /**
- * The LeaseRefs port (lib/ports/lease-refs.ts) over nodegit (libgit2 1.9).
+ * The LeaseRefs port (lib/kernel/ports/lease-refs.ts) over nodegit (libgit2 1.9).
  *
  * An append must be a compare-and-swap on the remote ref. How that is
  * reached depends on where the remote lives:
@@ -32,7 +32,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import type { LeaseAppendResult, LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../ports/lease-refs.ts'
+import type { LeaseAppendResult, LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../kernel/ports/lease-refs.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Oid, type Repository } from './nodegit-api.ts'
 import { anonymous, DOWNLOAD_TAGS_NONE, remoteFailure, resolveRemote } from './nodegit-remote.ts'
 import { compareAndSwapRef, enableFsync, tipOf } from './refs.ts'

@@ -8,7 +8,7 @@
  * fails at once with AUTH_FAILED instead of libgit2 replaying the request.
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import type { PushOutcome, ResolvedRemote } from '../../ports/git-sync.ts'
+import type { PushOutcome, ResolvedRemote } from '../../kernel/ports/git-sync.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Remote, type Repository } from './nodegit-api.ts'
 import { isOid } from './wal-format.ts'
 

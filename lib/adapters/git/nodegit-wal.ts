@@ -1,5 +1,5 @@
 /**
- * The GitWal port (lib/ports/git-wal.ts) over nodegit (libgit2 1.9).
+ * The GitWal port (lib/kernel/ports/git-wal.ts) over nodegit (libgit2 1.9).
  *
  * Invariants this adapter keeps:
  * - A ref moves only by compare-and-swap, never by force: the new commit is
@@ -18,8 +18,8 @@
  * releasing libgit2's handles, so closing never frees memory a pool thread uses.
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import type { GitWal, WalCommitInput, WalCommitResult, WalEntry } from '../../ports/git-wal.ts'
-import type { GitSync, PushOutcome, ResolvedRemote } from '../../ports/git-sync.ts'
+import type { GitWal, WalCommitInput, WalCommitResult, WalEntry } from '../../kernel/ports/git-wal.ts'
+import type { GitSync, PushOutcome, ResolvedRemote } from '../../kernel/ports/git-sync.ts'
 import * as remote from './nodegit-remote.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Oid, type Repository, type Tree } from './nodegit-api.ts'
 import { encodeMeta, isOid, META_FILE, validateWalInput } from './wal-format.ts'

@@ -12,7 +12,7 @@
 import { chunkHashOf } from '../../../protocol/events/chunk.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { isHexId } from '../../../protocol/events/hex.ts'
-import type { WalCommitInput, WalMeta } from '../../ports/git-wal.ts'
+import type { WalCommitInput, WalMeta } from '../../kernel/ports/git-wal.ts'
 
 /** WAL (and lease) refs live here; appendWal refuses to move anything else. */
 export const CAIRN_REF_PREFIX = 'refs/cairn/'

@@ -1,9 +1,9 @@
 /**
  * Reading WAL commits back: each commit's tree is checked against the layout
- * (lib/ports/git-wal.ts) before anything of it is returned, since WAL refs
+ * (lib/kernel/ports/git-wal.ts) before anything of it is returned, since WAL refs
  * arrive from other machines.
  */
-import type { WalEntry } from '../../ports/git-wal.ts'
+import type { WalEntry } from '../../kernel/ports/git-wal.ts'
 import { CairnError } from '../../../protocol/errors.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Repository } from './nodegit-api.ts'
 import { chunkHashOf } from '../../../protocol/events/chunk.ts'

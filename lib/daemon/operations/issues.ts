@@ -5,7 +5,7 @@
  */
 import type { DepType } from '../../../protocol/events/types.ts'
 import { optInt, optString, writeOpts, type Args, type Operation } from './types.ts'
-import { SHARED_ANSWER } from '../../runtime/shared-answer.ts'
+import { SHARED_ANSWER } from '../../kernel/shared-answer.ts'
 
 const s = (args: Args, field: string): string => args[field] as string
 /** Answers are encoded (daemon) or printed (embedded CLI) and never changed: no copies needed. */

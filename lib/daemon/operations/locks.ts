@@ -6,7 +6,7 @@
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { LeaseInfo } from '../../../protocol/messages.ts'
-import type { Repo } from '../../runtime/repo.ts'
+import type { Repo } from '../../api/repo.ts'
 import { optInt, reqInt, type Args, type LeaseHandleLike, type OpContext, type Operation } from './types.ts'
 
 const view = (h: LeaseHandleLike) => ({ resource: h.resource, token: h.token, expiresAt: h.expiresAt })

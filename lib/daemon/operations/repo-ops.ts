@@ -6,7 +6,7 @@
  * before the reply that carries the report.
  */
 import { invalidArgument } from '../../../protocol/errors.ts'
-import type { Repo } from '../../runtime/repo.ts'
+import type { Repo } from '../../api/repo.ts'
 import { optInt, optString, type Operation } from './types.ts'
 
 export interface DoctorCheck { name: string; ok: boolean; detail: string; fixed?: boolean }

@@ -5,7 +5,7 @@
  * reader stops the stream from pulling more, it never grows a buffer).
  */
 import { invalidArgument } from '../../../protocol/errors.ts'
-import type { Repo } from '../../runtime/repo.ts'
+import type { Repo } from '../../api/repo.ts'
 
 export type Args = Record<string, unknown>
 

@@ -1,0 +1,22 @@
+/**
+ * What the Supervisor is built with: the fully-defaulted options the public
+ * facade (lib/api/options.ts) validated, plus the module every repository
+ * thread runs (lib/host/entry.ts says where it is, compiled or in sources).
+ */
+import type { Clock, ClockDescriptor } from '../../lib/kernel/ports/clock.ts'
+import type { RestartPolicy } from './restart-policy.ts'
+
+export interface SupervisorOptions {
+  home: string
+  threads: number
+  reposPerThread: number
+  mailboxCapacity: number
+  requestTimeoutMs: number
+  restart: RestartPolicy
+  watchdog: { intervalMs: number; timeoutMs: number } | false
+  clock: Clock & { describe(): ClockDescriptor }
+  coalesceRequests: boolean
+  faultInjection: boolean
+  /** URL of the host task module Piscina loads in each thread. */
+  hostEntry: string
+}

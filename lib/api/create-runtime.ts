@@ -1,0 +1,91 @@
+/**
+ * The public facade: validates options, builds the Supervisor, resolves when
+ * it is serving. Everything else stays behind it (piscina's `#pool` pattern).
+ */
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { resolveOptions, type RuntimeOptions } from './options.ts'
+import { HOST_ENTRY } from '../host/entry.ts'
+import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import { repoCall, repoHandle, type Repo } from './repo.ts'
+
+/** The agent a handle acts as when the caller names none. */
+export const DEFAULT_AGENT = 'default'
+import { Supervisor, type ReconciliationReport } from '../../actors/supervisor/supervisor.ts'
+
+export interface RuntimeStatus {
+  state: string
+  threads: { threadId: number; repos: string[] }[]
+  actors: Awaited<ReturnType<Supervisor['status']>>['actors']
+  reconciliation: ReconciliationReport
+}
+
+export interface Runtime {
+  /** What boot reconciliation found and did, before anything was served. */
+  readonly reconciliation: ReconciliationReport
+  /**
+   * Opens the repository containing `path` (placing its actors on a thread)
+   * as one actor. `agent` names an agent: its actor id is created on first
+   * use and persisted in the repository, so each agent keeps one identity and
+   * many agents in one clone never share one. `actor` gives the id directly.
+   * Without either, the agent is `'default'`.
+   */
+  repo(path: string, opts?: { actor?: string; agent?: string }): Promise<Repo>
+  status(): Promise<RuntimeStatus>
+  /** Drains in-flight work, persists actors, stops threads; leaves no handles. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a runtime.
+ * @example
+ *   const runtime = await createRuntime({ threads: 2 })
+ *   const repo = await runtime.repo(process.cwd())
+ *   await repo.records.append({ hello: 'world' })
+ *   await runtime.stop()
+ */
+export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
+  const sup = new Supervisor({ ...resolveOptions(options), hostEntry: HOST_ENTRY })
+  await sup.start()
+  const identities = new Map<string, string>()
+  return {
+    get reconciliation() { return sup.report },
+    async repo(path, opts) {
+      if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgument('options', 'must be an object')
+      if (opts?.actor !== undefined && (typeof opts.actor !== 'string' || !/^[0-9a-f]{32}$/.test(opts.actor))) {
+        throw invalidArgument('actor', 'must be 32 lowercase hex characters')
+      }
+      if (opts?.agent !== undefined && (typeof opts.agent !== 'string' || !opts.agent.isWellFormed())) {
+        throw invalidArgument('agent', 'must be a well-formed string')
+      }
+      if (opts?.actor !== undefined && opts.agent !== undefined) throw invalidArgument('agent', 'give either actor or agent, not both')
+      const rec = await sup.openRepo(path)
+      if (opts?.actor !== undefined) return repoHandle(sup, rec, { actor: opts.actor, agent: null })
+      const agent = opts?.agent ?? DEFAULT_AGENT
+      const key = `${rec.repoId}\0${agent}`
+      let actor = identities.get(key)
+      if (actor === undefined) {
+        actor = (await repoCall(sup, rec)<{ actor: string }>(M.identity, { agent })).actor
+        identities.set(key, actor)
+      }
+      return repoHandle(sup, rec, { actor, agent })
+    },
+    async status() {
+      const { actors } = await sup.status()
+      const threads = new Map<number, string[]>()
+      for (const rec of sup.hosts.values()) {
+        if (rec.threadId === null || rec.state !== 'ready') continue
+        threads.set(rec.threadId, [...(threads.get(rec.threadId) ?? []), rec.path])
+      }
+      return {
+        state: sup.state,
+        threads: [...threads].map(([threadId, repos]) => ({ threadId, repos })),
+        actors,
+        reconciliation: sup.report,
+      }
+    },
+    stop: () => sup.stop(),
+  }
+}
+
+export { CairnError }

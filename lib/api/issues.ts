@@ -1,0 +1,116 @@
+/**
+ * `repo.issues`: the issue board of one repository, written as this handle's
+ * actor. Ids may be given in full or as a unique prefix of at least 4 hex
+ * characters. The RepoWorker validates every argument (INVALID_ARGUMENT with
+ * `details.field`); here only the shape of the call is checked, so a bad
+ * call fails the same way through the library, the daemon and the CLI.
+ *
+ * Writes resolve once their events are durable. Pass `opId` to make a retry
+ * (after a timeout or a restart) apply at most once.
+ */
+import { invalidArgument } from '../../protocol/errors.ts'
+import { MESSAGE_TYPES as M, type LoggedEvent, type WriteResult } from '../../protocol/messages.ts'
+import type { DepType } from '../../protocol/events/types.ts'
+import type { IssueProjection } from '../../protocol/results.ts'
+import type { IssueSummary, TopoView } from '../../protocol/results.ts'
+import type { Call, CallOptions } from './call.ts'
+import { checkPlainFields } from './plain-data.ts'
+
+export type WriteOptions = CallOptions & {
+  opId?: string
+  /** Fence the write on a lease: refused with LEASE_LOST unless this is the writer's live lease covering the issue. */
+  lease?: { token: number } | number
+}
+
+export interface IssuesApi {
+  create(fields: { title: string; body?: string; labels?: string[] }, opts?: WriteOptions): Promise<IssueProjection>
+  show(id: string, opts?: CallOptions): Promise<IssueProjection>
+  /** Complete issues, earliest created first (then by id); all states unless `state` is given. */
+  list(filter?: { state?: 'open' | 'closed' | 'all'; label?: string; assignee?: string }, opts?: CallOptions): Promise<IssueSummary[]>
+  update(id: string, fields: { title?: string; body?: string }, opts?: WriteOptions): Promise<WriteResult>
+  comment(id: string, body: string, opts?: WriteOptions): Promise<WriteResult>
+  close(id: string, opts?: WriteOptions): Promise<WriteResult>
+  reopen(id: string, opts?: WriteOptions): Promise<WriteResult>
+  label(id: string, change: { add?: string[]; remove?: string[] }, opts?: WriteOptions): Promise<WriteResult>
+  assign(id: string, change: { add?: string[]; remove?: string[] }, opts?: WriteOptions): Promise<WriteResult>
+  link(id: string, link: { url: string; note?: string }, opts?: WriteOptions): Promise<WriteResult>
+  /** Attachment metadata only: the content lives elsewhere, addressed by its sha256. */
+  attach(id: string, file: { name: string; sha256: string; mime: string }, opts?: WriteOptions): Promise<WriteResult>
+  /**
+   * Adds (or with `remove`, removes) a dependency from `id` to `target`.
+   * `blocks`/`depends_on` that would close a cycle are refused with CYCLE.
+   */
+  depend(id: string, dep: { target: string; type: DepType; remove?: boolean }, opts?: WriteOptions): Promise<WriteResult>
+  /** Open issues with no open (or unknown) blocker, earliest created first. */
+  ready(filter?: { label?: string }, opts?: CallOptions): Promise<IssueSummary[]>
+  /** Open issues in dependency order; cycles merged from replicas are reported, not thrown. */
+  topo(opts?: CallOptions): Promise<TopoView>
+  /** The issue's events in projection order. */
+  history(id: string, opts?: CallOptions): Promise<LoggedEvent[]>
+}
+
+function record(v: unknown, field: string, optional = false): Record<string, unknown> {
+  if (v === undefined && optional) return {}
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgument(field, 'must be an object')
+  return v as Record<string, unknown>
+}
+
+/** `call` reaches the RepoWorker; `query` answers reads (on this thread where it can). */
+export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
+  // Only named fields cross the thread: unknown keys and prototypes stay behind.
+  const write = async <T>(type: string, fields: Record<string, unknown>, opts?: WriteOptions): Promise<T> => {
+    const lease = opts?.lease
+    const leaseToken = typeof lease === 'object' && lease !== null ? lease.token : lease
+    const body = { ...fields, actor, opId: opts?.opId, leaseToken }
+    checkPlainFields(body)
+    return call<T>(type, body, opts)
+  }
+  const read = async <T>(type: string, fields: Record<string, unknown>, opts?: CallOptions): Promise<T> => {
+    checkPlainFields(fields)
+    return query<T>(type, fields, opts)
+  }
+  return {
+    create: async (fields, opts) => {
+      const f = record(fields, 'fields')
+      return write(M.issueCreate, { title: f.title, body: f.body, labels: f.labels }, opts)
+    },
+    show: async (id, opts) => read(M.issueShow, { id }, opts),
+    list: async (filter, opts) => {
+      const f = record(filter, 'filter', true)
+      return read(M.issueList, { state: f.state, label: f.label, assignee: f.assignee }, opts)
+    },
+    update: async (id, fields, opts) => {
+      const f = record(fields, 'fields')
+      return write(M.issueUpdate, { id, title: f.title, body: f.body }, opts)
+    },
+    comment: async (id, body, opts) => write(M.issueComment, { id, body }, opts),
+    close: async (id, opts) => write(M.issueState, { id, state: 'closed' }, opts),
+    reopen: async (id, opts) => write(M.issueState, { id, state: 'open' }, opts),
+    label: async (id, change, opts) => {
+      const c = record(change, 'change')
+      return write(M.issueLabel, { id, add: c.add, remove: c.remove }, opts)
+    },
+    assign: async (id, change, opts) => {
+      const c = record(change, 'change')
+      return write(M.issueAssign, { id, add: c.add, remove: c.remove }, opts)
+    },
+    link: async (id, link, opts) => {
+      const l = record(link, 'link')
+      return write(M.issueLink, { id, url: l.url, note: l.note }, opts)
+    },
+    attach: async (id, file, opts) => {
+      const f = record(file, 'file')
+      return write(M.issueAttach, { id, name: f.name, sha256: f.sha256, mime: f.mime }, opts)
+    },
+    depend: async (id, dep, opts) => {
+      const d = record(dep, 'dependency')
+      return write(M.issueDepend, { id, target: d.target, type: d.type, remove: d.remove }, opts)
+    },
+    ready: async (filter, opts) => {
+      const f = record(filter, 'filter', true)
+      return read(M.issueReady, { label: f.label }, opts)
+    },
+    topo: async (opts) => query(M.issueTopo, {}, opts),
+    history: async (id, opts) => read(M.issueHistory, { id }, opts),
+  }
+}

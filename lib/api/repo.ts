@@ -1,0 +1,158 @@
+/**
+ * The handle of one open repository, bound to one actor identity: the issue
+ * board and event log, the RepoWorker's durable record log and durable
+ * timers; locks and sync join as their actors grow.
+ */
+import {
+  MESSAGE_TYPES as M, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
+} from '../../protocol/messages.ts'
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { SHARED_ANSWER } from '../kernel/shared-answer.ts'
+import { StoreReader } from '../../actors/repo-worker/store/reader.ts'
+import { checkPlainFields } from './plain-data.ts'
+import { locksApi, type LocksApi } from './locks.ts'
+import { claimNext, type ClaimOptions, type ClaimResult } from './claim.ts'
+import { issuesApi, type IssuesApi } from './issues.ts'
+import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
+import { syncApi, type SyncApi } from './sync.ts'
+import type { HostRecord } from '../../actors/supervisor/hosts.ts'
+import type { RequestOptions } from '../../actors/supervisor/router.ts'
+import type { Supervisor } from '../../actors/supervisor/supervisor.ts'
+import type { WalFlushReport } from '../../protocol/results.ts'
+import { checkOpts, type Call, type CallOptions } from './call.ts'
+export { checkOpts, type Call, type CallOptions }
+export type { WalFlushReport }
+
+export { SHARED_ANSWER }
+
+
+
+export interface Repo extends SyncApi {
+  readonly id: string
+  /** The repository's git common dir. */
+  readonly path: string
+  /** This handle's actor id (32 hex): the author of every event it writes. */
+  readonly actor: string
+  /** The agent name the actor was resolved from, or null when given explicitly. */
+  readonly agent: string | null
+  readonly issues: IssuesApi & {
+    /**
+     * Atomically picks the next ready issue (open, no open blocker, not
+     * leased), leases `issue:<id>` to this actor and records the claim
+     * (assigning the agent). Resolves to `{ issue, lease }`, or null when
+     * nothing is claimable. Two callers never win the same issue.
+     */
+    claimNext(opts: ClaimOptions): Promise<ClaimResult>
+  }
+  /** Leases on `repo:`, `path:` and `issue:` resources, held by this handle's actor. */
+  readonly locks: LocksApi
+  readonly wal: {
+    /**
+     * Drains the outbox into `refs/cairn/wal/<actor>` now and resolves when
+     * every event acknowledged so far is in git (the drain also runs by
+     * itself after each write).
+     */
+    flush(opts?: CallOptions): Promise<WalFlushReport>
+  }
+  readonly events: {
+    /**
+     * The local log from `fromSeq` on, then live. Ends when `signal` aborts or
+     * the runtime stops. Resume with `fromSeq: lastSeen.seq + 1`.
+     * @example for await (const { seq, event } of repo.events.subscribe({ fromSeq: 1 })) ...
+     */
+    subscribe(opts?: SubscribeOptions): AsyncIterable<LoggedEvent>
+    /** One page of the local log from `fromSeq` (default 1), at most `limit` (1..1000, default 256) events. */
+    read(range?: { fromSeq?: number; limit?: number }, opts?: CallOptions): Promise<LoggedEvent[]>
+    stats(opts?: CallOptions): Promise<EventStats>
+  }
+  readonly records: {
+    /** Appends a value durably; resolves after the commit is flushed. `opId` makes retries idempotent. */
+    append(value: unknown, opts?: CallOptions & { opId?: string }): Promise<AppendResult>
+    get(seq: number, opts?: CallOptions): Promise<StoredRecord>
+    scan(range?: { fromSeq?: number; limit?: number }, opts?: CallOptions): Promise<StoredRecord[]>
+    count(opts?: CallOptions): Promise<{ count: number; lastSeq: number }>
+  }
+  readonly timers: {
+    /**
+     * Schedules a durable timer at an absolute time on the runtime clock. When
+     * it fires (once, even across crashes) it appends `{ timer, deadline, payload }`.
+     */
+    schedule(id: string, at: number, payload?: unknown, opts?: CallOptions): Promise<{ id: string; at: number }>
+    list(opts?: CallOptions): Promise<{ id: string; at: number; payload: unknown }[]>
+  }
+  /** Tests only (needs `__unsafe_faultInjection`): crash an actor or the thread. */
+  __unsafe_fault(mode: FaultMode, opts?: { hangMs?: number }): Promise<void>
+}
+
+
+export function repoCall(sup: Supervisor, rec: HostRecord): Call {
+  return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
+    checkOpts(opts)
+    return (await sup.request(rec, 'repo-worker', type, body, { timeoutMs: opts?.timeoutMs, signal: opts?.signal })) as T
+  }
+}
+
+/**
+ * Queries answered on the calling thread from the repository's store (see
+ * actors/repo-worker/store/reader.ts); the others go to the RepoWorker.
+ */
+export function repoQuery(sup: Supervisor, rec: HostRecord, call: Call): Call {
+  return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
+    checkOpts(opts)
+    const fields = body as Record<string, unknown>
+    if (!StoreReader.answers(type, fields)) return call<T>(type, body, opts)
+    if (opts?.signal?.aborted) throw new CairnError('ABORTED', 'request aborted before it was sent')
+    return sup.read(rec, type, fields, opts?.[SHARED_ANSWER] === true) as T
+  }
+}
+
+export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: string; agent: string | null }): Repo {
+  const call = repoCall(sup, rec)
+  const query = repoQuery(sup, rec, call)
+  const locks = locksApi(
+    async (type, body, opts) => {
+      checkOpts(opts)
+      return (await sup.request(rec, 'lock-keeper', type, body, opts)) as never
+    },
+    { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs, (fn) => sup.onStop(fn))
+  return {
+    id: rec.repoId,
+    path: rec.path,
+    actor: identity.actor,
+    agent: identity.agent,
+    issues: { ...issuesApi(call, query, identity.actor), claimNext: claimNext(call,
+      async (type, body) => (await sup.request(rec, 'lock-keeper', type, body)) as never,
+      locks, { actor: identity.actor, session: sup.sessionId, user: identity.agent ?? identity.actor }) },
+    locks,
+    wal: {
+      flush: (opts) => call(M.walFlush, {}, opts),
+    },
+    ...syncApi((type, body, opts) => sup.request(rec, 'sync', type, body, opts)),
+    events: {
+      subscribe: (opts) => {
+        const o = checkSubscribeOptions(opts)
+        return subscribe((fromSeq, limit, signal) => call<LoggedEvent[]>(M.eventsRead, { fromSeq, limit }, { signal }), rec.feed, o)
+      },
+      read: async (range, opts) => {
+        if (range !== undefined && (typeof range !== 'object' || range === null)) throw invalidArgument('range', 'must be an object')
+        const body = { fromSeq: range?.fromSeq, limit: range?.limit }
+        checkPlainFields(body)
+        return query(M.eventsRead, body, opts)
+      },
+      stats: (opts) => query(M.eventsStats, {}, opts),
+    },
+    records: {
+      append: (value, opts) => call(M.append, { value, opId: opts?.opId }, opts),
+      get: (seq, opts) => call(M.get, { seq }, opts),
+      scan: (range = {}, opts) => call(M.scan, range, opts),
+      count: (opts) => call(M.count, {}, opts),
+    },
+    timers: {
+      schedule: (id, at, payload, opts) => call(M.scheduleTimer, { id, at, payload }, opts),
+      list: (opts) => call(M.listTimers, {}, opts),
+    },
+    __unsafe_fault: async (mode, opts) => {
+      await sup.request(rec, 'host', M.fault, { mode, hangMs: opts?.hangMs }, { timeoutMs: 10_000 })
+    },
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Bad input on every command: an unknown flag on each leaf command, missing
+ * arguments, malformed numbers and choices. Each gets INVALID_ARGUMENT's
+ * exit code and a message naming the problem, as text or as a JSON envelope,
+ * and never reaches a runtime (no daemon is started, no home is created).
+ */
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import type { Command } from 'commander'
+import { buildProgram } from '../../../../lib/cli/main.ts'
+import { Cli } from '../../../../lib/cli/context.ts'
+import { EXIT_CODES } from '../../../../lib/cli/exit-codes.ts'
+import { sandbox } from '../../../helpers/tmp-repos.ts'
+import { cli, envelope } from '../daemon/daemon-helpers.ts'
+
+function leaves(cmd: Command, prefix: string[] = []): string[][] {
+  if (cmd.commands.length === 0) return [prefix]
+  return cmd.commands.flatMap((c) => leaves(c, [...prefix, c.name()]))
+}
+
+const box = sandbox()
+t.teardown(() => box.cleanup())
+const environment = { ...process.env, CAIRN_HOME: box.home }
+const program = buildProgram(new Cli({ out: () => undefined, err: () => undefined, isTTY: false }, environment), false)
+const commands = leaves(program)
+
+t.test('the command tree is the documented one', async (t) => {
+  t.same(commands.map((c) => c.join(' ')).sort(), [
+    'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'doctor', 'events', 'import-grite', 'init',
+    'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
+    'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
+    'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'sync',
+  ])
+})
+
+t.test('an unknown flag on every command: exit 2 and a message, as text and as JSON', async (t) => {
+  // Required options are checked before unknown ones: give them.
+  const required: Record<string, string[]> = { 'lock acquire': ['--ttl', '1000'] }
+  for (const leaf of commands) {
+    const c = [...leaf, ...(required[leaf.join(' ')] ?? [])]
+    const text = await cli([...c, '--bogus-flag'], environment)
+    t.equal(text.code, EXIT_CODES.INVALID_ARGUMENT, `${leaf.join(' ')} --bogus-flag exits 2`)
+    t.match(text.stderr, /^cairn: INVALID_ARGUMENT: unknown option '--bogus-flag'/, 'with the problem on stderr')
+    t.equal(text.stdout, '', 'and nothing on stdout')
+    const json = await cli([...c, '--bogus-flag', '--json'], environment)
+    t.equal(json.code, EXIT_CODES.INVALID_ARGUMENT)
+    t.same(envelope(json), { ok: false, error: { code: 'INVALID_ARGUMENT', message: "unknown option '--bogus-flag'" } }, `${leaf.join(' ')}: the JSON envelope, field by field`)
+    t.equal(json.stderr, '', 'and nothing on stderr in JSON mode')
+  }
+})
+
+t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['issue', 'show'], /missing required argument 'id'/],
+    [['issue', 'create'], /missing required argument 'title'/],
+    [['issue', 'comment', 'abcd'], /missing required argument 'body'/],
+    [['issue', 'list', '--state', 'later'], /must be one of open, closed, all/],
+    [['issue', 'dep', 'abcd', 'ef01', '--type', 'likes'], /must be one of blocks, depends_on, related_to/],
+    [['issue', 'claim', '--ttl', 'soon'], /--ttl.*must be an integer/],
+    [['issue', 'comment', 'abcd', 'x', '--lease', '0'], /--lease.*must be an integer from 1/],
+    [['lock', 'acquire', 'path:x'], /required option '--ttl <ms>' not specified/],
+    [['lock', 'acquire', 'path:x', '--ttl', '1.5'], /must be an integer/],
+    [['lock', 'renew', 'path:x', 'abc'], /token.*must be an integer/],
+    [['lock', 'release', 'path:x'], /missing required argument 'token'/],
+    [['events', '--since-seq', '0'], /must be an integer from 1/],
+    [['daemon', 'start', '--max-connections', '0'], /must be an integer from 1/],
+    [['issue'], /a command is required/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['issue', 'update', 'abcd'], /needs --title and\/or --body/],
+    [['issue', 'label', 'abcd'], /needs --add and\/or --remove/],
+    [['sync', '--no-pull', '--no-push'], /leave nothing to do/],
+  ]
+  for (const [args, message] of cases) {
+    const r = await cli([...args, '--json'], environment)
+    const e = envelope(r)
+    t.same({ exit: r.code, ok: e.ok, code: e.error?.code }, { exit: 2, ok: false, code: 'INVALID_ARGUMENT' }, `${args.join(' ')} → INVALID_ARGUMENT, exit 2`)
+    t.match(e.error?.message, message, 'naming the problem')
+  }
+  t.notOk(existsSync(box.home), 'no bad invocation created the home (none reached a runtime)')
+})
+
+t.test('help and version exit 0', async (t) => {
+  const help = await cli(['--help'], environment)
+  t.equal(help.code, 0)
+  t.match(help.stdout, /Usage: cairn/)
+  t.equal((await cli(['issue', 'create', '--help'], environment)).code, 0)
+  t.match((await cli(['--version'], environment)).stdout, /^\d+\.\d+\.\d+/)
+})
