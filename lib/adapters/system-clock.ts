@@ -18,6 +18,11 @@ export class SystemClock implements Clock {
     return Date.now() + this.offsetMs
   }
 
+  /** CLOCK_MONOTONIC through `performance.now()`: it keeps counting while the process is stopped (SIGSTOP). */
+  monotonic(): number {
+    return performance.now()
+  }
+
   at(deadline: number, fn: () => void): () => void {
     let handle: NodeJS.Timeout | undefined
     let cancelled = false

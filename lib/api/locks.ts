@@ -50,6 +50,19 @@ export interface LeaseHandle {
   readonly remote?: string
   /** Aborts (with the reason) when the lease is lost. */
   readonly signal: AbortSignal
+  /**
+   * True while the lease is certainly still held, decided synchronously by
+   * this process's monotonic clock: false from the moment the lease could
+   * lapse (its TTL since the last grant or renewal was requested) without a
+   * renewal answered, even when no timer has run yet (a process stopped
+   * with SIGSTOP or a blocked event loop). Anyone else can take the lease
+   * over only later (at expiry plus grace). Call it before every step of
+   * work done under the lease; once false it stays false and `signal` aborts.
+   * @example while (lease.valid()) await step()
+   */
+  valid(): boolean
+  /** Throws the loss (`LEASE_LOST`, or `STOPPED`) unless {@link valid}. @example lease.assertValid(); await writeStep() */
+  assertValid(): void
   renew(ttlMs?: number): Promise<void>
   release(): Promise<void>
   /**
@@ -101,6 +114,10 @@ function scopeOf(opts: { scope?: unknown; remote?: unknown }): { scope: LeaseSco
   return { scope, remote: opts.remote }
 }
 
+/** The clock's monotonic reading when it has one (the system clock), else its `now()` (a manual clock never jumps). */
+const monotonicOf = (clock: Clock): (() => number) =>
+  typeof clock.monotonic === 'function' ? () => (clock.monotonic as () => number).call(clock) : () => clock.now()
+
 /** Resolves at `at` on `clock`, or rejects ABORTED when `signal` aborts first. */
 function sleepUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -113,7 +130,17 @@ function sleepUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<voi
 
 export function locksApi(call: LockCall, ids: { actor: string; session: string }, clock: Clock, requestTimeoutMs: number,
   onStop: (fn: () => void) => () => void): LocksApi {
-  const handle = (lease: LeaseInfo | RemoteLeaseInfo, ttlMs: number, autoRenew: boolean): LeaseHandle => {
+  const mono = monotonicOf(clock)
+  /**
+   * The monotonic instant before which `info` certainly still holds: its
+   * expiry converted from the runtime clock, and never later than `ttl`
+   * after the request was sent (`sent`; the grant happened after that).
+   */
+  const validUntilOf = (info: LeaseInfo, sent: number | null, ttl: number): number => {
+    const byExpiry = mono() + (info.expiresAt - clock.now())
+    return sent === null ? byExpiry : Math.min(sent + ttl, byExpiry)
+  }
+  const handle = (lease: LeaseInfo | RemoteLeaseInfo, ttlMs: number, autoRenew: boolean, sent: number | null = null): LeaseHandle => {
     const remote = 'scope' in lease && lease.scope === 'remote' ? lease.remote : null
     const fence = remote === null
       ? { resource: lease.resource, token: lease.token }
@@ -121,6 +148,9 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
     const transient = remote === null ? TRANSIENT : TRANSIENT_REMOTE
     const lost = new AbortController()
     let current = lease
+    let validUntil = validUntilOf(lease, sent, ttlMs)
+    /** Ended by its own deadline: the lease may still be held, so release() still gives it back. */
+    let lapsed = false
     let cancelBeat: (() => void) | null = null
     let cancelExpiry: (() => void) | null = null
     let ended = false
@@ -133,14 +163,33 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
       unregister()
       lost.abort(err instanceof CairnError ? err : new CairnError('LEASE_LOST', `lease on ${lease.resource} lost`, { resource: lease.resource }))
     }
+    const lapse = (): CairnError => new CairnError('LEASE_LOST',
+      `lease on ${lease.resource} may have lapsed: no renewal was answered within its TTL`, { resource: lease.resource, token: lease.token })
+    /** Why the handle ended: the loss its signal carries, or a plain "ended" after release/dispose. */
+    const ended_ = (): CairnError => lost.signal.reason instanceof CairnError ? lost.signal.reason
+      : new CairnError('LEASE_LOST', `lease on ${lease.resource} has ended`, { resource: lease.resource, token: lease.token })
+    const valid = (): boolean => {
+      if (ended) return false
+      if (mono() < validUntil) return true
+      lapsed = true
+      lose(lapse())
+      return false
+    }
     const renew = async (ttl = ttlMs): Promise<void> => {
-      if (ended) throw new CairnError('LEASE_LOST', `lease on ${lease.resource} has ended`, { resource: lease.resource, token: lease.token })
+      if (ended) throw ended_()
+      if (!valid()) throw ended_()
+      const sentAt = mono()
+      let next: LeaseInfo
       try {
-        current = await call<LeaseInfo>(remote === null ? M.lockRenew : M.lockRemoteRenew, { ...fence, ttlMs: ttl })
+        next = await call<LeaseInfo>(remote === null ? M.lockRenew : M.lockRemoteRenew, { ...fence, ttlMs: ttl })
       } catch (err) {
         if (err instanceof CairnError && err.code === 'LEASE_LOST') lose(err)
         throw err
       }
+      // Answered after the old deadline passed: the holder may already have stopped on it, so it stays ended.
+      if (!valid()) throw ended_()
+      current = next
+      validUntil = validUntilOf(next, sentAt, ttl)
       if (autoRenew && !ended) schedule(current.expiresAt)
       else if (remote !== null && !ended) watchExpiry()
     }
@@ -174,8 +223,20 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
       scope: remote === null ? 'local' : 'remote',
       ...(remote === null ? {} : { remote }),
       signal: lost.signal,
+      valid,
+      assertValid: () => {
+        if (!valid()) throw ended_()
+      },
       renew,
       release: async () => {
+        if (lapsed) {
+          // Possibly still ours on the keeper's side: give it back early, fenced by the token.
+          lapsed = false
+          await call(remote === null ? M.lockRelease : M.lockRemoteRelease, fence).catch((err: unknown) => {
+            if (!(err instanceof CairnError && err.code === 'LEASE_LOST')) throw err
+          })
+          return
+        }
         if (ended) return
         stopBeat()
         await call(remote === null ? M.lockRelease : M.lockRemoteRelease, fence)
@@ -200,12 +261,13 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
       opts.signal?.throwIfAborted()
       try {
         // Not aborted mid-call: the remote may grant anyway, so wait for the answer and give a grant back.
+        const sent = mono()
         const lease = await call<RemoteLeaseInfo>(M.lockRemoteAcquire, body)
         if (opts.signal?.aborted) {
           await call(M.lockRemoteRelease, { resource: lease.resource, token: lease.token, remote, actor: ids.actor, session: ids.session }).catch(() => undefined)
           throw new CairnError('ABORTED', 'acquire was aborted')
         }
-        return handle(lease, opts.ttlMs, opts.autoRenew ?? true)
+        return handle(lease, opts.ttlMs, opts.autoRenew ?? true, sent)
       } catch (err) {
         const now = clock.now()
         if (!(err instanceof CairnError) || err.code !== 'LEASE_HELD' || now >= deadline || round >= waitMs / MIN_REMOTE_POLL_MS) throw err
@@ -236,12 +298,14 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string }
       const onAbort = (): void => { call(M.lockCancel, { waitId }).catch(() => undefined) }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       try {
+        // A waiting acquire is granted later than it was sent: only the expiry bounds it then.
+        const sent = waitMs > 0 ? null : mono()
         const lease = await call<LeaseInfo>(M.lockAcquire, body, { timeoutMs: (Number.isSafeInteger(waitMs) ? waitMs : 0) + requestTimeoutMs })
         if (opts.signal?.aborted) {
           await call(M.lockRelease, { resource: lease.resource, token: lease.token }).catch(() => undefined)
           throw new CairnError('ABORTED', 'acquire was aborted')
         }
-        return handle(lease, opts.ttlMs, opts.autoRenew ?? true)
+        return handle(lease, opts.ttlMs, opts.autoRenew ?? true, sent)
       } finally {
         opts.signal?.removeEventListener('abort', onAbort)
       }

@@ -11,6 +11,13 @@ export interface Clock {
   now(): number
   /** Runs `fn` once when `now() >= deadline`; returns a cancel function. */
   at(deadline: number, fn: () => void): () => void
+  /**
+   * Milliseconds on a clock that never jumps (NTP steps, manual changes) and
+   * keeps running while the process is stopped: what a lease holder measures
+   * its own validity with. Optional: without it, `now()` is used (a manual
+   * clock moves only when told, so it never jumps either).
+   */
+  monotonic?(): number
 }
 
 /**
