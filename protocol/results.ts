@@ -139,6 +139,8 @@ export interface WalFlushReport {
   commits: number
   /** Events found already in git (a crashed drain wrote them) and dropped from the outbox. */
   adopted: number
+  /** Drain rounds the flush needed after the one in progress when it was called: 1 unless a backlog or a moving ref needed more. */
+  rounds: number
   pending: number
   drainedEvents: number
   lastError: string | null

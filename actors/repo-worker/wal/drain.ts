@@ -46,7 +46,15 @@ export function chunkPath(firstTsMs: number, hash: string): string {
   return `events/${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${hash}.bin`
 }
 
-export interface DrainReport { commits: number; events: number; adopted: number }
+export interface DrainReport {
+  commits: number
+  events: number
+  adopted: number
+  /** Every event the round listed is in git (false: the ref kept moving under it; the events wait for the next round). */
+  complete: boolean
+  /** The outbox up to this seq was listed (Infinity: all of it). */
+  coveredSeq: number
+}
 
 /** One outbox event, ready for a chunk. */
 interface Drained { seq: number; eventId: string; actor: string; tsUnixMs: number; record: Uint8Array }
@@ -72,12 +80,13 @@ export class WalDrain {
 
   /** Drains until the outbox is empty (bounded by `maxRounds`). */
   async drain(maxRounds = 1_000): Promise<DrainReport> {
-    const total: DrainReport = { commits: 0, events: 0, adopted: 0 }
+    const total: DrainReport = { commits: 0, events: 0, adopted: 0, complete: true, coveredSeq: Infinity }
     for (let i = 0; i < maxRounds; i++) {
       const r = await this.round()
       total.commits += r.commits
       total.events += r.events
       total.adopted += r.adopted
+      total.complete = r.complete && r.coveredSeq === Infinity
       if (r.commits === 0 && r.adopted === 0) break
     }
     return total
@@ -85,10 +94,11 @@ export class WalDrain {
 
   /** One round: up to DRAIN_BATCH outbox events, one commit per actor. */
   async round(): Promise<DrainReport> {
-    const report: DrainReport = { commits: 0, events: 0, adopted: 0 }
-    const byActor = new Map<string, Drained[]>()
     // Listed in one go (a range must not span a yield); the log entries are immutable.
     const listed = [...this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })]
+    const coveredSeq = listed.length < DRAIN_BATCH ? Infinity : listed[listed.length - 1]!.key as number
+    const report: DrainReport = { commits: 0, events: 0, adopted: 0, complete: true, coveredSeq }
+    const byActor = new Map<string, Drained[]>()
     for (let i = 0; i < listed.length; i++) {
       if (i > 0 && i % SLICE === 0) await yieldTurn()
       const d = this.#drained(listed[i]!.key as number, listed[i]!.value, i)
@@ -100,7 +110,14 @@ export class WalDrain {
     for (const [actor, list] of byActor) {
       let pending = list
       for (let attempt = 0; attempt < CAS_RETRIES && pending.length > 0; attempt++) {
+        // State first, then the outbox, in one synchronous step (one LMDB
+        // snapshot): the outbox is never older than the tip it goes with.
+        // Another drain (a thread or process on this clone) may have written
+        // and recorded some of what this round listed since: only what is
+        // still in the outbox goes on top of the recorded tip.
         const state = this.#state.get(actor) ?? { tip: null, events: 0, commits: 0 }
+        pending = pending.filter((p) => this.#stillPending(p))
+        if (pending.length === 0) break
         const actual = await this.#git.readRef(walRef(actor))
         if (actual !== state.tip) {
           const adopted = await this.#adopt(actor, state, actual)
@@ -111,17 +128,21 @@ export class WalDrain {
         const chunk = encodeChunkFromEncoded(pending.map((p) => p.record))
         const hash = chunkHashOf(chunk)
         const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
+        // The ref moves only if it still holds the tip the outbox was read
+        // with: a drain that wrote in between makes this one lose, adopt what
+        // the new tip holds, and append only what is missing.
         const res = await this.#git.appendWal({
           ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.tsUnixMs, hash), chunk,
           message: `cairn wal: ${pending.length} event(s)`,
           author: { name: 'cairn', email: `${actor}@cairn.invalid`, timeMs: this.#now() },
         })
-        if (!res.ok) continue // someone moved the ref: adopt what is there, then retry on top of it
+        if (!res.ok) continue
         await this.#record(actor, { tip: res.commit, events: state.events + pending.length, commits: state.commits + 1 }, pending.map((p) => p.seq))
         report.commits++
         report.events += pending.length
         pending = []
       }
+      if (pending.length > 0) report.complete = false
     }
     return report
   }
@@ -133,6 +154,12 @@ export class WalDrain {
     const event = this.#dbs.log.get(seq)
     if (!event || event.eventId !== entry) return null
     return { seq, eventId: entry, actor: event.actor, tsUnixMs: event.tsUnixMs, record: encodeCbor(chunkRecordOf(event, i)) }
+  }
+
+  /** Whether `d`'s outbox entry is still there (no drain has put it into git since it was listed). */
+  #stillPending(d: Drained): boolean {
+    const entry = this.#dbs.outbox.get(d.seq)
+    return entry !== undefined && outboxEventId(entry) === d.eventId
   }
 
   /**

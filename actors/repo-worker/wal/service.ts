@@ -1,7 +1,9 @@
 /**
  * When the WAL drain runs: after every commit that added local events
- * (coalesced: a kick during a run schedules one more run), on demand
- * (`wal.flush`), and at boot before serving. Git failures never fail the
+ * (coalesced: a kick during a run schedules one more run, paced), on
+ * demand (`wal.flush`: at once, and it returns once what was acknowledged
+ * before it is in git, while writers go on), and at boot before serving.
+ * Rounds run one at a time, in one loop. Git failures never fail the
  * RepoWorker: the events stay in the outbox, the error is kept for status
  * and the drain retries with exponential backoff on the runtime clock.
  */
@@ -9,12 +11,17 @@ import type { RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
 import type { GitWal } from '../../../lib/kernel/ports/git-wal.ts'
 import type { ThreadClock } from '../../../lib/kernel/ports/clock.ts'
-import type { RepoDbs } from '../store/dbs.ts'
+import { lastKey, type RepoDbs } from '../store/dbs.ts'
 import { DRAIN_BATCH, WalDrain, type DrainReport } from './drain.ts'
 
 const MIN_BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 30_000
 const STOP_FLUSH_MS = 5_000
+/**
+ * A flush gives up (BUSY) after this many rounds that could not finish:
+ * only another drain moving the same ref under every round does that.
+ */
+const MAX_FLUSH_ROUNDS = 32
 /**
  * Rounds under a steady stream of writes start at most this often, one
  * round per pace. Each WAL commit costs nodegit calls on this thread and
@@ -29,6 +36,23 @@ export const DRAIN_PACE_MS = 250
 
 export interface WalStatus { pending: number; drainedEvents: number; commits: number; lastError: string | null; retryAt: number | null }
 
+/**
+ * What one flush caused. `rounds` counts the rounds it needed after the one
+ * in progress when it was called: 1, unless more than DRAIN_BATCH events
+ * were waiting or another drain kept moving the ref.
+ */
+export interface FlushReport { commits: number; events: number; adopted: number; rounds: number }
+
+/** A flush waiting for the outbox up to `upTo` to be in git. */
+interface Waiter { upTo: number; report: FlushReport; resolve(r: FlushReport): void; reject(err: unknown): void }
+
+/**
+ * One drain loop per repository, by construction: every round, paced
+ * (kick) or at once (flush), runs in #loop, one after another, so no two
+ * rounds of this thread ever list the same outbox entries. (Drains of other
+ * threads or processes on the same clone are kept apart by the ref's
+ * compare-and-swap and the re-read outbox, drain.ts.)
+ */
 export class WalService {
   readonly #env: RootDatabase
   readonly #dbs: RepoDbs
@@ -42,6 +66,10 @@ export class WalService {
   #backoff = 0
   #cancelRetry: (() => void) | null = null
   #lastRoundAt = -Infinity
+  /** Flushes waiting; they make the loop skip its pace and ignore the backoff. */
+  #waiters: Waiter[] = []
+  /** Ends the pace wait early (a flush arrived). */
+  #wake: (() => void) | null = null
   #status: WalStatus = { pending: 0, drainedEvents: 0, commits: 0, lastError: null, retryAt: null }
 
   constructor(env: RootDatabase, dbs: RepoDbs, open: () => Promise<GitWal>, clock: ThreadClock) {
@@ -62,17 +90,30 @@ export class WalService {
       this.#again = true
       return
     }
-    this.#running = this.#loop().finally(() => { this.#running = null })
+    this.#running = this.#loop().finally(() => {
+      this.#running = null
+      // A flush that came in as the loop was ending is not left behind.
+      if (this.#waiters.length > 0 && !this.#stopped) this.kick()
+    })
   }
 
-  /** Drains now and reports (waits for a run in progress first). Throws the git error, if any. */
-  async flush(): Promise<DrainReport> {
-    if (this.#running) await this.#running
-    if (this.#stopped) throw new CairnError('STOPPED', 'the WAL drain is stopped')
-    const drain = await this.#drainer()
-    const report = await drain.drain()
-    this.#succeeded(report)
-    return report
+  /**
+   * Resolves once every event acknowledged before the call is in git:
+   * after the round in progress (if any) and the next one, not when
+   * writers pause. Throws the git error of a failing round.
+   */
+  flush(): Promise<FlushReport> {
+    if (this.#stopped) return Promise.reject(new CairnError('STOPPED', 'the WAL drain is stopped'))
+    // Every acknowledged event is in the outbox (same transaction) until a round puts it in git.
+    const last = lastKey(this.#dbs.outbox)
+    const report: FlushReport = { commits: 0, events: 0, adopted: 0, rounds: 0 }
+    if (last === 0) return Promise.resolve(report)
+    return new Promise<FlushReport>((resolve, reject) => {
+      this.#waiters.push({ upTo: last, report, resolve, reject })
+      this.#again = true
+      this.#wake?.()
+      this.kick()
+    })
   }
 
   /**
@@ -82,16 +123,17 @@ export class WalService {
    */
   async stop(): Promise<void> {
     this.#disarm()
-    if (this.#running) await this.#running.catch(() => undefined)
     if (!this.#stopped && this.#status.lastError === null && this.#dbs.outbox.getCount() > 0) {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, STOP_FLUSH_MS) })
       await Promise.race([this.flush().catch(() => undefined), timeout])
       clearTimeout(timer)
-      if (this.#running) await this.#running.catch(() => undefined)
     }
     this.#stopped = true
+    this.#wake?.()
+    if (this.#running) await this.#running.catch(() => undefined)
     this.#disarm()
+    this.#settle(new CairnError('STOPPED', 'the WAL drain is stopped'))
     if (this.#git) await (await this.#git.catch(() => null))?.close()
   }
 
@@ -102,19 +144,24 @@ export class WalService {
 
   async #loop(): Promise<void> {
     do {
-      // Pacing is throughput, not semantics: plain real time, not the runtime clock.
-      const wait = this.#lastRoundAt + DRAIN_PACE_MS - performance.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      if (this.#waiters.length === 0) await this.#pace()
+      if (this.#stopped && this.#waiters.length === 0) return
       this.#lastRoundAt = performance.now()
       this.#again = false
       // Nothing to write: do not open git (loading nodegit blocks this thread ~100 ms).
-      if (this.#dbs.outbox.getCount() === 0) return
+      if (this.#dbs.outbox.getCount() === 0) {
+        this.#settle(null)
+        return
+      }
+      // The waiters this round can answer: those registered before it listed the outbox.
+      const riding = [...this.#waiters]
       try {
         const drain = await this.#drainer()
         // One round per pace: drain() would go on while writes keep coming,
         // back to back, and the pacing would never apply under load.
         const report = await drain.round()
         this.#succeeded(report)
+        this.#answer(riding, report)
         if (report.commits + report.adopted > 0 && this.#dbs.outbox.getCount() > 0) {
           this.#again = true
           // A full round means the writes outpace one round per pace: keep up.
@@ -122,9 +169,52 @@ export class WalService {
         }
       } catch (err) {
         this.#failed(err)
-        return
+        for (const w of riding) this.#drop(w).reject(err)
+        if (this.#waiters.length === 0) return
       }
-    } while (this.#again && !this.#stopped)
+    } while ((this.#again || this.#waiters.length > 0) && !this.#stopped)
+  }
+
+  /** Waits out the pace since the last round; a flush ends the wait. Plain real time: pacing is throughput, not semantics. */
+  async #pace(): Promise<void> {
+    const wait = this.#lastRoundAt + DRAIN_PACE_MS - performance.now()
+    if (wait <= 0) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait)
+      function done(): void { clearTimeout(timer); resolve() }
+      this.#wake = done
+    })
+    this.#wake = null
+  }
+
+  /** Answers the waiters whose part of the outbox the round put into git. */
+  #answer(riding: Waiter[], r: DrainReport): void {
+    for (const w of riding) {
+      w.report.rounds++
+      w.report.commits += r.commits
+      w.report.events += r.events
+      w.report.adopted += r.adopted
+      if (r.complete && r.coveredSeq >= w.upTo) this.#drop(w).resolve(w.report)
+      else if (w.report.rounds >= MAX_FLUSH_ROUNDS) {
+        this.#drop(w).reject(new CairnError('BUSY', `the WAL refs kept moving under ${w.report.rounds} drain rounds; retry`, { rounds: w.report.rounds }))
+      }
+    }
+  }
+
+  #drop(w: Waiter): Waiter {
+    const i = this.#waiters.indexOf(w)
+    if (i >= 0) this.#waiters.splice(i, 1)
+    return w
+  }
+
+  /** Ends every waiting flush: resolved when the outbox is empty (null), else rejected with `err`. */
+  #settle(err: CairnError | null): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) {
+      if (err === null) w.resolve(w.report)
+      else w.reject(err)
+    }
   }
 
   async #drainer(): Promise<WalDrain> {
