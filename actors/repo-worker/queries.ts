@@ -11,10 +11,11 @@ import { idRef } from './commands/parse.ts'
 import type { EventStore } from './store/event-store.ts'
 import { lastKey } from './store/dbs.ts'
 import type { IssueSummary, TopoView } from '../../protocol/results.ts'
+import { MAX_PAGE } from '../../protocol/limits.ts'
 export type { IssueSummary, TopoView }
 
 
-export const MAX_PAGE = 1000
+export { MAX_PAGE }
 
 export const QUERY_TYPES: ReadonlySet<string> = new Set([
   M.issueShow, M.issueList, M.issueReady, M.issueTopo, M.issueHistory, M.eventsRead, M.eventsStats,

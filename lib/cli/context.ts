@@ -6,6 +6,7 @@
 import { resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { CairnError } from '../../protocol/errors.ts'
+import { parseArgs } from '../../protocol/operations/index.ts'
 import { resolveHome } from '../daemon/paths.ts'
 import { NeedsLoader } from './loader.ts'
 import { chooseExecutor, type CallOptions, type Executor } from './executor.ts'
@@ -37,9 +38,14 @@ export class Cli {
     return this.#executor
   }
 
-  /** Runs one method and prints its result (or error). */
+  /**
+   * Runs one method and prints its result (or error). Arguments are checked
+   * against the method's schema first: a bad one fails before any daemon
+   * is reached or started.
+   */
   async call(cmd: Command, method: string, args: Record<string, unknown>, human?: Human, opts?: CallOptions): Promise<void> {
     await this.guard(cmd, async () => {
+      parseArgs(method, args)
       const exec = await this.executor(cmd)
       this.print(cmd, await exec.call(method, args, opts), human)
     })

@@ -223,9 +223,8 @@ class DaemonImpl implements Daemon {
     if (!op) throw new CairnError('UNKNOWN_MESSAGE', `unknown method ${JSON.stringify(req.type).slice(0, 140)}`, { type: req.type })
     const body = (req.body ?? {}) as RequestBody
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
-    const args = body.args ?? {}
-    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalidArgument('args', 'must be a map')
-    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, leases: this.#leases }, args)
+    // The operation checks body.args against its schema (INVALID_ARGUMENT naming the field).
+    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, leases: this.#leases }, body.args)
   }
 
   async status(): Promise<DaemonStatus> {

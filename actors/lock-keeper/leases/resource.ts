@@ -8,6 +8,7 @@
  * never with each other.
  */
 import { invalidArgument, type CairnError } from '../../../protocol/errors.ts'
+import { MAX_RESOURCE_NAME } from '../../../protocol/limits.ts'
 
 export type ResourceKind = 'repo' | 'path' | 'issue'
 
@@ -19,7 +20,7 @@ export interface Resource {
   key: string
 }
 
-export const MAX_RESOURCE_NAME = 1024
+export { MAX_RESOURCE_NAME }
 
 // C0, DEL and C1: invisible in logs, and a newline would forge log lines.
 // eslint-disable-next-line no-control-regex

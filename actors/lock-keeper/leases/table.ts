@@ -30,6 +30,7 @@
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { LeaseInfo } from '../../../protocol/messages.ts'
 import { conflicts, parseResource, type Resource } from './resource.ts'
+import { MAX_GRACE_MS, MAX_TTL_MS } from '../../../protocol/limits.ts'
 
 export interface Holder {
   /** The holding actor's id: 32 lowercase hex. */
@@ -60,9 +61,7 @@ export interface LeaseStatus {
   takeoverAt: number | null
 }
 
-export const MAX_TTL_MS = 86_400_000
-/** Longest grace a lease may carry: one hour. */
-export const MAX_GRACE_MS = 3_600_000
+export { MAX_GRACE_MS, MAX_TTL_MS }
 export const MAX_SESSION_LENGTH = 128
 const ACTOR_ID = /^[0-9a-f]{32}$/
 

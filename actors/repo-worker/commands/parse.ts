@@ -10,19 +10,9 @@ import type { Envelope } from '../../../protocol/envelope.ts'
 import type { DepType } from '../../../protocol/events/types.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { parseIngest, type IngestCommand } from './ingest.ts'
+import { LIMITS } from '../../../protocol/limits.ts'
 
-export const LIMITS = {
-  title: 1024,
-  body: 1024 * 1024,
-  name: 128,
-  agent: 128,
-  url: 4096,
-  note: 4096,
-  attachmentName: 512,
-  mime: 255,
-  opId: 128,
-  perCall: 64,
-} as const
+export { LIMITS }
 
 interface Base { actor: string; opId: string | null; leaseToken: number | null }
 

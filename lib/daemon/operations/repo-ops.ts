@@ -5,9 +5,9 @@
  * `sync` and `import-grite` stream their progress (`{ phase, done, total }`)
  * before the reply that carries the report.
  */
-import { invalidArgument } from '../../../protocol/errors.ts'
+import type { RepoMethod } from '../../../protocol/operations/index.ts'
 import type { Repo } from '../../api/repo.ts'
-import { optInt, optString, type Operation } from './types.ts'
+import type { Impls } from './types.ts'
 
 export interface DoctorCheck { name: string; ok: boolean; detail: string; fixed?: boolean }
 
@@ -40,67 +40,51 @@ async function storeChecks(repo: Repo, fix: boolean): Promise<DoctorCheck[]> {
   return checks
 }
 
-export const repoOperations: Record<string, Operation> = {
-  'repo.init': {
-    run: async (ctx) => {
-      const repo = await ctx.repo()
-      const stats = await repo.events.stats()
-      return { repoId: repo.id, path: repo.path, actor: repo.actor, agent: repo.agent, events: stats.events, issues: stats.issues }
-    },
+export const repoOperations: Impls<RepoMethod> = {
+  'repo.init': async (ctx) => {
+    const repo = await ctx.repo()
+    const stats = await repo.events.stats()
+    return { repoId: repo.id, path: repo.path, actor: repo.actor, agent: repo.agent, events: stats.events, issues: stats.issues }
   },
-  'events.read': {
-    run: async (ctx, a) => (await ctx.repo()).events.read({ fromSeq: optInt(a, 'fromSeq', 1), limit: optInt(a, 'limit', 1) }),
-  },
-  'events.stats': { run: async (ctx) => (await ctx.repo()).events.stats() },
+  'events.read': async (ctx, a) => (await ctx.repo()).events.read({ fromSeq: a.fromSeq, limit: a.limit }),
+  'events.stats': async (ctx) => (await ctx.repo()).events.stats(),
   /** Streams `{ seq, event }` from `fromSeq`; ends after `limit` events, on cancel, or when the daemon stops. */
-  'events.follow': {
-    stream: true,
-    run: async (ctx, a) => {
-      const repo = await ctx.repo()
-      const fromSeq = optInt(a, 'fromSeq', 1) ?? 1
-      const limit = optInt(a, 'limit', 1)
-      let count = 0
-      let last = fromSeq - 1
-      for await (const e of repo.events.subscribe({ fromSeq, signal: ctx.signal })) {
-        await ctx.emit(e)
-        count++
-        last = e.seq
-        if (limit !== undefined && count >= limit) break
-      }
-      return { count, nextSeq: last + 1 }
-    },
+  'events.follow': async (ctx, a) => {
+    const repo = await ctx.repo()
+    const fromSeq = a.fromSeq ?? 1
+    let count = 0
+    let last = fromSeq - 1
+    for await (const e of repo.events.subscribe({ fromSeq, signal: ctx.signal })) {
+      await ctx.emit(e)
+      count++
+      last = e.seq
+      if (a.limit !== undefined && count >= a.limit) break
+    }
+    return { count, nextSeq: last + 1 }
   },
-  'wal.flush': { run: async (ctx) => (await ctx.repo()).wal.flush() },
-  'repo.doctor': { run: async (ctx, a) => ({ checks: await storeChecks(await ctx.repo(), a.fix === true) }) },
+  'wal.flush': async (ctx) => (await ctx.repo()).wal.flush(),
+  'repo.doctor': async (ctx, a) => ({ checks: await storeChecks(await ctx.repo(), a.fix === true) }),
   /** Streams `{ phase, done, total }` progress frames, then replies with the sync report. */
-  sync: {
-    stream: true,
-    run: async (ctx, a) => {
-      const repo = await ctx.repo()
-      if (a.pull !== undefined && typeof a.pull !== 'boolean') throw invalidArgument('pull', 'must be a boolean')
-      if (a.push !== undefined && typeof a.push !== 'boolean') throw invalidArgument('push', 'must be a boolean')
-      const progress = streamProgress(ctx)
-      const report = await repo.sync({
-        remote: optString(a, 'remote') ?? 'origin',
-        signal: ctx.signal,
-        onProgress: progress.emit,
-        ...(a.pull === undefined ? {} : { pull: a.pull as boolean }),
-        ...(a.push === undefined ? {} : { push: a.push as boolean }),
-      })
-      await progress.flushed()
-      return report
-    },
+  sync: async (ctx, a) => {
+    const repo = await ctx.repo()
+    const progress = streamProgress(ctx)
+    const report = await repo.sync({
+      remote: a.remote ?? 'origin',
+      signal: ctx.signal,
+      onProgress: progress.emit,
+      ...(a.pull === undefined ? {} : { pull: a.pull }),
+      ...(a.push === undefined ? {} : { push: a.push }),
+    })
+    await progress.flushed()
+    return report
   },
   /** Ingests the repository's grite WAL; streams progress like sync. */
-  'import-grite': {
-    stream: true,
-    run: async (ctx) => {
-      const repo = await ctx.repo()
-      const progress = streamProgress(ctx)
-      const report = await repo.importGrite({ signal: ctx.signal, onProgress: progress.emit })
-      await progress.flushed()
-      return report
-    },
+  'import-grite': async (ctx) => {
+    const repo = await ctx.repo()
+    const progress = streamProgress(ctx)
+    const report = await repo.importGrite({ signal: ctx.signal, onProgress: progress.emit })
+    await progress.flushed()
+    return report
   },
 }
 

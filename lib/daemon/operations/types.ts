@@ -1,10 +1,12 @@
 /**
  * What an operation sees: its repository (opened lazily, as the caller's
- * agent), an abort signal, and for streaming operations an `emit` that
- * resolves when the transport can take the next item (backpressure: a slow
- * reader stops the stream from pulling more, it never grows a buffer).
+ * agent), its arguments already checked against the operation's schema
+ * (protocol/operations), an abort signal, and for streaming operations an
+ * `emit` that resolves when the transport can take the next item
+ * (backpressure: a slow reader stops the stream from pulling more, it never
+ * grows a buffer).
  */
-import { invalidArgument } from '../../../protocol/errors.ts'
+import type { ArgsOf, Method, OperationSpec } from '../../../protocol/operations/index.ts'
 import type { Repo } from '../../api/repo.ts'
 
 export type Args = Record<string, unknown>
@@ -17,13 +19,15 @@ export interface OpContext {
   leases: LeaseBook
 }
 
+/** A method as the daemon and the embedded CLI run it: raw arguments in, checked against `spec.args`, then served. */
 export interface Operation {
-  run(ctx: OpContext, args: Args): Promise<unknown>
-  /** Sends stream items before its reply. */
-  stream?: boolean
-  /** Needs no repository (the request's `repo` is ignored). */
-  global?: boolean
+  readonly spec: OperationSpec
+  run(ctx: OpContext, args: unknown): Promise<unknown>
 }
+
+/** How one method is served, given its checked arguments. */
+export type Impl<M extends Method> = (ctx: OpContext, args: ArgsOf<M>) => Promise<unknown>
+export type Impls<K extends Method> = { [M in K]: Impl<M> }
 
 /** A lease handle kept between a CLI's acquire and its later renew/release. */
 export interface LeaseBook {
@@ -72,42 +76,10 @@ export function leaseBook(now: () => number, capacity = 4096): LeaseBook {
   }
 }
 
-/** Optional string argument. */
-export function optString(args: Args, field: string): string | undefined {
-  const v = args[field]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw invalidArgument(field, 'must be a string')
-  return v
-}
-
-/** Optional non-negative integer argument. */
-export function optInt(args: Args, field: string, min = 0): number | undefined {
-  const v = args[field]
-  if (v === undefined || v === null) return undefined
-  if (!Number.isSafeInteger(v) || (v as number) < min) throw invalidArgument(field, `must be an integer ≥ ${min}`)
-  return v as number
-}
-
-export function reqInt(args: Args, field: string, min = 0): number {
-  const v = optInt(args, field, min)
-  if (v === undefined) throw invalidArgument(field, 'is required')
-  return v
-}
-
-/** Optional list of strings. */
-export function optStrings(args: Args, field: string): string[] | undefined {
-  const v = args[field]
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidArgument(field, 'must be a list of strings')
-  return v as string[]
-}
-
 /** The write options every mutation accepts: `opId` and a fencing `lease` token. */
-export function writeOpts(args: Args): { opId?: string; lease?: number } {
+export function writeOpts(args: { opId?: string | undefined; lease?: number | undefined }): { opId?: string; lease?: number } {
   const opts: { opId?: string; lease?: number } = {}
-  const opId = optString(args, 'opId')
-  if (opId !== undefined) opts.opId = opId
-  const lease = optInt(args, 'lease', 1)
-  if (lease !== undefined) opts.lease = lease
+  if (args.opId !== undefined) opts.opId = args.opId
+  if (args.lease !== undefined) opts.lease = args.lease
   return opts
 }

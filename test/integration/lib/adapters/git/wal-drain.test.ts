@@ -14,7 +14,7 @@ import { openWalState, WalDrain, walRef } from '../../../../../actors/repo-worke
 import { openGitWal } from '../../../../../lib/adapters/git/nodegit-wal.ts'
 import { eventually, sandbox } from '../../../../helpers/tmp-repos.ts'
 import { walEventIds } from '../../../../helpers/git-wal.ts'
-import { repoOperations } from '../../../../../lib/daemon/operations/repo-ops.ts'
+import { operation } from '../../../../../lib/daemon/operations/index.ts'
 import { chunkRecordBytes } from '../../../../../protocol/events/chunk.ts'
 import { canonicalPreimage } from '../../../../../protocol/events/canonical.ts'
 
@@ -158,7 +158,7 @@ t.test('a git failure keeps events in the outbox, is reported, and the drain ret
   t.equal(stats.outbox, 1, 'the event stays in the outbox')
   t.ok(stats.wal!.retryAt! > clock.now(), 'a retry is scheduled on the runtime clock')
   t.equal((await repo.issues.show(id)).title, 'acknowledged while git is broken', 'the store keeps serving')
-  const doctor = async () => ((await repoOperations['repo.doctor']!.run({ repo: async () => repo } as never, {})) as { checks: { name: string; ok: boolean; detail: string }[] }).checks
+  const doctor = async () => ((await operation('repo.doctor')!.run({ repo: async () => repo } as never, {})) as { checks: { name: string; ok: boolean; detail: string }[] }).checks
   t.match((await doctor()).find((c) => c.name === 'wal-drain'), { ok: false, detail: /^last WAL error: / }, 'doctor reports the failing drain')
 
   rmSync(objects)

@@ -1,0 +1,29 @@
+/**
+ * Size and range limits of what callers may send, in one place: the
+ * RepoWorker and the LockKeeper enforce them on every request, and the
+ * argument schemas of the daemon, the CLI and the MCP tools
+ * (protocol/operations) advertise and check the same numbers.
+ */
+
+/** Issue fields, in characters (UTF-16 code units), and entries per call. */
+export const LIMITS = {
+  title: 1024,
+  body: 1024 * 1024,
+  name: 128,
+  agent: 128,
+  url: 4096,
+  note: 4096,
+  attachmentName: 512,
+  mime: 255,
+  opId: 128,
+  perCall: 64,
+} as const
+
+/** Longest lease time to live: one day. */
+export const MAX_TTL_MS = 86_400_000
+/** Longest grace a lease may carry: one hour. */
+export const MAX_GRACE_MS = 3_600_000
+/** Most events one page of the log holds. */
+export const MAX_PAGE = 1000
+/** Longest name after a lease resource's prefix. */
+export const MAX_RESOURCE_NAME = 1024
