@@ -16,6 +16,7 @@ import { daemonCommand } from './commands/daemon.ts'
 import { doctorCommand } from './commands/doctor.ts'
 import { issueCommand } from './commands/issue.ts'
 import { lockCommand } from './commands/lock.ts'
+import { mcpCommand } from './commands/mcp.ts'
 import { repoCommands } from './commands/repo.ts'
 import { printError, type Io } from './output.ts'
 import { NeedsLoader, rerunWithLoader } from './loader.ts'
@@ -48,6 +49,7 @@ export function buildProgram(cli: Cli, jsonMode: boolean): Command {
   for (const c of repoCommands(cli)) program.addCommand(c)
   program.addCommand(doctorCommand(cli))
   program.addCommand(daemonCommand(cli))
+  program.addCommand(mcpCommand(cli, VERSION))
   return configure(program, cli.io, jsonMode)
 }
 

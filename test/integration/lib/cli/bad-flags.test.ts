@@ -29,7 +29,7 @@ t.test('the command tree is the documented one', async (t) => {
     'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'doctor', 'events', 'import-grite', 'init',
     'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
     'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
-    'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'sync',
+    'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync',
   ])
 })
 
@@ -69,6 +69,7 @@ t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t
     [['issue', 'update', 'abcd'], /needs --title and\/or --body/],
     [['issue', 'label', 'abcd'], /needs --add and\/or --remove/],
     [['sync', '--no-pull', '--no-push'], /leave nothing to do/],
+    [['mcp', '--lease-ttl', '0'], /--lease-ttl.*must be an integer from 1/],
   ]
   for (const [args, message] of cases) {
     const r = await cli([...args, '--json'], environment)
