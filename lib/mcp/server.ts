@@ -19,7 +19,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { z } from 'zod'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode, type CallToolRequest, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js'
 import { CairnError } from '../../protocol/errors.ts'
 import { checkArgs } from '../../protocol/operations/index.ts'
 import { SystemClock } from '../adapters/system-clock.ts'
@@ -45,6 +45,15 @@ export interface McpOptions {
   log?: (line: string) => void
   clock?: Clock
 }
+
+/**
+ * The requests this server answers, matched by method only: the SDK checks a
+ * tools/call's params itself and answers a malformed one -32602 (Invalid
+ * params); matched with its full schema, it would answer -32603 (Internal
+ * error) with the schema's dump.
+ */
+const CALL_TOOL = z.object({ method: z.literal('tools/call') }).loose()
+const LIST_TOOLS = z.object({ method: z.literal('tools/list') }).loose()
 
 /** How long releasing the session's leases may take when it ends. */
 const RELEASE_MS = 5_000
@@ -90,7 +99,7 @@ export function serveMcp(opts: McpOptions): { done: Promise<void>; stop(): Promi
   const call: ToolContext['call'] = async (method, args, callOpts) => (await open()).call(method, args, callOpts)
   const leases = new SessionLeases((method, args) => call(method, args, { signal: AbortSignal.timeout(30_000) }), clock)
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+  server.setRequestHandler(LIST_TOOLS, async () => ({
     tools: TOOLS.map((t) => ({
       name: t.name,
       title: t.title,
@@ -100,7 +109,8 @@ export function serveMcp(opts: McpOptions): { done: Promise<void>; stop(): Promi
     })),
   }))
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+  server.setRequestHandler(CALL_TOOL, async (raw, extra): Promise<CallToolResult> => {
+    const req = raw as unknown as CallToolRequest
     const t = toolNamed(req.params.name)
     // A JSON-RPC error (McpError would prefix its message with its code once more).
     if (t === undefined) throw Object.assign(new Error(`unknown tool ${JSON.stringify(req.params.name).slice(0, 140)}; tools/list names the tools`), { code: ErrorCode.InvalidParams })

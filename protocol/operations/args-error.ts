@@ -44,13 +44,18 @@ export function problem(issue: z.core.$ZodRawIssue): string {
 /** How every argument parse runs: inputs kept on issues (to tell missing from bad), messages in our words. */
 export const PARSE_OPTIONS = { reportInput: true, error: problem } as const
 
-/** The INVALID_ARGUMENT for the first of `issues`, raised by the arguments of `method`. */
-export function argsError(method: string, issues: readonly Issue[]): CairnError {
-  const issue = issues[0]
+/**
+ * The INVALID_ARGUMENT for the first of `issues`, raised by the arguments
+ * of `method` (whose fields are `known`). An unknown field goes first: it is
+ * most often a misspelt one, which would otherwise read as missing.
+ */
+export function argsError(method: string, issues: readonly Issue[], known: readonly string[] = []): CairnError {
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]
   if (issue === undefined) return new CairnError('INVALID_ARGUMENT', `bad arguments for ${method}`, { field: 'args' })
   if (issue.code === 'unrecognized_keys') {
     const field = fieldOf([...issue.path, issue.keys[0]!])
-    return new CairnError('INVALID_ARGUMENT', `${field} is not an argument of ${method}`, { field })
+    const list = issue.path.length === 0 ? (known.length === 0 ? '; it takes none' : `; it takes ${known.join(', ')}`) : ''
+    return new CairnError('INVALID_ARGUMENT', `${field} is not an argument of ${method}${list}`, { field })
   }
   if (issue.path.length === 0) {
     return new CairnError('INVALID_ARGUMENT', `args must be a map of ${method}'s arguments`, { field: 'args' })

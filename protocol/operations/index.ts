@@ -53,7 +53,7 @@ export function parseArgs(method: string, raw: unknown): Record<string, unknown>
 /** As parseArgs, against any object schema (the MCP tools narrow some operations' arguments). */
 export function checkArgs<S extends z.ZodObject>(method: string, schema: S, raw: unknown): z.output<S> {
   const r = schema.safeParse(withoutNulls(raw ?? {}), PARSE_OPTIONS)
-  if (!r.success) throw argsError(method, r.error.issues)
+  if (!r.success) throw argsError(method, r.error.issues, Object.keys(schema.shape))
   return r.data
 }
 

@@ -28,7 +28,7 @@ function setup() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r))
-const ping = (id: number) => ({ jsonrpc: '2.0', id, method: 'ping' })
+const ping = (id: number) => ({ jsonrpc: '2.0' as const, id, method: 'ping' })
 
 t.test('messages split across chunks, several per chunk, CRLF and blank lines', async (t) => {
   const s = setup()
