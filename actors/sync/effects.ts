@@ -6,6 +6,7 @@
  */
 import type { RootDatabase } from 'lmdb'
 import { CairnError, invalidArgument, type WireError } from '../../protocol/errors.ts'
+import { redactUrl } from '../../protocol/redact.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { GitSync } from '../../lib/kernel/ports/git-sync.ts'
@@ -32,7 +33,15 @@ export function parseRunRequest(req: Pick<Envelope, 'type' | 'body'>): RunSpec {
   if (typeof pull !== 'boolean') throw invalidArgument('pull', 'must be a boolean')
   if (typeof push !== 'boolean') throw invalidArgument('push', 'must be a boolean')
   if (!pull && !push) throw invalidArgument('pull', 'pull and push cannot both be false')
-  return { key: `remote:${pull ? 'p' : ''}${push ? 'P' : ''}:${remote}`, kind: 'remote', remote, pull, push }
+  // The spec lives in the machine's context, which is persisted and shown by status: never the credentials.
+  const shown = redactUrl(remote)
+  return { key: `remote:${pull ? 'p' : ''}${push ? 'P' : ''}:${shown}`, kind: 'remote', remote: shown, pull, push }
+}
+
+/** The remote a request names, as given (credentials included), for the transport only. */
+function remoteOf(req: Envelope): string | null {
+  const remote = (req.body as { remote?: unknown } | null)?.remote
+  return typeof remote === 'string' ? remote : null
 }
 
 export class SyncShell {
@@ -40,6 +49,8 @@ export class SyncShell {
   readonly #db: SyncDb
   readonly #identities: ReturnType<typeof openRepoDbs>['identities']
   readonly #waiters = new Map<string, { req: Envelope; lastProgress: number }[]>()
+  /** Per run key, the remote as the caller gave it (it may carry credentials): in memory only, gone when the run settles. */
+  readonly #remotes = new Map<string, string>()
   #git: Promise<GitSync> | null = null
   #run: SyncRun | null = null
   /** The coded error of the run that just failed (the machine keeps only code and message). */
@@ -59,6 +70,8 @@ export class SyncShell {
   join(req: Envelope | null, spec: RunSpec): void {
     if (req === null) return
     const key = spec.key
+    const remote = spec.kind === 'remote' ? remoteOf(req) : null
+    if (remote !== null && !this.#remotes.has(key)) this.#remotes.set(key, remote)
     const list = this.#waiters.get(key)
     const w = { req, lastProgress: 0 }
     if (list) list.push(w)
@@ -81,7 +94,7 @@ export class SyncShell {
     const run = async (): Promise<void> => {
       if (name === 'fetch') {
         this.#failure = null
-        this.#run = new SyncRun(spec, this.#deps(spec.key))
+        this.#run = new SyncRun(spec, this.#deps(spec.key), this.#remotes.get(spec.key) ?? spec.remote)
       }
       const r = this.#run!
       try {
@@ -123,6 +136,7 @@ export class SyncShell {
     this.lastRunAt = this.#ctx.clock.now()
     const waiters = this.#waiters.get(key) ?? []
     this.#waiters.delete(key)
+    this.#remotes.delete(key)
     const run = this.#run
     this.#run = null
     if (error === null && run) {
@@ -164,6 +178,7 @@ export class SyncShell {
     const stopped = new CairnError('STOPPED', 'the runtime is stopping; a sync in progress resumes from its bank next time')
     for (const list of this.#waiters.values()) for (const w of list) this.#ctx.replyError(w.req, stopped)
     this.#waiters.clear()
+    this.#remotes.clear()
     const git = await this.#git?.catch(() => null)
     await git?.close()
   }

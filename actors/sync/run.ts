@@ -57,20 +57,29 @@ export function sourceKey(url: string): string {
   return createHash('sha256').update(url).digest('hex').slice(0, 16)
 }
 
+/** Push rounds when refs lost a race to another pusher (a second runtime on this clone): bounded, each re-reads the remote. */
+const PUSH_ROUNDS = 4
+
 export class SyncRun {
   readonly spec: RunSpec
   readonly #deps: RunDeps
   readonly #started: number
+  /** What the transport is given: the caller's remote name, URL (credentials included) or path. Never stored or shown. */
+  readonly #remote: string
   #url = ''
   #key = ''
   #targets = new Map<string, string>()
   #bank!: RunBank
   #refs = new Map<string, RefReport>()
+  /** The remote's reasons for refusals, redacted, for the PUSH_REJECTED message. */
+  #rejections: string[] = []
   #git!: GitSync
   report!: SyncReport
 
-  constructor(spec: RunSpec, deps: RunDeps) {
+  /** `remote` is what to connect to (may carry credentials); `spec.remote` is its redacted form. */
+  constructor(spec: RunSpec, deps: RunDeps, remote: string = spec.remote) {
     this.spec = spec
+    this.#remote = remote
     this.#deps = deps
     this.#started = deps.now()
   }
@@ -87,10 +96,11 @@ export class SyncRun {
         if (name === 'refs/grite/wal' || name.startsWith('refs/grite/wal/')) this.#targets.set(name, tip)
       }
     } else {
-      this.#url = (await git.resolveRemote(this.spec.remote)).url
+      // The URL as shown (credentials redacted) is what reports, banks and the tracking key use.
+      this.#url = (await git.resolveRemote(this.#remote)).url
       this.#key = sourceKey(this.#url)
       const track = `refs/cairn-sync/${this.#key}/wal/`
-      await git.fetch(this.#url, [`+${WAL_PREFIX}*:${track}*`])
+      await git.fetch(this.#remote, [`+${WAL_PREFIX}*:${track}*`])
       for (const [name, tip] of await git.listRefs(track)) this.#targets.set(`wal/${name.slice(track.length)}`, tip)
     }
     const banked = readBank(deps.db, this.#key)
@@ -221,7 +231,8 @@ export class SyncRun {
       const entry = this.#refs.get(ref) ?? { ref, from: remote, to: tip, events: 0, status: 'unchanged' as const }
       this.#refs.set(ref, entry)
       if (remote === null || await git.isAncestor(remote, tip)) {
-        specs.push(`${name}:${name}`)
+        // The commit itself, not the ref: the drain may move the ref meanwhile, and the anchor must name what was sent.
+        specs.push(`${tip}:${name}`)
         entry.status = 'pushed'
       } else if (await git.isAncestor(tip, remote)) {
         entry.status = 'behind'
@@ -230,26 +241,65 @@ export class SyncRun {
         refused.push(ref)
       }
     }
-    const outcomes = await git.push(this.#url, specs)
     const pushed: Record<string, string> = {}
-    for (const o of outcomes) {
-      const ref = o.ref.slice('refs/cairn/'.length)
-      const entry = this.#refs.get(ref)
-      if (o.ok) {
-        this.report.pushed++
-        pushed[ref] = locals.get(o.ref)!
-      } else if (entry) {
-        entry.status = 'rejected'
-        refused.push(ref)
+    let pending = specs
+    for (let round = 1; pending.length > 0; round++) {
+      const sent = new Map(pending.map((spec) => [spec.slice(spec.indexOf(':') + 1), spec.slice(0, spec.indexOf(':'))]))
+      const outcomes = await git.push(this.#remote, pending)
+      pending = []
+      const raced: string[] = []
+      for (const o of outcomes) {
+        const ref = o.ref.slice('refs/cairn/'.length)
+        const entry = this.#refs.get(ref)
+        if (o.ok) {
+          this.report.pushed++
+          pushed[ref] = sent.get(o.ref)!
+        } else if (o.raced && round < PUSH_ROUNDS) {
+          raced.push(o.ref)
+        } else if (entry) {
+          entry.status = 'rejected'
+          refused.push(ref)
+          if (o.message) this.#rejections.push(`${ref}: ${o.message}`)
+        }
       }
+      // Someone pushed the ref meanwhile (another runtime on this clone pushes the same refs): compare again.
+      if (raced.length > 0) pending = await this.#afterRace(git, raced, refused)
     }
     // What we pushed came from our own store: reading it back next time would only find duplicates.
     if (Object.keys(pushed).length > 0) await this.#advanceAnchor(pushed)
     deps.progress({ phase: 'pushing', done: locals.size, total: locals.size })
     if (refused.length > 0) {
-      throw new CairnError('PUSH_REJECTED', `the remote refused ${refused.join(', ')}: its copy is not an ancestor of ours (rewritten, or the same actor id writes from another clone)`,
+      const why = this.#rejections.length > 0 ? ` (${this.#rejections.join('; ')})` : ''
+      throw new CairnError('PUSH_REJECTED', `the remote refused ${refused.join(', ')}: its copy is not an ancestor of ours (rewritten, or the same actor id writes from another clone)${why}`,
         { refs: refused, report: this.finalReport() })
     }
+  }
+
+  /**
+   * Refs whose push lost a race: what the remote holds now decides. Already
+   * there or ahead (the other pusher sent ours): done. An ancestor of ours:
+   * pushed again. Anything else diverged from ours: refused.
+   */
+  async #afterRace(git: GitSync, raced: string[], refused: string[]): Promise<string[]> {
+    const remote = await git.listRemote(this.#remote, WAL_PREFIX)
+    const again: string[] = []
+    for (const name of raced) {
+      const ref = name.slice('refs/cairn/'.length)
+      const entry = this.#refs.get(ref)
+      const theirs = remote.get(name) ?? null
+      const ours = await git.readRef(name)
+      if (ours === null || theirs === ours) {
+        if (entry) entry.status = 'unchanged'
+      } else if (theirs === null || await git.isAncestor(theirs, ours)) {
+        again.push(`${ours}:${name}`)
+      } else if (await git.isAncestor(ours, theirs)) {
+        if (entry) entry.status = 'behind'
+      } else {
+        if (entry) entry.status = 'rejected'
+        refused.push(ref)
+      }
+    }
+    return again
   }
 
   finalReport(): SyncReport {

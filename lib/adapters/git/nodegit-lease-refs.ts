@@ -1,46 +1,56 @@
 /**
- * The LeaseRefs port (lib/kernel/ports/lease-refs.ts) over nodegit (libgit2 1.9).
+ * The LeaseRefs port (lib/kernel/ports/lease-refs.ts): local objects and
+ * refs over nodegit (libgit2 1.9), the network through the git binary
+ * (cli-remote.ts), so a lease reaches every remote plain git reaches.
  *
  * An append must be a compare-and-swap on the remote ref. How that is
  * reached depends on where the remote lives:
  *
  * - Another machine (`git://`, `ssh://`, `http(s)://`, `host:path`): the
- *   commit is written in the local repository, then one push connection
- *   lists the remote's refs, gives up unless the ref is still at the
- *   expected tip, and pushes `<commit>:<ref>` without force. git-receive-pack
- *   applies an update only while the ref still holds the old id the client
- *   sent, under the ref's lock: the remote's fast-forward rule is the CAS.
- *   Reading fetches the ref into `refs/cairn-leases/<remote key>/<16 hex>`
- *   (never under refs/cairn/wal/, which Sync owns) so the tip's objects are
- *   local for the next append.
- * - This machine (a path or `file://`): libgit2's local transport is no CAS.
- *   It checks fast-forward against the tip it saw when it connected, then
- *   overwrites the remote ref with force (transports/local.c,
- *   local_push_update_remote_ref), so two pushes racing on one tip can both
- *   succeed: we measured 4 double wins in 40 racing rounds. So the commit is
- *   written straight into that repository and its ref moved with
- *   `git_reference_create_matching` under the ref's lock, which is what
- *   receive-pack would do. Its hooks do not run.
+ *   commit is written in the local repository, then pushed with
+ *   `git push --force-with-lease=<ref>:<expected tip> <commit>:<ref>`:
+ *   git refuses unless the remote advertises the expected tip, and
+ *   receive-pack applies the update only while the ref still holds that id,
+ *   under the ref's lock. The commit's parent is the expected tip, so this is
+ *   a fast-forward, never a force. Reading fetches the ref into
+ *   `refs/cairn-leases/<remote key>/<16 hex>` (never under refs/cairn/wal/,
+ *   which Sync owns) so the tip's objects are local for the next append.
+ * - This machine (a path or `file://`): the commit is written straight into
+ *   that repository and its ref moved with `git_reference_create_matching`
+ *   under the ref's lock, which is what receive-pack would do, without a
+ *   process per append. Its hooks do not run.
+ *
+ * Secrets: `LeaseRemote.url` is redacted. A URL with credentials is
+ * remembered (in memory, for this open repository only) under its redacted
+ * form, so a renewal or release that names the lease's `remote` as it was
+ * shown reaches the remote with the same credentials.
  *
  * Durability: ENABLE_FSYNC_GITDIR is on (process-wide), so a local append
  * resolves after objects and ref are fsynced; a pushed one is as durable as
  * the server makes it (its core.fsync).
  *
- * Remote failures are coded by nodegit-remote.ts's remoteFailure.
+ * Remote failures are coded by cli-failure.ts.
  */
-import { basename, dirname, isAbsolute, resolve } from 'node:path'
+import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash } from 'node:crypto'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { LeaseAppendResult, LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../kernel/ports/lease-refs.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Oid, type Repository } from './nodegit-api.ts'
-import { anonymous, DOWNLOAD_TAGS_NONE, remoteFailure, resolveRemote } from './nodegit-remote.ts'
+import { placeOf, resolveRemote } from './nodegit-remote.ts'
+import { fetchOne, LEASE_TIMEOUT_MS, pushRefs, type GitPlace, type TransportRemote } from './cli-remote.ts'
+import { hasSecret } from '../../../protocol/redact.ts'
 import { compareAndSwapRef, enableFsync, tipOf } from './refs.ts'
 import { gitFailure } from './git-failure.ts'
 import { decodeLeaseRecord, encodeLeaseRecord, LEASE_FILE, LEASE_REF } from './lease-format.ts'
 import { isOid } from './wal-format.ts'
 
 const TRACKING_PREFIX = 'refs/cairn-leases/'
+/** Secret-bearing URLs remembered under their redacted form, at most this many. */
+const MAX_REMEMBERED = 64
+
+/** What resolve() hands out: the port's redacted `url`, plus how to reach it. */
+type Resolved = LeaseRemote & { transport: TransportRemote }
 
 /**
  * Opens the repository whose git dir is `gitDir` for lease appends.
@@ -105,16 +115,17 @@ async function writeCommit(repo: Repository, parentId: string | null, record: Le
 
 class NodegitLeaseRefs implements LeaseRefs {
   #repo: Repository | null
-  readonly #workDir: string
+  readonly #place: GitPlace
   #inFlight = 0
   #closing = false
   #closed: Promise<void> | null = null
   #idle: (() => void) | null = null
+  /** Redacted URL → the URL with its credentials, for remotes given with them in this session. */
+  readonly #remembered = new Map<string, string>()
 
   constructor(repo: Repository, gitDir: string) {
     this.#repo = repo
-    // Relative remote paths are relative to the work tree, as for git run at its top.
-    this.#workDir = basename(gitDir) === '.git' ? dirname(gitDir) : gitDir
+    this.#place = placeOf(gitDir)
   }
 
   async #use<T>(op: (repo: Repository) => Promise<T>): Promise<T> {
@@ -139,13 +150,31 @@ class NodegitLeaseRefs implements LeaseRefs {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => { this.#idle = resolve })
       const repo = this.#repo
       this.#repo = null
+      this.#remembered.clear()
       await repo?.cleanup().catch(() => undefined)
     })()
     return this.#closed
   }
 
   async resolve(remote: string): Promise<LeaseRemote> {
-    return this.#use(async (repo) => ({ url: (await resolveRemote(repo, remote)).url }))
+    return this.#use(async (repo) => {
+      const known = typeof remote === 'string' ? this.#remembered.get(remote) : undefined
+      const transport = await resolveRemote(repo, known ?? remote)
+      if (!transport.named && hasSecret(transport.via)) {
+        this.#remembered.delete(transport.shown)
+        if (this.#remembered.size >= MAX_REMEMBERED) this.#remembered.delete(this.#remembered.keys().next().value as string)
+        this.#remembered.set(transport.shown, transport.via)
+      }
+      const resolved: Resolved = { url: transport.shown, transport }
+      return resolved
+    })
+  }
+
+  /** The transport of a LeaseRemote this adapter resolved (one made elsewhere is resolved by its url). */
+  async #transportOf(repo: Repository, remote: LeaseRemote): Promise<TransportRemote> {
+    const t = (remote as Partial<Resolved>).transport
+    if (t) return t
+    return resolveRemote(repo, this.#remembered.get(remote.url) ?? remote.url)
   }
 
   /** The path of a remote on this machine, or null for a network URL. */
@@ -161,7 +190,7 @@ class NodegitLeaseRefs implements LeaseRefs {
     // scp-like `host:path` / `user@host:path`: a colon before the first slash.
     const colon = url.indexOf(':')
     if (colon > 0 && (url.indexOf('/') < 0 || colon < url.indexOf('/'))) return null
-    return isAbsolute(url) ? url : resolve(this.#workDir, url)
+    return isAbsolute(url) ? url : resolve(this.#place.cwd, url)
   }
 
   /**
@@ -185,39 +214,35 @@ class NodegitLeaseRefs implements LeaseRefs {
 
   async read(remote: LeaseRemote, ref: string): Promise<LeaseTip | null> {
     checkRef(ref)
-    const path = this.#localPath(remote.url)
     return this.#use(async (repo) => {
+      const t = await this.#transportOf(repo, remote)
+      const path = this.#localPath(t.url)
       if (path !== null) {
         return this.#atLocal(path, async (there) => {
           const tip = await tipOf(there, ref)
           return tip === null ? null : readTip(there, tip)
         })
       }
-      const tip = await this.#fetch(repo, remote.url, ref)
+      const tip = await this.#fetch(repo, t, ref)
       return tip === null ? null : readTip(repo, tip)
     })
   }
 
-  /** Fetches `ref` into its tracking ref; returns the tip the remote advertised in that same connection. */
-  async #fetch(repo: Repository, url: string, ref: string): Promise<string | null> {
-    const r = await anonymous(repo, url)
-    try {
-      await r.fetch([`+${ref}:${TRACKING_PREFIX}${hex16(url)}/${ref.slice(ref.lastIndexOf('/') + 1)}`], { downloadTags: DOWNLOAD_TAGS_NONE }, 'cairn: lease fetch')
-      // The advertisement stays readable after fetch disconnects (git_remote_ls).
-      const head = (await r.referenceList()).find((h) => h.name() === ref)
-      return head ? head.oid().tostrS() : null
-    } catch (err) {
-      throw remoteFailure(err, url, 'fetching a lease from')
-    }
+  /** Fetches `ref` into its tracking ref; the tip the remote had, or null when it has no such ref. */
+  async #fetch(repo: Repository, t: TransportRemote, ref: string): Promise<string | null> {
+    const tracking = `${TRACKING_PREFIX}${hex16(t.shown)}/${ref.slice(ref.lastIndexOf('/') + 1)}`
+    if (!(await fetchOne(this.#place, t, ref, tracking))) return null
+    return tipOf(repo, tracking)
   }
 
   async append(remote: LeaseRemote, ref: string, expectedTip: string | null, record: LeaseRecord): Promise<LeaseAppendResult> {
     checkRef(ref)
     if (expectedTip !== null && !isOid(expectedTip)) throw invalidArgument('expectedTip', 'must be null or a 40-char lowercase hex commit id')
-    const path = this.#localPath(remote.url)
     return this.#use(async (repo) => {
+      const t = await this.#transportOf(repo, remote)
+      const path = this.#localPath(t.url)
       if (path !== null) return this.#atLocal(path, (there) => this.#appendHere(there, ref, expectedTip, record))
-      return this.#appendByPush(repo, remote.url, ref, expectedTip, record)
+      return this.#appendByPush(repo, t, ref, expectedTip, record)
     })
   }
 
@@ -229,28 +254,14 @@ class NodegitLeaseRefs implements LeaseRefs {
     return r.ok ? r : { ok: false }
   }
 
-  async #appendByPush(repo: Repository, url: string, ref: string, expectedTip: string | null, record: LeaseRecord): Promise<LeaseAppendResult> {
+  async #appendByPush(repo: Repository, t: TransportRemote, ref: string, expectedTip: string | null, record: LeaseRecord): Promise<LeaseAppendResult> {
     const commit = (await writeCommit(repo, expectedTip, record)).tostrS()
-    const r = await anonymous(repo, url)
-    const refused: string[] = []
-    try {
-      // One connection: its advertisement is the old id receive-pack will hold the ref to.
-      await r.connect(NodeGit.Enums.DIRECTION.PUSH, {})
-      const head = (await r.referenceList()).find((h) => h.name() === ref)
-      if ((head ? head.oid().tostrS() : null) !== expectedTip) return { ok: false }
-      await r.push([`${commit}:${ref}`], { callbacks: { pushUpdateReference: (_name, status) => { if (status) refused.push(status) } } })
-    } catch (err) {
-      // libgit2's own check: the advertised tip is not our parent.
-      if (gitErrno(err) === GIT_ERROR.ENONFASTFORWARD) return { ok: false }
-      throw remoteFailure(err, url, 'pushing a lease to')
-    } finally {
-      await r.disconnect().catch(() => undefined)
-    }
-    if (refused.length === 0) return { ok: true, commit }
-    // Refused: a writer got in between (lost race), or a hook or rule said no.
-    const now = await this.#fetch(repo, url, ref)
+    const [r] = await pushRefs(this.#place, t, [`${commit}:${ref}`], { expect: new Map([[ref, expectedTip]]), timeoutMs: LEASE_TIMEOUT_MS })
+    if (r?.ok) return { ok: true, commit }
+    if (r?.raced) return { ok: false }
+    // Refused for another reason: a lost race still reads as one once the tip is read again.
+    const now = await this.#fetch(repo, t, ref)
     if (now !== expectedTip) return { ok: false }
-    throw new CairnError('PUSH_REJECTED', `git push ${url} ${ref}: ${refused.join('; ')}`, { url, ref })
+    throw new CairnError('PUSH_REJECTED', `git push ${t.shown} ${ref}: ${r?.message ?? 'refused'}`, { url: t.shown, ref })
   }
 }
-

@@ -21,6 +21,7 @@ import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { GitWal, WalCommitInput, WalCommitResult, WalEntry } from '../../kernel/ports/git-wal.ts'
 import type { GitSync, PushOutcome, ResolvedRemote } from '../../kernel/ports/git-sync.ts'
 import * as remote from './nodegit-remote.ts'
+import * as cli from './cli-remote.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Oid, type Repository, type Tree } from './nodegit-api.ts'
 import { encodeMeta, isOid, META_FILE, validateWalInput } from './wal-format.ts'
 import { gitFailure } from './git-failure.ts'
@@ -53,7 +54,7 @@ export async function openGitWal(gitDir: string): Promise<GitWal> {
   if (typeof gitDir !== 'string' || gitDir === '') throw invalidArgument('gitDir', 'must be a non-empty path')
   enableFsync()
   try {
-    return new NodegitWal(await NodeGit.Repository.open(gitDir))
+    return new NodegitWal(await NodeGit.Repository.open(gitDir), gitDir)
   } catch (err) {
     if (gitErrno(err) === GIT_ERROR.ENOTFOUND) throw new CairnError('NOT_FOUND', `no git repository at ${gitDir}`, { gitDir })
     throw gitFailure(err, `opening ${gitDir}`)
@@ -72,11 +73,13 @@ function validateReadableRef(ref: unknown): asserts ref is string {
 
 class NodegitWal implements GitSync {
   #repo: Repository | null
+  readonly #place: cli.GitPlace
   #inFlight = 0
   #closing = false
 
-  constructor(repo: Repository) {
+  constructor(repo: Repository, gitDir: string) {
     this.#repo = repo
+    this.#place = remote.placeOf(gitDir)
   }
 
   /** Runs one operation against the open repository; close() waits for it. */
@@ -198,22 +201,23 @@ class NodegitWal implements GitSync {
     return builder.write()
   }
 
-  // GitSync: the remote half lives in nodegit-remote.ts; here it only gets the open repository.
+  // GitSync: the network half runs the git binary (cli-remote.ts); names resolve here, on the open repository.
 
   async resolveRemote(name: string): Promise<ResolvedRemote> {
-    return this.#use((repo) => remote.resolveRemote(repo, name))
+    const r = await this.#use((repo) => remote.resolveRemote(repo, name))
+    return { url: r.shown, name: r.named ? r.via : null }
   }
 
-  async fetch(url: string, refspecs: string[]): Promise<void> {
-    return this.#use((repo) => remote.fetchRefs(repo, url, refspecs))
+  async fetch(name: string, refspecs: string[]): Promise<void> {
+    return this.#use(async (repo) => cli.fetchRefs(this.#place, await remote.resolveRemote(repo, name), refspecs))
   }
 
-  async push(url: string, refspecs: string[]): Promise<PushOutcome[]> {
-    return this.#use((repo) => remote.pushRefs(repo, url, refspecs))
+  async push(name: string, refspecs: string[]): Promise<PushOutcome[]> {
+    return this.#use(async (repo) => cli.pushRefs(this.#place, await remote.resolveRemote(repo, name), refspecs))
   }
 
-  async listRemote(url: string, prefix: string): Promise<Map<string, string>> {
-    return this.#use((repo) => remote.listRemote(repo, url, prefix))
+  async listRemote(name: string, prefix: string): Promise<Map<string, string>> {
+    return this.#use(async (repo) => cli.listRemote(this.#place, await remote.resolveRemote(repo, name), prefix))
   }
 
   async chainLength(tip: string, stopAt: string | null, limit: number): Promise<number> {

@@ -3,13 +3,18 @@
  * port: exchange refs with a remote, compare histories, move a local ref by
  * compare-and-swap. Implemented by lib/adapters/git/ over nodegit.
  *
- * Remote failures are coded (`UNREACHABLE`, `AUTH_FAILED`, `PUSH_REJECTED`),
- * never thrown as libgit2 errors, so callers can turn each into an outcome.
+ * Remote failures are coded (`UNREACHABLE`, `AUTH_FAILED` with
+ * `details.reason`, `BUSY`), never raw git output, so callers can turn each
+ * into an outcome; their messages never carry a secret.
  */
 import type { GitWal, WalCommitResult } from './git-wal.ts'
 
 export interface ResolvedRemote {
-  /** The URL libgit2 connects to (a configured remote's URL, or the argument itself). */
+  /**
+   * The remote's URL (a configured remote's URL, or the argument itself)
+   * with any password or token replaced by `***`: safe to show, store and
+   * key on. Never the secret form.
+   */
   url: string
   /** The configured remote's name, or null when a URL or path was given. */
   name: string | null
@@ -19,10 +24,17 @@ export interface ResolvedRemote {
 export interface PushOutcome {
   ref: string
   ok: boolean
-  /** The remote's reason when it refused (a hook, a protected ref, not a fast-forward). */
+  /** The remote's reason when it refused (a hook, a protected ref, not a fast-forward), redacted. */
   message: string | null
+  /** Refused because the remote ref moved meanwhile (another pusher got there first): read it again and retry. */
+  raced: boolean
 }
 
+/**
+ * `remote` arguments below are what the caller was given: a configured
+ * remote name, a URL (which may carry credentials: the adapter uses them
+ * and never shows or stores them) or a path.
+ */
 export interface GitSync extends GitWal {
   /** A configured remote name (`origin`) or a URL/path (`file:///srv/x.git`, `git://127.0.0.1/x`). */
   resolveRemote(remote: string): Promise<ResolvedRemote>
@@ -31,15 +43,15 @@ export interface GitSync extends GitWal {
    * A remote without matching refs is not an error: nothing is fetched.
    * Local refs the refspecs map to that the remote no longer has are pruned.
    */
-  fetch(url: string, refspecs: string[]): Promise<void>
+  fetch(remote: string, refspecs: string[]): Promise<void>
   /**
-   * Pushes `<src>:<dst>` refspecs without force: a ref that would not
-   * fast-forward fails the push with `PUSH_REJECTED` before anything moves.
-   * Refs the remote refused one by one come back with `ok: false`.
+   * Pushes `<src>:<dst>` refspecs without force. Refs the remote refused
+   * (not a fast-forward of what it has, a hook, a rule) come back with
+   * `ok: false`; the others are applied.
    */
-  push(url: string, refspecs: string[]): Promise<PushOutcome[]>
+  push(remote: string, refspecs: string[]): Promise<PushOutcome[]>
   /** The refs a remote advertises under `prefix`, name → commit (no objects are fetched). */
-  listRemote(url: string, prefix: string): Promise<Map<string, string>>
+  listRemote(remote: string, prefix: string): Promise<Map<string, string>>
   /** First-parent commits from `tip` down to (excluding) `stopAt` or the root, counting at most `limit`. */
   chainLength(tip: string, stopAt: string | null, limit: number): Promise<number>
   /** True when `ancestor` is `descendant` or reachable from it. */
