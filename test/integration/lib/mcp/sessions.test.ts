@@ -83,10 +83,11 @@ t.test('two agents claim different issues; a killed session\'s claim goes to a t
   t.ok((await rows())[0]!.expiresAt > first, 'bob\'s lease was renewed by his server')
   t.same(await alice.ok('claim_next', { label: 'mcp-race' }), { issue: null, lease: null }, 'nothing to claim while bob\'s session lives')
 
-  // Bob's server dies without a word: nothing renews his claim any more.
+  // Bob's server dies without a word: nothing renews his claim any more. (Carol's session starts
+  // first: starting a process can take longer than TTL + grace on a loaded machine.)
+  const carol = await mcpSession(t, { home: box.home, repo, clientName: 'carol-client' })
   process.kill(bob.pid, 'SIGKILL')
   const killedAt = Date.now()
-  const carol = await mcpSession(t, { home: box.home, repo, clientName: 'carol-client' })
   t.same(await carol.ok('claim_next', { label: 'mcp-race' }), { issue: null, lease: null }, 'not before the claim lapsed')
   let got: Claim = { issue: null, lease: null }
   await eventually(async () => {
