@@ -10,12 +10,12 @@ import { repoCall, repoHandle, type Repo } from './repo.ts'
 
 /** The agent a handle acts as when the caller names none. */
 export const DEFAULT_AGENT = 'default'
-import { Supervisor, type ReconciliationReport } from '../../actors/supervisor/supervisor.ts'
+import { Supervisor, type ActorStatus, type ReconciliationReport } from '../../actors/supervisor/supervisor.ts'
 
 export interface RuntimeStatus {
   state: string
   threads: { threadId: number; repos: string[] }[]
-  actors: Awaited<ReturnType<Supervisor['status']>>['actors']
+  actors: ActorStatus[]
   reconciliation: ReconciliationReport
 }
 
@@ -48,7 +48,7 @@ export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> 
   await sup.start()
   const identities = new Map<string, string>()
   return {
-    get reconciliation() { return sup.report },
+    get reconciliation() { return sup.reconciliation() },
     async repo(path, opts) {
       if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')
       if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgument('options', 'must be an object')
@@ -59,30 +59,20 @@ export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> 
         throw invalidArgument('agent', 'must be a well-formed string')
       }
       if (opts?.actor !== undefined && opts.agent !== undefined) throw invalidArgument('agent', 'give either actor or agent, not both')
-      const rec = await sup.openRepo(path)
-      if (opts?.actor !== undefined) return repoHandle(sup, rec, { actor: opts.actor, agent: null })
+      const link = await sup.openRepo(path)
+      if (opts?.actor !== undefined) return repoHandle(sup, link, { actor: opts.actor, agent: null })
       const agent = opts?.agent ?? DEFAULT_AGENT
-      const key = `${rec.repoId}\0${agent}`
+      const key = `${link.id}\0${agent}`
       let actor = identities.get(key)
       if (actor === undefined) {
-        actor = (await repoCall(sup, rec)<{ actor: string }>(M.identity, { agent })).actor
+        actor = (await repoCall(link)<{ actor: string }>(M.identity, { agent })).actor
         identities.set(key, actor)
       }
-      return repoHandle(sup, rec, { actor, agent })
+      return repoHandle(sup, link, { actor, agent })
     },
     async status() {
       const { actors } = await sup.status()
-      const threads = new Map<number, string[]>()
-      for (const rec of sup.hosts.values()) {
-        if (rec.threadId === null || rec.state !== 'ready') continue
-        threads.set(rec.threadId, [...(threads.get(rec.threadId) ?? []), rec.path])
-      }
-      return {
-        state: sup.state,
-        threads: [...threads].map(([threadId, repos]) => ({ threadId, repos })),
-        actors,
-        reconciliation: sup.report,
-      }
+      return { state: sup.lifecycle(), threads: sup.threads(), actors, reconciliation: sup.reconciliation() }
     },
     stop: () => sup.stop(),
   }

@@ -15,9 +15,8 @@ import { claimNext, type ClaimOptions, type ClaimResult } from './claim.ts'
 import { issuesApi, type IssuesApi } from './issues.ts'
 import { checkSubscribeOptions, subscribe, type SubscribeOptions } from './subscribe.ts'
 import { syncApi, type SyncApi } from './sync.ts'
-import type { HostRecord } from '../../actors/supervisor/hosts.ts'
 import type { RequestOptions } from '../../actors/supervisor/router.ts'
-import type { Supervisor } from '../../actors/supervisor/supervisor.ts'
+import type { RepoLink, Supervisor } from '../../actors/supervisor/supervisor.ts'
 import type { WalFlushReport } from '../../protocol/results.ts'
 import { checkOpts, type Call, type CallOptions } from './call.ts'
 export { checkOpts, type Call, type CallOptions }
@@ -85,10 +84,13 @@ export interface Repo extends SyncApi {
 }
 
 
-export function repoCall(sup: Supervisor, rec: HostRecord): Call {
+/** What a repository handle needs of its runtime besides the repository's link. */
+export type RepoRuntime = Pick<Supervisor, 'sessionId' | 'clock' | 'requestTimeoutMs' | 'onStop'>
+
+export function repoCall(link: RepoLink): Call {
   return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
     checkOpts(opts)
-    return (await sup.request(rec, 'repo-worker', type, body, { timeoutMs: opts?.timeoutMs, signal: opts?.signal })) as T
+    return (await link.request('repo-worker', type, body, { timeoutMs: opts?.timeoutMs, signal: opts?.signal })) as T
   }
 }
 
@@ -96,42 +98,42 @@ export function repoCall(sup: Supervisor, rec: HostRecord): Call {
  * Queries answered on the calling thread from the repository's store (see
  * actors/repo-worker/store/reader.ts); the others go to the RepoWorker.
  */
-export function repoQuery(sup: Supervisor, rec: HostRecord, call: Call): Call {
+export function repoQuery(link: RepoLink, call: Call): Call {
   return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
     checkOpts(opts)
     const fields = body as Record<string, unknown>
     if (!StoreReader.answers(type, fields)) return call<T>(type, body, opts)
     if (opts?.signal?.aborted) throw new CairnError('ABORTED', 'request aborted before it was sent')
-    return sup.read(rec, type, fields, opts?.[SHARED_ANSWER] === true) as T
+    return link.read(type, fields, opts?.[SHARED_ANSWER] === true) as T
   }
 }
 
-export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: string; agent: string | null }): Repo {
-  const call = repoCall(sup, rec)
-  const query = repoQuery(sup, rec, call)
+export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: string; agent: string | null }): Repo {
+  const call = repoCall(link)
+  const query = repoQuery(link, call)
   const locks = locksApi(
     async (type, body, opts) => {
       checkOpts(opts)
-      return (await sup.request(rec, 'lock-keeper', type, body, opts)) as never
+      return (await link.request('lock-keeper', type, body, opts)) as never
     },
-    { actor: identity.actor, session: sup.sessionId }, sup.options.clock, sup.options.requestTimeoutMs, (fn) => sup.onStop(fn))
+    { actor: identity.actor, session: sup.sessionId() }, sup.clock(), sup.requestTimeoutMs(), (fn) => sup.onStop(fn))
   return {
-    id: rec.repoId,
-    path: rec.path,
+    id: link.id,
+    path: link.path,
     actor: identity.actor,
     agent: identity.agent,
     issues: { ...issuesApi(call, query, identity.actor), claimNext: claimNext(call,
-      async (type, body) => (await sup.request(rec, 'lock-keeper', type, body)) as never,
-      locks, { actor: identity.actor, session: sup.sessionId, user: identity.agent ?? identity.actor }) },
+      async (type, body) => (await link.request('lock-keeper', type, body)) as never,
+      locks, { actor: identity.actor, session: sup.sessionId(), user: identity.agent ?? identity.actor }) },
     locks,
     wal: {
       flush: (opts) => call(M.walFlush, {}, opts),
     },
-    ...syncApi((type, body, opts) => sup.request(rec, 'sync', type, body, opts)),
+    ...syncApi((type, body, opts) => link.request('sync', type, body, opts)),
     events: {
       subscribe: (opts) => {
         const o = checkSubscribeOptions(opts)
-        return subscribe((fromSeq, limit, signal) => call<LoggedEvent[]>(M.eventsRead, { fromSeq, limit }, { signal }), rec.feed, o)
+        return subscribe((fromSeq, limit, signal) => call<LoggedEvent[]>(M.eventsRead, { fromSeq, limit }, { signal }), link.feed, o)
       },
       read: async (range, opts) => {
         if (range !== undefined && (typeof range !== 'object' || range === null)) throw invalidArgument('range', 'must be an object')
@@ -152,7 +154,7 @@ export function repoHandle(sup: Supervisor, rec: HostRecord, identity: { actor: 
       list: (opts) => call(M.listTimers, {}, opts),
     },
     __unsafe_fault: async (mode, opts) => {
-      await sup.request(rec, 'host', M.fault, { mode, hangMs: opts?.hangMs }, { timeoutMs: 10_000 })
+      await link.request('host', M.fault, { mode, hangMs: opts?.hangMs }, { timeoutMs: 10_000 })
     },
   }
 }

@@ -38,6 +38,14 @@ export type { HostTask }
 
 export interface HostExit { repoId: string; threadId: number }
 
+/**
+ * The Supervisor's first task on a new thread (Piscina `name: 'probe'`):
+ * answering it proves this module and everything it imports loaded here.
+ */
+export function probe(): number {
+  return threadId
+}
+
 export default async function host(task: HostTask): Promise<HostExit> {
   const { repoId } = task
   const port = new FramePort(task.port)

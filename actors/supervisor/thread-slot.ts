@@ -1,0 +1,125 @@
+/**
+ * One thread of the runtime: a Piscina pool of exactly one worker, hosting
+ * the long-lived host tasks of the repositories placed on it.
+ *
+ * Why a pool per thread: Piscina has no thread affinity (a task goes to
+ * whichever worker its balancer picks, and the balancer sees neither the
+ * task's payload nor a stable identity for a replaced worker), while the
+ * Supervisor must choose the thread of each repository: to spread load, and
+ * to move a repository to a named thread. A one-worker pool keeps Piscina's
+ * part (creating the thread, replacing it when it dies, rejecting its tasks
+ * then) and makes placement a plain choice of pool.
+ *
+ * A worker that cannot load the host module never gets ready: Piscina then
+ * emits 'error' and, with no worker left, would keep the tasks queued for
+ * ever. Such launches are aborted here with the load error as their cause,
+ * so the host machine fails them instead of waiting.
+ */
+import type { Transferable } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import type { HostTask } from '../../lib/kernel/host-task.ts'
+
+/** A host task launched on a slot: its end, and a way to say it runs (it spoke). */
+export interface Launch {
+  /** Settles when the task returns or its thread dies. */
+  ended: Promise<unknown>
+  /** The task is running (its host posted a frame): it no longer waits in the queue. */
+  running(): void
+}
+
+export class ThreadSlot {
+  /** Stable name of the slot: 0 .. threads - 1. */
+  readonly index: number
+  /** Repositories placed on this slot (their ids). */
+  readonly repos = new Set<string>()
+  readonly #pool: Piscina
+  readonly #queued = new Set<AbortController>()
+  /** Requests routed to this slot's repositories recently, decayed (placement by load). */
+  #load = 0
+  #loadAt = 0
+
+  constructor(index: number, hostEntry: string, reposPerThread: number) {
+    this.index = index
+    const capacity = reposPerThread + 2 // room for a probe and a repository handed off while its old task still ends
+    this.#pool = new Piscina({
+      filename: hostEntry,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: capacity,
+      maxQueue: capacity,
+      recordTiming: false,
+      // 'sync' parks idle threads in Atomics.wait and freezes their timers.
+      atomics: 'disabled',
+      // The default balancer gives a task with an AbortSignal a worker of its own.
+      loadBalancer: (_task, workers) => workers.find((w) => !w.terminating && !w.destroyed && w.currentUsage < capacity) ?? null,
+    })
+    this.#pool.on('error', (err: unknown) => this.#onPoolError(err))
+  }
+
+  /** The thread id of the slot's live worker, or null while there is none. */
+  get threadId(): number | null {
+    return this.#pool.threads[0]?.threadId ?? null
+  }
+
+  /**
+   * Recent requests to this slot's repositories, decayed with a 1 s time
+   * constant (about the requests of the last second). Real time on purpose:
+   * it measures work done, it sets no deadline.
+   */
+  load(): number {
+    return this.#load * Math.exp(-(performance.now() - this.#loadAt) / 1000)
+  }
+
+  /** Counts one request toward the slot's load. */
+  touch(): void {
+    this.#load = this.load() + 1
+    this.#loadAt = performance.now()
+  }
+
+  /**
+   * Loads the host module in the slot's thread and answers its thread id:
+   * a module that does not load rejects here, with its own error.
+   */
+  async probe(): Promise<number> {
+    const launch = this.#run(undefined, [], 'probe')
+    const threadId = await launch.ended
+    launch.running()
+    return threadId as number
+  }
+
+  run(task: HostTask, transferList: Transferable[]): Launch {
+    return this.#run(task, transferList)
+  }
+
+  #run(task: unknown, transferList: Transferable[], name?: string): Launch {
+    const abort = new AbortController()
+    this.#queued.add(abort)
+    const ended = this.#pool.run(task, { transferList: transferList as never, signal: abort.signal, ...(name ? { name } : {}) })
+      .catch((err: unknown) => {
+        // An aborted launch reports why it was aborted, not Piscina's AbortError.
+        throw abort.signal.aborted ? abort.signal.reason : err
+      })
+      .finally(() => this.#queued.delete(abort))
+    return { ended, running: () => { this.#queued.delete(abort) } }
+  }
+
+  #onPoolError(err: unknown): void {
+    // With a worker alive, queued launches will run on it; with none, they wait for ever.
+    if (this.#pool.threads.length > 0) return
+    for (const abort of [...this.#queued]) abort.abort(err)
+    this.#queued.clear()
+  }
+
+  /** Terminates the slot's thread (the watchdog's last resort); Piscina starts a new one. */
+  async terminate(): Promise<boolean> {
+    const worker = this.#pool.threads[0]
+    if (!worker) return false
+    await worker.terminate()
+    return true
+  }
+
+  destroy(): Promise<void> {
+    return this.#pool.destroy()
+  }
+}
