@@ -15,7 +15,7 @@ export type {
   IssueSummary, TopoView, IssueProjection, IssueComment, IssueLink, IssueAttachment, IssueDependency,
   ReconciliationReport, LeasePolicy, WalFlushReport, SyncReport, SyncProgress, SyncStatus, RefReport,
 } from '../protocol/results.ts'
-export type { WriteResult, LoggedEvent, EventStats } from '../protocol/messages.ts'
+export type { WriteResult, LoggedEvent, EventStats, AgentIdentity } from '../protocol/messages.ts'
 export type { CairnEvent, EventKind, DepType } from '../protocol/events/types.ts'
 export { CairnError, isCairnError, ERROR_CODES } from '../protocol/errors.ts'
 export type { ErrorCode } from '../protocol/errors.ts'

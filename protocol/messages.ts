@@ -90,6 +90,8 @@ export interface WriteResult {
 export interface LoggedEvent { seq: number; event: CairnEvent }
 /** One-way, RepoWorker -> supervisor, after a commit that appended events. */
 export interface EventsAppendedBody { lastSeq: number }
+/** An agent name known in a repository, and the actor id its events carry. */
+export interface AgentIdentity { agent: string; actor: string; createdAt: number }
 export interface EventStats {
   lastSeq: number
   events: number
@@ -143,6 +145,8 @@ export const MESSAGE_TYPES = {
   scheduleTimer: 'timers.schedule',
   listTimers: 'timers.list',
   identity: 'identity.resolve',
+  /** The repository's agent names and their actor ids (a read). */
+  identityList: 'identity.list',
   issueCreate: 'issues.create',
   issueUpdate: 'issues.update',
   issueComment: 'issues.comment',

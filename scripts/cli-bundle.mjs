@@ -55,7 +55,7 @@ function runtimeStaysOut(outDir) {
       b.onResolve({ filter: /\.ts$/ }, (args) => {
         if (args.kind !== 'dynamic-import') return undefined
         const target = resolve(args.resolveDir, args.path)
-        if (!/lib\/(api\/create-runtime|daemon\/server)\.ts$/.test(target)) return undefined
+        if (!/lib\/(api\/create-runtime|daemon\/server|ui\/server)\.ts$/.test(target)) return undefined
         return { path: relative(outDir, target), external: true }
       })
     },

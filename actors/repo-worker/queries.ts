@@ -5,7 +5,7 @@
  */
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
-import { MESSAGE_TYPES as M, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type AgentIdentity, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
 import { ready, topo, type IssueDependency, type IssueProjection } from './projection/index.ts'
 import { idRef } from './commands/parse.ts'
 import type { EventStore } from './store/event-store.ts'
@@ -18,7 +18,7 @@ export type { IssueSummary, TopoView }
 export { MAX_PAGE }
 
 export const QUERY_TYPES: ReadonlySet<string> = new Set([
-  M.issueShow, M.issueList, M.issueReady, M.issueTopo, M.issueHistory, M.eventsRead, M.eventsStats,
+  M.issueShow, M.issueList, M.issueReady, M.issueTopo, M.issueHistory, M.eventsRead, M.eventsStats, M.identityList,
 ])
 
 export function summary(p: IssueProjection): IssueSummary {
@@ -96,6 +96,11 @@ export function query(store: EventStore, req: Envelope, isLeased: (issueId: stri
       // All from the disk, in one read transaction: a consistent snapshot (the writer's lastSeq would count writes in flight).
       const { dbs } = store
       return { lastSeq: lastKey(dbs.log), events: dbs.byIssue.getCount(), issues: dbs.issues.getCount(), outbox: dbs.outbox.getCount() } satisfies EventStats
+    }
+    case M.identityList: {
+      const out: AgentIdentity[] = []
+      for (const { key, value } of store.dbs.identities.getRange()) out.push({ agent: key, actor: value.actor, createdAt: value.createdAt })
+      return out
     }
     default:
       throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)

@@ -4,7 +4,7 @@
  * timers; locks and sync join as their actors grow.
  */
 import {
-  MESSAGE_TYPES as M, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
+  MESSAGE_TYPES as M, type AgentIdentity, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
 } from '../../protocol/messages.ts'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { SHARED_ANSWER } from '../kernel/shared-answer.ts'
@@ -45,6 +45,11 @@ export interface Repo extends SyncApi {
   }
   /** Leases on `repo:`, `path:` and `issue:` resources, held by this handle's actor. */
   readonly locks: LocksApi
+  /**
+   * The agent names that have acted in this repository and their actor ids,
+   * so a surface can show `agent-3` where events and leases carry actor hex.
+   */
+  agents(opts?: CallOptions): Promise<AgentIdentity[]>
   readonly wal: {
     /**
      * Drains the outbox into `refs/cairn/wal/<actor>` now and resolves when
@@ -126,6 +131,7 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
       async (type, body) => (await link.request('lock-keeper', type, body)) as never,
       locks, { actor: identity.actor, session: sup.sessionId(), user: identity.agent ?? identity.actor }) },
     locks,
+    agents: (opts) => query(M.identityList, {}, opts),
     wal: {
       flush: (opts) => call(M.walFlush, {}, opts),
     },

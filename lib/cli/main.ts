@@ -18,6 +18,7 @@ import { issueCommand } from './commands/issue.ts'
 import { lockCommand } from './commands/lock.ts'
 import { mcpCommand } from './commands/mcp.ts'
 import { repoCommands } from './commands/repo.ts'
+import { uiCommand } from './commands/ui.ts'
 import { printError, type Io } from './output.ts'
 import { NeedsLoader, rerunWithLoader } from './loader.ts'
 
@@ -50,6 +51,7 @@ export function buildProgram(cli: Cli, jsonMode: boolean): Command {
   program.addCommand(doctorCommand(cli))
   program.addCommand(daemonCommand(cli))
   program.addCommand(mcpCommand(cli, VERSION))
+  program.addCommand(uiCommand(cli))
   return configure(program, cli.io, jsonMode)
 }
 

@@ -20,6 +20,8 @@ import { encode } from '../../protocol/codec.ts'
 import { frame } from '../../protocol/framing.ts'
 import { createRuntime, type Runtime } from '../api/create-runtime.ts'
 import type { RuntimeOptions } from '../api/options.ts'
+import type { Clock } from '../kernel/ports/clock.ts'
+import { BoardHost, type BoardStatus } from './board-host.ts'
 import { probe } from './client.ts'
 import { Connection, type RequestContext } from './connection.ts'
 import { readDaemonConfig, checkSetting, type DaemonConfig } from './config.ts'
@@ -60,6 +62,8 @@ export interface DaemonStatus {
   maxConnections: number
   rssBytes: number
   repos: string[]
+  /** The board `cairn ui` serves (its address without the token), or null. */
+  ui: BoardStatus | null
 }
 
 export interface Daemon {
@@ -100,7 +104,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       throw err
     }
     chmodSync(paths.socket, 0o600)
-    return new DaemonImpl(paths, config, mutex, runtime, server, replaced, log)
+    return new DaemonImpl(paths, config, mutex, runtime, server, replaced, log, opts.runtime?.clock)
   } catch (err) {
     await mutex.release()
     throw CairnError.from(err)
@@ -148,6 +152,7 @@ class DaemonImpl implements Daemon {
   readonly #conns = new Set<Connection>()
   readonly #leases = leaseBook(() => Date.now())
   readonly #open: RepoOpener
+  readonly #board: BoardHost
   readonly #heartbeat: NodeJS.Timeout
   #idleTimer: NodeJS.Timeout | null = null
   #stopping: Promise<StopReason> | null = null
@@ -162,9 +167,18 @@ class DaemonImpl implements Daemon {
     readonly server: Server,
     readonly replaced: { lock: LockRecord | null; socket: boolean },
     readonly log: (line: string) => void,
+    clock?: Clock,
   ) {
     this.stopped = new Promise((resolve) => { this.#resolveStopped = resolve })
     this.#open = repoCache(runtime)
+    this.#board = new BoardHost(paths.home, runtime, {
+      ...(clock ? { clock } : {}),
+      log,
+      processInfo: async () => {
+        const { repos: _repos, ui: _ui, ...rest } = await this.status()
+        return rest as unknown as Record<string, unknown>
+      },
+    })
     server.on('connection', (sock) => this.#accept(sock))
     this.#writeLock()
     this.#heartbeat = setInterval(() => this.#writeLock(), HEARTBEAT_MS)
@@ -218,6 +232,14 @@ class DaemonImpl implements Daemon {
       case 'daemon.stop':
         setImmediate(() => { void this.stop('request') })
         return { stopping: true, pid: this.pid }
+      case 'ui.start':
+      case 'ui.stop': {
+        const answer = await this.#board.handle(req.type, req.body)
+        // Serving a board keeps the daemon up (its page may be opened any time); `ui.stop` lets it idle again.
+        if (this.#board.serving) this.#disarmIdle()
+        else this.#armIdle()
+        return answer
+      }
     }
     const op = operation(req.type)
     if (!op) throw new CairnError('UNKNOWN_MESSAGE', `unknown method ${JSON.stringify(req.type).slice(0, 140)}`, { type: req.type })
@@ -245,11 +267,12 @@ class DaemonImpl implements Daemon {
       maxConnections: this.config.maxConnections,
       rssBytes: process.memoryUsage.rss(),
       repos: rt.threads.flatMap((t) => t.repos),
+      ui: this.#board.status(),
     }
   }
 
   #armIdle(): void {
-    if (this.#idleTimer || this.#conns.size > 0 || this.config.idleTimeoutSec === 0 || this.#stopping) return
+    if (this.#idleTimer || this.#conns.size > 0 || this.config.idleTimeoutSec === 0 || this.#stopping || this.#board.serving) return
     this.#idleTimer = setTimeout(() => { void this.stop('idle') }, this.config.idleTimeoutSec * 1000)
   }
 
@@ -270,6 +293,7 @@ class DaemonImpl implements Daemon {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     await Promise.all([...this.#conns].map((c) => c.drain()))
     await closed
+    await this.#board.stop().catch((err: unknown) => this.log(`board: ${(err as Error).message}`))
     try {
       await this.runtime.stop()
     } finally {

@@ -1,0 +1,125 @@
+/**
+ * The daemon's side of `cairn ui`: starts, reconfigures and stops the board
+ * (lib/ui) in the daemon's process, on the daemon's runtime. The board's
+ * module graph (Hono, the assets) is loaded on the first `ui.start` only, so
+ * a daemon nobody asked for a board pays nothing for it.
+ *
+ * Each `ui.start` states the whole wish: read-only unless it says
+ * `allowWrites` (with the human agent name writes are made as), on the port
+ * it names (moving the board there) or the one the board already has.
+ * Requests are handled one at a time.
+ */
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import type { Runtime } from '../api/create-runtime.ts'
+import type { Clock } from '../kernel/ports/clock.ts'
+import type { BoardServer } from '../ui/server.ts'
+import { checkTarget } from './repo-cache.ts'
+
+export interface BoardInfo {
+  /** The address with the token (only the daemon's own user can ask for it: the socket is 0600). */
+  url: string
+  port: number
+  allowWrites: boolean
+  writer: string | null
+  repos: { id: string; name: string; path: string }[]
+  pid: number
+}
+
+/** What `daemon status` shows: never the token. */
+export interface BoardStatus { url: string; port: number; allowWrites: boolean; writer: string | null; livePages: number }
+
+export interface StartArgs { port?: number; allowWrites: boolean; writer: string | null; rotateToken: boolean }
+
+/** Checks `ui.start`'s arguments (INVALID_ARGUMENT naming the field). */
+export function checkStartArgs(args: Record<string, unknown>, agent: unknown): StartArgs {
+  const port = args.port
+  if (port !== undefined && (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65_535)) throw invalidArgument('port', 'must be an integer from 0 to 65535')
+  if (args.allowWrites !== undefined && typeof args.allowWrites !== 'boolean') throw invalidArgument('allowWrites', 'must be a boolean')
+  if (args.rotateToken !== undefined && typeof args.rotateToken !== 'boolean') throw invalidArgument('rotateToken', 'must be a boolean')
+  const writer = args.writer ?? agent
+  if (writer !== undefined && writer !== null && (typeof writer !== 'string' || writer.length === 0 || writer.length > 128)) throw invalidArgument('writer', 'must be a name of 1..128 characters')
+  return { ...(port === undefined ? {} : { port: port as number }), allowWrites: args.allowWrites === true, writer: (writer as string | undefined) ?? null, rotateToken: args.rotateToken === true }
+}
+
+export class BoardHost {
+  readonly #home: string
+  readonly #runtime: Runtime
+  readonly #clock: Clock | undefined
+  readonly #log: (line: string) => void
+  readonly #processInfo: () => Promise<Record<string, unknown>>
+  #board: BoardServer | null = null
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(home: string, runtime: Runtime, opts: { clock?: Clock; log: (line: string) => void; processInfo: () => Promise<Record<string, unknown>> }) {
+    this.#home = home
+    this.#runtime = runtime
+    this.#clock = opts.clock
+    this.#log = opts.log
+    this.#processInfo = opts.processInfo
+  }
+
+  get serving(): boolean { return this.#board !== null }
+
+  status(): BoardStatus | null {
+    const b = this.#board
+    if (b === null) return null
+    const s = b.settings()
+    return { url: b.url, port: b.port, allowWrites: s.allowWrites, writer: s.writer, livePages: b.streams }
+  }
+
+  /** Answers the daemon methods `ui.start` and `ui.stop` (body as the socket protocol's RequestBody). */
+  async handle(method: 'ui.start' | 'ui.stop', rawBody: unknown): Promise<BoardInfo | { stopped: boolean }> {
+    const body = rawBody ?? {}
+    if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
+    const { repo, agent, args = {} } = body as { repo?: unknown; agent?: unknown; args?: unknown }
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalidArgument('args', 'must be a map')
+    return method === 'ui.start' ? this.start(args as Record<string, unknown>, repo, agent) : this.stop()
+  }
+
+  /** Serves the board (or reconfigures it) and adds the caller's repository to it. */
+  start(args: Record<string, unknown>, repo: unknown, agent: unknown): Promise<BoardInfo> {
+    return this.#serial(async () => {
+      const a = checkStartArgs(args, agent)
+      if (a.allowWrites && a.writer === null) {
+        throw invalidArgument('agent', 'is required with allowWrites: writes are made as the human agent you name (`--agent <your name>`)')
+      }
+      const path = repo === undefined ? null : checkTarget(repo, undefined).path
+      let board = this.#board
+      const moving = board !== null && a.port !== undefined && a.port !== 0 && a.port !== board.port
+      if (board !== null && (moving || a.rotateToken)) {
+        await board.close()
+        this.#board = board = null
+      }
+      if (board === null) {
+        const { startBoard } = await import('../ui/server.ts')
+        board = await startBoard({
+          home: this.#home, runtime: this.#runtime, ...(this.#clock ? { clock: this.#clock } : {}),
+          ...(a.port === undefined ? {} : { port: a.port }), allowWrites: a.allowWrites, writer: a.writer,
+          rotateToken: a.rotateToken, log: this.#log, processInfo: this.#processInfo,
+        })
+        this.#board = board
+      } else {
+        board.configure({ allowWrites: a.allowWrites, writer: a.writer })
+      }
+      if (path !== null) await board.add(path)
+      const s = board.settings()
+      return { url: board.urlWithToken(), port: board.port, allowWrites: s.allowWrites, writer: s.writer, repos: board.repos(), pid: process.pid }
+    })
+  }
+
+  stop(): Promise<{ stopped: boolean }> {
+    return this.#serial(async () => {
+      const b = this.#board
+      this.#board = null
+      if (b === null) return { stopped: false }
+      await b.close()
+      return { stopped: true }
+    })
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn)
+    this.#queue = run.catch(() => undefined)
+    return run.catch((err: unknown) => { throw CairnError.from(err) })
+  }
+}

@@ -1,0 +1,62 @@
+// @ts-check
+/**
+ * The runtime: the process serving the board (pid, uptime, memory,
+ * connections), its worker threads and the repositories on each, every
+ * actor with its state, mailbox depth against capacity and restarts, and
+ * the supervision events of late (failures, restarts, dead threads, full
+ * mailboxes) as the Supervisor reported them.
+ */
+import { ago, bytes, clockTime, duration, fill, h, pill } from './dom.js'
+import { now, state, watch } from './store.js'
+
+/** @param {string} path */
+const repoName = (path) => {
+  const parts = path.split('/').filter(Boolean)
+  const last = parts[parts.length - 1] ?? path
+  return last === '.git' ? parts[parts.length - 2] ?? path : last
+}
+
+/** @param {string} s */
+const stateKind = (s) => (/fail|gave|dead|stopped/.test(s) ? 'closed' : /restart|start/.test(s) ? 'warn' : 'open')
+
+/** @param {HTMLElement} root */
+export function runtimeView(root) {
+  const proc = h('dl.facts')
+  const threads = h('div')
+  const actors = h('tbody')
+  const events = h('ol.events')
+  fill(root, h('div.panels', null,
+    h('section.panel', null, h('h2', null, 'Process'), proc),
+    h('section.panel', null, h('h2', null, 'Threads'), threads),
+    h('section.panel.wide', null, h('h2', null, 'Actors'), h('table.grid', null,
+      h('thead', null, h('tr', null, ['Actor', 'Repository', 'Thread', 'State', 'Mailbox', 'Restarts', 'Supervision'].map((t) => h('th', null, t)))), actors)),
+    h('section.panel.wide', null, h('h2', null, 'Supervision events'), events)))
+
+  const draw = () => {
+    const r = state.runtime
+    if (!r) { fill(proc, h('p.muted', null, 'Waiting for the runtime…')); return }
+    const p = r.process ?? {}
+    const facts = [
+      ['State', r.state], ['pid', p.pid], ['Up', typeof p.uptimeMs === 'number' ? duration(p.uptimeMs) : null],
+      ['Memory (RSS)', typeof p.rssBytes === 'number' ? bytes(p.rssBytes) : null],
+      ['Connections', p.connections], ['Requests in flight', p.inflight], ['Requests served', p.requests],
+    ].filter(([, v]) => v !== undefined && v !== null)
+    fill(proc, facts.map(([k, v]) => [h('dt', null, k), h('dd', null, String(v))]), r.error ? h('p.error', null, `${r.error.code}: ${r.error.message}`) : null)
+    fill(threads, r.threads.length === 0 ? h('p.muted', null, 'No repository is open.') : h('ul', null, r.threads.map((/** @type {any} */ t) =>
+      h('li', null, h('strong', null, `thread #${t.threadId}`), ': ', t.repos.map(repoName).join(', ')))))
+    fill(actors, r.actors.map((/** @type {any} */ a) => {
+      const share = a.capacity ? Math.min(1, a.mailbox / a.capacity) : 0
+      return h('tr', null,
+        h('td', null, a.kind), h('td', { title: a.repo }, repoName(a.repo)), h('td', null, a.thread ?? '–'),
+        h('td', null, pill(a.state, stateKind(a.state))),
+        h('td', null, `${a.mailbox} / ${a.capacity}`, h('div.bar', null, h(`i.${share > 0.8 ? 'low' : 'ok'}`, { style: { width: `${Math.round(share * 100)}%` } }))),
+        h('td', null, String(a.restarts)), h('td', null, pill(a.supervision, stateKind(a.supervision))))
+    }))
+    fill(events, r.events.length === 0 ? h('li.muted', null, 'No failures or restarts since the board started.') : r.events.slice().reverse().map((/** @type {any} */ e) =>
+      h('li', null, h('time', { title: clockTime(e.at) }, ago(e.at, now())), ' ', pill(e.kind, stateKind(e.kind)), ' ',
+        e.actor ?? (e.thread !== undefined ? `thread #${e.thread}` : ''), e.count > 1 ? ` ×${e.count}` : '', e.detail ? h('div.muted', null, e.detail) : null)))
+  }
+  const stop = watch(['runtime'], draw)
+  draw()
+  return { destroy: stop }
+}

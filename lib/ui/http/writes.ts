@@ -1,0 +1,80 @@
+/**
+ * The board's writes: comment on an issue, close it, and break a stale
+ * lease. Off unless the board was started with `--allow-writes` and a human
+ * agent name; every write is then made as that agent (its own actor id, so
+ * the history says who did it) and carries the page's `opId`, so a retried
+ * click applies once.
+ *
+ * Bodies are JSON of at most MAX_BODY bytes (413 past it) with only the
+ * named fields; the library checks the values themselves (400 naming the
+ * field, 404 for an unknown issue), exactly as for the CLI.
+ */
+import type { Context, Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { BoardRegistry } from '../boards.ts'
+import { badRequest, errorResponse, HttpError } from './errors.ts'
+import { issueParam, queryParams, repoParam } from './params.ts'
+
+export const MAX_BODY = 64 * 1024
+const MAX_OP_ID = 128
+
+export interface WriteSettings { allowWrites: boolean; writer: string | null }
+
+async function jsonBody(c: Context, allowed: readonly string[]): Promise<Record<string, unknown>> {
+  let body: unknown
+  try {
+    body = await c.req.json()
+  } catch {
+    throw badRequest('body', 'must be JSON')
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body', 'must be a JSON object')
+  for (const k of Object.keys(body)) if (!allowed.includes(k)) throw badRequest(`field ${JSON.stringify(k.slice(0, 40))}`, `is not known here (known: ${allowed.join(', ')})`)
+  return body as Record<string, unknown>
+}
+
+function opIdOf(b: Record<string, unknown>): { opId?: string } {
+  const v = b.opId
+  if (v === undefined) return {}
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_OP_ID) throw badRequest('opId', `must be a string of 1..${MAX_OP_ID} characters`)
+  return { opId: v }
+}
+
+export function writeRoutes(app: Hono, boards: BoardRegistry, settings: () => WriteSettings): void {
+  const limit = bodyLimit({ maxSize: MAX_BODY, onError: (c) => errorResponse(c, new HttpError(413, 'TOO_LARGE', `a write body is at most ${MAX_BODY} bytes`)) })
+  /** The writer handle, or 403 on a read-only board. */
+  const writer = async (c: Context) => {
+    const s = settings()
+    if (!s.allowWrites || s.writer === null) {
+      throw new HttpError(403, 'FORBIDDEN', 'this board is read-only; start it with `cairn ui --allow-writes --agent <your name>` to write')
+    }
+    queryParams(c, [])
+    return { repo: await boards.writer(repoParam(c), s.writer), agent: s.writer }
+  }
+
+  app.post('/api/boards/:repo/issues/:id/comment', limit, async (c) => {
+    const { repo, agent } = await writer(c)
+    const id = issueParam(c)
+    const b = await jsonBody(c, ['body', 'opId'])
+    if (typeof b.body !== 'string' || b.body.trim().length === 0) throw badRequest('body', 'must be a non-empty string')
+    return c.json({ ok: true, agent, data: await repo.issues.comment(id, b.body, opIdOf(b)) })
+  })
+
+  app.post('/api/boards/:repo/issues/:id/close', limit, async (c) => {
+    const { repo, agent } = await writer(c)
+    const id = issueParam(c)
+    const b = await jsonBody(c, ['opId'])
+    return c.json({ ok: true, agent, data: await repo.issues.close(id, opIdOf(b)) })
+  })
+
+  app.post('/api/boards/:repo/leases/break', limit, async (c) => {
+    const { repo, agent } = await writer(c)
+    const b = await jsonBody(c, ['resource', 'reason', 'opId'])
+    if (typeof b.resource !== 'string' || b.resource.length === 0 || b.resource.length > 1024) throw badRequest('resource', 'must be a lease resource such as issue:<id> or path:<path>')
+    if (typeof b.reason !== 'string' || b.reason.trim().length === 0 || b.reason.length > 1024) throw badRequest('reason', 'must say why (1..1024 characters): a break is recorded')
+    const locks = repo.locks as typeof repo.locks & { break?: (resource: string, opts: { reason: string }) => Promise<unknown> }
+    if (typeof locks.break !== 'function') {
+      throw new HttpError(501 as never, 'UNKNOWN_MESSAGE', 'this Cairn cannot break leases yet (holder-bound leases and `lock break` come with the lease rework)')
+    }
+    return c.json({ ok: true, agent, data: await locks.break(b.resource, { reason: b.reason }) })
+  })
+}

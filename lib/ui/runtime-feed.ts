@@ -1,0 +1,130 @@
+/**
+ * The runtime as the board shows it: threads, actors with mailbox depth and
+ * restarts, the process serving them, and the supervision events of late
+ * (failures, restarts, dead or unresponsive threads, full mailboxes), heard
+ * on Cairn's diagnostics channels while the board serves.
+ *
+ * Polled every `everyMs` (1 s) while a page watches, sent only when changed;
+ * one poll at a time, so a slow status (a thread that does not answer its
+ * ping) delays the next poll instead of piling them up.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { CHANNELS } from '../kernel/diagnostics.ts'
+import type { Clock } from '../kernel/ports/clock.ts'
+import { CairnError } from '../../protocol/errors.ts'
+import type { RuntimeStatus } from '../api/create-runtime.ts'
+
+export interface SupervisionEvent { at: number; kind: string; actor?: string; thread?: number; repo?: string; detail?: string; count: number }
+
+export interface RuntimeView {
+  now: number
+  state: string
+  threads: RuntimeStatus['threads']
+  actors: RuntimeStatus['actors']
+  process: Record<string, unknown>
+  events: SupervisionEvent[]
+  error?: { code: string; message: string }
+}
+
+export type RuntimeListener = (view: RuntimeView) => void
+
+const KEPT_EVENTS = 50
+const WATCHED = [CHANNELS.actorFailed, CHANNELS.actorRestarted, CHANNELS.threadDied, CHANNELS.threadUnresponsive, CHANNELS.mailboxFull] as const
+
+export class RuntimeFeed {
+  readonly #status: () => Promise<RuntimeStatus>
+  readonly #process: () => Promise<Record<string, unknown>>
+  readonly #clock: Clock
+  readonly #everyMs: number
+  readonly #listeners = new Set<RuntimeListener>()
+  readonly #events: SupervisionEvent[] = []
+  readonly #handlers = new Map<string, (m: unknown) => void>()
+  #cancel: (() => void) | null = null
+  #last: RuntimeView | null = null
+  #lastJson = ''
+  #gen = 0
+
+  constructor(status: () => Promise<RuntimeStatus>, processInfo: () => Promise<Record<string, unknown>>, clock: Clock, everyMs = 1000) {
+    this.#status = status
+    this.#process = processInfo
+    this.#clock = clock
+    this.#everyMs = everyMs
+    for (const name of WATCHED) {
+      const handler = (m: unknown): void => this.#heard(name, m as Record<string, unknown>)
+      this.#handlers.set(name, handler)
+      diagnosticsChannel.subscribe(name, handler)
+    }
+  }
+
+  /** The current view (polled now if nobody watches). */
+  async view(): Promise<RuntimeView> {
+    return this.#last !== null && this.#listeners.size > 0 ? this.#last : this.#poll()
+  }
+
+  async join(listener: RuntimeListener): Promise<{ initial: RuntimeView; leave: () => void }> {
+    this.#listeners.add(listener)
+    const leave = (): void => {
+      this.#listeners.delete(listener)
+      if (this.#listeners.size === 0) { this.#gen++; this.#cancel?.(); this.#cancel = null }
+    }
+    const initial = this.#last !== null && this.#cancel !== null ? this.#last : await this.#poll()
+    if (this.#cancel === null && this.#listeners.has(listener)) this.#arm(++this.#gen)
+    return { initial, leave }
+  }
+
+  /** Stops listening on the diagnostics channels. */
+  close(): void {
+    this.#gen++
+    this.#cancel?.()
+    this.#cancel = null
+    this.#listeners.clear()
+    for (const [name, handler] of this.#handlers) diagnosticsChannel.unsubscribe(name, handler)
+    this.#handlers.clear()
+  }
+
+  #arm(gen: number): void {
+    if (gen !== this.#gen || this.#listeners.size === 0) return
+    this.#cancel = this.#clock.at(this.#clock.now() + this.#everyMs, () => {
+      void this.#poll().then((view) => {
+        if (gen !== this.#gen) return
+        const json = JSON.stringify({ ...view, now: 0 })
+        if (json !== this.#lastJson) {
+          this.#lastJson = json
+          for (const l of [...this.#listeners]) { try { l(view) } catch { /* the stream's own bound handles it */ } }
+        }
+        this.#arm(gen)
+      })
+    })
+  }
+
+  async #poll(): Promise<RuntimeView> {
+    let view: RuntimeView
+    try {
+      const [s, p] = await Promise.all([this.#status(), this.#process()])
+      view = { now: this.#clock.now(), state: s.state, threads: s.threads, actors: s.actors, process: p, events: [...this.#events] }
+    } catch (err) {
+      const e = CairnError.from(err)
+      view = { now: this.#clock.now(), state: 'unknown', threads: [], actors: [], process: {}, events: [...this.#events], error: { code: e.code, message: e.message } }
+    }
+    this.#last = view
+    return view
+  }
+
+  /** Keeps the latest supervision events; repeats of the newest one (a mailbox full again and again) only count up. */
+  #heard(name: string, m: Record<string, unknown>): void {
+    const kind = name.replace(/^cairn:/, '')
+    const actor = typeof m.actor === 'string' ? m.actor : undefined
+    const thread = typeof m.thread === 'number' ? m.thread : undefined
+    const repo = typeof m.repo === 'string' ? m.repo : undefined
+    const raw = m.reason ?? m.error
+    const detail = raw === undefined ? undefined : (typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 300)
+    const top = this.#events[this.#events.length - 1]
+    if (top && top.kind === kind && top.actor === actor && top.thread === thread && top.detail === detail) {
+      top.count++
+      top.at = this.#clock.now()
+      return
+    }
+    this.#events.push({ at: this.#clock.now(), kind, ...(actor ? { actor } : {}), ...(thread !== undefined ? { thread } : {}), ...(repo ? { repo } : {}), ...(detail ? { detail } : {}), count: 1 })
+    if (this.#events.length > KEPT_EVENTS) this.#events.shift()
+  }
+}
