@@ -111,7 +111,6 @@ export async function startBoard(opts: BoardServerOptions): Promise<BoardServer>
     serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
   }) as Server
   server.maxConnections = MAX_SOCKETS
-  server.on('clientError', (_err, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); else socket.destroy() })
   try {
     port = await listen(server, opts.port)
   } catch (err) {

@@ -10,9 +10,8 @@
  * field, 404 for an unknown issue), exactly as for the CLI.
  */
 import type { Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { BoardRegistry } from '../boards.ts'
-import { badRequest, errorResponse, HttpError } from './errors.ts'
+import { badRequest, HttpError } from './errors.ts'
 import { issueParam, queryParams, repoParam } from './params.ts'
 
 export const MAX_BODY = 64 * 1024
@@ -20,10 +19,39 @@ const MAX_OP_ID = 128
 
 export interface WriteSettings { allowWrites: boolean; writer: string | null }
 
+const tooLarge = (): HttpError => new HttpError(413, 'TOO_LARGE', `a write body is at most ${MAX_BODY} bytes`)
+
+/**
+ * The request body, read up to MAX_BODY bytes: a declared length past it is
+ * refused before reading, and a chunked body is cut off as soon as it goes
+ * past it, so no client makes the daemon buffer more than that.
+ */
+async function cappedText(c: Context): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0')
+  if (declared > MAX_BODY) throw tooLarge()
+  const stream = c.req.raw.body
+  if (stream === null) return ''
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_BODY) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 async function jsonBody(c: Context, allowed: readonly string[]): Promise<Record<string, unknown>> {
   let body: unknown
+  const text = await cappedText(c)
   try {
-    body = await c.req.json()
+    body = JSON.parse(text)
   } catch {
     throw badRequest('body', 'must be JSON')
   }
@@ -40,7 +68,6 @@ function opIdOf(b: Record<string, unknown>): { opId?: string } {
 }
 
 export function writeRoutes(app: Hono, boards: BoardRegistry, settings: () => WriteSettings): void {
-  const limit = bodyLimit({ maxSize: MAX_BODY, onError: (c) => errorResponse(c, new HttpError(413, 'TOO_LARGE', `a write body is at most ${MAX_BODY} bytes`)) })
   /** The writer handle, or 403 on a read-only board. */
   const writer = async (c: Context) => {
     const s = settings()
@@ -51,7 +78,7 @@ export function writeRoutes(app: Hono, boards: BoardRegistry, settings: () => Wr
     return { repo: await boards.writer(repoParam(c), s.writer), agent: s.writer }
   }
 
-  app.post('/api/boards/:repo/issues/:id/comment', limit, async (c) => {
+  app.post('/api/boards/:repo/issues/:id/comment', async (c) => {
     const { repo, agent } = await writer(c)
     const id = issueParam(c)
     const b = await jsonBody(c, ['body', 'opId'])
@@ -59,14 +86,14 @@ export function writeRoutes(app: Hono, boards: BoardRegistry, settings: () => Wr
     return c.json({ ok: true, agent, data: await repo.issues.comment(id, b.body, opIdOf(b)) })
   })
 
-  app.post('/api/boards/:repo/issues/:id/close', limit, async (c) => {
+  app.post('/api/boards/:repo/issues/:id/close', async (c) => {
     const { repo, agent } = await writer(c)
     const id = issueParam(c)
     const b = await jsonBody(c, ['opId'])
     return c.json({ ok: true, agent, data: await repo.issues.close(id, opIdOf(b)) })
   })
 
-  app.post('/api/boards/:repo/leases/break', limit, async (c) => {
+  app.post('/api/boards/:repo/leases/break', async (c) => {
     const { repo, agent } = await writer(c)
     const b = await jsonBody(c, ['resource', 'reason', 'opId'])
     if (typeof b.resource !== 'string' || b.resource.length === 0 || b.resource.length > 1024) throw badRequest('resource', 'must be a lease resource such as issue:<id> or path:<path>')
