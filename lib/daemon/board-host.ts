@@ -10,6 +10,8 @@
  * Requests are handled one at a time.
  */
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { checkArgs } from '../../protocol/operations/index.ts'
+import { UI_OPERATIONS } from '../../protocol/operations/ui.ts'
 import type { Runtime } from '../api/create-runtime.ts'
 import type { Clock } from '../kernel/ports/clock.ts'
 import type { BoardServer } from '../ui/server.ts'
@@ -30,15 +32,12 @@ export interface BoardStatus { url: string; port: number; allowWrites: boolean; 
 
 export interface StartArgs { port?: number; allowWrites: boolean; writer: string | null; rotateToken: boolean }
 
-/** Checks `ui.start`'s arguments (INVALID_ARGUMENT naming the field). */
-export function checkStartArgs(args: Record<string, unknown>, agent: unknown): StartArgs {
-  const port = args.port
-  if (port !== undefined && (!Number.isSafeInteger(port) || (port as number) < 0 || (port as number) > 65_535)) throw invalidArgument('port', 'must be an integer from 0 to 65535')
-  if (args.allowWrites !== undefined && typeof args.allowWrites !== 'boolean') throw invalidArgument('allowWrites', 'must be a boolean')
-  if (args.rotateToken !== undefined && typeof args.rotateToken !== 'boolean') throw invalidArgument('rotateToken', 'must be a boolean')
-  const writer = args.writer ?? agent
-  if (writer !== undefined && writer !== null && (typeof writer !== 'string' || writer.length === 0 || writer.length > 128)) throw invalidArgument('writer', 'must be a name of 1..128 characters')
-  return { ...(port === undefined ? {} : { port: port as number }), allowWrites: args.allowWrites === true, writer: (writer as string | undefined) ?? null, rotateToken: args.rotateToken === true }
+/** Checks `ui.start`'s arguments against its schema (INVALID_ARGUMENT naming the field); the writer defaults to the request's agent. */
+export function checkStartArgs(raw: unknown, agent: unknown): StartArgs {
+  const a = checkArgs('ui.start', UI_OPERATIONS['ui.start'].args, raw)
+  let writer = a.allowWrites ? a.writer ?? null : null
+  if (a.allowWrites && writer === null && agent !== undefined) writer = checkArgs('ui.start', UI_OPERATIONS['ui.start'].args, { writer: agent }).writer ?? null
+  return { ...(a.port === undefined ? {} : { port: a.port }), allowWrites: a.allowWrites === true, writer, rotateToken: a.rotateToken === true }
 }
 
 export class BoardHost {
@@ -72,12 +71,15 @@ export class BoardHost {
     const body = rawBody ?? {}
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
     const { repo, agent, args = {} } = body as { repo?: unknown; agent?: unknown; args?: unknown }
-    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalidArgument('args', 'must be a map')
-    return method === 'ui.start' ? this.start(args as Record<string, unknown>, repo, agent) : this.stop()
+    if (method === 'ui.stop') {
+      checkArgs('ui.stop', UI_OPERATIONS['ui.stop'].args, args)
+      return this.stop()
+    }
+    return this.start(args, repo, agent)
   }
 
   /** Serves the board (or reconfigures it) and adds the caller's repository to it. */
-  start(args: Record<string, unknown>, repo: unknown, agent: unknown): Promise<BoardInfo> {
+  start(args: unknown, repo: unknown, agent: unknown): Promise<BoardInfo> {
     return this.#serial(async () => {
       const a = checkStartArgs(args, agent)
       if (a.allowWrites && a.writer === null) {

@@ -6,16 +6,17 @@
  * click applies once.
  *
  * Bodies are JSON of at most MAX_BODY bytes (413 past it) with only the
- * named fields; the library checks the values themselves (400 naming the
- * field, 404 for an unknown issue), exactly as for the CLI.
+ * named fields; their values are checked by the daemon's argument schemas
+ * (protocol/operations: 400 naming the field, exactly as for the CLI and
+ * the MCP tools), and the library answers the rest (404 for an unknown issue).
  */
 import type { Context, Hono } from 'hono'
+import { parseArgs } from '../../../protocol/operations/index.ts'
 import type { BoardRegistry } from '../boards.ts'
 import { badRequest, HttpError } from './errors.ts'
 import { issueParam, queryParams, repoParam } from './params.ts'
 
 export const MAX_BODY = 64 * 1024
-const MAX_OP_ID = 128
 
 export interface WriteSettings { allowWrites: boolean; writer: string | null }
 
@@ -60,12 +61,7 @@ async function jsonBody(c: Context, allowed: readonly string[]): Promise<Record<
   return body as Record<string, unknown>
 }
 
-function opIdOf(b: Record<string, unknown>): { opId?: string } {
-  const v = b.opId
-  if (v === undefined) return {}
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_OP_ID) throw badRequest('opId', `must be a string of 1..${MAX_OP_ID} characters`)
-  return { opId: v }
-}
+const opts = (a: { opId?: string | undefined }): { opId?: string } => (a.opId === undefined ? {} : { opId: a.opId })
 
 export function writeRoutes(app: Hono, boards: BoardRegistry, settings: () => WriteSettings): void {
   /** The writer handle, or 403 on a read-only board. */
@@ -80,17 +76,15 @@ export function writeRoutes(app: Hono, boards: BoardRegistry, settings: () => Wr
 
   app.post('/api/boards/:repo/issues/:id/comment', async (c) => {
     const { repo, agent } = await writer(c)
-    const id = issueParam(c)
-    const b = await jsonBody(c, ['body', 'opId'])
-    if (typeof b.body !== 'string' || b.body.trim().length === 0) throw badRequest('body', 'must be a non-empty string')
-    return c.json({ ok: true, agent, data: await repo.issues.comment(id, b.body, opIdOf(b)) })
+    // The daemon's own argument schema checks the values (INVALID_ARGUMENT naming the field, as for the CLI).
+    const a = parseArgs('issues.comment', { ...(await jsonBody(c, ['body', 'opId'])), id: issueParam(c) })
+    return c.json({ ok: true, agent, data: await repo.issues.comment(a.id, a.body, opts(a)) })
   })
 
   app.post('/api/boards/:repo/issues/:id/close', async (c) => {
     const { repo, agent } = await writer(c)
-    const id = issueParam(c)
-    const b = await jsonBody(c, ['opId'])
-    return c.json({ ok: true, agent, data: await repo.issues.close(id, opIdOf(b)) })
+    const a = parseArgs('issues.close', { ...(await jsonBody(c, ['opId'])), id: issueParam(c) })
+    return c.json({ ok: true, agent, data: await repo.issues.close(a.id, opts(a)) })
   })
 
   app.post('/api/boards/:repo/leases/break', async (c) => {
