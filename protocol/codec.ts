@@ -20,6 +20,15 @@ export function encodeValue(value: unknown): Uint8Array {
   return new Uint8Array(packr.pack(value))
 }
 
+/**
+ * A value already encoded by {@link encodeValue}, handed on as is: a reply
+ * splices its bytes in ({@link encodeFramedReply}), an in-process caller
+ * decodes them. What a read answers when its caller only forwards it.
+ */
+export class EncodedValue {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 /** Decodes bytes; malformed msgpack throws INVALID_FORMAT, never anything else. */
 export function decodeValue(bytes: Uint8Array): unknown {
   let value: unknown

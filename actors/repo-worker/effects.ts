@@ -169,7 +169,7 @@ export class RepoWorkerShell {
       // Read from the disk when released: it then holds every write sent before.
       if (req.type === M.eventsStats) return { ok: true, late: () => this.#stats(req) }
       if (!QUERY_TYPES.has(req.type)) return { ok: true, value: this.#read(req) }
-      const value = query(this.#blocks.events, req, this.#leasedNow())
+      const value = query(this.#blocks.events, req.type, req.body, this.#leasedNow())
       // Held until durable: a later comment must not reach the shown projection's lists meanwhile.
       return { ok: true, value: req.type === M.issueShow ? detachLists(value as IssueProjection) : value }
     } catch (err) {
@@ -179,7 +179,7 @@ export class RepoWorkerShell {
 
   #stats(req: Envelope): Answer {
     try {
-      return { ok: true, value: { ...(query(this.#blocks.events, req) as object), wal: this.#wal.status() } }
+      return { ok: true, value: { ...(query(this.#blocks.events, req.type, req.body) as object), wal: this.#wal.status() } }
     } catch (err) {
       return { ok: false, error: CairnError.from(err) }
     }

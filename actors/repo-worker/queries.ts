@@ -4,7 +4,6 @@
  * commit; they see everything committed (and, once acknowledged, durable).
  */
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
-import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M, type AgentIdentity, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
 import { ready, topo, type IssueDependency, type IssueProjection } from './projection/index.ts'
 import { idRef } from './commands/parse.ts'
@@ -28,8 +27,8 @@ export function summary(p: IssueProjection): IssueSummary {
   }
 }
 
-function body(req: Envelope): Record<string, unknown> {
-  const b = req.body ?? {}
+function fields(body: unknown): Record<string, unknown> {
+  const b = body ?? {}
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw invalidArgument('body', 'must be an object')
   return b as Record<string, unknown>
 }
@@ -48,12 +47,16 @@ function positive(b: Record<string, unknown>, field: string, dflt: number, max: 
 }
 
 /**
- * Answers one query. Throws INVALID_ARGUMENT, NOT_FOUND or AMBIGUOUS_ID.
- * @example query(store, { type: 'issues.show', body: { id: 'ab12' } })
+ * Answers one query of `type` with the request's `body`, wherever it runs:
+ * the RepoWorker (over its writer's view) and the store readers of other
+ * threads (store/reader.ts) call this one function. Throws
+ * INVALID_ARGUMENT, NOT_FOUND, AMBIGUOUS_ID, or UNKNOWN_MESSAGE for a type
+ * that is not a query.
+ * @example query(store, 'issues.show', { id: 'ab12' })
  */
-export function query(store: EventStore, req: Envelope, isLeased: (issueId: string) => boolean = () => false): unknown {
-  const b = body(req)
-  switch (req.type) {
+export function query(store: EventStore, type: string, body: unknown, isLeased: (issueId: string) => boolean = () => false): unknown {
+  const b = fields(body)
+  switch (type) {
     case M.issueShow:
       return store.issue(store.resolve(idRef(b.id, 'id'))) as IssueProjection
     case M.issueList: {
@@ -103,6 +106,6 @@ export function query(store: EventStore, req: Envelope, isLeased: (issueId: stri
       return out
     }
     default:
-      throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`)
+      throw new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${type}`)
   }
 }

@@ -256,14 +256,14 @@ export class RepoHost {
   }
 
   /**
-   * Answers a query of the RepoWorker here, from the repository's store
-   * (actors/repo-worker/store/reader.ts); refuses exactly as {@link request}.
+   * The reader that answers queries of the RepoWorker here, from the
+   * repository's store (actors/repo-worker/store/reader.ts); refuses
+   * exactly as {@link request}.
    */
-  read(type: string, body: Record<string, unknown>, shared = false): unknown {
+  reader(): StoreReader {
     const refused = this.refusal('repo-worker')
     if (refused) throw refused
-    this.#reader ??= new StoreReader(this.storeDir)
-    return this.#reader.query(type, body, shared)
+    return this.#reader ??= new StoreReader(this.storeDir)
   }
 
   /** Live liveness probe (the watchdog, status()). */

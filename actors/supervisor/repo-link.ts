@@ -5,6 +5,7 @@
  * over it.
  */
 import type { ActorKind } from '../../protocol/messages.ts'
+import type { StoreReader } from '../repo-worker/store/reader.ts'
 import type { EventFeed } from './event-feed.ts'
 import type { RequestOptions } from './router.ts'
 
@@ -17,6 +18,6 @@ export interface RepoLink {
   readonly feed: EventFeed
   /** A request to one of the repository's actors (or its host), answered by its thread. */
   request(kind: ActorKind | 'host', type: string, body: unknown, opts?: RequestOptions): Promise<unknown>
-  /** A RepoWorker query answered on the calling thread from the store; refused as `request` would be. */
-  read(type: string, body: Record<string, unknown>, shared?: boolean): unknown
+  /** The reader of the repository's store, answering RepoWorker queries on the calling thread; refused as `request` would be. */
+  reader(): StoreReader
 }

@@ -4,9 +4,8 @@
  */
 import { invalidArgument } from '../../protocol/errors.ts'
 import type { RequestOptions } from '../../actors/supervisor/router.ts'
-import { SHARED_ANSWER } from '../kernel/shared-answer.ts'
 
-export type CallOptions = RequestOptions & { [SHARED_ANSWER]?: boolean }
+export type CallOptions = RequestOptions
 
 /** Refuses malformed call options with the option named. */
 export function checkOpts(opts: CallOptions | undefined): void {

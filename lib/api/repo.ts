@@ -7,7 +7,7 @@ import {
   MESSAGE_TYPES as M, type AgentIdentity, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
 } from '../../protocol/messages.ts'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
-import { SHARED_ANSWER } from '../kernel/shared-answer.ts'
+import { EncodedValue, encodeValue } from '../../protocol/codec.ts'
 import { StoreReader } from '../../actors/repo-worker/store/reader.ts'
 import { checkPlainFields } from './plain-data.ts'
 import { locksApi, type LocksApi } from './locks.ts'
@@ -19,12 +19,9 @@ import type { RequestOptions } from '../../actors/supervisor/router.ts'
 import type { RepoLink, Supervisor } from '../../actors/supervisor/supervisor.ts'
 import type { WalFlushReport } from '../../protocol/results.ts'
 import { checkOpts, type Call, type CallOptions } from './call.ts'
+import { attachReads, type RepoReads } from './repo-reads.ts'
 export { checkOpts, type Call, type CallOptions }
 export type { WalFlushReport }
-
-export { SHARED_ANSWER }
-
-
 
 export interface Repo extends SyncApi {
   readonly id: string
@@ -99,30 +96,37 @@ export function repoCall(link: RepoLink): Call {
   }
 }
 
-/**
- * Queries answered on the calling thread from the repository's store (see
- * actors/repo-worker/store/reader.ts); the others go to the RepoWorker.
- */
-export function repoQuery(link: RepoLink, call: Call): Call {
-  return async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
+/** A handle's reads (see repo-reads.ts). */
+export function repoReads(link: RepoLink, call: Call): RepoReads {
+  const local = (type: string, body: Record<string, unknown>, opts: CallOptions | undefined): boolean => {
     checkOpts(opts)
-    const fields = body as Record<string, unknown>
-    if (!StoreReader.answers(type, fields)) return call<T>(type, body, opts)
+    if (!StoreReader.answers(type, body)) return false
     if (opts?.signal?.aborted) throw new CairnError('ABORTED', 'request aborted before it was sent')
-    return link.read(type, fields, opts?.[SHARED_ANSWER] === true) as T
+    return true
+  }
+  return {
+    query: async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
+      const fields = body as Record<string, unknown>
+      return (local(type, fields, opts) ? link.reader().query(type, fields) : await call<T>(type, body, opts)) as T
+    },
+    encoded: async (type, body, opts) => {
+      checkPlainFields(body)
+      return local(type, body, opts) ? link.reader().encoded(type, body) : new EncodedValue(encodeValue(await call(type, body, opts)))
+    },
   }
 }
 
 export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: string; agent: string | null }): Repo {
   const call = repoCall(link)
-  const query = repoQuery(link, call)
+  const reads = repoReads(link, call)
+  const query = reads.query
   const locks = locksApi(
     async (type, body, opts) => {
       checkOpts(opts)
       return (await link.request('lock-keeper', type, body, opts)) as never
     },
     { actor: identity.actor, session: sup.sessionId() }, sup.clock(), sup.requestTimeoutMs(), (fn) => sup.onStop(fn))
-  return {
+  const repo: Repo = {
     id: link.id,
     path: link.path,
     actor: identity.actor,
@@ -163,4 +167,5 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
       await link.request('host', M.fault, { mode, hangMs: opts?.hangMs }, { timeoutMs: 10_000 })
     },
   }
+  return attachReads(repo, reads)
 }

@@ -9,11 +9,10 @@
  * on the same home take turns instead of writing one store at once, and a
  * daemon starting meanwhile waits for them.
  */
-import { decodeValue, encodeValue } from '../../protocol/codec.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { lockName, tryLockName } from '../daemon/home-mutex.ts'
 import { probe, type DaemonClient } from '../daemon/client.ts'
-import { leaseBook, operation } from '../daemon/operations/index.ts'
+import { leaseBook, operation, plainAnswer } from '../daemon/operations/index.ts'
 import { daemonPaths, ensureHome } from '../daemon/paths.ts'
 import { repoCache } from '../daemon/repo-cache.ts'
 import { connectOrSpawn, isNotAnswering } from '../daemon/spawn.ts'
@@ -83,10 +82,10 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
       const value = await op.run({
         repo: () => open(target.repo, target.agent),
         signal: opts.signal ?? new AbortController().signal,
-        emit: async (item) => { opts.onItem?.(decodeValue(encodeValue(item))) },
+        emit: async (item) => { opts.onItem?.(plainAnswer(item)) },
         leases,
       }, args).catch((err: unknown) => { throw CairnError.from(err) })
-      return decodeValue(encodeValue(value)) as never
+      return plainAnswer(value) as never
     },
     close: async () => {
       try {

@@ -16,16 +16,13 @@
  *   wait for a slow reader.
  */
 import type { Socket } from 'node:net'
-import { decode, encode, encodeFramed, encodeFramedReply, encodeValue } from '../../protocol/codec.ts'
-import { REUSED_ANSWERS } from '../kernel/shared-answer.ts'
+import { decode, encode, EncodedValue, encodeFramed, encodeFramedReply } from '../../protocol/codec.ts'
 import { PROTOCOL_VERSION, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
 import { DAEMON_ADDRESS, errorFrame, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
 
 const MAX_INFLIGHT = 256
-/** Encodings of answers that are answered again (see REUSED_ANSWERS); they live as long as the answer. */
-const ENCODED = new WeakMap<object, Uint8Array>()
 const WRITE_HIGH_WATER = 4 * 1024 * 1024
 /** A peer has this long to say hello, and to finish a frame it started. */
 const HELLO_TIMEOUT_MS = 10_000
@@ -40,6 +37,7 @@ export interface RequestContext {
 
 export interface ConnectionHost {
   hello(): HelloReply
+  /** The request's answer: a value, or one already encoded (sent as is). */
   dispatch(req: Envelope, ctx: RequestContext): Promise<unknown>
   /** A request started or ended (for the idle timer). */
   activity(): void
@@ -215,7 +213,7 @@ export class Connection {
     }
     try {
       const value = await this.#host.dispatch(req, ctx)
-      if (typeof value === 'object' && value !== null && REUSED_ANSWERS.has(value)) this.#sendReused(req, value)
+      if (value instanceof EncodedValue) this.#sendEncoded(req, value)
       else this.#send(replyOk(this.#nextId++, req, value))
     } catch (err) {
       this.#send(replyError(this.#nextId++, req, CairnError.from(err)))
@@ -256,17 +254,12 @@ export class Connection {
     this.#write(bytes, true)
   }
 
-  /** A reply whose value may be answered again: its encoding is kept with it. */
-  #sendReused(req: Envelope, value: object): void {
+  /** A reply whose value is encoded already: its bytes are spliced into the frame. */
+  #sendEncoded(req: Envelope, value: EncodedValue): void {
     if (this.#sock.destroyed || this.#sock.writableEnded) return
-    let bytes = ENCODED.get(value)
-    if (bytes === undefined) {
-      bytes = encodeValue(value)
-      ENCODED.set(value, bytes)
-    }
     let framed: Uint8Array
     try {
-      framed = encodeFramedReply(this.#nextId++, req, bytes)
+      framed = encodeFramedReply(this.#nextId++, req, value.bytes)
     } catch (err) {
       framed = encodeFramed(replyError(this.#nextId++, req, CairnError.from(err)))
     }

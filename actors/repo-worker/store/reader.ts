@@ -5,9 +5,16 @@
  * Why: a query needs nothing the worker holds in memory: projections,
  * indexes and the log are all committed state. LMDB readers take no lock and
  * see the last committed transaction, so answering where the request arrives
- * saves two thread hops and two msgpack round trips per read, and reads no
- * longer queue behind the worker's commits. The RepoWorker stays the only
+ * saves two thread hops and two msgpack round trips per read, and reads do
+ * not queue behind the worker's commits. The RepoWorker stays the only
  * writer; queries that need its memory still go to it.
+ *
+ * Two answers: {@link StoreReader.query} gives the caller its own copy;
+ * {@link StoreReader.encoded} gives the answer as msgpack bytes, for a
+ * caller that only forwards it (the daemon, the CLI). The encoded path
+ * reads through a view that keeps decoded projections while the store is
+ * unchanged, and keeps the encoding of each shown projection with it, so a
+ * busy daemon does not decode and encode the same issue for every request.
  *
  * Freshness: lmdb-js keeps one read transaction per thread until the next
  * turn of the event loop. {@link StoreReader.refresh} drops it; the
@@ -15,25 +22,26 @@
  * arrives, so a read that follows an acknowledged write sees that write.
  */
 import type { RootDatabase } from 'lmdb'
-import type { Envelope } from '../../../protocol/envelope.ts'
+import { EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { openShared } from '../../../lib/kernel/store/open-store.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
 import { query, QUERY_TYPES } from '../queries.ts'
-import { REUSED_ANSWERS } from '../../../lib/kernel/shared-answer.ts'
 
 export class StoreReader {
   readonly #env: RootDatabase
   readonly #fresh: EventStore
-  readonly #shared: EventStore
+  readonly #kept: EventStore
+  /** Encodings of the kept view's projections; an entry lives as long as its projection is kept. */
+  readonly #encodings = new WeakMap<object, Uint8Array>()
   #closed = false
 
   constructor(storeDir: string) {
     this.#env = openShared(storeDir)
     const dbs = openRepoDbs(this.#env)
     this.#fresh = new EventStore(dbs, { reader: 'fresh' })
-    this.#shared = new EventStore(dbs, { reader: 'shared' })
+    this.#kept = new EventStore(dbs, { reader: 'shared' })
   }
 
   /**
@@ -47,19 +55,26 @@ export class StoreReader {
 
   /**
    * Answers one query (INVALID_ARGUMENT, NOT_FOUND, AMBIGUOUS_ID as the
-   * worker would). The answer is the caller's own copy, unless `shared`:
-   * then it may be an object this reader keeps and hands to later callers,
-   * for a caller that only encodes it (the daemon), which spares decoding
-   * unchanged projections again on every request.
+   * worker would) with the caller's own copy.
+   * @example reader.query('issues.show', { id: 'ab12' })
    */
-  query(type: string, body: Record<string, unknown>, shared = false): unknown {
-    const req: Envelope = { v: 1, id: 0, type, from: '', to: '', body }
-    if (!shared) return query(this.#fresh, req)
-    this.#shared.revalidate()
-    const answer = query(this.#shared, req)
-    // A shown projection is the kept object itself: the next show may return it again.
-    if (type === M.issueShow && typeof answer === 'object' && answer !== null) REUSED_ANSWERS.add(answer)
-    return answer
+  query(type: string, body: Record<string, unknown>): unknown {
+    return query(this.#fresh, type, body)
+  }
+
+  /**
+   * The same answer, encoded (the same errors, thrown). A shown projection
+   * is encoded once for as long as the store does not change.
+   * @example connection.reply(reader.encoded('issues.show', { id: 'ab12' }))
+   */
+  encoded(type: string, body: Record<string, unknown>): EncodedValue {
+    this.#kept.revalidate()
+    const answer = query(this.#kept, type, body)
+    if (type !== M.issueShow) return new EncodedValue(encodeValue(answer))
+    const projection = answer as object
+    let bytes = this.#encodings.get(projection)
+    if (bytes === undefined) this.#encodings.set(projection, bytes = encodeValue(projection))
+    return new EncodedValue(bytes)
   }
 
   /** The next read starts a new read transaction: it sees every commit made so far. */

@@ -25,6 +25,6 @@ export function operation(method: string): Operation | undefined {
   return Object.hasOwn(OPERATIONS, method) ? OPERATIONS[method] : undefined
 }
 
-export { leaseBook } from './types.ts'
+export { leaseBook, plainAnswer } from './types.ts'
 export type { Args, LeaseBook, OpContext, Operation } from './types.ts'
 export type { DoctorCheck } from './repo-ops.ts'

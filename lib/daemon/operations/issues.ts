@@ -5,16 +5,13 @@
  * CLI and a library caller fail identically.
  */
 import type { IssueMethod } from '../../../protocol/operations/index.ts'
-import { SHARED_ANSWER } from '../../kernel/shared-answer.ts'
-import { writeOpts, type Impls } from './types.ts'
-
-/** Answers are encoded (daemon) or printed (embedded CLI) and never changed: no copies needed. */
-const SHARED = { [SHARED_ANSWER]: true }
+import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
+import { readEncoded as read, writeOpts, type Impls } from './types.ts'
 
 export const issueOperations: Impls<IssueMethod> = {
   'issues.create': async (ctx, a) => (await ctx.repo()).issues.create({ title: a.title, body: a.body, labels: a.labels }, writeOpts(a)),
-  'issues.show': async (ctx, a) => (await ctx.repo()).issues.show(a.id, SHARED),
-  'issues.list': async (ctx, a) => (await ctx.repo()).issues.list({ state: a.state, label: a.label, assignee: a.assignee }, SHARED),
+  'issues.show': (ctx, a) => read(ctx, M.issueShow, { id: a.id }),
+  'issues.list': (ctx, a) => read(ctx, M.issueList, { state: a.state, label: a.label, assignee: a.assignee }),
   'issues.update': async (ctx, a) => (await ctx.repo()).issues.update(a.id, { title: a.title, body: a.body }, writeOpts(a)),
   'issues.comment': async (ctx, a) => (await ctx.repo()).issues.comment(a.id, a.body, writeOpts(a)),
   'issues.close': async (ctx, a) => (await ctx.repo()).issues.close(a.id, writeOpts(a)),
@@ -24,9 +21,9 @@ export const issueOperations: Impls<IssueMethod> = {
   'issues.link': async (ctx, a) => (await ctx.repo()).issues.link(a.id, { url: a.url, note: a.note }, writeOpts(a)),
   'issues.attach': async (ctx, a) => (await ctx.repo()).issues.attach(a.id, { name: a.name, sha256: a.sha256, mime: a.mime }, writeOpts(a)),
   'issues.depend': async (ctx, a) => (await ctx.repo()).issues.depend(a.id, { target: a.target, type: a.type, remove: a.remove }, writeOpts(a)),
-  'issues.ready': async (ctx, a) => (await ctx.repo()).issues.ready(a.label === undefined ? {} : { label: a.label }, SHARED),
-  'issues.topo': async (ctx) => (await ctx.repo()).issues.topo(SHARED),
-  'issues.history': async (ctx, a) => (await ctx.repo()).issues.history(a.id, SHARED),
+  'issues.ready': (ctx, a) => read(ctx, M.issueReady, { label: a.label }),
+  'issues.topo': (ctx) => read(ctx, M.issueTopo, {}),
+  'issues.history': (ctx, a) => read(ctx, M.issueHistory, { id: a.id }),
   /**
    * Claims the next ready issue for the caller. The lease is not renewed by
    * the daemon (the caller is a short-lived process): renew it with

@@ -7,7 +7,8 @@
  */
 import type { RepoMethod } from '../../../protocol/operations/index.ts'
 import type { Repo } from '../../api/repo.ts'
-import type { Impls } from './types.ts'
+import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
+import { readEncoded, type Impls } from './types.ts'
 
 export interface DoctorCheck { name: string; ok: boolean; detail: string; fixed?: boolean }
 
@@ -46,7 +47,7 @@ export const repoOperations: Impls<RepoMethod> = {
     const stats = await repo.events.stats()
     return { repoId: repo.id, path: repo.path, actor: repo.actor, agent: repo.agent, events: stats.events, issues: stats.issues }
   },
-  'events.read': async (ctx, a) => (await ctx.repo()).events.read({ fromSeq: a.fromSeq, limit: a.limit }),
+  'events.read': (ctx, a) => readEncoded(ctx, M.eventsRead, { fromSeq: a.fromSeq, limit: a.limit }),
   'events.stats': async (ctx) => (await ctx.repo()).events.stats(),
   /** Streams `{ seq, event }` from `fromSeq`; ends after `limit` events, on cancel, or when the daemon stops. */
   'events.follow': async (ctx, a) => {

@@ -7,7 +7,9 @@
  * grows a buffer).
  */
 import type { ArgsOf, Method, OperationSpec } from '../../../protocol/operations/index.ts'
+import { decodeValue, EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import type { Repo } from '../../api/repo.ts'
+import { readsOf } from '../../api/repo-reads.ts'
 
 export type Args = Record<string, unknown>
 
@@ -22,12 +24,31 @@ export interface OpContext {
 /** A method as the daemon and the embedded CLI run it: raw arguments in, checked against `spec.args`, then served. */
 export interface Operation {
   readonly spec: OperationSpec
+  /** Resolves to the answer: plain data, or an {@link EncodedValue} (reads) that {@link plainAnswer} decodes. */
   run(ctx: OpContext, args: unknown): Promise<unknown>
 }
 
 /** How one method is served, given its checked arguments. */
 export type Impl<M extends Method> = (ctx: OpContext, args: ArgsOf<M>) => Promise<unknown>
 export type Impls<K extends Method> = { [M in K]: Impl<M> }
+
+/**
+ * A read, answered encoded: the daemon sends the bytes as they are, an
+ * in-process caller decodes them ({@link plainAnswer}). The query checks
+ * what depends on the store (NOT_FOUND, AMBIGUOUS_ID).
+ */
+export async function readEncoded(ctx: OpContext, type: string, body: Record<string, unknown>): Promise<EncodedValue> {
+  return readsOf(await ctx.repo()).encoded(type, body)
+}
+
+/**
+ * An operation's answer as plain data, exactly as a daemon client decodes
+ * it (through msgpack), whichever form it came in: what in-process callers
+ * of the table (the embedded CLI) hand on, so both modes print the same.
+ */
+export function plainAnswer(answer: unknown): unknown {
+  return decodeValue(answer instanceof EncodedValue ? answer.bytes : encodeValue(answer))
+}
 
 /** A lease handle kept between a CLI's acquire and its later renew/release. */
 export interface LeaseBook {

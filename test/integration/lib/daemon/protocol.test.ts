@@ -56,6 +56,11 @@ t.test('unknown methods and bad arguments get coded replies; the connection stay
     [8, 'issues.create', { repo, args: { title: '' } }, 'INVALID_ARGUMENT'],
     [9, 'locks.renew', { repo, args: { resource: 'path:x', token: -1 } }, 'INVALID_ARGUMENT'],
     [10, 'issues.show', 'not a map', 'INVALID_ARGUMENT'],
+    [12, 'issues.list', { repo, args: { state: 'maybe' } }, 'INVALID_ARGUMENT'],
+    [13, 'issues.ready', { repo, args: { label: { nested: true } } }, 'INVALID_ARGUMENT'],
+    [14, 'issues.history', { repo, args: { id: ['abcd'] } }, 'INVALID_ARGUMENT'],
+    [15, 'issues.history', { repo, args: { id: 'ffff0000' } }, 'NOT_FOUND'],
+    [16, 'events.read', { repo, args: { limit: 5000 } }, 'INVALID_ARGUMENT'],
   ]
   for (const [id, type, body] of cases) raw.write(framed(env(id, type, body)))
   for (const [id, type, body, code] of cases) {

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CairnError } from '../../../../protocol/errors.ts'
-import { envelope } from '../../../../protocol/envelope.ts'
 import { computeEventId } from '../../../../protocol/events/canonical.ts'
 import { MESSAGE_TYPES as M } from '../../../../protocol/messages.ts'
 import { openStore } from '../../../../lib/kernel/store/open-store.ts'
@@ -43,7 +42,7 @@ env.transactionSync(() => {
   store.adopt(batch)
 })
 
-const ask = (type: string, body: unknown): unknown => query(store, envelope(1, type, 'test', 'repo-worker:x', body))
+const ask = (type: string, body: unknown): unknown => query(store, type, body)
 
 /** Asserts the query fails with `code` and (when given) `details.field`. */
 function fails(t: Test, type: string, body: unknown, code: string, field: string | null, what: string): CairnError | undefined {

@@ -11,7 +11,8 @@
  */
 import t from 'tap'
 import { createRuntime } from '../../../../../lib/index.ts'
-import { SHARED_ANSWER } from '../../../../../lib/api/repo.ts'
+import { readsOf } from '../../../../../lib/api/repo-reads.ts'
+import { decodeValue } from '../../../../../protocol/codec.ts'
 import { MESSAGE_TYPES as M } from '../../../../../protocol/messages.ts'
 import { openShared } from '../../../../../lib/kernel/store/open-store.ts'
 import { EventStore } from '../../../../../actors/repo-worker/store/event-store.ts'
@@ -74,7 +75,7 @@ t.test('the reader view answers as the worker\'s cached view, values and errors 
   const worker = new EventStore(dbs)
   const reader = new EventStore(dbs, { reader: 'fresh' })
   const ask = (store: EventStore, type: string, body: Record<string, unknown>) => {
-    try { return query(store, { v: 1, id: 0, type, from: '', to: '', body }) } catch (err) { return { code: (err as { code?: string }).code } }
+    try { return query(store, type, body) } catch (err) { return { code: (err as { code?: string }).code } }
   }
   const cases: [string, Record<string, unknown>][] = [
     [M.issueShow, { id: x.id }], [M.issueShow, { id: x.id.slice(0, 6) }], [M.issueShow, { id: 'f'.repeat(32) }], [M.issueShow, { id: 'zz' }],
@@ -105,23 +106,29 @@ t.test('every answer is the caller\'s own copy', async (t) => {
   t.same(again.labels, ['a'])
 })
 
-t.test('shared answers (the daemon\'s) are kept while nothing changes and renewed after every write', async (t) => {
-  const { a, b, id } = await twoHandles(t, 'shared', 'kept')
-  const shared = { [SHARED_ANSWER]: true }
-  const first = await a.issues.show(id, shared)
-  t.equal(await a.issues.show(id, shared), first, 'the same object while the store is unchanged')
-  t.not(await a.issues.show(id), first, 'a plain read still gets its own copy')
-  const listed = await a.issues.list({}, shared)
-  t.equal((await a.issues.list({}, shared))[0]!.comments, 0)
+t.test('encoded answers (the daemon\'s) keep a shown issue\'s encoding while nothing changes and renew it after every write', async (t) => {
+  const { a, b, id } = await twoHandles(t, 'encoded', 'kept')
+  const encoded = (repo: typeof a, type: string, body: Record<string, unknown>) => readsOf(repo).encoded(type, body)
+  const first = await encoded(a, M.issueShow, { id })
+  t.same(decodeValue(first.bytes), await a.issues.show(id), 'the bytes are the shown issue')
+  t.equal((await encoded(b, M.issueShow, { id: id.slice(0, 8) })).bytes, first.bytes, 'the same bytes while the store is unchanged, from any handle')
+  const copy = await a.issues.show(id)
+  copy.title = 'changed by a caller'
+  t.equal((decodeValue((await encoded(a, M.issueShow, { id })).bytes) as { title: string }).title, 'kept', 'a caller changing its copy changes no encoding')
   let stale = 0
   for (let i = 1; i <= 50; i++) {
     await (i % 2 === 0 ? a : b).issues.comment(id, `c${i}`)
-    if ((await b.issues.show(id, shared)).comments.length !== i) stale++
-    if ((await a.issues.list({}, shared))[0]!.comments !== i) stale++
+    if ((decodeValue((await encoded(b, M.issueShow, { id })).bytes) as { comments: unknown[] }).comments.length !== i) stale++
+    if ((decodeValue((await encoded(a, M.issueList, {})).bytes) as { comments: number }[])[0]!.comments !== i) stale++
   }
-  t.equal(stale, 0, 'no shared answer missed a write acknowledged before it')
-  t.equal(listed[0]!.comments, 0, 'an answer already handed out is not changed afterwards')
-  t.equal(first.comments.length, 0)
+  t.equal(stale, 0, 'no encoded answer missed a write acknowledged before it')
+  t.equal((decodeValue(first.bytes) as { comments: unknown[] }).comments.length, 0, 'bytes already handed out are not changed afterwards')
+  const failed = await encoded(a, M.issueShow, { id: 'zz' }).then(() => null, (err: { code?: string; details?: { field?: string } }) => err)
+  t.equal(failed?.code, 'INVALID_ARGUMENT', 'the same coded errors as a plain read')
+  t.equal(failed?.details?.field, 'id')
+  const stats = decodeValue((await encoded(a, M.eventsStats, {})).bytes) as { lastSeq: number }
+  t.equal(stats.lastSeq, 51, 'a read only the RepoWorker answers comes back encoded too')
+  t.throws(() => readsOf({}), { code: 'INTERNAL' }, 'only handles made by the runtime have reads')
 })
 
 t.test('reads answer while the repository\'s thread is busy; a stopped runtime refuses them', async (t) => {
