@@ -39,8 +39,9 @@ export interface Runtime {
  * Starts a runtime.
  * @example
  *   const runtime = await createRuntime({ threads: 2 })
- *   const repo = await runtime.repo(process.cwd())
- *   await repo.records.append({ hello: 'world' })
+ *   const repo = await runtime.repo(process.cwd(), { agent: 'planner' })
+ *   const issue = await repo.issues.create({ title: 'Design the API' })
+ *   await repo.issues.comment(issue.id, 'draft up', { opId: 'c-1' })
  *   await runtime.stop()
  */
 export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> {

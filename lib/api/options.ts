@@ -35,7 +35,7 @@ export interface RuntimeOptions {
    * leaves only once it is complete). Default false.
    */
   coalesceRequests?: boolean
-  /** Tests only: lets `repo.__unsafe_fault()` crash threads and actors. */
+  /** Tests only: lets `repoHooks(repo).fault()` (`cairn/testing`) crash threads and actors. */
   __unsafe_faultInjection?: boolean
 }
 

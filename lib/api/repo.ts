@@ -1,11 +1,8 @@
 /**
  * The handle of one open repository, bound to one actor identity: the issue
- * board and event log, the RepoWorker's durable record log and durable
- * timers; locks and sync join as their actors grow.
+ * board and event log, leases, the git WAL and sync.
  */
-import {
-  MESSAGE_TYPES as M, type AgentIdentity, type AppendResult, type EventStats, type FaultMode, type LoggedEvent, type StoredRecord,
-} from '../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type AgentIdentity, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { EncodedValue, encodeValue } from '../../protocol/codec.ts'
 import { StoreReader } from '../../actors/repo-worker/store/reader.ts'
@@ -19,7 +16,7 @@ import type { RequestOptions } from '../../actors/supervisor/router.ts'
 import type { RepoLink, Supervisor } from '../../actors/supervisor/supervisor.ts'
 import type { WalFlushReport } from '../../protocol/results.ts'
 import { checkOpts, type Call, type CallOptions } from './call.ts'
-import { attachReads, type RepoReads } from './repo-reads.ts'
+import { attachChannels, type RepoReads } from './repo-channels.ts'
 export { checkOpts, type Call, type CallOptions }
 export type { WalFlushReport }
 
@@ -66,23 +63,6 @@ export interface Repo extends SyncApi {
     read(range?: { fromSeq?: number; limit?: number }, opts?: CallOptions): Promise<LoggedEvent[]>
     stats(opts?: CallOptions): Promise<EventStats>
   }
-  readonly records: {
-    /** Appends a value durably; resolves after the commit is flushed. `opId` makes retries idempotent. */
-    append(value: unknown, opts?: CallOptions & { opId?: string }): Promise<AppendResult>
-    get(seq: number, opts?: CallOptions): Promise<StoredRecord>
-    scan(range?: { fromSeq?: number; limit?: number }, opts?: CallOptions): Promise<StoredRecord[]>
-    count(opts?: CallOptions): Promise<{ count: number; lastSeq: number }>
-  }
-  readonly timers: {
-    /**
-     * Schedules a durable timer at an absolute time on the runtime clock. When
-     * it fires (once, even across crashes) it appends `{ timer, deadline, payload }`.
-     */
-    schedule(id: string, at: number, payload?: unknown, opts?: CallOptions): Promise<{ id: string; at: number }>
-    list(opts?: CallOptions): Promise<{ id: string; at: number; payload: unknown }[]>
-  }
-  /** Tests only (needs `__unsafe_faultInjection`): crash an actor or the thread. */
-  __unsafe_fault(mode: FaultMode, opts?: { hangMs?: number }): Promise<void>
 }
 
 
@@ -96,7 +76,7 @@ export function repoCall(link: RepoLink): Call {
   }
 }
 
-/** A handle's reads (see repo-reads.ts). */
+/** A handle's reads (see repo-channels.ts). */
 export function repoReads(link: RepoLink, call: Call): RepoReads {
   const local = (type: string, body: Record<string, unknown>, opts: CallOptions | undefined): boolean => {
     checkOpts(opts)
@@ -153,19 +133,12 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
       },
       stats: (opts) => query(M.eventsStats, {}, opts),
     },
-    records: {
-      append: (value, opts) => call(M.append, { value, opId: opts?.opId }, opts),
-      get: (seq, opts) => call(M.get, { seq }, opts),
-      scan: (range = {}, opts) => call(M.scan, range, opts),
-      count: (opts) => call(M.count, {}, opts),
-    },
-    timers: {
-      schedule: (id, at, payload, opts) => call(M.scheduleTimer, { id, at, payload }, opts),
-      list: (opts) => call(M.listTimers, {}, opts),
-    },
-    __unsafe_fault: async (mode, opts) => {
-      await link.request('host', M.fault, { mode, hangMs: opts?.hangMs }, { timeoutMs: 10_000 })
-    },
   }
-  return attachReads(repo, reads)
+  return attachChannels(repo, {
+    reads,
+    request: async (to, type, body, opts) => {
+      checkOpts(opts)
+      return link.request(to, type, body, opts)
+    },
+  })
 }

@@ -9,7 +9,7 @@
 import type { ArgsOf, Method, OperationSpec } from '../../../protocol/operations/index.ts'
 import { decodeValue, EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import type { Repo } from '../../api/repo.ts'
-import { readsOf } from '../../api/repo-reads.ts'
+import { channelsOf } from '../../api/repo-channels.ts'
 
 export type Args = Record<string, unknown>
 
@@ -38,7 +38,7 @@ export type Impls<K extends Method> = { [M in K]: Impl<M> }
  * what depends on the store (NOT_FOUND, AMBIGUOUS_ID).
  */
 export async function readEncoded(ctx: OpContext, type: string, body: Record<string, unknown>): Promise<EncodedValue> {
-  return readsOf(await ctx.repo()).encoded(type, body)
+  return channelsOf(await ctx.repo()).reads.encoded(type, body)
 }
 
 /**

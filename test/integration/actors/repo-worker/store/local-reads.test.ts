@@ -11,7 +11,8 @@
  */
 import t from 'tap'
 import { createRuntime } from '../../../../../lib/index.ts'
-import { readsOf } from '../../../../../lib/api/repo-reads.ts'
+import { channelsOf } from '../../../../../lib/api/repo-channels.ts'
+import { repoHooks } from '../../../../../lib/testing/index.ts'
 import { decodeValue } from '../../../../../protocol/codec.ts'
 import { MESSAGE_TYPES as M } from '../../../../../protocol/messages.ts'
 import { openShared } from '../../../../../lib/kernel/store/open-store.ts'
@@ -108,7 +109,7 @@ t.test('every answer is the caller\'s own copy', async (t) => {
 
 t.test('encoded answers (the daemon\'s) keep a shown issue\'s encoding while nothing changes and renew it after every write', async (t) => {
   const { a, b, id } = await twoHandles(t, 'encoded', 'kept')
-  const encoded = (repo: typeof a, type: string, body: Record<string, unknown>) => readsOf(repo).encoded(type, body)
+  const encoded = (repo: typeof a, type: string, body: Record<string, unknown>) => channelsOf(repo).reads.encoded(type, body)
   const first = await encoded(a, M.issueShow, { id })
   t.same(decodeValue(first.bytes), await a.issues.show(id), 'the bytes are the shown issue')
   t.equal((await encoded(b, M.issueShow, { id: id.slice(0, 8) })).bytes, first.bytes, 'the same bytes while the store is unchanged, from any handle')
@@ -128,7 +129,7 @@ t.test('encoded answers (the daemon\'s) keep a shown issue\'s encoding while not
   t.equal(failed?.details?.field, 'id')
   const stats = decodeValue((await encoded(a, M.eventsStats, {})).bytes) as { lastSeq: number }
   t.equal(stats.lastSeq, 51, 'a read only the RepoWorker answers comes back encoded too')
-  t.throws(() => readsOf({}), { code: 'INTERNAL' }, 'only handles made by the runtime have reads')
+  t.throws(() => channelsOf({}), { code: 'INTERNAL' }, 'only handles made by the runtime have channels')
 })
 
 t.test('reads answer while the repository\'s thread is busy; a stopped runtime refuses them', async (t) => {
@@ -136,7 +137,7 @@ t.test('reads answer while the repository\'s thread is busy; a stopped runtime r
   const repo = await rt.repo(box.repo('busy'))
   const { id } = await repo.issues.create({ title: 'still readable' })
   // The thread starts its busy loop right after answering; a write sent now waits for it.
-  await repo.__unsafe_fault('hang', { hangMs: 1500 })
+  await repoHooks(repo).fault('hang', { hangMs: 1500 })
   let written = false
   const write = repo.issues.comment(id, 'queued behind the hang').then(() => { written = true })
   const shown = await repo.issues.show(id)

@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { createRuntime, type LoggedEvent, type Repo } from '../../../../../lib/index.ts'
+import { repoHooks } from '../../../../../lib/testing/index.ts'
 import { eventually, sandbox } from '../../../../helpers/tmp-repos.ts'
 
 /** Reads `n` events from a subscription, then aborts it; bounded by `timeoutMs`. */
@@ -98,7 +99,7 @@ t.test('a stream rides out an actor restart; the runtime stopping ends it', asyn
     return 'ended'
   })()
   await eventually(() => got.length === 1)
-  await repo.__unsafe_fault('throw-actor')
+  await repoHooks(repo).fault('throw-actor')
   // The injected failure hits the next commit: this write fails, the actor restarts.
   await repo.issues.comment(id, 'fails').catch((e) => t.equal(e.code, 'UNAVAILABLE', 'the write in the failing commit is refused'))
   await eventually(async () => {

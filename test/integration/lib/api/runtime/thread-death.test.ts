@@ -1,5 +1,6 @@
 import t from 'tap'
-import { createRuntime, isCairnError, CHANNELS, type Repo } from '../../../../../lib/index.ts'
+import { createRuntime, isCairnError, CHANNELS } from '../../../../../lib/index.ts'
+import { repoHooks, type RepoHooks } from '../../../../../lib/testing/index.ts'
 import { captureChannel, eventually, sandbox } from '../../../../helpers/tmp-repos.ts'
 
 async function settleAll(ps: Promise<unknown>[]) {
@@ -11,7 +12,7 @@ async function settleAll(ps: Promise<unknown>[]) {
 }
 
 /** Appends until the actor answers again (it is restarting meanwhile). */
-async function whenBack(repo: Repo): Promise<void> {
+async function whenBack(repo: RepoHooks): Promise<void> {
   await eventually(async () => {
     try { await repo.records.count(); return true } catch (e) { return isCairnError(e, 'UNAVAILABLE') ? false : Promise.reject(e) }
   })
@@ -28,8 +29,8 @@ for (const mode of ['exit', 'throw-thread', 'hang'] as const) {
       restart: { maxRestarts: 10, withinMs: 10_000, initialBackoffMs: 1, maxBackoffMs: 20 },
     })
     t.teardown(() => rt.stop())
-    const victim = await rt.repo(box.repo('victim'))
-    const bystander = await rt.repo(box.repo('bystander'))
+    const victim = repoHooks(await rt.repo(box.repo('victim')))
+    const bystander = repoHooks(await rt.repo(box.repo('bystander')))
     const threadsBefore = (await rt.status()).threads
     t.equal(threadsBefore.length, 2, 'the two repositories are spread over two threads')
 
@@ -46,7 +47,7 @@ for (const mode of ['exit', 'throw-thread', 'hang'] as const) {
       }
     })()
 
-    await victim.__unsafe_fault(mode, { hangMs: 5_000 })
+    await victim.fault(mode, { hangMs: 5_000 })
     const inflight = await settleAll(Array.from({ length: 200 }, (_, i) => victim.records.append({ i }, { opId: `mid-${i}` })))
     for (const e of inflight.errors) t.ok(isCairnError(e, 'UNAVAILABLE'), `in-flight failure is UNAVAILABLE (${(e as Error).message})`)
     t.ok(inflight.errors.length > 0, 'some requests were in flight when the thread died')
@@ -78,11 +79,11 @@ t.test('restart intensity exceeded: the actor is reported failed and not restart
     restart: { maxRestarts: 2, withinMs: 60_000, initialBackoffMs: 1, maxBackoffMs: 5 },
   })
   t.teardown(() => rt.stop())
-  const repo = await rt.repo(box.repo('r'))
+  const repo = repoHooks(await rt.repo(box.repo('r')))
   await repo.records.append({ keep: true }, { opId: 'keep' })
   for (let i = 0; i < 3; i++) {
     await whenBack(repo)
-    await repo.__unsafe_fault('throw-actor')
+    await repo.fault('throw-actor')
     await t.rejects(repo.records.append({ i }), { code: 'UNAVAILABLE' })
   }
   await eventually(async () => (await rt.status()).actors.some((a) => a.kind === 'repo-worker' && a.supervision === 'failed'))
