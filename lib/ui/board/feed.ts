@@ -22,7 +22,6 @@
 import type { Clock } from '../../kernel/ports/clock.ts'
 import type { Repo } from '../../api/repo.ts'
 import { CairnError } from '../../../protocol/errors.ts'
-import { SHARED_ANSWER } from '../../kernel/shared-answer.ts'
 import { activityOf, type ActivityItem } from './activity.ts'
 import { buildBoard, diffBoard, type Board } from './model.ts'
 
@@ -34,7 +33,6 @@ export type FeedListener = (m: FeedMessage) => void
 export interface FeedOptions { tickMs?: number; slowMs?: number; boardMinMs?: number; activityKept?: number }
 
 const PAGE = 256
-const SHARED = { [SHARED_ANSWER]: true }
 
 export class BoardFeed {
   readonly #repo: FeedRepo
@@ -189,7 +187,7 @@ export class BoardFeed {
   }
 
   async #rebuild(): Promise<void> {
-    const [issues, ready] = await Promise.all([this.#repo.issues.list({}, SHARED), this.#repo.issues.ready({}, SHARED)])
+    const [issues, ready] = await Promise.all([this.#repo.issues.list({}), this.#repo.issues.ready({})])
     const leases = (this.#values.leases ?? []) as Parameters<typeof buildBoard>[0]['leases']
     const board = buildBoard({ issues, readyIds: new Set(ready.map((i) => i.id)), leases })
     const full = this.#board === null

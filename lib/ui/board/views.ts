@@ -6,12 +6,10 @@
  */
 import type { LeaseView } from '../../../protocol/messages.ts'
 import type { IssueProjection, IssueSummary } from '../../../protocol/results.ts'
-import { SHARED_ANSWER } from '../../kernel/shared-answer.ts'
 import type { Repo } from '../../api/repo.ts'
 import { activityOf, type ActivityItem } from './activity.ts'
 import { dependencyEdges, issueHolders, type CardHolder } from './model.ts'
 
-const SHARED = { [SHARED_ANSWER]: true }
 export const MAX_DETAIL_ENTRIES = 500
 export const MAX_GRAPH_NODES = 2000
 
@@ -43,7 +41,7 @@ function refOf(byId: Map<string, IssueSummary>, id: string): IssueRef {
  */
 export async function issueDetail(repo: ViewRepo, idOrPrefix: string): Promise<IssueDetail> {
   const shown = await repo.issues.show(idOrPrefix)
-  const [history, leases, all] = await Promise.all([repo.issues.history(shown.id), repo.locks.list(), repo.issues.list({}, SHARED)])
+  const [history, leases, all] = await Promise.all([repo.issues.history(shown.id), repo.locks.list(), repo.issues.list({})])
   const byId = new Map(all.map((i) => [i.id, i]))
   const { next, prev } = dependencyEdges(all)
   const related = shown.dependencies.filter((d) => d.depType === 'related_to').map((d) => refOf(byId, d.target))
@@ -87,7 +85,7 @@ export interface GraphView {
  */
 export async function graphView(repo: ViewRepo): Promise<GraphView> {
   const [topo, ready, leases, all] = await Promise.all([
-    repo.issues.topo(SHARED), repo.issues.ready({}, SHARED), repo.locks.list(), repo.issues.list({}, SHARED),
+    repo.issues.topo(), repo.issues.ready({}), repo.locks.list(), repo.issues.list({}),
   ])
   const order = topo.order.slice(0, MAX_GRAPH_NODES)
   const known = new Set(all.map((i) => i.id))

@@ -21,7 +21,6 @@
  */
 import { Hono, type Context } from 'hono'
 import type { Clock } from '../../kernel/ports/clock.ts'
-import { SHARED_ANSWER } from '../../kernel/shared-answer.ts'
 import type { BoardRegistry } from '../boards.ts'
 import { activityOf } from '../board/activity.ts'
 import { buildBoard } from '../board/model.ts'
@@ -33,8 +32,6 @@ import { guard, type GuardOptions } from './guard.ts'
 import type { LiveStreams } from './live.ts'
 import { intQuery, issueParam, queryParams, repoParam } from './params.ts'
 import { writeRoutes, type WriteSettings } from './writes.ts'
-
-const SHARED = { [SHARED_ANSWER]: true }
 
 export interface AppOptions extends GuardOptions {
   boards: BoardRegistry
@@ -79,7 +76,7 @@ export function buildApp(opts: AppOptions): Hono {
   app.get('/api/boards/:repo', async (c) => {
     queryParams(c, [])
     const { reader } = entry(c)
-    const [issues, ready, leases] = await Promise.all([reader.issues.list({}, SHARED), reader.issues.ready({}, SHARED), reader.locks.list()])
+    const [issues, ready, leases] = await Promise.all([reader.issues.list({}), reader.issues.ready({}), reader.locks.list()])
     return ok(c, { now: opts.clock.now(), ...buildBoard({ issues, readyIds: new Set(ready.map((i) => i.id)), leases }) })
   })
 
@@ -121,7 +118,7 @@ export function buildApp(opts: AppOptions): Hono {
     const text = (q.get('q') ?? '').trim().toLowerCase()
     if (text.length === 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'q must be a non-empty search text')
     const limit = intQuery(q, 'limit', 1, 500) ?? 50
-    const issues = await entry(c).reader.issues.list({}, SHARED)
+    const issues = await entry(c).reader.issues.list({})
     const hits = issues.filter((i) => i.id.startsWith(text) || i.title.toLowerCase().includes(text) || i.labels.some((l) => l.toLowerCase() === text))
     return ok(c, { total: hits.length, issues: hits.slice(0, limit) })
   })
