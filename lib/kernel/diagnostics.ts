@@ -17,6 +17,20 @@ export const CHANNELS = {
   mailboxFull: 'cairn:mailbox:full',
   reconciled: 'cairn:reconcile:done',
   timerFired: 'cairn:timer:fired',
+  /** A lease was granted: `{ repo, resource, holder, token, expiresAt }`. */
+  leaseGranted: 'cairn:lease:granted',
+  /** A holder lost its lease (refused renewal, lapsed TTL, taken over): `{ repo, resource, token, reason }`. */
+  leaseLost: 'cairn:lease:lost',
+  /** A lease was ended early by someone other than its holder (a recorded break): `{ repo, resource, token, by }`. */
+  leaseBroken: 'cairn:lease:broken',
+  /** A sync run completed: `{ repo, remote, pulled, pushed, durationMs }`. */
+  syncRun: 'cairn:sync:run',
+  /** A sync run failed: `{ repo, remote, code, message, retryAt }`. */
+  syncFailed: 'cairn:sync:failed',
+  /** A WAL drain round put events into git: `{ repo, events, commits }`. */
+  walDrained: 'cairn:wal:drained',
+  /** A WAL drain round failed; its events stay in the outbox: `{ repo, code, message, retryAt }`. */
+  walFailed: 'cairn:wal:failed',
 } as const
 
 export type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS]
