@@ -7,6 +7,7 @@
  *   cairn demo                     # demo repository in $TMPDIR
  *   cairn demo /path/to/repo       # an existing git repository
  *   cairn demo --agents 8 --seconds 5
+ *   cairn demo --board             # a team on a 200-issue board, live in `cairn ui` (scripts/demo-board/main.ts)
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -14,6 +15,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createRuntime, isCairnError } from '../lib/index.ts'
+
+if (process.argv.includes('--board')) {
+  await import('./demo-board/main.ts')
+  process.exit(process.exitCode ?? 0)
+}
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

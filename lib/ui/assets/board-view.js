@@ -113,6 +113,8 @@ export function boardView(root) {
   fill(root, h('div.board-layout', null, h('div.board-main', null, empty, board), h('aside.activity', null, h('h2', null, 'Activity'), feed)))
 
   const draw = () => {
+    // Marks the first complete draw (what a page-load measurement waits for).
+    board.toggleAttribute('data-loaded', state.loaded)
     empty.hidden = state.loaded && state.cards.size > 0
     if (state.loaded && state.cards.size === 0) { empty.hidden = false; empty.textContent = 'No issues yet. Create one: cairn issue create "Title"' }
     /** @type {Record<string, any[]>} */

@@ -39,7 +39,12 @@ function layout(g) {
   }
   /** @type {Map<string, string[]>} */
   const prev = new Map()
-  for (const [b, a] of g.edges) prev.set(a, [...(prev.get(a) ?? []), b])
+  /** @type {Map<string, number>} */
+  const fanOut = new Map()
+  for (const [b, a] of g.edges) {
+    prev.set(a, [...(prev.get(a) ?? []), b])
+    fanOut.set(b, (fanOut.get(b) ?? 0) + 1)
+  }
   /** @type {Map<string, { x: number, y: number, row: number }>} */
   const pos = new Map()
   const keys = [...levels.keys()].sort((a, b) => a - b)
@@ -50,7 +55,9 @@ function layout(g) {
       const rows = (prev.get(n.id) ?? []).map((p) => pos.get(p)?.row).filter((r) => r !== undefined)
       return rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : Number.MAX_SAFE_INTEGER
     }
-    if (level > 0) nodes.sort((a, b) => bary(a) - bary(b))
+    // The first layer: what others wait for goes on top, so edges stay short; then the rest in order.
+    if (level === 0) nodes.sort((a, b) => (fanOut.get(b.id) ?? 0) - (fanOut.get(a.id) ?? 0))
+    else nodes.sort((a, b) => bary(a) - bary(b))
     nodes.forEach((n, row) => pos.set(n.id, { x: 16 + level * (W + GAP_X), y: 16 + row * (H + GAP_Y), row }))
   }
   const width = 32 + (keys.length ? keys[keys.length - 1] + 1 : 1) * (W + GAP_X)

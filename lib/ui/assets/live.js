@@ -37,7 +37,9 @@ export function follow(repo) {
     changed('live')
     changed('session')
   })
-  on('runtime', (d) => { syncClock(d.now); state.runtime = d; changed('runtime') })
+  // Only these two carry a fresh reading of the server's clock (others may be snapshots kept a while).
+  on('clock', (d) => syncClock(d.now))
+  on('runtime', (d) => { state.runtime = d; changed('runtime') })
   on('board', (d) => {
     if (d.full) state.cards = new Map()
     for (const c of d.cards) {

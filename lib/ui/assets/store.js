@@ -6,8 +6,8 @@
  * bounded amount of drawing.
  *
  * Times: lease expiries are on the server's clock. The offset between it and
- * this browser's clock is taken from every message that carries `now`, so
- * countdowns are right even when the two clocks differ.
+ * this browser's clock is taken from the stream's `hello` and `clock`
+ * messages, so countdowns are right even when the two clocks differ.
  */
 import { shortId } from './dom.js'
 

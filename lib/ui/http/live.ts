@@ -2,8 +2,9 @@
  * `GET /api/live[?repo=<id>]`: the page's server-sent events. A new stream
  * first gets everything it needs to draw (`hello`, the runtime, and with a
  * repository its whole board, leases, stats, sync, agents and recent
- * activity), then only changes, as the feeds produce them; a comment line
- * every 15 s keeps proxies and the browser from giving up on a quiet board.
+ * activity), then only changes, as the feeds produce them; a quiet stream
+ * gets the server's clock every 5 s (the page's countdowns follow that
+ * clock, and it keeps the connection from looking dead).
  *
  * Bounded: at most `maxStreams` streams at once (503 BUSY past it), and each
  * keeps at most MAX_QUEUED messages for a page that does not read: past
@@ -21,7 +22,8 @@ import { badRequest, HttpError } from './errors.ts'
 import { queryParams } from './params.ts'
 
 export const MAX_QUEUED = 256
-const KEEPALIVE_MS = 15_000
+/** How long a quiet stream waits before sending the server's clock (which keeps it alive too). */
+const CLOCK_MS = 5_000
 const REPO_ID = /^[0-9a-f]{16}$/
 
 export interface LiveOptions {
@@ -73,38 +75,49 @@ export class LiveStreams {
     return streamSSE(c, async (stream) => {
       stream.onAbort(close)
       const leaves: (() => void)[] = []
+      let finished = false
+      /** A feed joined after the stream ended is left at once: no watcher outlives its page. */
+      const joined = (leave: () => void): boolean => {
+        if (finished) { leave(); return false }
+        leaves.push(leave)
+        return true
+      }
+      let failure: unknown = null
       try {
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ ...this.#opts.hello(), now: this.#opts.now(), repo: repoId ?? null }) })
-        const rt = await this.#opts.runtime.join((view) => push({ event: 'runtime', data: view }))
-        leaves.push(rt.leave)
-        queue.unshift({ event: 'runtime', data: rt.initial })
+        // The board first (it is what the page waits for); the runtime's status (a ping of every thread) joins when it can.
+        void this.#opts.runtime.join((view) => push({ event: 'runtime', data: view })).then((rt) => {
+          if (joined(rt.leave)) push({ event: 'runtime', data: rt.initial })
+        }, (err: unknown) => { failure = err; close() })
         if (entry !== null) {
           const feed = await entry.feed.join((m: FeedMessage) => push(m))
-          leaves.push(feed.leave)
-          queue.push(...feed.initial)
+          if (joined(feed.leave)) for (const m of feed.initial) push(m)
         }
         while (!closed && !stream.aborted) {
           if (queue.length === 0) {
             const woke = await new Promise<boolean>((resolve) => {
-              const timer = setTimeout(() => { wake = null; resolve(false) }, KEEPALIVE_MS)
+              const timer = setTimeout(() => { wake = null; resolve(false) }, CLOCK_MS)
               wake = () => { clearTimeout(timer); resolve(true) }
             })
-            if (!woke && !closed) await stream.write(`: keep-alive ${this.#opts.now()}\n\n`)
+            // Quiet for a while: the server's clock (the page's countdowns follow it), which also keeps the stream alive.
+            if (!woke && !closed) await stream.writeSSE({ event: 'clock', data: JSON.stringify({ now: this.#opts.now() }) })
             continue
           }
           const m = queue.shift()!
           await stream.writeSSE({ event: m.event, data: JSON.stringify(m.data) })
         }
       } catch (err) {
-        // The page went away mid-write, or a feed could not start: tell it if it still listens.
-        if (!stream.aborted) {
-          const e = CairnError.from(err)
-          await stream.writeSSE({ event: 'failure', data: JSON.stringify({ code: e.code, message: e.message }) }).catch(() => undefined)
-        }
+        failure = err
       } finally {
+        finished = true
         for (const leave of leaves) leave()
         this.#open.delete(close)
         closed = true
+      }
+      // A feed could not start (or the page went away mid-write): tell the page if it still listens.
+      if (failure !== null && !stream.aborted) {
+        const e = CairnError.from(failure)
+        await stream.writeSSE({ event: 'failure', data: JSON.stringify({ code: e.code, message: e.message }) }).catch(() => undefined)
       }
     })
   }
