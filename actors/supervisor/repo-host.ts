@@ -34,8 +34,8 @@ const HOST_END_GRACE_MS = 10_000
 
 /** What a host needs from the Supervisor that runs it. */
 export interface HostServices {
-  /** The thread the repository is placed on. */
-  slot: ThreadSlot
+  /** The thread to launch the host task on now (its own, or a live one when its thread died). */
+  launchSlot(): ThreadSlot
   router: Router
   clock: Clock & { describe(): ClockDescriptor }
   restart: RestartPolicy
@@ -73,6 +73,7 @@ export class RepoHost {
   #port: FramePort | null = null
   #ended: Promise<void> = Promise.resolve()
   #reader: StoreReader | null = null
+  #slot: ThreadSlot | null = null
 
   constructor(repoId: string, path: string, storeDir: string, feed: EventFeed, services: HostServices) {
     this.repoId = repoId
@@ -151,7 +152,8 @@ export class RepoHost {
       port: port2, repoId: this.repoId, storeDir: this.storeDir, clock: this.#s.clock.describe(),
       mailboxCapacity: this.#s.mailboxCapacity, faultInjection: this.#s.faultInjection,
     }
-    const launch = this.#s.slot.run(task, [port2])
+    const slot = this.#slot = this.#s.launchSlot()
+    const launch = slot.run(task, [port2])
     const onMessage = (data: unknown): void => {
       launch.running()
       if (!current()) return
@@ -244,7 +246,7 @@ export class RepoHost {
     const port = this.#port
     if (port === null) return Promise.reject(new CairnError('UNAVAILABLE', `repository ${this.path} has no thread`, { retryable: true }))
     const router = this.#s.router
-    this.#s.slot.touch()
+    this.#slot?.touch()
     const id = router.nextId()
     let frame: Uint8Array
     try {

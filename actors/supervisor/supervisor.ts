@@ -162,7 +162,7 @@ export class Supervisor {
     if (host?.failedToStart) {
       // Nothing runs and nothing loops: each open tries again, and fails fast with the cause.
       await host.stop()
-      this.#slots.find((s) => s.repos.delete(repoId))
+      for (const s of this.#slots) s.repos.delete(repoId)
       if (this.#hosts.get(repoId) === host) this.#hosts.delete(repoId)
       host = this.#hosts.get(repoId)
     }
@@ -170,8 +170,9 @@ export class Supervisor {
       const slot = this.#pickSlot()
       let feed = this.#feeds.get(repoId)
       if (!feed) this.#feeds.set(repoId, feed = new EventFeed())
-      host = new RepoHost(repoId, path, storeDir, feed, this.#services(slot))
+      const slots = new Map([[repoId, slot]])
       slot.repos.add(repoId)
+      host = new RepoHost(repoId, path, storeDir, feed, this.#services(() => this.#launchSlot(slots, repoId)))
       this.#hosts.set(repoId, host)
       await this.#home.repos.put(repoId, { repoId, path, storeDir, lastOpenedAt: Date.now() })
       this.#session.repos.push(repoId)
@@ -181,12 +182,14 @@ export class Supervisor {
     return host
   }
 
-  /** The thread with room that carries the fewest repositories, then the least recent load. */
+  /** The thread with room that carries the fewest repositories, then the least recent load; live threads first. */
   #pickSlot(): ThreadSlot {
     let best: ThreadSlot | null = null
+    const better = (a: ThreadSlot, b: ThreadSlot): boolean => a.alive !== b.alive ? a.alive
+      : a.repos.size !== b.repos.size ? a.repos.size < b.repos.size : a.load() < b.load()
     for (const slot of this.#slots) {
       if (slot.repos.size >= this.#options.reposPerThread) continue
-      if (!best || slot.repos.size < best.repos.size || (slot.repos.size === best.repos.size && slot.load() < best.load())) best = slot
+      if (!best || better(slot, best)) best = slot
     }
     if (!best) {
       const max = this.#options.threads * this.#options.reposPerThread
@@ -195,10 +198,31 @@ export class Supervisor {
     return best
   }
 
-  #services(slot: ThreadSlot): HostServices {
+  /**
+   * Where a host launches: its own thread, unless that thread died and its
+   * replacement is not up yet; then the live thread with room carrying the
+   * fewest repositories (a relaunch need not wait for a new thread to start
+   * and load the host module, seconds on a busy machine).
+   */
+  #launchSlot(slotOf: Map<string, ThreadSlot>, repoId: string): ThreadSlot {
+    const current = slotOf.get(repoId)!
+    if (current.alive) return current
+    let best: ThreadSlot | null = null
+    for (const slot of this.#slots) {
+      if (slot === current || !slot.alive || slot.repos.size >= this.#options.reposPerThread) continue
+      if (!best || slot.repos.size < best.repos.size) best = slot
+    }
+    if (!best) return current
+    current.repos.delete(repoId)
+    best.repos.add(repoId)
+    slotOf.set(repoId, best)
+    return best
+  }
+
+  #services(launchSlot: () => ThreadSlot): HostServices {
     const o = this.#options
     return {
-      slot, router: this.#router, clock: o.clock, restart: o.restart, mailboxCapacity: o.mailboxCapacity,
+      launchSlot, router: this.#router, clock: o.clock, restart: o.restart, mailboxCapacity: o.mailboxCapacity,
       faultInjection: o.faultInjection, coalesceRequests: o.coalesceRequests,
       serving: () => this.#serving(),
       firstReady: (report) => { this.#report.repos.push(report) },

@@ -33,10 +33,12 @@ export class ThreadSlot {
   /** Repositories placed on this slot (their ids). */
   readonly repos = new Set<string>()
   readonly #pool: Piscina
-  readonly #queued = new Set<AbortController>()
+  readonly #queued = new Set<(err: unknown) => void>()
   /** Requests routed to this slot's repositories recently, decayed (placement by load). */
   #load = 0
   #loadAt = 0
+  /** A worker is ready: Piscina says so when one starts ('workerCreate') and when it goes ('workerDestroy'). */
+  #alive = false
 
   constructor(index: number, hostEntry: string, reposPerThread: number) {
     this.index = index
@@ -51,10 +53,19 @@ export class ThreadSlot {
       recordTiming: false,
       // 'sync' parks idle threads in Atomics.wait and freezes their timers.
       atomics: 'disabled',
-      // The default balancer gives a task with an AbortSignal a worker of its own.
-      loadBalancer: (_task, workers) => workers.find((w) => !w.terminating && !w.destroyed && w.currentUsage < capacity) ?? null,
     })
     this.#pool.on('error', (err: unknown) => this.#onPoolError(err))
+    this.#pool.on('workerCreate', () => { this.#alive = true })
+    this.#pool.on('workerDestroy', () => { this.#alive = false })
+  }
+
+  /**
+   * The slot has a worker ready to run a task now. False from the moment its
+   * thread dies until Piscina's replacement has started (and loaded the host
+   * module): a repository that must relaunch meanwhile goes to a live slot.
+   */
+  get alive(): boolean {
+    return this.#alive
   }
 
   /** The thread id of the slot's live worker, or null while there is none. */
@@ -93,21 +104,23 @@ export class ThreadSlot {
   }
 
   #run(task: unknown, transferList: Transferable[], name?: string): Launch {
-    const abort = new AbortController()
-    this.#queued.add(abort)
-    const ended = this.#pool.run(task, { transferList: transferList as never, signal: abort.signal, ...(name ? { name } : {}) })
-      .catch((err: unknown) => {
-        // An aborted launch reports why it was aborted, not Piscina's AbortError.
-        throw abort.signal.aborted ? abort.signal.reason : err
-      })
-      .finally(() => this.#queued.delete(abort))
-    return { ended, running: () => { this.#queued.delete(abort) } }
+    // No AbortSignal on purpose: Piscina gives an abortable task a worker of
+    // its own and (measured) holds back the messages of a second abortable
+    // task on a worker until the first ends. A queued launch is failed here instead.
+    let fail!: (err: unknown) => void
+    const failed = new Promise<never>((_, reject) => { fail = reject })
+    this.#queued.add(fail)
+    const ended = Promise.race([this.#pool.run(task, { transferList: transferList as never, ...(name ? { name } : {}) }), failed])
+      .finally(() => this.#queued.delete(fail))
+    return { ended, running: () => { this.#queued.delete(fail) } }
   }
 
   #onPoolError(err: unknown): void {
-    // With a worker alive, queued launches will run on it; with none, they wait for ever.
+    // With a worker alive, queued launches will run on it; with none, they
+    // would wait until the next launch starts a worker. Such a task may still
+    // run later: its host then talks to a closed port, and ends with the pool.
     if (this.#pool.threads.length > 0) return
-    for (const abort of [...this.#queued]) abort.abort(err)
+    for (const fail of [...this.#queued]) fail(err)
     this.#queued.clear()
   }
 
