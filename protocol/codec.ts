@@ -10,7 +10,7 @@
  */
 import { C1, Packr } from 'msgpackr'
 import { CairnError } from './errors.ts'
-import { replyOk, validateEnvelope, type Envelope } from './envelope.ts'
+import { replyData, replyOk, validateEnvelope, type Envelope } from './envelope.ts'
 import { frame, framePair } from './framing.ts'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' })
@@ -78,13 +78,13 @@ export function encodeFramed(env: Envelope): Uint8Array {
 }
 
 /**
- * As `encodeFramed(replyOk(id, req, value))` for a value already encoded by
- * {@link encodeValue}. msgpack is concatenative and the value is the last
- * field of a reply, so the reply is packed with nil there and the nil's byte
- * replaced by the value's bytes.
+ * As `encodeFramed(replyOk(id, req, value))` (or `replyData` with `data`)
+ * for a value already encoded by {@link encodeValue}. msgpack is
+ * concatenative and the value is the last field of a reply, so the reply is
+ * packed with nil there and the nil's byte replaced by the value's bytes.
  */
-export function encodeFramedReply(id: number, req: Envelope, valueBytes: Uint8Array): Uint8Array {
-  const head = packr.pack(replyOk(id, req, null))
+export function encodeFramedReply(id: number, req: Envelope, valueBytes: Uint8Array, data = false): Uint8Array {
+  const head = packr.pack(data ? replyData(id, req, null) : replyOk(id, req, null))
   if (head[head.byteLength - 1] !== 0xc0) throw new CairnError('INTERNAL', 'a reply does not end with its value')
   return framePair(head.subarray(0, head.byteLength - 1), valueBytes)
 }

@@ -44,6 +44,20 @@ export function replyOk(id: number, req: Envelope, value: unknown): Envelope<typ
   return { v: PROTOCOL_VERSION, id, type: REPLY, from: req.to, to: req.from, corr: req.id, body: { ok: true, value } }
 }
 
+/**
+ * The daemon socket's reply body from its protocol 2 on: the same
+ * `{ ok, data } | { ok: false, error }` envelope the CLI prints with --json
+ * (between threads, and on socket protocol 1, a success carries `value`).
+ */
+export type DataReplyBody =
+  | { ok: true; data: unknown }
+  | { ok: false; error: import('./errors.ts').WireError }
+
+/** Builds the successful reply to `req` whose body carries `data`. */
+export function replyData(id: number, req: Envelope, data: unknown): Envelope<typeof REPLY, DataReplyBody> {
+  return { v: PROTOCOL_VERSION, id, type: REPLY, from: req.to, to: req.from, corr: req.id, body: { ok: true, data } }
+}
+
 /** Builds the error reply to `req`. */
 export function replyError(id: number, req: Envelope, error: CairnError): Envelope<typeof REPLY, ReplyBody> {
   return { v: PROTOCOL_VERSION, id, type: REPLY, from: req.to, to: req.from, corr: req.id, body: { ok: false, error: error.toWire() } }
@@ -79,5 +93,5 @@ function validateReplyBody(body: unknown): void {
   const b = body as Record<string, unknown>
   if (b.ok === true) return
   if (b.ok === false && b.error && typeof b.error === 'object') return
-  throw new CairnError('INVALID_FORMAT', 'reply body must be {ok:true,value} or {ok:false,error}')
+  throw new CairnError('INVALID_FORMAT', 'reply body must be {ok:true,value|data} or {ok:false,error}')
 }

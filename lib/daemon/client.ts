@@ -15,11 +15,11 @@
  */
 import { connect as netConnect, type Socket } from 'node:net'
 import { decode, encodeFramed } from '../../protocol/codec.ts'
-import { PROTOCOL_VERSION, REPLY, type Envelope, type ReplyBody } from '../../protocol/envelope.ts'
+import { PROTOCOL_VERSION, REPLY, type DataReplyBody, type Envelope, type ReplyBody } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { FrameDecoder } from '../../protocol/framing.ts'
 import { daemonPaths } from './paths.ts'
-import { DAEMON_ADDRESS, ERROR_FRAME, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply, type RequestBody } from './wire.ts'
+import { DAEMON_ADDRESS, ERROR_FRAME, HELLO, SOCKET_PROTOCOL, STREAM_CANCEL, STREAM_ITEM, type HelloReply, type RequestBody } from './wire.ts'
 
 export interface RequestOptions {
   /** Receives each stream item of a streaming method, in order. */
@@ -54,14 +54,25 @@ interface Pending {
 
 /**
  * Connects to the daemon of `home` (or to an explicit socket path) and
- * exchanges the hello.
+ * exchanges the hello. A daemon that speaks only socket protocol 1 (an
+ * older Cairn, still running after an upgrade) is spoken to in it.
  */
 export async function connect(target: string | { socket: string }, opts: { timeoutMs?: number; client?: string } = {}): Promise<DaemonClient> {
+  try {
+    return await connectAs(SOCKET_PROTOCOL, target, opts)
+  } catch (err) {
+    const theirs = err instanceof CairnError && err.code === 'SCHEMA_MISMATCH' ? (err.details as { protocol?: unknown } | undefined)?.protocol : undefined
+    if (theirs === 1) return connectAs(1, target, opts)
+    throw err
+  }
+}
+
+async function connectAs(protocol: number, target: string | { socket: string }, opts: { timeoutMs?: number; client?: string }): Promise<DaemonClient> {
   const socketPath = typeof target === 'string' ? daemonPaths(target).socket : target.socket
   const sock = await open(socketPath, opts.timeoutMs ?? 5000)
-  const client = new Client(sock)
+  const client = new Client(sock, protocol >= 2)
   const helloMs = opts.timeoutMs ?? 5000
-  const hello = await client.request<HelloReply>(HELLO, { protocol: PROTOCOL_VERSION, client: opts.client ?? 'cairn-client' } as never, { timeoutMs: helloMs })
+  const hello = await client.request<HelloReply>(HELLO, { protocol, client: opts.client ?? 'cairn-client' } as never, { timeoutMs: helloMs })
     .catch((err: unknown) => {
       client.close()
       // Something accepted the connection and then said nothing: a stopped or hung daemon, not an absent one.
@@ -108,9 +119,12 @@ class Client implements DaemonClient {
   #nextId = 1
   #failure: CairnError | null = null
   #corked = false
+  /** Replies carry `data` (socket protocol 2) or `value` (1). */
+  readonly #data: boolean
 
-  constructor(sock: Socket) {
+  constructor(sock: Socket, data: boolean) {
     this.#sock = sock
+    this.#data = data
     sock.setNoDelay(true)
     this.closed = new Promise((resolve) => sock.once('close', () => resolve()))
     sock.on('data', (chunk: Buffer) => this.#onData(chunk))
@@ -205,8 +219,8 @@ class Client implements DaemonClient {
       } else if (env.type === REPLY) {
         this.#pending.delete(env.corr!)
         this.#settle(p)
-        const body = env.body as ReplyBody
-        if (body.ok) p.resolve(body.value)
+        const body = env.body as ReplyBody | DataReplyBody
+        if (body.ok) p.resolve(this.#data ? (body as { data: unknown }).data : (body as { value: unknown }).value)
         else p.reject(CairnError.fromWire(body.error))
       }
     }

@@ -17,10 +17,10 @@
  */
 import type { Socket } from 'node:net'
 import { decode, encode, EncodedValue, encodeFramed, encodeFramedReply } from '../../protocol/codec.ts'
-import { PROTOCOL_VERSION, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
+import { PROTOCOL_VERSION, replyData, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
-import { DAEMON_ADDRESS, errorFrame, HELLO, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
+import { DAEMON_ADDRESS, errorFrame, HELLO, SOCKET_PROTOCOL, SOCKET_PROTOCOLS, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
 
 const MAX_INFLIGHT = 256
 const WRITE_HIGH_WATER = 4 * 1024 * 1024
@@ -76,6 +76,8 @@ export class Connection {
   readonly #streams = new Map<number, Cancel>()
   readonly #inflightSignals = new Set<Cancel>()
   #greeted = false
+  /** The socket protocol the hello chose: 1 replies with `value`, 2 with `data`. */
+  #protocol = SOCKET_PROTOCOL
   #closing = false
   #peerEnded = false
   #inflight = 0
@@ -167,14 +169,14 @@ export class Connection {
       return
     }
     if (env.type === HELLO) {
-      this.#send(replyOk(this.#nextId++, env, this.#host.hello()))
+      this.#send(this.#reply(env, this.#hello()))
       return
     }
     if (env.type === STREAM_CANCEL) {
       const corr = (env.body as { corr?: unknown } | null)?.corr
       const c = typeof corr === 'number' ? this.#streams.get(corr) : undefined
       c?.abort(new CairnError('ABORTED', 'stream cancelled by the client'))
-      this.#send(replyOk(this.#nextId++, env, { cancelled: c !== undefined }))
+      this.#send(this.#reply(env, { cancelled: c !== undefined }))
       return
     }
     void this.#handle(env)
@@ -186,14 +188,16 @@ export class Connection {
       this.fail(new CairnError('SCHEMA_MISMATCH', `expected a hello first, got ${JSON.stringify(env.type).slice(0, 64)}`))
       return
     }
-    if (protocol !== PROTOCOL_VERSION) {
-      this.fail(new CairnError('SCHEMA_MISMATCH', `client speaks protocol ${JSON.stringify(protocol)}, the daemon speaks ${PROTOCOL_VERSION}`, { protocol: PROTOCOL_VERSION }))
+    if (typeof protocol !== 'number' || !SOCKET_PROTOCOLS.includes(protocol)) {
+      this.fail(new CairnError('SCHEMA_MISMATCH', `client speaks protocol ${JSON.stringify(protocol)?.slice(0, 32)}, the daemon speaks ${SOCKET_PROTOCOLS.join(' or ')}`,
+        { protocol: SOCKET_PROTOCOL, supported: SOCKET_PROTOCOLS }))
       return
     }
     this.#greeted = true
+    this.#protocol = protocol
     if (this.#helloTimer) clearTimeout(this.#helloTimer)
     this.#helloTimer = null
-    this.#send(replyOk(this.#nextId++, env, this.#host.hello()))
+    this.#send(this.#reply(env, this.#hello()))
   }
 
   async #handle(req: Envelope): Promise<void> {
@@ -214,7 +218,7 @@ export class Connection {
     try {
       const value = await this.#host.dispatch(req, ctx)
       if (value instanceof EncodedValue) this.#sendEncoded(req, value)
-      else this.#send(replyOk(this.#nextId++, req, value))
+      else this.#send(this.#reply(req, value))
     } catch (err) {
       this.#send(replyError(this.#nextId++, req, CairnError.from(err)))
     } finally {
@@ -225,6 +229,15 @@ export class Connection {
       this.#maybeResume()
       if (this.#peerEnded && this.#inflight === 0 && !this.#closing) this.#sock.end()
     }
+  }
+
+  #hello(): HelloReply {
+    return { ...this.#host.hello(), protocol: this.#protocol }
+  }
+
+  /** A successful reply in the form the client's protocol reads. */
+  #reply(req: Envelope, value: unknown): Envelope {
+    return this.#protocol >= 2 ? replyData(this.#nextId++, req, value) : replyOk(this.#nextId++, req, value)
   }
 
   #drained(signal: AbortSignal): Promise<void> {
@@ -259,7 +272,7 @@ export class Connection {
     if (this.#sock.destroyed || this.#sock.writableEnded) return
     let framed: Uint8Array
     try {
-      framed = encodeFramedReply(this.#nextId++, req, value.bytes)
+      framed = encodeFramedReply(this.#nextId++, req, value.bytes, this.#protocol >= 2)
     } catch (err) {
       framed = encodeFramed(replyError(this.#nextId++, req, CairnError.from(err)))
     }

@@ -30,7 +30,7 @@ import { HEARTBEAT_MS, readLockFile, removeLockFile, writeLockFile, type LockRec
 import { leaseBook, operation } from './operations/index.ts'
 import { daemonPaths, ensureHome, type DaemonPaths } from './paths.ts'
 import { repoCache, type RepoOpener } from './repo-cache.ts'
-import { errorFrame, PROTOCOL_VERSION, type HelloReply, type RequestBody } from './wire.ts'
+import { errorFrame, SOCKET_PROTOCOL, type HelloReply, type RequestBody } from './wire.ts'
 
 export interface DaemonOptions {
   home: string
@@ -188,7 +188,7 @@ class DaemonImpl implements Daemon {
 
   #writeLock(): void {
     try {
-      writeLockFile(this.paths.lock, { pid: this.pid, startedAt: this.startedAt, protocol: PROTOCOL_VERSION, heartbeatAt: Date.now(), socket: this.paths.socket })
+      writeLockFile(this.paths.lock, { pid: this.pid, startedAt: this.startedAt, protocol: SOCKET_PROTOCOL, heartbeatAt: Date.now(), socket: this.paths.socket })
     } catch (err) {
       this.log(`cannot write the lock file: ${(err as Error).message}`)
     }
@@ -220,7 +220,7 @@ class DaemonImpl implements Daemon {
   }
 
   #hello(): HelloReply {
-    return { protocol: PROTOCOL_VERSION, pid: this.pid, startedAt: this.startedAt, home: this.paths.home }
+    return { protocol: SOCKET_PROTOCOL, pid: this.pid, startedAt: this.startedAt, home: this.paths.home }
   }
 
   async #dispatch(req: Envelope, ctx: RequestContext): Promise<unknown> {
@@ -257,7 +257,7 @@ class DaemonImpl implements Daemon {
       pid: this.pid,
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAt,
-      protocol: PROTOCOL_VERSION,
+      protocol: SOCKET_PROTOCOL,
       home: this.paths.home,
       socket: this.paths.socket,
       connections: this.#conns.size,

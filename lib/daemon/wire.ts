@@ -1,13 +1,18 @@
 /**
- * The daemon's socket protocol, on top of the shared envelope and framing.
+ * The daemon's socket protocol, on top of the shared envelope and framing
+ * (documented for other languages in docs/protocol.md).
  *
- * Wire contract (protocol version {@link PROTOCOL_VERSION}):
+ * Wire contract (socket protocol {@link SOCKET_PROTOCOL}; envelopes carry
+ * `v` {@link PROTOCOL_VERSION}):
  * - A connection is a stream of frames: u32 big-endian length + one msgpack
  *   envelope, at most MAX_FRAME_BYTES.
  * - The client speaks first, with `hello` `{ protocol, client? }`; the daemon
  *   answers with a reply `{ protocol, pid, startedAt, home }`, or with an
- *   `error` frame (SCHEMA_MISMATCH) and closes. Nothing else is served before
- *   a hello.
+ *   `error` frame (SCHEMA_MISMATCH, details `{ protocol, supported }`) and
+ *   closes. Nothing else is served before a hello.
+ * - A reply's body is `{ ok: true, data }` or `{ ok: false, error }`, the
+ *   envelope the CLI prints with --json. A client that says protocol 1 gets
+ *   `{ ok: true, value }` instead (what daemons before protocol 2 sent).
  * - Then requests: `type` is a method (`issues.show`, ...), `id` the client's
  *   correlation key, `body` a {@link RequestBody}. Every well-formed request
  *   gets exactly one `reply` with `corr` = its `id`; requests pipeline and
@@ -25,6 +30,11 @@ import { PROTOCOL_VERSION, type Envelope } from '../../protocol/envelope.ts'
 import type { WireError } from '../../protocol/errors.ts'
 
 export { PROTOCOL_VERSION }
+
+/** The socket protocol this side speaks; the hello names it. */
+export const SOCKET_PROTOCOL = 2
+/** The socket protocols a daemon serves: 1 differs only in its replies' `value` (for `data`). */
+export const SOCKET_PROTOCOLS: readonly number[] = [1, 2]
 
 export const HELLO = 'hello'
 export const STREAM_ITEM = 'stream.item'

@@ -14,6 +14,7 @@ import { FrameDecoder, frame } from '../../../../protocol/framing.ts'
 import { probe } from '../../../../lib/daemon/client.ts'
 import { daemonPaths } from '../../../../lib/daemon/paths.ts'
 import { startDaemon, type Daemon, type DaemonOptions } from '../../../../lib/daemon/server.ts'
+import { SOCKET_PROTOCOL } from '../../../../lib/daemon/wire.ts'
 import { runCli } from '../../../../lib/cli/main.ts'
 
 // Daemons outlive the CLI that starts them; keep tap's coverage hooks out of them.
@@ -34,7 +35,7 @@ export async function inProcessDaemon(t: Teardown, opts: DaemonOptions): Promise
 /** Envelope helpers for raw connections. */
 export const env = (id: number, type: string, body: unknown = {}): Envelope => ({ v: PROTOCOL_VERSION, id, type, from: 'test', to: 'daemon', body })
 export const framed = (e: unknown): Uint8Array => frame(encode(e as Envelope))
-export const hello = (id = 1, protocol: unknown = PROTOCOL_VERSION): Uint8Array => framed(env(id, 'hello', { protocol }))
+export const hello = (id = 1, protocol: unknown = SOCKET_PROTOCOL): Uint8Array => framed(env(id, 'hello', { protocol }))
 
 /** A raw socket that collects decoded frames; waits are bounded. */
 export class Raw {

@@ -27,7 +27,7 @@ t.test('one daemon per home: files, modes, lock record; a second one refuses wit
   t.equal(statSync(paths.socket).mode & 0o777, 0o600, 'socket is 0600')
   const lock = JSON.parse(readFileSync(paths.lock, 'utf8'))
   t.same(Object.keys(lock).sort(), ['heartbeatAt', 'pid', 'protocol', 'socket', 'startedAt'], 'lock file fields')
-  t.match(lock, { pid: d.pid, protocol: 1, socket: paths.socket })
+  t.match(lock, { pid: d.pid, protocol: 2, socket: paths.socket })
   t.ok(lock.heartbeatAt >= lock.startedAt, 'heartbeat at or after start')
 
   const second = daemonProcess(t, b.home)
@@ -41,7 +41,7 @@ t.test('one daemon per home: files, modes, lock record; a second one refuses wit
 
   const status = await cli(['daemon', 'status', '--json', '--home', b.home], process.env)
   t.equal(status.code, 0)
-  t.match(envelope(status), { ok: true, data: { pid: d.pid, protocol: 1, home: b.home } }, 'status is the running daemon\'s own answer')
+  t.match(envelope(status), { ok: true, data: { pid: d.pid, protocol: 2, home: b.home } }, 'status is the running daemon\'s own answer')
   t.ok(pidAlive(d.pid), 'the first daemon is untouched')
 })
 

@@ -5,6 +5,9 @@
  * other connections carry on.
  */
 import t from 'tap'
+import { createServer } from 'node:net'
+import { decode } from '../../../../protocol/codec.ts'
+import { FrameDecoder } from '../../../../protocol/framing.ts'
 import { connect } from '../../../../lib/daemon/client.ts'
 import { sandbox } from '../../../helpers/tmp-repos.ts'
 import { env, framed, hello, inProcessDaemon, Raw } from './daemon-helpers.ts'
@@ -23,7 +26,7 @@ t.test('hello first, then pipelined requests answered by correlation id', async 
   t.teardown(() => raw.close())
   raw.write(hello(1))
   const h = await raw.reply(1)
-  t.match(h.body, { ok: true, value: { protocol: 1, pid: process.pid, home: d.paths.home } }, 'hello answers protocol, pid and home')
+  t.match(h.body, { ok: true, data: { protocol: 2, pid: process.pid, home: d.paths.home } }, 'hello answers protocol, pid and home')
 
   // Many requests in one write; replies come back matched by corr.
   const created = await connect(d.paths.home)
@@ -35,9 +38,61 @@ t.test('hello first, then pipelined requests answered by correlation id', async 
   for (let i = 0; i < 50; i++) {
     const r = await raw.reply(100 + i)
     t.equal((r.body as { ok: boolean }).ok, true, `request ${100 + i} answered ok`)
-    if (i % 2) t.equal(((r.body as { value: { id: string } }).value).id, issue.id, 'show answers the issue')
+    if (i % 2) t.equal(((r.body as { data: { id: string } }).data).id, issue.id, 'show answers the issue')
   }
   t.equal(raw.frames.filter((f) => f.type === 'reply').length, 51, 'exactly one reply per request (plus the hello)')
+})
+
+t.test('replies carry data (the CLI\'s envelope); a protocol 1 client still gets value', async (t) => {
+  const { repo, socket } = await setup(t)
+  const created = await connect(socket.replace(/daemon\.sock$/, ''))
+  t.teardown(() => created.close())
+  const issue = await created.request<{ id: string }>('issues.create', { repo, args: { title: 'either way' } })
+  for (const [protocol, field] of [[2, 'data'], [1, 'value']] as const) {
+    const raw = await Raw.open(socket)
+    t.teardown(() => raw.close())
+    raw.write(hello(1, protocol))
+    t.match((await raw.reply(1)).body, { ok: true, [field]: { protocol } }, `protocol ${protocol}: the hello answers in ${field}`)
+    raw.write(framed(env(2, 'issues.show', { repo, args: { id: issue.id } })))
+    raw.write(framed(env(3, 'issues.show', { repo, args: { id: 'zz' } })))
+    const ok = (await raw.reply(2)).body as Record<string, unknown>
+    t.same(Object.keys(ok).sort(), ['ok', field].sort(), `protocol ${protocol}: { ok, ${field} }`)
+    t.match(ok[field], { id: issue.id, title: 'either way' })
+    t.match((await raw.reply(3)).body, { ok: false, error: { code: 'INVALID_ARGUMENT', details: { field: 'id' } } }, 'errors are the same in both')
+  }
+  const raw = await Raw.open(socket)
+  raw.write(hello(1, 3))
+  t.match((await raw.errorFrame()).body, { code: 'SCHEMA_MISMATCH', details: { protocol: 2, supported: [1, 2] } }, 'another protocol is refused, naming what is spoken')
+})
+
+t.test('the client speaks protocol 1 to a daemon that knows only 1 (an older Cairn still running)', async (t) => {
+  const box = sandbox()
+  t.teardown(() => box.cleanup())
+  const path = `${box.dir}/old.sock`
+  const hellos: unknown[] = []
+  // What a protocol 1 daemon did: refuse any other hello with SCHEMA_MISMATCH { protocol: 1 }, reply with value.
+  const old = createServer((sock) => {
+    const dec = new FrameDecoder()
+    sock.on('error', () => undefined)
+    sock.on('data', (chunk) => {
+      for (const f of dec.push(chunk)) {
+        const e = decode(f)
+        if (e.type === 'hello') hellos.push((e.body as { protocol: unknown }).protocol)
+        if (e.type === 'hello' && (e.body as { protocol: unknown }).protocol !== 1) {
+          sock.end(framed({ v: 1, id: 0, type: 'error', from: 'daemon', to: '', body: { code: 'SCHEMA_MISMATCH', message: 'old', details: { protocol: 1 } } }))
+          return
+        }
+        sock.write(framed({ v: 1, id: 9, type: 'reply', from: 'daemon', to: e.from, corr: e.id, body: { ok: true, value: e.type === 'hello' ? { protocol: 1, pid: 1, startedAt: 0, home: '' } : { pong: true } } }))
+      }
+    })
+  })
+  await new Promise<void>((r) => old.listen(path, r))
+  t.teardown(() => old.close())
+  const c = await connect({ socket: path })
+  t.teardown(() => c.close())
+  t.same(hellos, [2, 1], 'tried 2, then 1')
+  t.match(c.hello, { protocol: 1 })
+  t.same(await c.request('ping'), { pong: true }, 'and reads value replies')
 })
 
 t.test('unknown methods and bad arguments get coded replies; the connection stays open', async (t) => {
@@ -188,6 +243,6 @@ t.test('daemon.status answers by round trip with live numbers', async (t) => {
   const c = await connect(d.paths.home)
   t.teardown(() => c.close())
   const s = await c.request<Record<string, unknown>>('daemon.status')
-  t.match(s, { pid: process.pid, protocol: 1, home: d.paths.home, socket: d.paths.socket, connections: 1, idleTimeoutSec: 0 })
+  t.match(s, { pid: process.pid, protocol: 2, home: d.paths.home, socket: d.paths.socket, connections: 1, idleTimeoutSec: 0 })
   t.ok((s.requests as number) >= 1)
 })
