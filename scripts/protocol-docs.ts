@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts'
-import { OPERATION_SPECS, type Method, type OperationSpec } from '../protocol/operations/index.ts'
+import { OPERATION_SPECS, type OperationSpec } from '../protocol/operations/index.ts'
+import { UI_OPERATIONS } from '../protocol/operations/ui.ts'
 import { exitCodeOf } from '../lib/cli/exit-codes.ts'
 
 export const DOC = fileURLToPath(new URL('../docs/protocol.md', import.meta.url))
@@ -42,9 +43,12 @@ function limitsOf(p: Prop): string {
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
+/** Every method of the socket: the operations, and the daemon's board methods. */
+export const DOCUMENTED: Readonly<Record<string, OperationSpec>> = { ...OPERATION_SPECS, ...UI_OPERATIONS }
+
 /** The reference of one operation: summary, argument table, reply. */
-export function renderOperation(method: Method): string {
-  const spec: OperationSpec = OPERATION_SPECS[method]
+export function renderOperation(method: string): string {
+  const spec = DOCUMENTED[method]!
   const json = z.toJSONSchema(spec.args, { io: 'input' }) as { properties?: Record<string, Prop>; required?: string[] }
   const props = Object.entries(json.properties ?? {})
   const lines = [`### \`${method}\``, '', `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.${spec.stream ? ' **Streams.**' : ''}${spec.global ? ' Needs no `repo`.' : ''}`, '']
@@ -62,12 +66,12 @@ export function renderOperation(method: Method): string {
 const GROUPS: [string, (m: string) => boolean][] = [
   ['Issues', (m) => m.startsWith('issues.')],
   ['Leases', (m) => m.startsWith('locks.')],
-  ['Repository, log and sync', (m) => !m.startsWith('issues.') && !m.startsWith('locks.') && !(OPERATION_SPECS[m as Method] as OperationSpec).global],
-  ['The daemon itself', (m) => (OPERATION_SPECS[m as Method] as OperationSpec).global === true],
+  ['Repository, log and sync', (m) => !m.startsWith('issues.') && !m.startsWith('locks.') && !DOCUMENTED[m]!.global],
+  ['The daemon itself', (m) => DOCUMENTED[m]!.global === true],
 ]
 
 export function renderOperations(): string {
-  const methods = Object.keys(OPERATION_SPECS) as Method[]
+  const methods = Object.keys(DOCUMENTED)
   return GROUPS.map(([title, pick]) => [`## ${title}`, '', ...methods.filter(pick).map(renderOperation)].join('\n')).join('\n')
 }
 

@@ -8,8 +8,9 @@ import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DOC, regenerate } from '../../scripts/protocol-docs.ts'
+import { DOC, DOCUMENTED, regenerate } from '../../scripts/protocol-docs.ts'
 import { OPERATION_SPECS } from '../../protocol/operations/index.ts'
+import { UI_OPERATIONS } from '../../protocol/operations/ui.ts'
 import { ERROR_CODES } from '../../protocol/errors.ts'
 import { connect } from '../../lib/daemon/client.ts'
 import { sandbox } from '../helpers/tmp-repos.ts'
@@ -19,7 +20,8 @@ const doc = readFileSync(DOC, 'utf8')
 
 t.test('the generated sections are up to date (npm run docs:protocol)', async (t) => {
   t.equal(regenerate(doc), doc, 'docs/protocol.md is what the schemas and the error table render')
-  for (const method of Object.keys(OPERATION_SPECS)) t.match(doc, `### \`${method}\``, `${method} is documented`)
+  t.same(Object.keys(DOCUMENTED).sort(), [...Object.keys(OPERATION_SPECS), ...Object.keys(UI_OPERATIONS)].sort(), 'the operations and the board methods')
+  for (const method of Object.keys(DOCUMENTED)) t.match(doc, `### \`${method}\``, `${method} is documented`)
   for (const code of Object.keys(ERROR_CODES)) t.match(doc, `| \`${code}\` |`, `${code} is documented`)
 })
 
