@@ -29,7 +29,7 @@ t.test('the command tree is the documented one', async (t) => {
     'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'doctor', 'events', 'import-grite', 'init',
     'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
     'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
-    'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync',
+    'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync', 'ui',
   ])
 })
 
