@@ -18,11 +18,11 @@ const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g,
  * Opens `url` through a redirect page; resolves with a line for the user.
  * @example const note = await openInBrowser(home, info.url)
  */
-export async function openInBrowser(home: string, url: string): Promise<string> {
+export async function openInBrowser(home: string, url: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const page = join(home, OPEN_PAGE)
   rmSync(page, { force: true })
   writeFileSync(page, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${escapeAttr(url)}"><title>Cairn board</title><a href="${escapeAttr(url)}">open the board</a>\n`, { mode: 0o600 })
-  const browser = process.env.BROWSER?.trim() || (process.platform === 'darwin' ? 'open' : 'xdg-open')
+  const browser = env.BROWSER?.trim() || (process.platform === 'darwin' ? 'open' : 'xdg-open')
   const target = pathToFileURL(page).href
   return new Promise((resolve) => {
     let child

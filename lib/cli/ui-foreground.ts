@@ -42,7 +42,7 @@ export async function serveInForeground(cli: Cli, cmd: Command, g: Globals, rawA
       try {
         await board.add(g.repo)
         const url = board.urlWithToken()
-        const opened = open ? await openInBrowser(g.home, url) : null
+        const opened = open ? await openInBrowser(g.home, url, cli.env) : null
         const s = board.settings()
         cli.print(cmd, { url, port: board.port, allowWrites: s.allowWrites, writer: s.writer, repos: board.repos(), pid: process.pid, foreground: true, ...(open ? { opened } : {}) },
           (() => `cairn ui: the board is at\n\n  ${url}\n\n(${s.allowWrites ? `writes allowed, made as ${s.writer}` : 'read-only'}; served by this process until Ctrl-C)${opened ? `\n${opened}` : ''}`) as never)

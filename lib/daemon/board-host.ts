@@ -86,12 +86,10 @@ export class BoardHost {
         throw invalidArgument('agent', 'is required with allowWrites: writes are made as the human agent you name (`--agent <your name>`)')
       }
       const path = repo === undefined ? null : checkTarget(repo, undefined).path
-      let board = this.#board
-      const moving = board !== null && a.port !== undefined && a.port !== 0 && a.port !== board.port
-      if (board !== null && (moving || a.rotateToken)) {
-        await board.close()
-        this.#board = board = null
-      }
+      const old = this.#board
+      // A new port: the board moves there (its repositories with it); if that port is taken, it stays where it is.
+      const moving = old !== null && a.port !== undefined && a.port !== 0 && a.port !== old.port
+      let board = moving ? null : old
       if (board === null) {
         const { startBoard } = await import('../ui/server.ts')
         board = await startBoard({
@@ -99,8 +97,13 @@ export class BoardHost {
           ...(a.port === undefined ? {} : { port: a.port }), allowWrites: a.allowWrites, writer: a.writer,
           rotateToken: a.rotateToken, log: this.#log, processInfo: this.#processInfo,
         })
+        if (old !== null) {
+          for (const r of old.repos()) await board.add(r.path).catch(() => undefined)
+          await old.close()
+        }
         this.#board = board
       } else {
+        if (a.rotateToken) board.rotateToken()
         board.configure({ allowWrites: a.allowWrites, writer: a.writer })
       }
       if (path !== null) await board.add(path)

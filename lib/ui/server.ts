@@ -54,6 +54,8 @@ export interface BoardServer {
   urlWithToken(): string
   settings(): WriteSettings
   configure(settings: { allowWrites: boolean; writer: string | null }): void
+  /** A new token: URLs and cookies with the old one stop working, and open pages are disconnected. */
+  rotateToken(): void
   add(path: string): Promise<BoardEntry>
   /** The repositories the board shows. */
   repos(): { id: string; name: string; path: string }[]
@@ -79,7 +81,7 @@ export async function startBoard(opts: BoardServerOptions): Promise<BoardServer>
   const log = opts.log ?? (() => undefined)
   const clock = opts.clock ?? new SystemClock()
   let settings = checkWriteSettings(opts.allowWrites === true, opts.writer)
-  const token = loadOrCreateToken(opts.home, { rotate: opts.rotateToken === true })
+  let token = loadOrCreateToken(opts.home, { rotate: opts.rotateToken === true })
   const assets = loadAssets()
   const boards = new BoardRegistry(opts.runtime, clock, opts.feed)
   const runtimeFeed = new RuntimeFeed(() => opts.runtime.status(), opts.processInfo ?? (async () => ({ pid: process.pid })), clock)
@@ -128,6 +130,10 @@ export async function startBoard(opts: BoardServerOptions): Promise<BoardServer>
     urlWithToken: () => `${url}?token=${token}`,
     settings: () => settings,
     configure: (s) => { settings = checkWriteSettings(s.allowWrites, s.writer) },
+    rotateToken: () => {
+      token = loadOrCreateToken(opts.home, { rotate: true })
+      live.closeAll()
+    },
     add: (path) => boards.add(path),
     repos: () => boards.list().map((b) => ({ id: b.id, name: b.name, path: b.path })),
     get streams() { return live.count },

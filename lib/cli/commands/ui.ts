@@ -79,7 +79,7 @@ export function uiCommand(cli: Cli): Command {
         } finally {
           await exec.close()
         }
-        const opened = o.open ? await openInBrowser(g.home, info.url) : null
+        const opened = o.open ? await openInBrowser(g.home, info.url, cli.env) : null
         cli.print(cmd, { ...info, ...(o.open ? { opened } : {}) }, (() => describe(info, opened)) as never)
       })
     })

@@ -62,8 +62,10 @@ export class LiveStreams {
     const queue: Outgoing[] = []
     let wake: (() => void) | null = null
     let closed = false
+    let abortStream: (() => void) | null = null
     const poke = (): void => { const w = wake; wake = null; w?.() }
-    const close = (): void => { closed = true; poke() }
+    // Aborting the stream also ends a write that waits on a page that stopped reading.
+    const close = (): void => { closed = true; poke(); abortStream?.() }
     const push = (m: Outgoing): void => {
       if (closed) return
       if (queue.length >= MAX_QUEUED) { close(); return }
@@ -73,6 +75,8 @@ export class LiveStreams {
     this.#open.add(close)
     c.req.raw.signal.addEventListener('abort', close, { once: true })
     return streamSSE(c, async (stream) => {
+      abortStream = () => stream.abort()
+      if (closed) stream.abort()
       stream.onAbort(close)
       const leaves: (() => void)[] = []
       let finished = false
