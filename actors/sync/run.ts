@@ -21,7 +21,8 @@ import { CairnError } from '../../protocol/errors.ts'
 import { decodeChunk } from '../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../protocol/events/types.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import type { GitSync } from '../../lib/kernel/ports/git-sync.ts'
+import type { GitSync, WalReader } from '../../lib/kernel/ports/git-sync.ts'
+import type { WalEntry } from '../../lib/kernel/ports/git-wal.ts'
 import type { IngestResult } from '../repo-worker/commands/ingest.ts'
 import type { RunSpec } from './machine.ts'
 import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
@@ -30,10 +31,10 @@ export type { RefReport, SyncProgress, SyncReport }
 
 /** Events per ingest request (one RepoWorker commit, one bank). */
 export const INGEST_BATCH = 2_000
-/** WAL commits read per page. */
-const PAGE_COMMITS = 256
+/** WAL commits read per page (three git processes per page; a WAL commit's two blobs are ~1 KiB). */
+const PAGE_COMMITS = 1_024
 /** Refuse to walk absurd histories in one run. */
-const MAX_CHAIN = 10_000_000
+const MAX_CHAIN = 2_000_000
 const WAL_PREFIX = 'refs/cairn/wal/'
 const GRITE_PREFIX = 'refs/grite/'
 
@@ -121,7 +122,7 @@ export class SyncRun {
     // A push-only run leaves the ingest bank and the anchor as they are.
     if (!this.spec.pull) return
     const anchor = readAnchor(deps.db, this.#key)
-    const plan: { ref: string; target: string; start: string | null; commits: number }[] = []
+    const plan: { ref: string; target: string; start: string | null }[] = []
     for (const [ref, target] of [...this.#targets].sort(([a], [b]) => (a < b ? -1 : 1))) {
       let start = this.#bank.progress[ref]?.commit ?? anchor?.refs[ref] ?? null
       const entry: RefReport = { ref, from: start, to: target, events: 0, status: 'unchanged' }
@@ -138,55 +139,82 @@ export class SyncRun {
           delete this.#bank.progress[ref]
         }
       }
-      plan.push({ ref, target, start, commits: await git.chainLength(target, start, MAX_CHAIN) })
+      plan.push({ ref, target, start })
     }
-    const total = plan.reduce((n, p) => n + p.commits, 0)
-    let done = 0
-    deps.progress({ phase: 'ingesting', done, total })
-    for (const p of plan) {
-      const entry = this.#refs.get(p.ref)!
-      let cursor = p.start
-      let pending: CairnEvent[] = []
-      let pendingCommit: string | null = null
-      const flush = async (): Promise<void> => {
-        if (pendingCommit === null) return
-        const progress = { commit: pendingCommit, events: (this.#bank.progress[p.ref]?.events ?? 0) + pending.length }
-        const value: RunBank = { ...this.#bank, progress: { ...this.#bank.progress, [p.ref]: progress } }
-        const r = await deps.ingest(pending, { key: runKey(this.#key), value })
-        this.#bank = value
-        this.report.pulled += r.ingested
-        this.report.duplicates += r.duplicates
-        entry.events += r.ingested
-        pending = []
-        pendingCommit = null
-      }
-      while (cursor !== p.target) {
-        deps.checkAlive()
-        const entries = await git.readWal(p.target, { stopAt: cursor, limit: PAGE_COMMITS })
-        if (entries.length === 0) break
-        for (const e of entries) {
-          let events: CairnEvent[]
-          try {
-            events = decodeChunk(e.chunk)
-          } catch (err) {
-            throw new CairnError('INVALID_FORMAT', `WAL commit ${e.commit} on ${p.ref}: ${(err as Error).message}`, { ref: p.ref, commit: e.commit })
-          }
-          for (const ev of events) pending.push(ev)
-          pendingCommit = e.commit
-          cursor = e.commit
-          done++
-          if (pending.length >= INGEST_BATCH) {
-            await flush()
-            deps.progress({ phase: 'ingesting', done, total })
-          }
-        }
-      }
-      await flush()
-      if (entry.status !== 'diverged') entry.status = 'ingested'
-      deps.progress({ phase: 'ingesting', done, total })
+    const reader = git.walReader()
+    try {
+      await this.#ingestPlan(plan, reader)
+    } finally {
+      await reader.close()
     }
     if (this.spec.kind === 'remote') await this.#mirror()
     return this.#finish()
+  }
+
+  /** Reads every ref's new commits (all refs listed at once, then pages across refs) and ingests their events, banking per ref. */
+  async #ingestPlan(plan: { ref: string; target: string; start: string | null }[], reader: WalReader): Promise<void> {
+    const deps = this.#deps
+    const chains = await reader.chains(plan.map((p) => ({ tip: p.target, stopAt: p.start })), MAX_CHAIN)
+    const items = chains.flatMap((chain, i) => chain.map((link) => ({ i, link })))
+    const total = items.length
+    let done = 0
+    deps.progress({ phase: 'ingesting', done, total })
+    const readPage = (from: number): Promise<WalEntry[]> => reader.read(items.slice(from, from + PAGE_COMMITS).map((x) => x.link))
+    let current = -1
+    let pending: CairnEvent[] = []
+    let pendingCommit: string | null = null
+    const flush = async (): Promise<void> => {
+      if (pendingCommit === null) return
+      const ref = (plan[current] as { ref: string }).ref
+      const progress = { commit: pendingCommit, events: (this.#bank.progress[ref]?.events ?? 0) + pending.length }
+      const value: RunBank = { ...this.#bank, progress: { ...this.#bank.progress, [ref]: progress } }
+      const r = await deps.ingest(pending, { key: runKey(this.#key), value })
+      this.#bank = value
+      this.report.pulled += r.ingested
+      this.report.duplicates += r.duplicates
+      this.#refs.get(ref)!.events += r.ingested
+      pending = []
+      pendingCommit = null
+    }
+    /** Ends refs up to (excluding) `next`: their last events go in, their status is final. */
+    const finishUntil = async (next: number): Promise<void> => {
+      while (current < next) {
+        if (current >= 0) {
+          await flush()
+          const entry = this.#refs.get((plan[current] as { ref: string }).ref)!
+          if (entry.status !== 'diverged') entry.status = 'ingested'
+          deps.progress({ phase: 'ingesting', done, total })
+        }
+        current++
+      }
+    }
+    // The next page is read (by git, in other processes) while this one is ingested.
+    let next: Promise<WalEntry[]> | null = total > 0 ? readPage(0) : null
+    for (let from = 0; from < total; from += PAGE_COMMITS) {
+      deps.checkAlive()
+      const entries = await (next as Promise<WalEntry[]>)
+      next = from + PAGE_COMMITS < total ? readPage(from + PAGE_COMMITS) : null
+      next?.catch(() => undefined) // its failure is seen when its turn comes
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[k] as WalEntry
+        const { i } = items[from + k] as { i: number }
+        await finishUntil(i)
+        let events: CairnEvent[]
+        try {
+          events = decodeChunk(e.chunk)
+        } catch (err) {
+          throw new CairnError('INVALID_FORMAT', `WAL commit ${e.commit} on ${plan[i]!.ref}: ${(err as Error).message}`, { ref: plan[i]!.ref, commit: e.commit })
+        }
+        for (const ev of events) pending.push(ev)
+        pendingCommit = e.commit
+        done++
+        if (pending.length >= INGEST_BATCH) {
+          await flush()
+          deps.progress({ phase: 'ingesting', done, total })
+        }
+      }
+    }
+    await finishUntil(plan.length)
   }
 
   /** Local refs/cairn/wal/<actor> follow the remote when that is a fast-forward (relaying to other remotes). */

@@ -1,6 +1,6 @@
 /**
  * Runs the user's `git` binary for network transport (fetch, push,
- * ls-remote). Cairn talks to remotes through the same program the user
+ * ls-remote) and for reading many WAL commits at once (cli-wal-read.ts). Cairn talks to remotes through the same program the user
  * does, so it reaches every remote plain git reaches, with the user's
  * configuration: credential helpers (and their approve/reject), ~/.ssh/config,
  * ssh-agent, `core.sshCommand` / `GIT_SSH_COMMAND`, `url.*.insteadOf`,
@@ -40,12 +40,19 @@ export interface GitRunOptions {
   signal?: AbortSignal
   /** Extra environment (e.g. GIT_CONFIG_* carrying a URL that must not be on the command line). */
   env?: Record<string, string>
+  /** Written to git's stdin, which is then closed (stdin is closed at once without it). */
+  input?: string | Buffer
+  /** Bytes of stdout kept at most (default 64 MiB); past it git is stopped and the run counts as aborted. */
+  maxStdout?: number
 }
 
 export interface GitRunResult {
   code: number | null
   signal: NodeJS.Signals | null
+  /** stdout as UTF-8 text. */
   stdout: string
+  /** stdout as bytes (object contents). */
+  stdoutBytes: Buffer
   stderr: string
   /** The run was ended by its timeout or the caller's signal. */
   killed: 'timeout' | 'aborted' | null
@@ -77,7 +84,7 @@ export function runGit(args: string[], opts: GitRunOptions): Promise<GitRunResul
       child = spawn(GIT_BIN, [`--git-dir=${opts.gitDir}`, ...args], {
         cwd: opts.cwd,
         env: transportEnv(opts.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         detached: true,
         windowsHide: true,
       })
@@ -101,13 +108,19 @@ export function runGit(args: string[], opts: GitRunOptions): Promise<GitRunResul
     const onAbort = (): void => killGroup('aborted')
     if (opts.signal?.aborted) onAbort()
     else opts.signal?.addEventListener('abort', onAbort, { once: true })
-    child.stdout.on('data', (b: Buffer) => {
+    const maxStdout = opts.maxStdout ?? MAX_STDOUT
+    child.stdout!.on('data', (b: Buffer) => {
       outBytes += b.length
-      if (outBytes <= MAX_STDOUT) out.push(b)
+      if (outBytes <= maxStdout) out.push(b)
       else killGroup('aborted')
     })
-    child.stderr.setEncoding('utf8')
-    child.stderr.on('data', (s: string) => { if (stderr.length < MAX_STDERR) stderr = (stderr + s).slice(0, MAX_STDERR) })
+    if (opts.input !== undefined && child.stdin) {
+      // git may exit before reading everything (a bad object id): that is its answer, not our error.
+      child.stdin.on('error', () => undefined)
+      child.stdin.end(opts.input)
+    }
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (s: string) => { if (stderr.length < MAX_STDERR) stderr = (stderr + s).slice(0, MAX_STDERR) })
     child.on('error', (err) => {
       clearTimeout(timer)
       opts.signal?.removeEventListener('abort', onAbort)
@@ -117,7 +130,8 @@ export function runGit(args: string[], opts: GitRunOptions): Promise<GitRunResul
       clearTimeout(timer)
       if (hardKill) clearTimeout(hardKill)
       opts.signal?.removeEventListener('abort', onAbort)
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr, killed })
+      const bytes = Buffer.concat(out)
+      resolve({ code, signal, stdout: bytes.toString('utf8'), stdoutBytes: bytes, stderr, killed })
     })
   })
 }

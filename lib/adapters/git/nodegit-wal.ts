@@ -19,9 +19,10 @@
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { GitWal, WalCommitInput, WalCommitResult, WalEntry } from '../../kernel/ports/git-wal.ts'
-import type { GitSync, PushOutcome, ResolvedRemote } from '../../kernel/ports/git-sync.ts'
+import type { GitSync, PushOutcome, ResolvedRemote, WalReader } from '../../kernel/ports/git-sync.ts'
 import * as remote from './nodegit-remote.ts'
 import * as cli from './cli-remote.ts'
+import { CliWalReader } from './cli-wal-read.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Oid, type Repository, type Tree } from './nodegit-api.ts'
 import { encodeMeta, isOid, META_FILE, validateWalInput } from './wal-format.ts'
 import { gitFailure } from './git-failure.ts'
@@ -220,18 +221,9 @@ class NodegitWal implements GitSync {
     return this.#use(async (repo) => cli.listRemote(this.#place, await remote.resolveRemote(repo, name), prefix))
   }
 
-  async chainLength(tip: string, stopAt: string | null, limit: number): Promise<number> {
-    if (!isOid(tip)) throw invalidArgument('tip', 'must be a 40-char lowercase hex commit id')
-    if (stopAt !== null && !isOid(stopAt)) throw invalidArgument('stopAt', 'must be null or a 40-char lowercase hex commit id')
-    if (!Number.isSafeInteger(limit) || limit < 1) throw invalidArgument('limit', 'must be a positive integer')
-    return this.#use(async (repo) => {
-      let n = 0
-      for (let id: string | null = tip; id !== null && id !== stopAt && n < limit; n++) {
-        const commit = await lookupCommit(repo, id)
-        id = commit.parentcount() > 0 ? commit.parentId(0).tostrS() : null
-      }
-      return n
-    })
+  walReader(): WalReader {
+    if (this.#closing) throw new CairnError('STOPPED', 'the GitWal is closed')
+    return new CliWalReader(this.#place)
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {

@@ -12,7 +12,7 @@
 import { chunkHashOf } from '../../../protocol/events/chunk.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { isHexId } from '../../../protocol/events/hex.ts'
-import type { WalCommitInput, WalMeta } from '../../kernel/ports/git-wal.ts'
+import type { WalCommitInput, WalEntry, WalMeta } from '../../kernel/ports/git-wal.ts'
 
 /** WAL (and lease) refs live here; appendWal refuses to move anything else. */
 export const CAIRN_REF_PREFIX = 'refs/cairn/'
@@ -137,4 +137,44 @@ export function parseMeta(bytes: Uint8Array, commit: string): WalMeta {
 /** An `INVALID_FORMAT` naming the WAL commit, so an operator can `git show` it. */
 export function malformed(commit: string, problem: string): CairnError {
   return new CairnError('INVALID_FORMAT', `WAL commit ${commit}: ${problem}`, { commit })
+}
+
+/**
+ * Which file of a WAL commit's tree is its chunk: the tree (its regular
+ * files, by path) must hold meta.json and exactly one `.bin`. Shared by
+ * every reader, so all refuse the same trees with the same words.
+ */
+export function walChunkPath(commit: string, files: Iterable<string>): string {
+  const r = walChunkOf(files)
+  if ('problem' in r) throw malformed(commit, r.problem)
+  return r.chunkPath
+}
+
+/** {@link walChunkPath} as a value: the chunk's path, or what is wrong with the tree. */
+export function walChunkOf(files: Iterable<string>): { chunkPath: string } | { problem: string } {
+  let meta = false
+  const bins: string[] = []
+  for (const p of files) {
+    if (p === META_FILE) meta = true
+    else if (p.endsWith('.bin')) bins.push(p)
+  }
+  if (!meta) return { problem: 'has no meta.json' }
+  if (bins.length !== 1) return { problem: `holds ${bins.length} .bin files, expected exactly one` }
+  return { chunkPath: bins[0] as string }
+}
+
+/**
+ * A WAL commit's entry from its bytes, checked: meta.json parses, the chunk
+ * path is the layout's and names meta's chunk_hash, the chunk hashes to it,
+ * and prev_wal is the commit's first parent.
+ */
+export function walEntryOf(commit: string, parent: string | null, chunkPath: string, metaBytes: Uint8Array, chunkBytes: Uint8Array): WalEntry {
+  const meta = parseMeta(metaBytes, commit)
+  const match = CHUNK_PATH.exec(chunkPath)
+  if (!match) throw malformed(commit, `chunk path ${chunkPath} is not events/YYYY/MM/DD/<hash>.bin`)
+  if (match[1] !== meta.chunk_hash) throw malformed(commit, `chunk path ${chunkPath} does not match meta.json chunk_hash ${meta.chunk_hash}`)
+  const actual = chunkHashOf(chunkBytes)
+  if (actual !== meta.chunk_hash) throw malformed(commit, `chunk hash is ${actual}, meta.json says ${meta.chunk_hash}`)
+  if (meta.prev_wal !== parent) throw malformed(commit, `meta.json prev_wal ${String(meta.prev_wal)} is not the first parent ${String(parent)}`)
+  return { commit, meta, chunkPath, chunk: chunkBytes }
 }

@@ -6,31 +6,17 @@
 import type { WalEntry } from '../../kernel/ports/git-wal.ts'
 import { CairnError } from '../../../protocol/errors.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Commit, type Repository } from './nodegit-api.ts'
-import { chunkHashOf } from '../../../protocol/events/chunk.ts'
-import { CHUNK_PATH, malformed, META_FILE, parseMeta } from './wal-format.ts'
+import { META_FILE, walChunkPath, walEntryOf } from './wal-format.ts'
 import { gitFailure } from './git-failure.ts'
 
 /** One WAL commit, checked against the layout; nothing of a bad commit is returned. */
 export async function readEntry(repo: Repository, link: Link): Promise<WalEntry> {
   const { id } = link
   const files = await filesOf(repo, link.commit as Commit)
-  const metaBlob = files.get(META_FILE)
-  if (!metaBlob) throw malformed(id, 'has no meta.json')
-  const bins = [...files.keys()].filter((p) => p.endsWith('.bin'))
-  if (bins.length !== 1) throw malformed(id, `holds ${bins.length} .bin files, expected exactly one`)
-  const chunkPath = bins[0] as string
-  const [metaBytes, chunkBytes] = await Promise.all([metaBlob(), (files.get(chunkPath) as () => Promise<Buffer>)()])
-  const meta = parseMeta(metaBytes, id)
-  const match = CHUNK_PATH.exec(chunkPath)
-  if (!match) throw malformed(id, `chunk path ${chunkPath} is not events/YYYY/MM/DD/<hash>.bin`)
-  if (match[1] !== meta.chunk_hash) throw malformed(id, `chunk path ${chunkPath} does not match meta.json chunk_hash ${meta.chunk_hash}`)
+  const chunkPath = walChunkPath(id, files.keys())
+  const [metaBytes, chunkBytes] = await Promise.all([(files.get(META_FILE) as () => Promise<Buffer>)(), (files.get(chunkPath) as () => Promise<Buffer>)()])
   const chunk = new Uint8Array(chunkBytes.buffer, chunkBytes.byteOffset, chunkBytes.byteLength)
-  const actual = chunkHashOf(chunk)
-  if (actual !== meta.chunk_hash) throw malformed(id, `chunk hash is ${actual}, meta.json says ${meta.chunk_hash}`)
-  if (meta.prev_wal !== link.parent) {
-    throw malformed(id, `meta.json prev_wal ${String(meta.prev_wal)} is not the first parent ${String(link.parent)}`)
-  }
-  return { commit: id, meta, chunkPath, chunk }
+  return walEntryOf(id, link.parent, chunkPath, metaBytes, chunk)
 }
 
 export interface Link { id: string; commit: Commit | null; parent: string | null }

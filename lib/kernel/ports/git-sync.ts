@@ -7,7 +7,7 @@
  * `details.reason`, `BUSY`), never raw git output, so callers can turn each
  * into an outcome; their messages never carry a secret.
  */
-import type { GitWal, WalCommitResult } from './git-wal.ts'
+import type { GitWal, WalCommitResult, WalEntry } from './git-wal.ts'
 
 export interface ResolvedRemote {
   /**
@@ -18,6 +18,26 @@ export interface ResolvedRemote {
   url: string
   /** The configured remote's name, or null when a URL or path was given. */
   name: string | null
+}
+
+/** A WAL commit on a chain, as listed before it is read: its tree and first parent (null for a root). */
+export interface WalLink { commit: string; parent: string | null; tree: string }
+
+/** Reads WAL histories in bulk: many refs listed at once, pages of commits read at once. */
+export interface WalReader {
+  /**
+   * Per range, the first-parent WAL commits from `stopAt` (excluded) to
+   * `tip`, oldest first; to the root when `stopAt` is null or not on the
+   * chain. INVALID_ARGUMENT past `limit` commits in one range.
+   */
+  chains(ranges: { tip: string; stopAt: string | null }[], limit: number): Promise<WalLink[][]>
+  /**
+   * The entries of `links`, in order, each checked against the layout;
+   * INVALID_FORMAT names the first malformed commit, and nothing of the
+   * page is returned then.
+   */
+  read(links: WalLink[]): Promise<WalEntry[]>
+  close(): Promise<void>
 }
 
 /** One ref a push tried to update. */
@@ -52,8 +72,8 @@ export interface GitSync extends GitWal {
   push(remote: string, refspecs: string[]): Promise<PushOutcome[]>
   /** The refs a remote advertises under `prefix`, name → commit (no objects are fetched). */
   listRemote(remote: string, prefix: string): Promise<Map<string, string>>
-  /** First-parent commits from `tip` down to (excluding) `stopAt` or the root, counting at most `limit`. */
-  chainLength(tip: string, stopAt: string | null, limit: number): Promise<number>
+  /** A reader of many WAL commits at once (Sync's ingest); close it when done. */
+  walReader(): WalReader
   /** True when `ancestor` is `descendant` or reachable from it. */
   isAncestor(ancestor: string, descendant: string): Promise<boolean>
   /** Moves (or creates, with expectedTip null) a local ref to an existing commit, by compare-and-swap. */

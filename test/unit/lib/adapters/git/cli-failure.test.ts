@@ -9,7 +9,7 @@ import type { GitRunResult } from '../../../../../lib/adapters/git/git-cli.ts'
 const ctx = (url: string, over: Partial<FailureContext> = {}): FailureContext => ({
   doing: 'fetch', shown: url.replace(/:[^:@/]+@/, ':***@'), url, secrets: [], credentials: async () => ({ helpers: ['store'], sshCommand: false }), ...over,
 })
-const run = (stderr: string, code: number | null = 128, killed: GitRunResult['killed'] = null): GitRunResult => ({ code, signal: null, stdout: '', stderr, killed })
+const run = (stderr: string, code: number | null = 128, killed: GitRunResult['killed'] = null): GitRunResult => ({ code, signal: null, stdout: '', stdoutBytes: Buffer.alloc(0), stderr, killed })
 
 t.test('transports by URL', async (t) => {
   t.equal(transportOf('https://h/x'), 'http')
