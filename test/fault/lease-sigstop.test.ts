@@ -18,7 +18,8 @@ import { sandbox } from '../helpers/tmp-repos.ts'
 import { RuntimeChild } from '../fixtures/child-process.ts'
 
 const CHILD = fileURLToPath(new URL('../fixtures/lease-holder-child.ts', import.meta.url))
-const TTL_MS = 1_500
+// Long enough that a slow first acquire (loading nodegit on a loaded machine) still leaves the lease valid on arrival.
+const TTL_MS = 3_000
 const BOOT_TIMEOUT_MS = 30_000
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
