@@ -10,9 +10,12 @@
  *   and its claim is released after TTL + grace, when a third session (named
  *   after its client) claims it.
  * - A session that ends cleanly releases its leases at once.
+ * - A session outlives its daemon (SIGKILLed): the next call starts and reaches a new one.
  */
 import t from 'tap'
 import { sandbox } from '../../../helpers/tmp-repos.ts'
+import { probe } from '../../../../lib/daemon/client.ts'
+import { daemonPaths } from '../../../../lib/daemon/paths.ts'
 import { eventually } from '../daemon/daemon-helpers.ts'
 import { mcpSession, stopDaemonAfter, textOf } from './mcp-helpers.ts'
 
@@ -111,4 +114,18 @@ t.test('a session that ends cleanly releases its leases at once', async (t) => {
   await dave.close()
   await eventually(async () => !(await erin.call('lock_acquire', { resource: 'path:src' })).isError, 10_000, 100)
   t.pass('released when dave\'s client went away, long before its 10-minute TTL')
+})
+
+t.test('a session outlives its daemon: after a crash the next call reaches a new one', async (t) => {
+  const s = await mcpSession(t, { home: box.home, repo, agent: 'survivor' })
+  const before = await s.ok<{ id: string }>('create', { title: 'before the crash' })
+  const old = await probe(daemonPaths(box.home).socket, 2000)
+  t.ok(old, 'a daemon serves the session')
+  process.kill(old!.pid, 'SIGKILL')
+  await eventually(() => { try { process.kill(old!.pid, 0); return false } catch { return true } }, 10_000, 20)
+  const shown = await s.call('show', { id: before.id })
+  t.notOk(shown.isError, `the call after the crash is answered (${textOf(shown).slice(0, 80)})`)
+  t.match(shown.structuredContent, { id: before.id, title: 'before the crash' }, 'by a daemon the session started again')
+  const now = await probe(daemonPaths(box.home).socket, 2000)
+  t.ok(now && now.pid !== old!.pid, 'a new daemon serves the home')
 })
