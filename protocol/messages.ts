@@ -5,6 +5,7 @@
  * documented and receivers validate before use.
  */
 import type { WireError } from './errors.ts'
+import type { Envelope, ReplyBody } from './envelope.ts'
 import type { CairnEvent } from './events/types.ts'
 
 /** Actor kinds hosted per repository, all three on the same thread. */
@@ -52,7 +53,12 @@ export interface ActorStats {
 // ---- host <-> supervisor -------------------------------------------------
 
 export interface HostReady { threadId: number; reconciliation: RepoReconciliation; actors: ActorStats[] }
-export interface HostFailed { error: WireError }
+/** The host could not start (or, with `frame`, a serving host got a frame it could not read). */
+export interface HostFailed { error: WireError; frame?: boolean }
+/** One-way: a diagnostics report made on the host's thread, for the main thread's channel of that name. */
+export interface DiagnosticBody { channel: string; message: Record<string, unknown> }
+/** One-way, sync actor → supervisor: how far the run answering request `corr` has come (results.ts SyncProgress). */
+export interface SyncProgressBody { corr: number; phase: 'fetching' | 'ingesting' | 'pushing'; done: number; total: number }
 /** One-way: an actor's machine or effect failed; the supervisor decides. */
 export interface ActorFailedBody { actor: string; kind: ActorKind; error: WireError }
 export interface ActorRestartBody { kind: ActorKind }
@@ -88,6 +94,13 @@ export interface WriteResult {
 }
 /** One entry of the local log, as history and subscriptions deliver it. */
 export interface LoggedEvent { seq: number; event: CairnEvent }
+/**
+ * `events.ingest`, Sync -> RepoWorker on their thread: events read from git,
+ * stored in one commit with the sync progress to bank (written to the
+ * `sync` database in the same transaction, when given).
+ */
+export interface EventsIngestBody { events: CairnEvent[]; bank: { key: string; value: unknown } | null }
+export interface IngestResult { ingested: number; duplicates: number; lastSeq: number }
 /** One-way, RepoWorker -> supervisor, after a commit that appended events. */
 export interface EventsAppendedBody { lastSeq: number }
 /** An agent name known in a repository, and the actor id its events carry. */
@@ -132,6 +145,8 @@ export const MESSAGE_TYPES = {
   hostReady: 'host.ready',
   hostFailed: 'host.failed',
   hostStop: 'host.stop',
+  /** One-way, host → supervisor: a diagnostics report to publish on the main thread (DiagnosticBody). */
+  diagnostic: 'host.diagnostic',
   ping: 'host.ping',
   clockTick: 'host.clock-tick',
   fault: 'host.fault',
@@ -194,3 +209,38 @@ export const MESSAGE_TYPES = {
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]
+
+// ---- typed messages --------------------------------------------------------
+// A message's body type follows from its `type`: a switch on `type` narrows
+// `body`, so a receiver names each body once, in these tables, instead of
+// casting at every use. Frames between the Supervisor and its hosts are made
+// by Cairn's own code on both sides; what callers send is validated where it
+// is received (commands/parse.ts, queries.ts, the LockKeeper's fields.ts).
+
+/** An envelope whose `body` is typed by its `type`, for a table of bodies. */
+export type MessageOf<Bodies> = { [T in keyof Bodies & string]: Envelope<T, Bodies[T]> }[keyof Bodies & string]
+
+/** What a repository's host sends the Supervisor: replies and one-way reports. */
+export interface HostToSupervisor {
+  reply: ReplyBody
+  [MESSAGE_TYPES.hostReady]: HostReady
+  [MESSAGE_TYPES.hostFailed]: HostFailed
+  [MESSAGE_TYPES.actorFailed]: ActorFailedBody
+  [MESSAGE_TYPES.eventsAppended]: EventsAppendedBody
+  [MESSAGE_TYPES.syncProgress]: SyncProgressBody
+  [MESSAGE_TYPES.diagnostic]: DiagnosticBody
+}
+export type HostMessage = MessageOf<HostToSupervisor>
+
+/** What the Supervisor sends a repository's host itself (requests to its actors go by the actors' tables). */
+export interface SupervisorToHost {
+  [MESSAGE_TYPES.ping]: PingBody
+  [MESSAGE_TYPES.clockTick]: Record<string, never> | null
+  [MESSAGE_TYPES.hostStop]: Record<string, never> | null
+  [MESSAGE_TYPES.fault]: FaultBody
+  [MESSAGE_TYPES.actorRestart]: ActorRestartBody
+}
+export type HostControlMessage = MessageOf<SupervisorToHost>
+
+/** The one-way messages an actor may notify the Supervisor of (ActorContext.notify). */
+export type ActorNotice = MessageOf<Pick<HostToSupervisor, typeof MESSAGE_TYPES.eventsAppended | typeof MESSAGE_TYPES.syncProgress>>

@@ -6,7 +6,7 @@
  */
 import type { WireError } from './errors.ts'
 import type { DepType, IssueState } from './events/types.ts'
-import type { RepoReconciliation } from './messages.ts'
+import type { RepoReconciliation, SyncProgressBody } from './messages.ts'
 
 /** The part of an event that decides its position in the order. */
 export interface EventKey {
@@ -120,7 +120,7 @@ export interface SyncReport {
 }
 
 /** How far a sync run has come: commits while ingesting, refs while pushing. */
-export interface SyncProgress { phase: 'fetching' | 'ingesting' | 'pushing'; done: number; total: number }
+export type SyncProgress = Omit<SyncProgressBody, 'corr'>
 
 export interface SyncStatus {
   state: string

@@ -1,16 +1,17 @@
-/** The RepoWorker actor kind: machine.ts (pure) wired to effects.ts (LMDB). */
+/**
+ * The RepoWorker actor kind: machine.ts (pure) wired to effects.ts (LMDB);
+ * what each message is comes from messages.ts.
+ */
 import { fromPromise } from 'xstate'
-import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import { CairnError } from '../../protocol/errors.ts'
 import type { ActorModule } from '../../lib/kernel/actor-module.ts'
 import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } from './machine.ts'
 import { openRepoDbs, RepoWorkerShell } from './effects.ts'
-import { COMMAND_TYPES } from './commands/parse.ts'
+import { isWrite, repoWorkerMessage } from './messages.ts'
 import { prepareProjections } from './store/rebuild.ts'
 import { WalService } from './wal/service.ts'
 import { drainAtBoot } from './wal/boot.ts'
-
-const WRITES = new Set<string>([M.append, M.scheduleTimer, ...COMMAND_TYPES])
 
 export const repoWorker: ActorModule = {
   kind: 'repo-worker',
@@ -22,7 +23,7 @@ export const repoWorker: ActorModule = {
   },
   start(ctx, restored) {
     const dbs = openRepoDbs(ctx.env)
-    const wal = new WalService(ctx.env, dbs, () => ctx.git.openWal(ctx.gitDir), ctx.clock)
+    const wal = new WalService(ctx.env, dbs, () => ctx.git.openWal(ctx.gitDir), ctx.clock, (channel, message) => ctx.report(channel, message))
     const shell = new RepoWorkerShell(ctx.env, dbs, ctx, wal)
     shell.resume(restored.resume)
     const machine = repoWorkerMachine.provide({
@@ -42,7 +43,11 @@ export const repoWorker: ActorModule = {
     const run = runMachine(machine, snapshot)
     shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
     return {
-      deliver: (req) => run.actor.send(WRITES.has(req.type) ? { type: 'WRITE', req } : { type: 'READ', req }),
+      deliver: (req) => {
+        const entry = repoWorkerMessage(req.type)
+        if (entry === undefined) ctx.replyError(req, new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`))
+        else run.actor.send(isWrite(entry) ? { type: 'WRITE', req } : { type: 'READ', req })
+      },
       timerDue: (timer) => run.actor.send({ type: 'TIMER_FIRED', timer }),
       stop: async () => {
         run.actor.send({ type: 'STOP' })

@@ -16,10 +16,6 @@ export type { IssueSummary, TopoView }
 
 export { MAX_PAGE }
 
-export const QUERY_TYPES: ReadonlySet<string> = new Set([
-  M.issueShow, M.issueList, M.issueReady, M.issueTopo, M.issueHistory, M.eventsRead, M.eventsStats, M.identityList,
-])
-
 export function summary(p: IssueProjection): IssueSummary {
   return {
     id: p.id, title: p.title, state: p.state, labels: p.labels, assignees: p.assignees, dependencies: p.dependencies,

@@ -12,12 +12,12 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import { createActor, type Actor } from 'xstate'
 import { decode, encode } from '../../protocol/codec.ts'
 import { CairnError } from '../../protocol/errors.ts'
-import { envelope, REPLY, type Envelope, type ReplyBody } from '../../protocol/envelope.ts'
+import { envelope, REPLY } from '../../protocol/envelope.ts'
 import {
   actorAddress, hostAddress, MESSAGE_TYPES as M, SUPERVISOR,
-  type ActorFailedBody, type ActorKind, type EventsAppendedBody, type HostReady, type PongBody, type RepoReconciliation,
+  type ActorKind, type HostMessage, type PongBody, type RepoReconciliation,
 } from '../../protocol/messages.ts'
-import { CHANNELS, publish } from '../../lib/kernel/diagnostics.ts'
+import { CHANNELS, isChannelName, publish } from '../../lib/kernel/diagnostics.ts'
 import type { HostTask } from '../../lib/kernel/host-task.ts'
 import { FramePort, framesIn } from '../../lib/kernel/frame-port.ts'
 import type { Clock, ClockDescriptor } from '../../lib/kernel/ports/clock.ts'
@@ -172,42 +172,39 @@ export class RepoHost {
     this.#ended = launch.ended.then(() => exited(null), (err: unknown) => exited(causeOf(err)))
   }
 
-  /** One frame from the current generation's thread. */
+  /** One frame from the current generation's thread (made by lib/host: a HostMessage). */
   #fromHost(data: Uint8Array): void {
-    let msg: Envelope
-    try { msg = decode(data) } catch { return }
+    let msg: HostMessage
+    try { msg = decode(data) as HostMessage } catch { return }
     switch (msg.type) {
-      case REPLY: {
-        const body = msg.body as ReplyBody
-        if (!body.ok && body.error.code === 'MAILBOX_FULL') publish(CHANNELS.mailboxFull, { actor: msg.from })
+      case REPLY:
+        if (!msg.body.ok && msg.body.error.code === 'MAILBOX_FULL') publish(CHANNELS.mailboxFull, { actor: msg.from })
         this.#s.router.deliver(msg)
         return
-      }
-      case M.hostReady: {
-        const ready = msg.body as HostReady
-        this.reconciliation = ready.reconciliation
-        this.#actor.send({ type: 'READY', threadId: ready.threadId })
+      case M.hostReady:
+        this.reconciliation = msg.body.reconciliation
+        this.#actor.send({ type: 'READY', threadId: msg.body.threadId })
         return
-      }
-      case M.hostFailed: {
+      case M.hostFailed:
         // A malformed-frame report (`frame: true`) comes from a serving host: not a start failure.
-        const body = msg.body as { error: unknown; frame?: boolean }
-        if (body.frame !== true) this.#actor.send({ type: 'START_FAILED', error: CairnError.fromWire(body.error).toWire() })
+        if (msg.body.frame !== true) this.#actor.send({ type: 'START_FAILED', error: CairnError.fromWire(msg.body.error).toWire() })
         return
-      }
       case M.actorFailed: {
-        const body = msg.body as ActorFailedBody
-        const error = CairnError.fromWire(body.error)
-        this.#actorFailed(body.kind, { message: error.message, code: error.code })
+        const error = CairnError.fromWire(msg.body.error)
+        this.#actorFailed(msg.body.kind, { message: error.message, code: error.code })
         return
       }
       case M.eventsAppended:
-        this.feed.advance((msg.body as EventsAppendedBody).lastSeq)
+        this.feed.advance(msg.body.lastSeq)
         return
       case M.syncProgress: {
-        const { corr, ...progress } = msg.body as { corr: number }
+        const { corr, ...progress } = msg.body
         this.#s.router.progress(corr, progress)
+        return
       }
+      case M.diagnostic:
+        // Reports made on the thread reach subscribers of the main thread's channels.
+        if (isChannelName(msg.body.channel)) publish(msg.body.channel, { repo: this.repoId, ...msg.body.message })
     }
   }
 

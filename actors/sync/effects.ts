@@ -11,11 +11,12 @@ import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { GitSync } from '../../lib/kernel/ports/git-sync.ts'
 import type { ActorContext } from '../../lib/kernel/actor-module.ts'
-import type { IngestResult } from '../repo-worker/commands/ingest.ts'
-import { openRepoDbs } from '../repo-worker/store/dbs.ts'
+import { CHANNELS } from '../../lib/kernel/diagnostics.ts'
+import type { IngestResult } from '../../protocol/messages.ts'
+import type { IdentityReader } from '../../lib/kernel/ports/identity-reader.ts'
 import type { RunSpec, SyncContext } from './machine.ts'
 import { SyncRun, type SyncProgress, type SyncReport } from './run.ts'
-import type { SyncDb } from './store.ts'
+import { openSyncDb, type SyncDb } from './store.ts'
 
 /** Progress frames per caller are spaced at least this far apart (the last one always goes). */
 const PROGRESS_EVERY_MS = 50
@@ -47,7 +48,7 @@ function remoteOf(req: Envelope): string | null {
 export class SyncShell {
   readonly #ctx: ActorContext
   readonly #db: SyncDb
-  readonly #identities: ReturnType<typeof openRepoDbs>['identities']
+  readonly #identities: IdentityReader
   readonly #waiters = new Map<string, { req: Envelope; lastProgress: number }[]>()
   /** Per run key, the remote as the caller gave it (it may carry credentials): in memory only, gone when the run settles. */
   readonly #remotes = new Map<string, string>()
@@ -60,11 +61,10 @@ export class SyncShell {
   #cancelRetry: (() => void) | null = null
   lastRunAt: number | null = null
 
-  constructor(env: RootDatabase, ctx: ActorContext) {
+  constructor(env: RootDatabase, ctx: ActorContext, identities: IdentityReader) {
     this.#ctx = ctx
-    const dbs = openRepoDbs(env)
-    this.#db = dbs.sync
-    this.#identities = dbs.identities
+    this.#db = openSyncDb(env)
+    this.#identities = identities
   }
 
   join(req: Envelope | null, spec: RunSpec): void {
@@ -115,7 +115,7 @@ export class SyncShell {
       db: this.#db,
       ingest: (events, bank) => this.#ctx.ask('repo-worker', M.eventsIngest, { events, bank }) as Promise<IngestResult>,
       flushWal: () => this.#ctx.ask('repo-worker', M.walFlush, {}),
-      ownActors: () => new Set([...this.#identities.getRange()].map(({ value }) => value.actor)),
+      ownActors: () => this.#identities.ownActors(),
       now: () => this.#ctx.clock.now(),
       progress: (p) => this.#progress(key, p),
       checkAlive: () => { if (this.#stopping) throw new CairnError('STOPPED', 'the sync actor is stopping; the run resumes from its bank next time') },
@@ -139,13 +139,19 @@ export class SyncShell {
     this.#remotes.delete(key)
     const run = this.#run
     this.#run = null
+    // The spec's remote is the shown one: credentials never reach a report.
+    const source = { remote: run?.spec.remote ?? null, kind: run?.spec.kind ?? null }
     if (error === null && run) {
       const report: SyncReport = run.finalReport()
       for (const w of waiters) this.#ctx.replyOk(w.req, report)
+      this.#ctx.report(CHANNELS.syncRun, {
+        ...source, pulled: report.pulled, duplicates: report.duplicates, pushed: report.pushed, resumedFrom: report.resumedFrom, durationMs: report.durationMs,
+      })
       return
     }
     const failure = this.#failure ?? new CairnError(error?.code ?? 'INTERNAL', error?.message ?? 'sync failed')
     for (const w of waiters) this.#ctx.replyError(w.req, failure)
+    this.#ctx.report(CHANNELS.syncFailed, { ...source, code: failure.code, message: failure.message })
   }
 
   armRetry(ms: number, retry: () => void): void {

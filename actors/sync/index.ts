@@ -1,7 +1,7 @@
 /** The Sync actor kind: machine.ts (pure) wired to effects.ts (git, the RepoWorker, the clock). */
 import { fromPromise } from 'xstate'
 import { CairnError } from '../../protocol/errors.ts'
-import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type AgentIdentity } from '../../protocol/messages.ts'
 import type { ActorModule } from '../../lib/kernel/actor-module.ts'
 import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { syncMachine, SYNC_SNAPSHOT_VERSION, type RunSpec, type SyncContext } from './machine.ts'
@@ -11,7 +11,10 @@ export const sync: ActorModule = {
   kind: 'sync',
   snapshotVersion: SYNC_SNAPSHOT_VERSION,
   start(ctx, restored) {
-    const shell = new SyncShell(ctx.env, ctx)
+    // Identities are the RepoWorker's data: asked for, not read from its store.
+    const shell = new SyncShell(ctx.env, ctx, {
+      ownActors: async () => new Set((await ctx.ask('repo-worker', M.identityList, {}) as AgentIdentity[]).map((i) => i.actor)),
+    })
     const machine = syncMachine.provide({
       actions: {
         join: (_, { req, spec }) => shell.join(req, spec),

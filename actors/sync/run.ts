@@ -23,7 +23,7 @@ import type { CairnEvent } from '../../protocol/events/types.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { GitSync, WalReader } from '../../lib/kernel/ports/git-sync.ts'
 import type { WalEntry } from '../../lib/kernel/ports/git-wal.ts'
-import type { IngestResult } from '../repo-worker/commands/ingest.ts'
+import type { IngestResult } from '../../protocol/messages.ts'
 import type { RunSpec } from './machine.ts'
 import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
 import type { RefReport, SyncProgress, SyncReport } from '../../protocol/results.ts'
@@ -46,7 +46,7 @@ export interface RunDeps {
   ingest(events: CairnEvent[], bank: { key: string; value: RunBank }): Promise<IngestResult>
   flushWal(): Promise<unknown>
   /** Actor ids of this clone's identities (refs we author and must be able to push). */
-  ownActors(): Set<string>
+  ownActors(): Promise<ReadonlySet<string>>
   now(): number
   progress(p: SyncProgress): void
   /** Throws STOPPED once the actor is stopping; checked between steps. */
@@ -247,7 +247,7 @@ export class SyncRun {
     const git = this.#git
     deps.checkAlive()
     await deps.flushWal()
-    const own = deps.ownActors()
+    const own = await deps.ownActors()
     const specs: string[] = []
     const refused: string[] = []
     const locals = await git.listRefs(WAL_PREFIX)

@@ -8,9 +8,14 @@
  * banks (commands/ingest.ts), so the bank never claims an event the store
  * does not hold. The Sync actor writes the run's start and its completion.
  */
-import type { Database } from 'lmdb'
+import type { Database, RootDatabase } from 'lmdb'
 
 export type SyncDb = Database<unknown, string>
+
+/** Opens the `sync` database (the RepoWorker opens the same one to bank ingests: actors/repo-worker/store/dbs.ts). */
+export function openSyncDb(env: RootDatabase): SyncDb {
+  return env.openDB({ name: 'sync' }) as unknown as SyncDb
+}
 
 /** Per actor ref: the commit ingested through, and how many events that run ingested from it. */
 export interface RefProgress { commit: string; events: number }

@@ -11,6 +11,7 @@ import type { RootDatabase } from 'lmdb'
 import type { ThreadClock } from '../kernel/ports/clock.ts'
 import type { GitOpeners } from '../kernel/ports/git.ts'
 import type { ActorInstance, ActorModule, TimerService } from '../kernel/actor-module.ts'
+import { CHANNELS, type ChannelName } from '../kernel/diagnostics.ts'
 import type { JournalEntry } from '../kernel/store/journal.ts'
 import { loadSnapshot, loadTimers, snapshotKey, type ActorsDb, type DurableTimer } from '../kernel/store/snapshots.ts'
 
@@ -18,6 +19,7 @@ export interface CellHooks {
   reply(req: Envelope, ok: boolean, value: unknown): void
   failed(cell: ActorCell, error: CairnError): void
   notify(cell: ActorCell, type: string, body: unknown): void
+  report(cell: ActorCell, channel: ChannelName, message: Record<string, unknown>): void
   ask(cell: ActorCell, kind: ActorKind, type: string, body: unknown): Promise<unknown>
 }
 
@@ -75,6 +77,7 @@ export class ActorCell {
       replyOk: (req, value) => { if (live()) this.#answer(req, true, value) },
       replyError: (req, error) => { if (live()) this.#answer(req, false, error.toWire()) },
       notify: (type, body) => { if (live()) this.#hooks.notify(this, type, body) },
+      report: (channel, message) => { if (live()) this.#hooks.report(this, channel, message) },
       ask: (kind, type, body) => (live() ? this.#hooks.ask(this, kind, type, body)
         : Promise.reject(new CairnError('STOPPED', `${this.address} was restarted`))),
     }, { snapshot: loaded.snapshot, resume })
@@ -93,7 +96,9 @@ export class ActorCell {
     this.#timers.get(timer.id)?.cancel()
     const generation = this.#generation
     const cancel = this.#clock.at(timer.deadline, () => {
-      if (generation === this.#generation && this.status === 'running') this.#instance!.timerDue(timer)
+      if (generation !== this.#generation || this.status !== 'running') return
+      this.#hooks.report(this, CHANNELS.timerFired, { timer: timer.id, deadline: timer.deadline })
+      this.#instance!.timerDue(timer)
     })
     this.#timers.set(timer.id, { timer, cancel })
   }

@@ -16,7 +16,7 @@ import { CairnError } from '../../protocol/errors.ts'
 import { envelope, PROTOCOL_VERSION, REPLY, type Envelope } from '../../protocol/envelope.ts'
 import {
   ACTOR_KINDS, actorAddress, hostAddress, MESSAGE_TYPES as M, SUPERVISOR,
-  type ActorKind, type FaultBody, type RepoReconciliation,
+  type ActorKind, type DiagnosticBody, type FaultBody, type HostControlMessage, type RepoReconciliation,
 } from '../../protocol/messages.ts'
 import type { HostTask } from '../kernel/host-task.ts'
 import { clockFromDescriptor } from '../adapters/clock-from-descriptor.ts'
@@ -91,6 +91,8 @@ export default async function host(task: HostTask): Promise<HostExit> {
       reply,
       failed: (cell, error) => post(envelope(nextId++, M.actorFailed, cell.address, SUPERVISOR, { actor: cell.address, kind: cell.kind, error: error.toWire() })),
       notify: (cell, type, body) => post(envelope(nextId++, type, cell.address, SUPERVISOR, body)),
+      report: (cell, channel, message) => post(envelope(nextId++, M.diagnostic, cell.address, SUPERVISOR,
+        { channel, message: { actor: cell.address, ...message } } satisfies DiagnosticBody)),
       ask: (cell, kind, type, body) => new Promise((resolve, reject) => {
         const req: Envelope = { v: PROTOCOL_VERSION, id: nextLocalId--, type, from: cell.address, to: actorAddress(kind, repoId), body }
         localWaiters.set(`${req.from}:${req.id}`, { resolve, reject })
@@ -129,7 +131,8 @@ export default async function host(task: HostTask): Promise<HostExit> {
   const done = new Promise<void>((resolve) => { resolveDone = resolve })
   const stats = () => [...cells.values()].map((c) => c.stats())
 
-  const control = async (req: Envelope): Promise<void> => {
+  // The Supervisor's frames to the host itself (a HostControlMessage; anything else is refused below).
+  const control = async (req: HostControlMessage): Promise<void> => {
     switch (req.type) {
       case M.ping:
         return reply(req, true, { threadId, actors: stats() })
@@ -137,7 +140,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
         clock.tick?.()
         return reply(req, true, null)
       case M.actorRestart: {
-        const cell = cells.get(actorAddress((req.body as { kind: ActorKind }).kind, repoId))
+        const cell = cells.get(actorAddress(req.body.kind, repoId))
         if (!cell) return reply(req, false, new CairnError('NOT_FOUND', 'no such actor').toWire())
         const resume = pendingEntries(journal).filter((e) => e.actor === cell.address && e.resumable)
         cell.start(resume)
@@ -153,9 +156,11 @@ export default async function host(task: HostTask): Promise<HostExit> {
       }
       case M.fault:
         if (!task.faultInjection) return reply(req, false, new CairnError('INVALID_ARGUMENT', 'fault injection is disabled').toWire())
-        return injectFault(req, req.body as FaultBody, cells, reply)
-      default:
-        return reply(req, false, new CairnError('UNKNOWN_MESSAGE', `host does not handle ${req.type}`).toWire())
+        return injectFault(req, req.body, cells, reply)
+      default: {
+        const other: Envelope = req
+        return reply(other, false, new CairnError('UNKNOWN_MESSAGE', `host does not handle ${other.type}`).toWire())
+      }
     }
   }
 
@@ -172,7 +177,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
       return
     }
     if (req.to === self) {
-      control(req).catch((err) => reply(req, false, CairnError.from(err).toWire()))
+      control(req as HostControlMessage).catch((err) => reply(req, false, CairnError.from(err).toWire()))
       return
     }
     const cell = cells.get(req.to)

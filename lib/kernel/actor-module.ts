@@ -6,7 +6,8 @@
 import type { RootDatabase } from 'lmdb'
 import type { CairnError } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
-import type { ActorKind, RepoReconciliation } from '../../protocol/messages.ts'
+import type { ActorKind, ActorNotice, RepoReconciliation } from '../../protocol/messages.ts'
+import type { ChannelName } from './diagnostics.ts'
 import type { ThreadClock } from './ports/clock.ts'
 import type { GitOpeners } from './ports/git.ts'
 import type { JournalEntry } from './store/journal.ts'
@@ -35,7 +36,14 @@ export interface ActorContext {
   replyOk(req: Envelope, value: unknown): void
   replyError(req: Envelope, error: CairnError): void
   /** Posts a one-way message to the supervisor (e.g. `events.appended`). */
-  notify(type: string, body: unknown): void
+  notify<T extends ActorNotice['type']>(type: T, body: Extract<ActorNotice, { type: T }>['body']): void
+  /**
+   * Publishes a diagnostics report. Actors run on worker threads, where
+   * nobody subscribes: the host forwards it over its port and the main
+   * thread publishes it on the channel of that name, with `repo` and
+   * `actor` added, so a subscriber on the main thread sees it.
+   */
+  report(channel: ChannelName, message: Record<string, unknown>): void
   /** Request/reply with another actor of the same repository, on this thread (no port, no encoding). */
   ask(kind: ActorKind, type: string, body: unknown): Promise<unknown>
 }

@@ -35,6 +35,13 @@ export const CHANNELS = {
 
 export type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS]
 
+const NAMES: ReadonlySet<string> = new Set(Object.values(CHANNELS))
+
+/** Whether `name` is one of Cairn's channels (a report forwarded from a thread names one). */
+export function isChannelName(name: unknown): name is ChannelName {
+  return typeof name === 'string' && NAMES.has(name)
+}
+
 const channels = new Map<string, diagnosticsChannel.Channel>()
 
 /** Publishes `message` on `name` when anyone listens; free otherwise. */

@@ -10,20 +10,18 @@
  */
 import { invalidArgument } from '../../../protocol/errors.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
+import type { EventsIngestBody, IngestResult } from '../../../protocol/messages.ts'
 import type { Batch } from '../store/event-store.ts'
 
 /** Events per ingest request: bounds one transaction. */
 export const MAX_INGEST_EVENTS = 20_000
 
-export interface IngestCommand {
+export interface IngestCommand extends EventsIngestBody {
   type: 'ingest'
   opId: null
-  events: CairnEvent[]
-  /** Written to the `sync` database in the same transaction, when given. */
-  bank: { key: string; value: unknown } | null
 }
 
-export interface IngestResult { ingested: number; duplicates: number; lastSeq: number }
+export type { IngestResult }
 
 export function parseIngest(b: Record<string, unknown>): IngestCommand {
   const events = b.events

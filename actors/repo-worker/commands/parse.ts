@@ -30,12 +30,6 @@ export type IssueCommand =
 
 export type Command = IssueCommand | IngestCommand | { type: 'identity'; agent: string; opId: null }
 
-/** The request types that carry commands (writes of the event log). */
-export const COMMAND_TYPES: ReadonlySet<string> = new Set([
-  M.identity, M.issueClaim, M.issueCreate, M.issueUpdate, M.issueComment, M.issueState, M.issueLabel,
-  M.issueAssign, M.issueLink, M.issueAttach, M.issueDepend, M.eventsIngest,
-])
-
 const HEX32 = /^[0-9a-f]{32}$/
 const ID_REF = /^[0-9a-fA-F]{4,32}$/
 const SHA256 = /^[0-9a-f]{64}$/

@@ -27,7 +27,8 @@ import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { openShared } from '../../../lib/kernel/store/open-store.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
-import { query, QUERY_TYPES } from '../queries.ts'
+import { query } from '../queries.ts'
+import { answeredFromStore } from '../messages.ts'
 
 export class StoreReader {
   readonly #env: RootDatabase
@@ -44,13 +45,9 @@ export class StoreReader {
     this.#kept = new EventStore(dbs, { reader: 'shared' })
   }
 
-  /**
-   * Whether this reader answers `type` with these arguments. The rest go to
-   * the worker: stats carry its WAL drain's state, and ready-minus-leases
-   * needs its lease table.
-   */
+  /** Whether this reader answers `type` with these arguments (messages.ts); the rest go to the worker. */
   static answers(type: string, body: Record<string, unknown>): boolean {
-    return QUERY_TYPES.has(type) && type !== M.eventsStats && body.unleased === undefined
+    return answeredFromStore(type, body)
   }
 
   /**

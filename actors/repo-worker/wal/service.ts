@@ -11,6 +11,8 @@ import type { RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
 import type { GitWal } from '../../../lib/kernel/ports/git-wal.ts'
 import type { ThreadClock } from '../../../lib/kernel/ports/clock.ts'
+import { CHANNELS } from '../../../lib/kernel/diagnostics.ts'
+import type { ActorContext } from '../../../lib/kernel/actor-module.ts'
 import { lastKey, type RepoDbs } from '../store/dbs.ts'
 import { DRAIN_BATCH, WalDrain, type DrainReport } from './drain.ts'
 
@@ -71,12 +73,15 @@ export class WalService {
   /** Ends the pace wait early (a flush arrived). */
   #wake: (() => void) | null = null
   #status: WalStatus = { pending: 0, drainedEvents: 0, commits: 0, lastError: null, retryAt: null }
+  readonly #report: ActorContext['report']
 
-  constructor(env: RootDatabase, dbs: RepoDbs, open: () => Promise<GitWal>, clock: ThreadClock) {
+  /** `report` publishes each round that moved events (`cairn:wal:drained`) and each failed one (`cairn:wal:failed`). */
+  constructor(env: RootDatabase, dbs: RepoDbs, open: () => Promise<GitWal>, clock: ThreadClock, report: ActorContext['report'] = () => {}) {
     this.#env = env
     this.#dbs = dbs
     this.#open = open
     this.#clock = clock
+    this.#report = report
   }
 
   status(): WalStatus {
@@ -237,6 +242,9 @@ export class WalService {
     this.#status.commits += r.commits
     this.#status.lastError = null
     this.#status.retryAt = null
+    if (r.events + r.commits + r.adopted > 0) {
+      this.#report(CHANNELS.walDrained, { events: r.events, commits: r.commits, adopted: r.adopted, pending: this.#dbs.outbox.getCount() })
+    }
   }
 
   #failed(err: unknown): void {
@@ -244,6 +252,8 @@ export class WalService {
     const at = this.#clock.now() + this.#backoff
     this.#status.lastError = err instanceof Error ? err.message : String(err)
     this.#status.retryAt = at
+    const failure = CairnError.from(err)
+    this.#report(CHANNELS.walFailed, { code: failure.code, message: failure.message, retryAt: at, pending: this.#dbs.outbox.getCount() })
     if (this.#stopped) return
     this.#cancelRetry?.()
     this.#cancelRetry = this.#clock.at(at, () => {
