@@ -27,15 +27,14 @@ import { checkGoals, renderGoals, type Goal } from './lib/goals.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
 import { benchDirs } from './lib/dirs.ts'
 import { closedLoop, type LoadResult } from './daemon/load.ts'
-import { timeCli } from './daemon/cli-timing.ts'
+import { timeCli, timeNode } from './daemon/cli-timing.ts'
 import { measureGroupedComments } from './baselines/lmdb-grouped.ts'
 import { connect, type DaemonClient } from '../lib/daemon/client.ts'
-import { connectOrSpawn } from '../lib/daemon/spawn.ts'
+import { cairnCommand, connectOrSpawn } from '../lib/daemon/spawn.ts'
 import { decode, encodeFramed } from '../protocol/codec.ts'
 import { FrameDecoder } from '../protocol/framing.ts'
 import { stopChild } from './lib/child.ts'
 
-const CAIRN = fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url))
 
 const SCHEMA = 'cairn-bench-daemon/1'
 const GOALS: Goal[] = [
@@ -112,7 +111,9 @@ async function main(): Promise<void> {
     log('CLI invocation times')
     const env = { ...process.env, CAIRN_HOME: home }
     const warm = timeCli(['issue', 'show', issue.id], params.cliRuns, env, repo)
-    results.push({ name: 'cli.issue-show.daemon', group: 'cli', unit: 'ms', value: warm.p50, p50: warm.p50, p99: warm.p99 })
+    const floor = timeNode(['-e', '0'], params.cliRuns, env, repo)
+    results.push({ name: 'node.start', group: 'cli', unit: 'ms', value: floor.p50, p50: floor.p50, p99: floor.p99, note: '`node -e 0`: the floor of any invocation' })
+    results.push({ name: 'cli.issue-show.daemon', group: 'cli', unit: 'ms', value: warm.p50, p50: warm.p50, p99: warm.p99, baseline: 'node.start', note: 'the compiled bin (dist/)' })
     for (const c of clients) c.close()
     clients.length = 0
     stopDaemon(home)
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
 
 /** `cairn daemon stop` for `home`, as a user would run it. */
 function stopDaemon(home: string): void {
-  execFileSync(process.execPath, [CAIRN, 'daemon', 'stop'], { env: { ...process.env, CAIRN_HOME: home } })
+  execFileSync(process.execPath, [...cairnCommand(), 'daemon', 'stop'], { env: { ...process.env, CAIRN_HOME: home } })
 }
 
 /** The run with the median rate (an odd count gives a real run, with its own latencies). */

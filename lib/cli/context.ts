@@ -8,7 +8,6 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { CairnError } from '../../protocol/errors.ts'
 import { parseArgs } from '../../protocol/operations/index.ts'
 import { resolveHome } from '../daemon/paths.ts'
-import { NeedsLoader } from './loader.ts'
 import { chooseExecutor, type CallOptions, type Executor } from './executor.ts'
 import { printError, printResult, type Human, type Io } from './output.ts'
 
@@ -65,7 +64,6 @@ export class Cli {
     try {
       await fn()
     } catch (err) {
-      if (err instanceof NeedsLoader) throw err
       this.fail(cmd, err)
     }
   }

@@ -16,7 +16,6 @@ import { leaseBook, operation, plainAnswer } from '../daemon/operations/index.ts
 import { daemonPaths, ensureHome } from '../daemon/paths.ts'
 import { repoCache } from '../daemon/repo-cache.ts'
 import { connectOrSpawn, isNotAnswering } from '../daemon/spawn.ts'
-import { NeedsLoader, workersCanLoadTs } from './loader.ts'
 
 export interface CallOptions { onItem?: (item: unknown) => void; signal?: AbortSignal }
 
@@ -54,7 +53,6 @@ export async function daemonExecutor(target: Target): Promise<Executor> {
 }
 
 export async function embeddedExecutor(target: Target): Promise<Executor> {
-  if (!workersCanLoadTs()) throw new NeedsLoader()
   const paths = daemonPaths(ensureHome(target.home))
   let mutex = await tryLockName(paths.mutexName)
   if (!mutex) {

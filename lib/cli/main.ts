@@ -1,6 +1,6 @@
 /**
  * The `cairn` command line: builds the commander program and runs one
- * invocation, returning its exit code (scripts/cairn.mjs sets it).
+ * invocation, returning its exit code (bin.ts sets it).
  *
  * Global flags work before or after the command:
  *   --json          one JSON envelope per result on stdout (see output.ts)
@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander'
 import { CairnError } from '../../protocol/errors.ts'
 import { Cli } from './context.ts'
 import { daemonCommand } from './commands/daemon.ts'
+import { demoCommand } from './commands/demo.ts'
 import { doctorCommand } from './commands/doctor.ts'
 import { issueCommand } from './commands/issue.ts'
 import { lockCommand } from './commands/lock.ts'
@@ -20,7 +21,6 @@ import { mcpCommand } from './commands/mcp.ts'
 import { repoCommands } from './commands/repo.ts'
 import { uiCommand } from './commands/ui.ts'
 import { printError, type Io } from './output.ts'
-import { NeedsLoader, rerunWithLoader } from './loader.ts'
 
 export const VERSION = '0.1.0'
 
@@ -52,6 +52,7 @@ export function buildProgram(cli: Cli, jsonMode: boolean): Command {
   program.addCommand(daemonCommand(cli))
   program.addCommand(mcpCommand(cli, VERSION))
   program.addCommand(uiCommand(cli))
+  program.addCommand(demoCommand(cli))
   return configure(program, cli.io, jsonMode)
 }
 
@@ -67,7 +68,6 @@ export async function runCli(argv: string[], io: Io, env: NodeJS.ProcessEnv = pr
     await program.parseAsync(argv, { from: 'user' })
   } catch (err) {
     await cli.close().catch(() => undefined)
-    if (err instanceof NeedsLoader) return rerunWithLoader(argv, env)
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
       const message = err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync'

@@ -19,14 +19,20 @@ import { tryLockName } from './home-mutex.ts'
 import { HEARTBEAT_MS, pidAlive, readLockFile } from './lock-file.ts'
 import { daemonPaths, ensureHome } from './paths.ts'
 
-/** The `cairn` entry script; `daemon start --foreground` on it runs a daemon. */
-export const CAIRN_SCRIPT = fileURLToPath(new URL('../../scripts/cairn.mjs', import.meta.url))
+/** Running from the sources (tests, tsx) rather than the compiled package. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts')
+
 /**
- * `--import=<tsx loader URL>`, absolute so it resolves from any working
- * directory: the daemon's worker threads need tsx's loader on the command
- * line (lib/cli/loader.ts explains).
+ * Node arguments that run the `cairn` command matching this code: the
+ * compiled bin next to it (dist/lib/cli/bin.js), or from the sources
+ * lib/cli/bin.ts with tsx's loader on the command line, where the daemon's
+ * worker threads inherit it (a loader registered in code is not inherited).
+ * @example spawn(process.execPath, [...cairnCommand(), 'daemon', 'status'])
  */
-export const TSX_IMPORT = `--import=${import.meta.resolve('tsx')}`
+export function cairnCommand(): string[] {
+  const bin = fileURLToPath(new URL(`../cli/bin${FROM_SOURCES ? '.ts' : '.js'}`, import.meta.url))
+  return FROM_SOURCES ? [`--import=${import.meta.resolve('tsx')}`, bin] : [bin]
+}
 
 export interface SpawnOptions {
   /** Overall deadline for reaching a daemon. Default 20 s. */
@@ -151,7 +157,7 @@ interface Launched { pid: number; exited: Promise<number | null>; exitCode: numb
 function launch(home: string, logPath: string, opts: SpawnOptions): Launched {
   const log = openSync(logPath, 'a', 0o600)
   try {
-    const child = spawn(process.execPath, [TSX_IMPORT, CAIRN_SCRIPT, 'daemon', 'start', '--foreground', '--home', home, ...(opts.flags ?? [])], {
+    const child = spawn(process.execPath, [...cairnCommand(), 'daemon', 'start', '--foreground', '--home', home, ...(opts.flags ?? [])], {
       detached: true,
       stdio: ['ignore', log, log],
       env: opts.env ?? process.env,

@@ -12,7 +12,6 @@ import { connectOrSpawn, helloFromSlowDaemon, isNoHello, isNotAnswering } from '
 import { isNameHeld } from '../../daemon/home-mutex.ts'
 import { pidAlive } from '../../daemon/lock-file.ts'
 import { intFlag, type Cli } from '../context.ts'
-import { NeedsLoader, workersCanLoadTs } from '../loader.ts'
 
 type Opts = Record<string, unknown>
 
@@ -107,7 +106,6 @@ export function daemonCommand(cli: Cli): Command {
         return
       }
       await cli.guard(cmd, async () => {
-        if (!workersCanLoadTs()) throw new NeedsLoader()
         // Loaded here only: the runtime's module graph would slow every other command.
         const { startDaemon } = await import('../../daemon/server.ts')
         const d = await startDaemon({

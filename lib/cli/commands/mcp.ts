@@ -10,7 +10,6 @@
  */
 import { Command } from 'commander'
 import { argFlag } from '../flags.ts'
-import { NeedsLoader, workersCanLoadTs } from '../loader.ts'
 import type { Cli } from '../context.ts'
 
 type Opts = Record<string, unknown>
@@ -24,7 +23,6 @@ export function mcpCommand(cli: Cli, version: string): Command {
       argFlag('locks.acquire', 'ttlMs'), DEFAULT_LEASE_TTL_MS)
     .action(async (o: Opts, cmd: Command) => {
       const g = cli.globals(cmd)
-      if (g.noDaemon && !workersCanLoadTs()) throw new NeedsLoader()
       const { serveMcp } = await import('../../mcp/server.ts')
       const session = serveMcp({
         home: g.home, repo: g.repo, ...(g.agent ? { agent: g.agent } : {}), leaseTtlMs: o.leaseTtl as number, noDaemon: g.noDaemon, version,

@@ -5,7 +5,7 @@
  * and never reaches a runtime (no daemon is started, no home is created).
  */
 import t from 'tap'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { buildProgram } from '../../../../lib/cli/main.ts'
 import { Cli } from '../../../../lib/cli/context.ts'
@@ -26,7 +26,7 @@ const commands = leaves(program)
 
 t.test('the command tree is the documented one', async (t) => {
   t.same(commands.map((c) => c.join(' ')).sort(), [
-    'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'doctor', 'events', 'import-grite', 'init',
+    'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'demo', 'doctor', 'events', 'import-grite', 'init',
     'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
     'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
     'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync', 'ui',
@@ -70,6 +70,9 @@ t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t
     [['issue', 'label', 'abcd'], /needs --add and\/or --remove/],
     [['sync', '--no-pull', '--no-push'], /leave nothing to do/],
     [['mcp', '--lease-ttl', '0'], /--lease-ttl.*must be an integer from 1/],
+    [['demo', '--agents', '0'], /--agents.*must be an integer from 1 to 1000/],
+    [['demo', '--seconds', '0'], /--seconds.*must be a number of seconds above 0/],
+    [['demo', '--seconds', 'soon'], /--seconds.*must be a number of seconds/],
   ]
   for (const [args, message] of cases) {
     const r = await cli([...args, '--json'], environment)
@@ -85,5 +88,6 @@ t.test('help and version exit 0', async (t) => {
   t.equal(help.code, 0)
   t.match(help.stdout, /Usage: cairn/)
   t.equal((await cli(['issue', 'create', '--help'], environment)).code, 0)
-  t.match((await cli(['--version'], environment)).stdout, /^\d+\.\d+\.\d+/)
+  const { version } = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal((await cli(['--version'], environment)).stdout.trim(), version, "the package's version")
 })

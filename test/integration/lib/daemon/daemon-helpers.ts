@@ -7,11 +7,11 @@
  */
 import { spawn } from 'node:child_process'
 import { connect as netConnect, type Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { decode, encode } from '../../../../protocol/codec.ts'
 import { PROTOCOL_VERSION, type Envelope } from '../../../../protocol/envelope.ts'
 import { FrameDecoder, frame } from '../../../../protocol/framing.ts'
 import { probe } from '../../../../lib/daemon/client.ts'
+import { cairnCommand } from '../../../../lib/daemon/spawn.ts'
 import { daemonPaths } from '../../../../lib/daemon/paths.ts'
 import { startDaemon, type Daemon, type DaemonOptions } from '../../../../lib/daemon/server.ts'
 import { SOCKET_PROTOCOL } from '../../../../lib/daemon/wire.ts'
@@ -20,8 +20,10 @@ import { runCli } from '../../../../lib/cli/main.ts'
 // Daemons outlive the CLI that starts them; keep tap's coverage hooks out of them.
 delete process.env.NODE_V8_COVERAGE
 
-export const CAIRN = fileURLToPath(new URL('../../../../scripts/cairn.mjs', import.meta.url))
-export const TSX_IMPORT = `--import=${import.meta.resolve('tsx')}`
+/** The `cairn` command from the sources: node arguments, with tsx's loader. */
+export const CAIRN_COMMAND = cairnCommand()
+export const TSX_IMPORT = CAIRN_COMMAND[0]!
+export const CAIRN = CAIRN_COMMAND[1]!
 
 type Teardown = { teardown(fn: () => unknown): void }
 
@@ -112,10 +114,10 @@ export function envelope(r: CliResult): { ok: boolean; data?: unknown; error?: {
   return JSON.parse(lines[0]!)
 }
 
-/** One real `cairn` process (scripts/cairn.mjs), bounded by `timeoutMs`. */
+/** One real `cairn` process (lib/cli/bin.ts), bounded by `timeoutMs`. */
 export function cliProcess(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CAIRN, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...CAIRN_COMMAND, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
@@ -178,7 +180,7 @@ export interface DaemonProcess {
 
 /** `cairn daemon start --foreground --json` as its own process; SIGKILLed in teardown if still running. */
 export function daemonProcess(t: Teardown, home: string, flags: string[] = []): DaemonProcess {
-  const child = spawn(process.execPath, [TSX_IMPORT, CAIRN, 'daemon', 'start', '--foreground', '--json', '--home', home, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...CAIRN_COMMAND, 'daemon', 'start', '--foreground', '--json', '--home', home, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null

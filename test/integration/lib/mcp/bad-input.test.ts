@@ -12,7 +12,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { sandbox } from '../../../helpers/tmp-repos.ts'
-import { CAIRN, eventually } from '../daemon/daemon-helpers.ts'
+import { CAIRN_COMMAND, eventually } from '../daemon/daemon-helpers.ts'
 import { mcpSession, stopDaemonAfter, textOf } from './mcp-helpers.ts'
 
 const box = sandbox()
@@ -73,7 +73,7 @@ t.test('an unknown tool is a protocol error, and the session goes on', async (t)
 
 /** A raw `cairn mcp` process: lines in, parsed lines out. */
 function rawServer() {
-  const child = spawn(process.execPath, [CAIRN, 'mcp', '--home', box.home, '-C', repo, '--agent', 'raw'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_V8_COVERAGE: '' } })
+  const child = spawn(process.execPath, [...CAIRN_COMMAND, 'mcp', '--home', box.home, '-C', repo, '--agent', 'raw'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_V8_COVERAGE: '' } })
   const replies: Record<string, unknown>[] = []
   let buf = ''
   let exited: number | null | undefined

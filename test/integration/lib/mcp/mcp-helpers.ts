@@ -1,5 +1,5 @@
 /**
- * MCP sessions for the tests: real `cairn mcp` processes (scripts/cairn.mjs)
+ * MCP sessions for the tests: real `cairn mcp` processes (lib/cli/bin.ts)
  * driven by the official SDK client over stdio, against a real daemon the
  * first session starts. Every session is closed (or SIGKILLed) and the
  * daemon stopped in teardown.
@@ -7,7 +7,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { CAIRN, stopDaemonOf } from '../daemon/daemon-helpers.ts'
+import { CAIRN_COMMAND, stopDaemonOf } from '../daemon/daemon-helpers.ts'
 
 type Teardown = { teardown(fn: () => unknown): void }
 
@@ -34,7 +34,7 @@ export interface SessionOptions {
 
 /** Starts `cairn mcp` and connects the SDK client to it (initialize done). */
 export async function mcpSession(t: Teardown, o: SessionOptions): Promise<Session> {
-  const args = [CAIRN, 'mcp', '--home', o.home, '-C', o.repo]
+  const args = [...CAIRN_COMMAND, 'mcp', '--home', o.home, '-C', o.repo]
   if (o.agent !== undefined) args.push('--agent', o.agent)
   if (o.leaseTtlMs !== undefined) args.push('--lease-ttl', String(o.leaseTtlMs))
   const env = { ...process.env, ...o.env } as Record<string, string>

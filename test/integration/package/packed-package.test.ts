@@ -1,0 +1,185 @@
+/**
+ * Cairn as a user installs it: `npm pack`, unpacked into a consumer project
+ * whose node_modules holds only Cairn's runtime dependencies (no tsx, no
+ * esbuild, no typescript: see test/helpers/packed-package.ts). There, with
+ * plain `node` and no loader:
+ *
+ * - the tarball holds the compiled package (JavaScript, declarations, maps)
+ *   and nothing of test/, bench/ or the TypeScript sources;
+ * - `import { createRuntime } from 'cairn'` creates an issue, reads it back
+ *   and exits by itself; so does the README's example;
+ * - a strict NodeNext TypeScript project type-checks against the package
+ *   with no extra flags (and a wrong use is reported, so the types are real);
+ * - Cairn runs inside the consumer's own worker thread, and bundled by
+ *   esbuild with dependencies external;
+ * - the `cairn` bin answers --version and writes through a daemon it starts
+ *   from the package, and embedded with --no-daemon.
+ */
+import t from 'tap'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { build as esbuild } from 'esbuild'
+import { packedConsumer, ROOT, writeText } from '../../helpers/packed-package.ts'
+import { README_EXAMPLE_LINES, readmeExample } from '../../helpers/readme-example.ts'
+
+type Test = Parameters<Parameters<typeof t.test>[0]>[0]
+
+const consumer = packedConsumer()
+t.teardown(() => consumer.cleanup())
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
+
+/** A fresh git repository in the consumer project. */
+let repos = 0
+function repo(): string {
+  const path = join(consumer.dir, `repo-${++repos}`)
+  execFileSync('git', ['init', '-q', path])
+  return path
+}
+
+/** The last stdout line of a run that must exit 0, parsed. */
+function lastJson(r: { status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null }): Record<string, unknown> {
+  if (r.status !== 0) throw new Error(`exit ${r.status} (${r.signal}); stderr: ${r.stderr}; stdout: ${r.stdout}`)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>
+}
+
+// One issue written and read back through the package's public entry, with
+// where it ran and whether a build tool could be found from there.
+writeText(join(consumer.dir, 'app.mjs'), `
+import { isMainThread } from 'node:worker_threads'
+import { createRuntime, isCairnError } from 'cairn'
+const runtime = await createRuntime()
+const repo = await runtime.repo(process.argv[2], { agent: 'consumer' })
+const made = await repo.issues.create({ title: 'from an installed package', labels: ['packed'] })
+const shown = await repo.issues.show(made.id.slice(0, 8))
+let missing = null
+try { await repo.issues.show('f'.repeat(12)) } catch (err) { missing = isCairnError(err, 'NOT_FOUND') ? err.code : String(err) }
+await runtime.stop()
+const tsx = await import('tsx').then(() => 'found', () => 'absent')
+console.log(JSON.stringify({ id: made.id, title: shown.title, labels: shown.labels, missing, tsx, execArgv: process.execArgv, thread: isMainThread ? 'main' : 'worker' }))
+`)
+
+function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
+  t.equal(out.title, 'from an installed package', 'the issue reads back by its id prefix')
+  t.same(out.labels, ['packed'])
+  t.match(out.id, /^[0-9a-f]{32}$/)
+  t.equal(out.missing, 'NOT_FOUND', 'a coded error, matched with isCairnError')
+  t.equal(out.tsx, 'absent', 'tsx cannot be resolved from the consumer')
+  t.same(out.execArgv, [], 'no loader on the command line')
+  t.equal(out.thread, thread)
+}
+
+t.test('the tarball holds the compiled package, no tests, benches or sources', async (t) => {
+  const bad = consumer.entries.filter((p) => /^(test|bench|scripts)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts')))
+  t.same(bad, [], 'no test/, bench/, scripts/ or .ts source file')
+  for (const f of ['package.json', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/host/host.js', 'dist/lib/cli/bin.js', 'dist/protocol/index.d.ts', 'dist/lib/testing/index.d.ts']) {
+    t.ok(consumer.entries.includes(f), `holds ${f}`)
+  }
+  t.ok(consumer.entries.some((p) => p.endsWith('.js.map')), 'source maps')
+  const dts = consumer.entries.filter((p) => p.endsWith('.d.ts')).map((p) => readFileSync(join(consumer.pkg, p), 'utf8'))
+  t.notOk(dts.some((text) => /from\s+['"]\.{1,2}\/[^'"]*\.ts['"]/.test(text)), 'declarations import .js, not .ts')
+  const manifest = JSON.parse(readFileSync(join(consumer.pkg, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> }
+  for (const tool of ['tsx', 'esbuild', 'typescript', 'tap', 'hdr-histogram-js']) t.notOk(tool in manifest.dependencies, `${tool} is no runtime dependency`)
+  t.match(manifest.scripts.prepack, /scripts\/build\.mjs/, 'npm pack builds first')
+})
+
+t.test('plain node: import from "cairn", create an issue, read it back, exit by itself', async (t) => {
+  checkApp(t, lastJson(consumer.node(['app.mjs', repo()])), 'main')
+})
+
+t.test("the README's example runs as written with plain node", async (t) => {
+  writeText(join(consumer.dir, 'readme.mjs'), readmeExample())
+  const r = consumer.node(['readme.mjs'], { env: consumer.env({ REPO_PATH: repo() }) })
+  t.equal(r.status, 0, `exits 0 by itself (stderr: ${r.stderr})`)
+  t.same(r.stdout.trim().split('\n'), README_EXAMPLE_LINES)
+})
+
+t.test("inside the consumer's own worker thread", async (t) => {
+  writeText(join(consumer.dir, 'in-worker.mjs'), `
+import { Worker } from 'node:worker_threads'
+const worker = new Worker(new URL('./app.mjs', import.meta.url), { argv: [process.argv[2]] })
+worker.on('error', (err) => { console.error(err); process.exitCode = 1 })
+worker.on('exit', (code) => { if (code !== 0) process.exitCode = code })
+`)
+  checkApp(t, lastJson(consumer.node(['in-worker.mjs', repo()])), 'worker')
+})
+
+t.test('bundled by esbuild with dependencies external', async (t) => {
+  const outfile = join(consumer.dir, 'out', 'app.bundle.mjs')
+  await esbuild({ entryPoints: [join(consumer.dir, 'app.mjs')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' })
+  t.match(readFileSync(outfile, 'utf8'), /from "cairn"/, 'cairn stays an import of the bundle')
+  checkApp(t, lastJson(consumer.node([outfile, repo()])), 'main')
+})
+
+t.test('a strict NodeNext TypeScript consumer type-checks with no extra flags', async (t) => {
+  const dir = join(consumer.dir, 'ts')
+  symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), join(consumer.dir, 'node_modules', '@types', 'node'), 'dir')
+  writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
+  writeText(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true }, include: ['*.ts'] }))
+  writeText(join(dir, 'app.ts'), `
+import { createRuntime, isCairnError, type IssueProjection, type Runtime, type CairnEvent } from 'cairn'
+import { frame, decode, type Envelope } from 'cairn/protocol'
+import { ManualClock } from 'cairn/testing'
+
+export async function firstIssue(path: string): Promise<IssueProjection | null> {
+  const runtime: Runtime = await createRuntime({ threads: 1, clock: new ManualClock(0) })
+  try {
+    const repo = await runtime.repo(path, { agent: 'typed' })
+    const made = await repo.issues.create({ title: 'typed', labels: ['ts'] })
+    const issue: IssueProjection = await repo.issues.show(made.id)
+    for await (const { seq, event } of repo.events.subscribe({ fromSeq: 1, signal: AbortSignal.timeout(1000) })) {
+      const e: CairnEvent = event
+      if (seq > 0 && e.kind.type === 'IssueCreated') break
+    }
+    return issue.labels.includes('ts') ? issue : null
+  } catch (err) {
+    if (isCairnError(err, 'NOT_FOUND')) return null
+    throw err
+  } finally {
+    await runtime.stop()
+  }
+}
+export const framed: Uint8Array = frame(new Uint8Array([1]))
+export const decoded = (bytes: Uint8Array): Envelope => decode(bytes) as Envelope
+`)
+  writeText(join(dir, 'readme.ts'), readmeExample())
+  // A wrong use must be reported: types that were \`any\` would let it through.
+  writeText(join(dir, 'wrong.ts'), `
+import { createRuntime } from 'cairn'
+const runtime = await createRuntime()
+const repo = await runtime.repo('.')
+const title: number = (await repo.issues.show('abcd')).title
+await repo.issues.create({ title: 7 })
+export { title }
+`)
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = spawnSync(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: dir, env: consumer.env(), encoding: 'utf8', timeout: 120_000 })
+  const errors = r.stdout.trim().split('\n').filter((l) => l.length > 0)
+  t.same(errors.filter((l) => !l.startsWith('wrong.ts')), [], 'app.ts, readme.ts and the package declarations check clean')
+  t.equal(errors.filter((l) => l.startsWith('wrong.ts(5,7): error TS2322')).length, 1, 'a string used as a number is reported')
+  t.equal(errors.filter((l) => l.startsWith('wrong.ts(6,')).length, 1, 'a number given as a title is reported')
+  t.equal(errors.length, 2, `only those two: ${r.stdout}`)
+})
+
+t.test('the packed cairn bin: --version, writes through a daemon it starts, embedded with --no-daemon', async (t) => {
+  const path = repo()
+  const cairn = (args: string[]) => spawnSync('cairn', args, { cwd: path, env: consumer.env(), encoding: 'utf8', timeout: 60_000 })
+  t.teardown(() => { cairn(['daemon', 'stop', '--force']) })
+  const v = cairn(['--version'])
+  t.equal(v.status, 0, v.stderr)
+  t.equal(v.stdout.trim(), version, 'the package version')
+  const created = lastJson(cairn(['issue', 'create', 'from the bin', '-l', 'cli', '--json']))
+  const id = (created.data as { id: string }).id
+  const shown = lastJson(cairn(['issue', 'show', id.slice(0, 8), '--json']))
+  t.equal((shown.data as { title: string }).title, 'from the bin')
+  const status = lastJson(cairn(['daemon', 'status', '--json'])).data as { pid: number }
+  const cmdline = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0')
+  t.ok(cmdline.some((a) => a.startsWith(join(consumer.pkg, 'dist'))), `the daemon runs the package's compiled bin (${cmdline.join(' ')})`)
+  t.notOk(cmdline.some((a) => a.includes('tsx')), 'without tsx')
+  t.equal(lastJson(cairn(['daemon', 'stop', '--json'])).ok, true)
+  const listed = lastJson(cairn(['issue', 'list', '--no-daemon', '--json'])).data as { id: string }[]
+  t.same(listed.map((i) => i.id), [id], 'the embedded runtime reads the same store')
+  const bad = cairn(['issue', 'list', '--state', 'maybe', '--json'])
+  t.equal(bad.status, 2, 'a bad flag exits 2')
+  t.equal((JSON.parse(bad.stdout) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT')
+})
