@@ -81,7 +81,7 @@ for (let i = 0; i < Number(n); i += 50) {
 }
 await runtime.stop()
 `)
-    const seeded = c.node(['seed.mjs', repo, home, String(params.issues)], { timeoutMs: 600_000 })
+    const seeded = await c.node(['seed.mjs', repo, home, String(params.issues)], { timeoutMs: 600_000 })
     if (seeded.status !== 0) throw new Error(`seeding failed: ${seeded.stderr}`)
 
     copyFileSync(fileURLToPath(new URL('./package/probe.mjs', import.meta.url)), join(c.dir, 'probe.mjs'))

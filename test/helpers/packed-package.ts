@@ -8,7 +8,7 @@
  *
  * Shared by the packed-package test and the package bench.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -31,9 +31,28 @@ export interface PackedConsumer {
   binDir: string
   /** An environment with no loader, no coverage hooks and only the consumer's bin dir before the system's. */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv
-  /** `node <args>` in the consumer, bounded; stdout/stderr as text. */
-  node(args: string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): SpawnSyncReturns<string>
+  /** `node <args>` in the consumer (or `opts.cwd`), bounded (SIGKILL at `timeoutMs`, default 60 s). */
+  node(args: string[], opts?: RunOptions): Promise<RunResult>
+  /** Any command, with the consumer's environment by default. */
+  run(command: string, args: string[], opts?: RunOptions): Promise<RunResult>
   cleanup(): void
+}
+
+export interface RunOptions { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }
+export interface RunResult { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Runs a command to its end, bounded: SIGKILL at `timeoutMs` (default 60 s). */
+export function run(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+    child.on('error', (err) => { clearTimeout(timer); resolve({ status: null, signal: null, stdout, stderr: `${stderr}${err.message}` }) })
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ status, signal, stdout, stderr }) })
+  })
 }
 
 /** Runtime packages of the lock file (not `dev`), top level only: nested ones travel inside their parent. */
@@ -91,9 +110,8 @@ export function packedConsumer(): PackedConsumer {
       pkg,
       binDir,
       env,
-      node: (args, opts = {}) => spawnSync(process.execPath, args, {
-        cwd: opts.cwd ?? dir, env: opts.env ?? env(), encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000,
-      }),
+      node: (args, opts = {}) => run(process.execPath, args, { cwd: dir, env: env(), ...opts }),
+      run: (command, args, opts = {}) => run(command, args, { cwd: dir, env: env(), ...opts }),
       cleanup: () => rmSync(scratch, { recursive: true, force: true }),
     }
   } catch (err) {

@@ -14,13 +14,16 @@
  *   esbuild with dependencies external;
  * - the `cairn` bin answers --version and writes through a daemon it starts
  *   from the package, and embedded with --no-daemon.
+ *
+ * The runs are started together (each with its own repository and home) and
+ * each subtest awaits its own: most of a run is waiting on threads and disk.
  */
 import t from 'tap'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { build as esbuild } from 'esbuild'
-import { packedConsumer, ROOT, writeText } from '../../helpers/packed-package.ts'
+import { packedConsumer, ROOT, writeText, type RunResult } from '../../helpers/packed-package.ts'
 import { README_EXAMPLE_LINES, readmeExample } from '../../helpers/readme-example.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -29,16 +32,17 @@ const consumer = packedConsumer()
 t.teardown(() => consumer.cleanup())
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 
-/** A fresh git repository in the consumer project. */
-let repos = 0
-function repo(): string {
-  const path = join(consumer.dir, `repo-${++repos}`)
-  execFileSync('git', ['init', '-q', path])
-  return path
+/** A fresh git repository and its own runtime home, so the runs below can go at once. */
+let count = 0
+function fresh(): { repo: string; env: NodeJS.ProcessEnv } {
+  const n = ++count
+  const repo = join(consumer.dir, `repo-${n}`)
+  execFileSync('git', ['init', '-q', repo])
+  return { repo, env: consumer.env({ CAIRN_HOME: join(consumer.dir, `home-${n}`) }) }
 }
 
 /** The last stdout line of a run that must exit 0, parsed. */
-function lastJson(r: { status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null }): Record<string, unknown> {
+function lastJson(r: RunResult): Record<string, unknown> {
   if (r.status !== 0) throw new Error(`exit ${r.status} (${r.signal}); stderr: ${r.stderr}; stdout: ${r.stdout}`)
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>
 }
@@ -58,6 +62,30 @@ await runtime.stop()
 const tsx = await import('tsx').then(() => 'found', () => 'absent')
 console.log(JSON.stringify({ id: made.id, title: shown.title, labels: shown.labels, missing, tsx, execArgv: process.execArgv, thread: isMainThread ? 'main' : 'worker' }))
 `)
+writeText(join(consumer.dir, 'in-worker.mjs'), `
+import { Worker } from 'node:worker_threads'
+const worker = new Worker(new URL('./app.mjs', import.meta.url), { argv: [process.argv[2]] })
+worker.on('error', (err) => { console.error(err); process.exitCode = 1 })
+worker.on('exit', (code) => { if (code !== 0) process.exitCode = code })
+`)
+writeText(join(consumer.dir, 'readme.mjs'), readmeExample())
+
+const app = (args: string[]) => {
+  const { repo, env } = fresh()
+  return consumer.node([...args, repo], { env })
+}
+const plain = app(['app.mjs'])
+const readme = (() => {
+  const { repo, env } = fresh()
+  return consumer.node(['readme.mjs'], { env: { ...env, REPO_PATH: repo } })
+})()
+const inWorker = app(['in-worker.mjs'])
+const bundle = join(consumer.dir, 'out', 'app.bundle.mjs')
+const bundled = esbuild({ entryPoints: [join(consumer.dir, 'app.mjs')], outfile: bundle, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' })
+  .then(() => app([bundle]))
+const typecheck = typecheckConsumer()
+const bin = binFlow()
+for (const run of [plain, readme, inWorker, bundled, typecheck, bin]) run.catch(() => undefined)
 
 function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
   t.equal(out.title, 'from an installed package', 'the issue reads back by its id prefix')
@@ -84,34 +112,27 @@ t.test('the tarball holds the compiled package, no tests, benches or sources', a
 })
 
 t.test('plain node: import from "cairn", create an issue, read it back, exit by itself', async (t) => {
-  checkApp(t, lastJson(consumer.node(['app.mjs', repo()])), 'main')
+  checkApp(t, lastJson(await plain), 'main')
 })
 
 t.test("the README's example runs as written with plain node", async (t) => {
-  writeText(join(consumer.dir, 'readme.mjs'), readmeExample())
-  const r = consumer.node(['readme.mjs'], { env: consumer.env({ REPO_PATH: repo() }) })
+  const r = await readme
   t.equal(r.status, 0, `exits 0 by itself (stderr: ${r.stderr})`)
   t.same(r.stdout.trim().split('\n'), README_EXAMPLE_LINES)
 })
 
 t.test("inside the consumer's own worker thread", async (t) => {
-  writeText(join(consumer.dir, 'in-worker.mjs'), `
-import { Worker } from 'node:worker_threads'
-const worker = new Worker(new URL('./app.mjs', import.meta.url), { argv: [process.argv[2]] })
-worker.on('error', (err) => { console.error(err); process.exitCode = 1 })
-worker.on('exit', (code) => { if (code !== 0) process.exitCode = code })
-`)
-  checkApp(t, lastJson(consumer.node(['in-worker.mjs', repo()])), 'worker')
+  checkApp(t, lastJson(await inWorker), 'worker')
 })
 
 t.test('bundled by esbuild with dependencies external', async (t) => {
-  const outfile = join(consumer.dir, 'out', 'app.bundle.mjs')
-  await esbuild({ entryPoints: [join(consumer.dir, 'app.mjs')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' })
-  t.match(readFileSync(outfile, 'utf8'), /from "cairn"/, 'cairn stays an import of the bundle')
-  checkApp(t, lastJson(consumer.node([outfile, repo()])), 'main')
+  const r = await bundled
+  t.match(readFileSync(bundle, 'utf8'), /from "cairn"/, 'cairn stays an import of the bundle')
+  checkApp(t, lastJson(r), 'main')
 })
 
-t.test('a strict NodeNext TypeScript consumer type-checks with no extra flags', async (t) => {
+/** tsc over a strict NodeNext project: one clean file using the API, the README example, and one wrong file. */
+function typecheckConsumer(): Promise<RunResult> {
   const dir = join(consumer.dir, 'ts')
   symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), join(consumer.dir, 'node_modules', '@types', 'node'), 'dir')
   writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
@@ -143,7 +164,7 @@ export const framed: Uint8Array = frame(new Uint8Array([1]))
 export const decoded = (bytes: Uint8Array): Envelope => decode(bytes) as Envelope
 `)
   writeText(join(dir, 'readme.ts'), readmeExample())
-  // A wrong use must be reported: types that were \`any\` would let it through.
+  // A wrong use must be reported: types that were `any` would let it through.
   writeText(join(dir, 'wrong.ts'), `
 import { createRuntime } from 'cairn'
 const runtime = await createRuntime()
@@ -153,33 +174,47 @@ await repo.issues.create({ title: 7 })
 export { title }
 `)
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const r = spawnSync(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: dir, env: consumer.env(), encoding: 'utf8', timeout: 120_000 })
+  return consumer.node([tsc, '-p', dir, '--pretty', 'false'], { cwd: dir, timeoutMs: 240_000 })
+}
+
+t.test('a strict NodeNext TypeScript consumer type-checks with no extra flags', async (t) => {
+  const r = await typecheck
   const errors = r.stdout.trim().split('\n').filter((l) => l.length > 0)
   t.same(errors.filter((l) => !l.startsWith('wrong.ts')), [], 'app.ts, readme.ts and the package declarations check clean')
   t.equal(errors.filter((l) => l.startsWith('wrong.ts(5,7): error TS2322')).length, 1, 'a string used as a number is reported')
   t.equal(errors.filter((l) => l.startsWith('wrong.ts(6,')).length, 1, 'a number given as a title is reported')
-  t.equal(errors.length, 2, `only those two: ${r.stdout}`)
+  t.equal(errors.length, 2, `only those two: ${r.stdout}${r.stderr}`)
 })
 
+/** The bin as a shell runs it, from PATH: --version, a write through the daemon it starts, reads, stop, embedded, a bad flag. */
+async function binFlow() {
+  const { repo, env } = fresh()
+  const cairn = (args: string[]) => consumer.run('cairn', args, { cwd: repo, env })
+  try {
+    const v = await cairn(['--version'])
+    const created = lastJson(await cairn(['issue', 'create', 'from the bin', '-l', 'cli', '--json']))
+    const id = (created.data as { id: string }).id
+    const shown = lastJson(await cairn(['issue', 'show', id.slice(0, 8), '--json']))
+    const status = lastJson(await cairn(['daemon', 'status', '--json'])).data as { pid: number }
+    const cmdline = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0')
+    const stopped = lastJson(await cairn(['daemon', 'stop', '--json']))
+    const listed = lastJson(await cairn(['issue', 'list', '--no-daemon', '--json'])).data as { id: string }[]
+    const bad = await cairn(['issue', 'list', '--state', 'maybe', '--json'])
+    return { version: v, id, shown, cmdline, stopped, listed, bad }
+  } finally {
+    await cairn(['daemon', 'stop', '--force'])
+  }
+}
+
 t.test('the packed cairn bin: --version, writes through a daemon it starts, embedded with --no-daemon', async (t) => {
-  const path = repo()
-  const cairn = (args: string[]) => spawnSync('cairn', args, { cwd: path, env: consumer.env(), encoding: 'utf8', timeout: 60_000 })
-  t.teardown(() => { cairn(['daemon', 'stop', '--force']) })
-  const v = cairn(['--version'])
-  t.equal(v.status, 0, v.stderr)
-  t.equal(v.stdout.trim(), version, 'the package version')
-  const created = lastJson(cairn(['issue', 'create', 'from the bin', '-l', 'cli', '--json']))
-  const id = (created.data as { id: string }).id
-  const shown = lastJson(cairn(['issue', 'show', id.slice(0, 8), '--json']))
-  t.equal((shown.data as { title: string }).title, 'from the bin')
-  const status = lastJson(cairn(['daemon', 'status', '--json'])).data as { pid: number }
-  const cmdline = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0')
-  t.ok(cmdline.some((a) => a.startsWith(join(consumer.pkg, 'dist'))), `the daemon runs the package's compiled bin (${cmdline.join(' ')})`)
-  t.notOk(cmdline.some((a) => a.includes('tsx')), 'without tsx')
-  t.equal(lastJson(cairn(['daemon', 'stop', '--json'])).ok, true)
-  const listed = lastJson(cairn(['issue', 'list', '--no-daemon', '--json'])).data as { id: string }[]
-  t.same(listed.map((i) => i.id), [id], 'the embedded runtime reads the same store')
-  const bad = cairn(['issue', 'list', '--state', 'maybe', '--json'])
-  t.equal(bad.status, 2, 'a bad flag exits 2')
-  t.equal((JSON.parse(bad.stdout) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT')
+  const r = await bin
+  t.equal(r.version.status, 0, r.version.stderr)
+  t.equal(r.version.stdout.trim(), version, 'the package version')
+  t.equal((r.shown.data as { title: string }).title, 'from the bin', 'a write through the daemon reads back')
+  t.ok(r.cmdline.some((a) => a.startsWith(join(consumer.pkg, 'dist'))), `the daemon runs the package's compiled bin (${r.cmdline.join(' ')})`)
+  t.notOk(r.cmdline.some((a) => a.includes('tsx')), 'without tsx')
+  t.equal(r.stopped.ok, true, 'daemon stop')
+  t.same(r.listed.map((i) => i.id), [r.id], 'the embedded runtime reads the same store')
+  t.equal(r.bad.status, 2, 'a bad flag exits 2')
+  t.equal((JSON.parse(r.bad.stdout) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT')
 })
