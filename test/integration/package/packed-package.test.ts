@@ -20,7 +20,7 @@
  */
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { readFileSync, symlinkSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { build as esbuild } from 'esbuild'
 import { packedConsumer, ROOT, writeText, type RunResult } from '../../helpers/packed-package.ts'
@@ -85,7 +85,8 @@ const bundled = esbuild({ entryPoints: [join(consumer.dir, 'app.mjs')], outfile:
   .then(() => app([bundle]))
 const typecheck = typecheckConsumer()
 const bin = binFlow()
-for (const run of [plain, readme, inWorker, bundled, typecheck, bin]) run.catch(() => undefined)
+const broken = brokenInstall()
+for (const run of [plain, readme, inWorker, bundled, typecheck, bin, broken]) run.catch(() => undefined)
 
 function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
   t.equal(out.title, 'from an installed package', 'the issue reads back by its id prefix')
@@ -217,4 +218,43 @@ t.test('the packed cairn bin: --version, writes through a daemon it starts, embe
   t.same(r.listed.map((i) => i.id), [r.id], 'the embedded runtime reads the same store')
   t.equal(r.bad.status, 2, 'a bad flag exits 2')
   t.equal((JSON.parse(r.bad.stdout) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT')
+})
+
+/**
+ * A broken install: the same package without its repository-thread module.
+ * The caller learns why at once (UNAVAILABLE with the loader's error as
+ * details.cause) instead of a runtime restarting forever.
+ */
+async function brokenInstall() {
+  const dir = join(consumer.dir, 'broken')
+  const modules = join(dir, 'node_modules')
+  mkdirSync(modules, { recursive: true })
+  for (const name of readdirSync(join(consumer.dir, 'node_modules'))) {
+    if (name !== 'cairn' && name !== '.bin') symlinkSync(join(consumer.dir, 'node_modules', name), join(modules, name), 'dir')
+  }
+  cpSync(consumer.pkg, join(modules, 'cairn'), { recursive: true })
+  rmSync(join(modules, 'cairn', 'dist', 'lib', 'host', 'host.js'))
+  writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
+  writeText(join(dir, 'app.mjs'), `
+import { createRuntime, isCairnError } from 'cairn'
+try {
+  await createRuntime()
+  console.log(JSON.stringify({ started: true }))
+} catch (err) {
+  console.log(JSON.stringify({ unavailable: isCairnError(err, 'UNAVAILABLE'), message: err.message, cause: err.details?.cause ?? null }))
+}
+`)
+  const { env } = fresh()
+  const app = await consumer.node(['app.mjs'], { cwd: dir, env })
+  const cli = await consumer.node([join(modules, 'cairn', 'dist', 'lib', 'cli', 'bin.js'), 'issue', 'list', '--no-daemon', '--json'], { cwd: fresh().repo, env })
+  return { app, cli }
+}
+
+t.test('a broken install (no host module): createRuntime fails at once with UNAVAILABLE and the cause', async (t) => {
+  const { app, cli } = await broken
+  const out = lastJson(app)
+  t.equal(out.unavailable, true, `UNAVAILABLE: ${String(out.message)}`)
+  t.match(out.cause, { code: 'ERR_MODULE_NOT_FOUND', message: /host\.js/ }, 'the loader error is the cause')
+  t.equal(cli.status, 10, `the CLI exits with UNAVAILABLE's code (stderr ${cli.stderr})`)
+  t.match(JSON.parse(cli.stdout), { ok: false, error: { code: 'UNAVAILABLE', message: /host\.js/ } }, 'and says why')
 })
