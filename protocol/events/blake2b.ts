@@ -14,9 +14,20 @@
  * threads load Cairn through tsx's require hook, and 2.x (ESM only) gets
  * transpiled there into getter-wrapped exports that made each id ~8x slower
  * (89 µs vs 11 µs per event id in a worker, measured). hash-wasm ships both.
+ *
+ * hash-wasm's BLAKE2b is loaded from its own build (`dist/blake2b.umd.min.js`,
+ * 16 kB): the package's index carries every algorithm's WebAssembly as
+ * base64 (270 kB) and cost every thread that loads it 2.5 MiB more RSS
+ * (measured, 4 worker threads). The UMD file is CommonJS without
+ * `__esModule`, so its exports arrive as the default import on both sides of
+ * the thread boundary (Node's ESM loader, tsx's require hook).
  */
 import { blake2b as pureBlake2b } from '@noble/hashes/blake2.js'
-import { createBLAKE2b, type IHasher } from 'hash-wasm'
+import type { createBLAKE2b as CreateBLAKE2b, IHasher } from 'hash-wasm'
+// @ts-expect-error TS7016: the per-algorithm build has no declarations; typed from the package's own below.
+import blake2bBuild from 'hash-wasm/dist/blake2b.umd.min.js'
+
+const createBLAKE2b = (blake2bBuild as { createBLAKE2b: typeof CreateBLAKE2b }).createBLAKE2b
 
 let wasm: IHasher | null = null
 
