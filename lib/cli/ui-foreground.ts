@@ -11,11 +11,9 @@ import { probe } from '../daemon/client.ts'
 import { tryLockName } from '../daemon/home-mutex.ts'
 import { daemonPaths, ensureHome } from '../daemon/paths.ts'
 import type { Cli, Globals } from './context.ts'
-import { NeedsLoader, workersCanLoadTs } from './loader.ts'
 import { openInBrowser } from './open-browser.ts'
 
 export async function serveInForeground(cli: Cli, cmd: Command, g: Globals, rawArgs: Record<string, unknown>, open: boolean): Promise<void> {
-  if (!workersCanLoadTs()) throw new NeedsLoader()
   const args = checkStartArgs(rawArgs, undefined)
   const paths = daemonPaths(ensureHome(g.home))
   const mutex = await tryLockName(paths.mutexName)
