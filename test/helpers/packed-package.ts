@@ -31,7 +31,7 @@ export interface PackedConsumer {
   binDir: string
   /** An environment with no loader, no coverage hooks and only the consumer's bin dir before the system's. */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv
-  /** `node <args>` in the consumer (or `opts.cwd`), bounded (SIGKILL at `timeoutMs`, default 60 s). */
+  /** `node <args>` in the consumer (or `opts.cwd`), bounded (SIGKILL at `timeoutMs`, default 120 s). */
   node(args: string[], opts?: RunOptions): Promise<RunResult>
   /** Any command, with the consumer's environment by default. */
   run(command: string, args: string[], opts?: RunOptions): Promise<RunResult>
@@ -110,7 +110,7 @@ export function packedConsumer(): PackedConsumer {
       pkg,
       binDir,
       env,
-      node: (args, opts = {}) => run(process.execPath, args, { cwd: dir, env: env(), ...opts }),
+      node: (args, opts = {}) => run(process.execPath, args, { cwd: dir, env: env(), timeoutMs: 120_000, ...opts }),
       run: (command, args, opts = {}) => run(command, args, { cwd: dir, env: env(), ...opts }),
       cleanup: () => rmSync(scratch, { recursive: true, force: true }),
     }

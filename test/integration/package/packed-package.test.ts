@@ -13,7 +13,9 @@
  * - Cairn runs inside the consumer's own worker thread, and bundled by
  *   esbuild with dependencies external;
  * - the `cairn` bin answers --version and writes through a daemon it starts
- *   from the package, and embedded with --no-daemon.
+ *   from the package (whose board serves the packaged page), and embedded
+ *   with --no-daemon;
+ * - a broken install fails at once with the cause.
  *
  * The runs are started together (each with its own repository and home) and
  * each subtest awaits its own: most of a run is waiting on threads and disk.
@@ -101,7 +103,7 @@ function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
 t.test('the tarball holds the compiled package, no tests, benches or sources', async (t) => {
   const bad = consumer.entries.filter((p) => /^(test|bench|scripts)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts')))
   t.same(bad, [], 'no test/, bench/, scripts/ or .ts source file')
-  for (const f of ['package.json', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/host/host.js', 'dist/lib/cli/bin.js', 'dist/protocol/index.d.ts', 'dist/lib/testing/index.d.ts']) {
+  for (const f of ['package.json', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/host/host.js', 'dist/lib/cli/bin.js', 'dist/protocol/index.d.ts', 'dist/lib/testing/index.d.ts', 'dist/lib/ui/assets/index.html']) {
     t.ok(consumer.entries.includes(f), `holds ${f}`)
   }
   t.ok(consumer.entries.some((p) => p.endsWith('.js.map')), 'source maps')
@@ -196,12 +198,20 @@ async function binFlow() {
     const created = lastJson(await cairn(['issue', 'create', 'from the bin', '-l', 'cli', '--json']))
     const id = (created.data as { id: string }).id
     const shown = lastJson(await cairn(['issue', 'show', id.slice(0, 8), '--json']))
+    // The board's page and assets, served from the package by the daemon.
+    const board = new URL((lastJson(await cairn(['ui', '--port', '0', '--json'])).data as { url: string }).url)
+    const auth = { headers: { authorization: `Bearer ${board.searchParams.get('token')}` } }
+    const page = await fetch(new URL('/', board), auth)
+    const pageText = await page.text()
+    const asset = await fetch(new URL('/assets/app.js', board), auth)
+    const assetText = await asset.text()
+    await cairn(['ui', '--stop'])
     const status = lastJson(await cairn(['daemon', 'status', '--json'])).data as { pid: number }
     const cmdline = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0')
     const stopped = lastJson(await cairn(['daemon', 'stop', '--json']))
     const listed = lastJson(await cairn(['issue', 'list', '--no-daemon', '--json'])).data as { id: string }[]
     const bad = await cairn(['issue', 'list', '--state', 'maybe', '--json'])
-    return { version: v, id, shown, cmdline, stopped, listed, bad }
+    return { version: v, id, shown, cmdline, stopped, listed, bad, page: { status: page.status, text: pageText }, asset: { status: asset.status, text: assetText } }
   } finally {
     await cairn(['daemon', 'stop', '--force'])
   }
@@ -214,6 +224,10 @@ t.test('the packed cairn bin: --version, writes through a daemon it starts, embe
   t.equal((r.shown.data as { title: string }).title, 'from the bin', 'a write through the daemon reads back')
   t.ok(r.cmdline.some((a) => a.startsWith(join(consumer.pkg, 'dist'))), `the daemon runs the package's compiled bin (${r.cmdline.join(' ')})`)
   t.notOk(r.cmdline.some((a) => a.includes('tsx')), 'without tsx')
+  t.equal(r.page.status, 200, 'the board page')
+  t.equal(r.page.text, readFileSync(join(ROOT, 'lib', 'ui', 'assets', 'index.html'), 'utf8'), 'is the packaged index.html')
+  t.equal(r.asset.status, 200, 'an asset of the page')
+  t.equal(r.asset.text, readFileSync(join(ROOT, 'lib', 'ui', 'assets', 'app.js'), 'utf8'), 'is the packaged app.js')
   t.equal(r.stopped.ok, true, 'daemon stop')
   t.same(r.listed.map((i) => i.id), [r.id], 'the embedded runtime reads the same store')
   t.equal(r.bad.status, 2, 'a bad flag exits 2')
