@@ -1,7 +1,7 @@
 /**
  * `tsx bench/ui.ts [--out DIR] [--quick]`: what the live board costs. A real
  * daemon (its own process) serves a demo repository of 200 issues while the
- * board demo's agents (scripts/demo-board, 10 agents) work it through the
+ * board demo's agents (lib/cli/demo/board-agent.ts, 10 agents) work it through the
  * daemon's socket, as `cairn demo --board` does:
  *
  * 1. daemon CPU, page vs no page: rounds alternate the same agent load with
@@ -29,8 +29,8 @@ import { benchDirs } from './lib/dirs.ts'
 import { stopChild } from './lib/child.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
 import { launch, openBoard, screenshots } from './ui/page.ts'
-import { newStats, runAgent } from '../scripts/demo-board/agent.ts'
-import { caller, prng, seedBacklog, type Call } from '../scripts/demo-board/seed.ts'
+import { newStats, runAgent } from '../lib/cli/demo/board-agent.ts'
+import { caller, prng, seedBacklog, type Call } from '../lib/cli/demo/board-seed.ts'
 
 const SCHEMA = 'cairn-bench-ui/1'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

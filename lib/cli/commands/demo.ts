@@ -1,172 +1,95 @@
 /**
- * `cairn demo`: simulated agents on an embedded runtime. Starts a runtime on
- * a demo repository it creates under the system temp dir (or the repository
- * given), runs a handful of agents for a few seconds, prints a summary and
- * stops cleanly. Its home is a scratch one unless `--home` is given, so it
- * never competes with a daemon serving yours.
+ * `cairn demo`: simulated agents, two ways.
  *
- *   cairn demo                     # demo repository in $TMPDIR
- *   cairn demo /path/to/repo       # an existing git repository
- *   cairn demo --agents 8 --seconds 5
+ * Without `--board`: a handful of agents on an embedded runtime in this
+ * process for a few seconds, then a summary (demo/embedded.ts). Its home is
+ * a scratch one unless `--home` is given, so it never competes with a daemon
+ * serving yours. With `--board`: a team working a seeded backlog through
+ * your home's daemon, live in `cairn ui` (demo/board.ts).
+ *
+ *   cairn demo                          # demo repository in $TMPDIR, 5 agents, 3 s
+ *   cairn demo /path/to/repo --agents 8 --seconds 5
+ *   cairn demo --board                  # 10 agents, 200 issues, 120 s, a step a second
+ *   cairn demo --board --agents 4 --issues 50 --seconds 600 --pace 1500
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import { isCairnError } from '../../../protocol/errors.ts'
-import type { Repo } from '../../api/repo.ts'
+import { CairnError } from '../../../protocol/errors.ts'
 import { intFlag, type Cli } from '../context.ts'
 
-type Opts = { agents: number; seconds: number }
-
-export interface DemoSummary {
-  repo: string
-  bootMs: number
-  agents: number
-  seconds: number
-  writes: number
-  p50Ms: number
-  p99Ms: number
-  errors: Record<string, number>
-  events: number
-  lastSeq: number
-  outbox: number
-  walEvents: number
-  walCommits: number
-  walError: string | null
-  open: number
-  closed: number
-  ready: number
-  watched: number
-  /** Events written during the run (what the watcher could follow). */
-  newEvents: number
-  threads: number[]
-  actors: string[]
+interface Opts {
+  board?: boolean
+  agents?: number
+  seconds?: number
+  issues?: number
+  pace?: number
+  ttl?: number
+  seed?: number
+  port?: number
+  ui: boolean
+  quiet?: boolean
 }
+
+/** Flags only the board demo takes (commander names). */
+const BOARD_ONLY = ['issues', 'pace', 'ttl', 'seed', 'port', 'quiet'] as const
 
 function secondsFlag(value: string): number {
   const n = Number(value)
-  if (!(n > 0 && n <= 3600)) throw new InvalidArgumentError('must be a number of seconds above 0, at most 3600')
+  if (!(n > 0 && n <= 86_400)) throw new InvalidArgumentError('must be a number of seconds above 0, at most 86400')
   return n
 }
 
 export function demoCommand(cli: Cli): Command {
-  return new Command('demo').description('simulated agents on an embedded runtime for a few seconds, then a summary')
+  return new Command('demo').description('simulated agents: on an embedded runtime for a few seconds, or with --board a team on a live board')
     .argument('[repo]', 'an existing git repository (default: a new demo repository under the temp dir)')
-    .option('--agents <n>', 'simulated agents', intFlag(1, 1000), 5)
-    .option('--seconds <s>', 'how long they work', secondsFlag, 3)
+    .option('--board', 'a team working a seeded backlog through the daemon, live in `cairn ui`')
+    .option('--agents <n>', 'simulated agents (default 5; 10 with --board, at most 200)', intFlag(1, 1000))
+    .option('--seconds <s>', 'how long they work (default 3, at most 3600; 120 with --board)', secondsFlag)
+    .option('--issues <n>', '--board: issues seeded first (default 200)', intFlag(0, 100_000))
+    .option('--pace <ms>', '--board: mean pause between an agent\'s steps (default 1000)', intFlag(0, 600_000))
+    .option('--ttl <ms>', '--board: TTL of the agents\' claims (default 20000)', intFlag(1000, 86_400_000))
+    .option('--seed <n>', '--board: seed of the backlog and the agents\' choices (default 1)', intFlag(0, 2 ** 31))
+    .option('--port <n>', '--board: port of the board on 127.0.0.1', intFlag(0, 65_535))
+    .option('--no-ui', '--board: do not serve the board')
+    .option('--quiet', '--board: only the summary')
     .action(async (repoArg: string | undefined, o: Opts, cmd: Command) => {
       await cli.guard(cmd, async () => {
-        const json = cli.globals(cmd).json
+        const g = cli.globals(cmd)
+        const stray = [...BOARD_ONLY.filter((k) => o[k] !== undefined).map((k) => `--${k}`), ...(o.ui ? [] : ['--no-ui'])]
+        if (!o.board && stray.length > 0) throw new CairnError('INVALID_ARGUMENT', `${stray.join(', ')} only go with --board`)
+        if (o.board && (o.agents ?? 10) > 200) throw new CairnError('INVALID_ARGUMENT', 'option \'--agents <n>\' argument must be an integer from 1 to 200 with --board', { field: 'agents' })
+        if (!o.board && (o.seconds ?? 3) > 3600) throw new CairnError('INVALID_ARGUMENT', 'option \'--seconds <s>\' must be at most 3600 without --board', { field: 'seconds' })
+        const scratch = repoArg === undefined || !o.board ? mkdtempSync(join(tmpdir(), 'cairn-demo-')) : null
+        const repo = repoArg === undefined ? join(scratch!, 'demo-repo') : resolve(repoArg)
+        if (repoArg === undefined) execFileSync('git', ['init', '-q', repo])
+        const progress = (line: string): void => { if (!g.json && !o.quiet) cli.io.out(`${line}\n`) }
+        if (o.board) {
+          const { runBoardDemo, boardSummaryText } = await import('../demo/board.ts')
+          const stop = new AbortController()
+          const onSignal = (): void => stop.abort()
+          process.once('SIGINT', onSignal)
+          process.once('SIGTERM', onSignal)
+          try {
+            const summary = await runBoardDemo({
+              repo, home: g.home, agents: o.agents ?? 10, issues: o.issues ?? 200, seconds: o.seconds ?? 120,
+              paceMs: o.pace ?? 1000, ttlMs: o.ttl ?? 20_000, seed: o.seed ?? 1, ...(o.port === undefined ? {} : { port: o.port }),
+              ui: o.ui, signal: stop.signal,
+            }, progress)
+            cli.print(cmd, summary, boardSummaryText as never)
+          } finally {
+            process.off('SIGINT', onSignal)
+            process.off('SIGTERM', onSignal)
+          }
+          return
+        }
+        // Loaded here only: the runtime's module graph would slow every other command.
+        const { runDemo, demoSummaryText } = await import('../demo/embedded.ts')
         const explicitHome = (cmd.optsWithGlobals() as { home?: string }).home
-        const scratch = mkdtempSync(join(tmpdir(), 'cairn-demo-'))
-        const repoPath = repoArg === undefined ? join(scratch, 'demo-repo') : resolve(repoArg)
-        if (repoArg === undefined) execFileSync('git', ['init', '-q', repoPath])
-        const home = explicitHome === undefined ? join(scratch, 'home') : cli.globals(cmd).home
-        const say = (line: string): void => { if (!json) cli.io.out(`${line}\n`) }
-        const summary = await runDemo(repoPath, home, o.agents, o.seconds, say)
-        cli.print(cmd, summary, humanSummary as never)
+        const home = explicitHome === undefined ? join(scratch!, 'home') : g.home
+        cli.print(cmd, await runDemo(repo, home, o.agents ?? 5, o.seconds ?? 3, progress), demoSummaryText as never)
       })
     })
-}
-
-async function runDemo(repoPath: string, home: string, agents: number, seconds: number, say: (line: string) => void): Promise<DemoSummary> {
-  // Loaded here only: the runtime's module graph would slow every other command.
-  const { createRuntime } = await import('../../api/create-runtime.ts')
-  const t0 = performance.now()
-  const runtime = await createRuntime({ home })
-  try {
-    const bootMs = performance.now() - t0
-    const board = await runtime.repo(repoPath, { agent: 'board-watcher' })
-    say(`cairn: serving in ${bootMs.toFixed(0)} ms; repository ${board.path}`)
-    say(`cairn: ${agents} agents working on the issue board for ${seconds} s ...`)
-    const latencies: number[] = []
-    const errors: Record<string, number> = {}
-    const deadline = Date.now() + seconds * 1000
-    const startSeq = (await board.events.stats()).lastSeq
-
-    // A watcher follows the log as agents write, the way a dashboard or a sync would.
-    const watch = new AbortController()
-    let watched = 0
-    const watcher = (async () => {
-      for await (const _ of board.events.subscribe({ fromSeq: startSeq + 1, signal: watch.signal })) watched++
-    })()
-
-    const agent = async (n: number): Promise<number> => {
-      const repo = await runtime.repo(repoPath, { agent: `agent-${n}` })
-      return work(repo, n, deadline, latencies, errors)
-    }
-    const writes = (await Promise.all(Array.from({ length: agents }, (_, n) => agent(n)))).reduce((a, b) => a + b, 0)
-    latencies.sort((a, b) => a - b)
-    const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
-    const wal = await board.wal.flush().then(() => null, (err: unknown) => String((err as Error).message ?? err))
-    const stats = await board.events.stats()
-    const open = (await board.issues.list({ state: 'open' })).length
-    const closed = (await board.issues.list({ state: 'closed' })).length
-    const ready = (await board.issues.ready()).length
-    for (let i = 0; i < 200 && watched < stats.lastSeq - startSeq; i++) await new Promise((r) => setTimeout(r, 10))
-    watch.abort()
-    await watcher
-    const status = await runtime.status()
-    return {
-      repo: board.path, bootMs: Math.round(bootMs), agents, seconds, writes,
-      p50Ms: Number(pct(0.5).toFixed(2)), p99Ms: Number(pct(0.99).toFixed(2)), errors,
-      events: stats.events, lastSeq: stats.lastSeq, outbox: stats.outbox,
-      walEvents: stats.wal?.drainedEvents ?? 0, walCommits: stats.wal?.commits ?? 0, walError: wal,
-      open, closed, ready, watched, newEvents: stats.lastSeq - startSeq,
-      threads: status.threads.map((t) => t.threadId), actors: status.actors.map((a) => `${a.kind}(${a.state})`),
-    }
-  } finally {
-    await runtime.stop()
-  }
-}
-
-/** One agent: creates, links, comments on and closes its own issues until the deadline; returns its acknowledged writes. */
-async function work(repo: Repo, n: number, deadline: number, latencies: number[], errors: Record<string, number>): Promise<number> {
-  const mine: string[] = []
-  let done = 0
-  const timed = async (op: () => Promise<unknown>): Promise<void> => {
-    const start = performance.now()
-    try {
-      await op()
-      latencies.push(performance.now() - start)
-      done++
-    } catch (err) {
-      const code = isCairnError(err) ? err.code : 'INTERNAL'
-      errors[code] = (errors[code] ?? 0) + 1
-    }
-  }
-  for (let i = 0; Date.now() < deadline && i < 10_000_000; i++) {
-    const id = mine[i % Math.max(1, mine.length)]
-    if (id === undefined || i % 5 === 0) {
-      await timed(async () => { mine.push((await repo.issues.create({ title: `task ${i} of agent ${n}`, labels: [i % 2 ? 'backend' : 'docs'] })).id) })
-    } else if (i % 5 === 1 && id !== mine[0]) {
-      await timed(() => repo.issues.depend(id, { target: mine[0]!, type: 'depends_on' }))
-    } else if (i % 5 === 4) {
-      await timed(() => repo.issues.close(id))
-    } else {
-      await timed(() => repo.issues.comment(id, `agent ${n}: progress on step ${i}`))
-    }
-  }
-  return done
-}
-
-function humanSummary(s: DemoSummary): string {
-  const errors = Object.entries(s.errors)
-  return [
-    '',
-    'Cairn demo summary',
-    `  agents              ${s.agents} (each its own actor id)`,
-    `  acknowledged writes ${s.writes} (${(s.writes / s.seconds).toFixed(0)}/s, each durable before its ack)`,
-    `  latency             p50 ${s.p50Ms.toFixed(2)} ms   p99 ${s.p99Ms.toFixed(2)} ms`,
-    `  errors              ${errors.length === 0 ? 'none' : errors.map(([c, n]) => `${c}×${n}`).join(', ')}`,
-    `  event log           ${s.events} events (last seq ${s.lastSeq}), ${s.outbox} waiting for the git WAL`,
-    `  git WAL             ${s.walError !== null ? `not written: ${s.walError}` : `${s.walEvents} events in ${s.walCommits} commits on refs/cairn/wal/<actor> (git -C ${s.repo} log refs/cairn/wal/...)`}`,
-    `  issues              ${s.open} open, ${s.closed} closed, ${s.ready} ready to work on`,
-    `  watcher             followed ${s.watched} of ${s.newEvents} new events live`,
-    `  threads             ${s.threads.map((t) => `#${t}`).join(', ')}`,
-    `  actors              ${s.actors.join(', ')}`,
-    '  stopped cleanly     yes',
-  ].join('\n')
 }

@@ -73,6 +73,10 @@ t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t
     [['demo', '--agents', '0'], /--agents.*must be an integer from 1 to 1000/],
     [['demo', '--seconds', '0'], /--seconds.*must be a number of seconds above 0/],
     [['demo', '--seconds', 'soon'], /--seconds.*must be a number of seconds/],
+    [['demo', '--issues', '5'], /--issues only go with --board/],
+    [['demo', '--no-ui'], /--no-ui only go with --board/],
+    [['demo', '--board', '--agents', '500'], /--agents.*from 1 to 200 with --board/],
+    [['demo', '--seconds', '4000'], /--seconds.*at most 3600 without --board/],
   ]
   for (const [args, message] of cases) {
     const r = await cli([...args, '--json'], environment)

@@ -4,7 +4,7 @@
  * issue, up to a few deep), made through the daemon as the agent `planner`.
  * Seeded, so the same seed makes the same board.
  */
-import type { DaemonClient } from '../../lib/daemon/client.ts'
+import type { DaemonClient } from '../../daemon/client.ts'
 
 const VERBS = ['Design', 'Build', 'Test', 'Document', 'Refactor', 'Benchmark', 'Review', 'Harden', 'Migrate', 'Profile']
 const THINGS = ['the storage layer', 'the sync protocol', 'lease renewal', 'the CLI output', 'the event log', 'issue search',

@@ -8,8 +8,8 @@
  * A "stalling" agent claims once and then goes silent, so its lease lapses
  * in plain view (the board shows it in grace, then stale).
  */
-import { isCairnError } from '../../lib/index.ts'
-import { pick, titleOf, type Call } from './seed.ts'
+import { isCairnError } from '../../../protocol/errors.ts'
+import { pick, titleOf, type Call } from './board-seed.ts'
 
 export interface TeamStats { claims: number; closed: number; comments: number; followUps: number; pathLeases: number; pathBusy: number; stalled: number; idle: number; errors: Map<string, number> }
 
