@@ -19,7 +19,6 @@
  * plus `goals`) and `<out>/mcp.md`; prints the markdown.
  */
 import { execFileSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
@@ -28,9 +27,11 @@ import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/r
 import { benchDirs } from './lib/dirs.ts'
 import { summarize, type LatencySummary } from './lib/stats.ts'
 import { timeCli } from './daemon/cli-timing.ts'
+import { compiledBin } from './lib/compiled.ts'
 import { connectOrSpawn } from '../lib/daemon/spawn.ts'
 
-const CAIRN = fileURLToPath(new URL('../scripts/cairn.mjs', import.meta.url))
+/** The compiled bin, as an installed Cairn runs `cairn mcp` (built first when stale). */
+const CAIRN = compiledBin()
 const SCHEMA = 'cairn-bench-mcp/1'
 const GOALS: Goal[] = [
   { result: 'mcp.show.vs-raw', op: '<', target: 2, context: 'an MCP tool call within 2× the raw socket call (p50)' },
