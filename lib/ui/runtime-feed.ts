@@ -1,7 +1,8 @@
 /**
  * The runtime as the board shows it: threads, actors with mailbox depth and
- * restarts, the process serving them, and the supervision events of late
- * (failures, restarts, dead or unresponsive threads, full mailboxes), heard
+ * restarts, the process serving them, and the events of note of late
+ * (actor failures and restarts, dead or unresponsive threads, full
+ * mailboxes, lost and broken leases, failed sync runs and WAL drains), heard
  * on Cairn's diagnostics channels while the board serves.
  *
  * Polled every `everyMs` (1 s) while a page watches, sent only when changed;
@@ -29,7 +30,11 @@ export interface RuntimeView {
 export type RuntimeListener = (view: RuntimeView) => void
 
 const KEPT_EVENTS = 50
-const WATCHED = [CHANNELS.actorFailed, CHANNELS.actorRestarted, CHANNELS.threadDied, CHANNELS.threadUnresponsive, CHANNELS.mailboxFull] as const
+const WATCHED = [
+  CHANNELS.actorFailed, CHANNELS.actorRestarted, CHANNELS.threadDied, CHANNELS.threadUnresponsive, CHANNELS.mailboxFull,
+  CHANNELS.leaseLost, CHANNELS.leaseBroken, CHANNELS.syncFailed, CHANNELS.walFailed,
+] as const
+const DETAIL_CHARS = 300
 
 export class RuntimeFeed {
   readonly #status: () => Promise<RuntimeStatus>
@@ -113,13 +118,16 @@ export class RuntimeFeed {
   /** Keeps the latest supervision events; repeats of the newest one (a mailbox full again and again) only count up. */
   #heard(name: string, m: Record<string, unknown>): void {
     const kind = name.replace(/^cairn:/, '')
-    const actor = typeof m.actor === 'string' ? m.actor : undefined
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined)
+    const actor = str(m.actor)
     const thread = typeof m.thread === 'number' ? m.thread : undefined
-    const repo = typeof m.repo === 'string' ? m.repo : undefined
+    const repo = str(m.repo)
     const raw = m.reason ?? m.error
-    const detail = raw === undefined ? undefined : (typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 300)
+    const why = raw === undefined ? (str(m.code) ? `${m.code as string}: ${str(m.message) ?? ''}` : undefined) : typeof raw === 'string' ? raw : JSON.stringify(raw)
+    const parts = [str(m.resource), str(m.remote), why, str(m.by) ? `by ${m.by as string}` : undefined].filter((x) => x !== undefined)
+    const detail = parts.length === 0 ? undefined : parts.join(' · ').slice(0, DETAIL_CHARS)
     const top = this.#events[this.#events.length - 1]
-    if (top && top.kind === kind && top.actor === actor && top.thread === thread && top.detail === detail) {
+    if (top && top.kind === kind && top.actor === actor && top.thread === thread && top.repo === repo && top.detail === detail) {
       top.count++
       top.at = this.#clock.now()
       return

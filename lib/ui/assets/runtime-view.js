@@ -3,8 +3,8 @@
  * The runtime: the process serving the board (pid, uptime, memory,
  * connections), its worker threads and the repositories on each, every
  * actor with its state, mailbox depth against capacity and restarts, and
- * the supervision events of late (failures, restarts, dead threads, full
- * mailboxes) as the Supervisor reported them.
+ * the events of note of late (failures, restarts, dead threads, full
+ * mailboxes, lost or broken leases, failed syncs and WAL drains).
  */
 import { ago, bytes, clockTime, duration, fill, h, pill } from './dom.js'
 import { now, state, watch } from './store.js'
@@ -17,7 +17,7 @@ const repoName = (path) => {
 }
 
 /** @param {string} s */
-const stateKind = (s) => (/fail|gave|dead|stopped/.test(s) ? 'closed' : /restart|start/.test(s) ? 'warn' : 'open')
+const stateKind = (s) => (/fail|gave|dead|died|stopped|lost|broken|unresponsive|full/.test(s) ? 'closed' : /restart|start/.test(s) ? 'warn' : 'open')
 
 /** @param {HTMLElement} root */
 export function runtimeView(root) {
@@ -30,7 +30,7 @@ export function runtimeView(root) {
     h('section.panel', null, h('h2', null, 'Threads'), threads),
     h('section.panel.wide', null, h('h2', null, 'Actors'), h('table.grid', null,
       h('thead', null, h('tr', null, ['Actor', 'Repository', 'Thread', 'State', 'Mailbox', 'Restarts', 'Supervision'].map((t) => h('th', null, t)))), actors)),
-    h('section.panel.wide', null, h('h2', null, 'Supervision events'), events)))
+    h('section.panel.wide', null, h('h2', null, 'Events of note'), events)))
 
   const draw = () => {
     const r = state.runtime
@@ -52,9 +52,11 @@ export function runtimeView(root) {
         h('td', null, `${a.mailbox} / ${a.capacity}`, h('div.bar', null, h(`i.${share > 0.8 ? 'low' : 'ok'}`, { style: { width: `${Math.round(share * 100)}%` } }))),
         h('td', null, String(a.restarts)), h('td', null, pill(a.supervision, stateKind(a.supervision))))
     }))
-    fill(events, r.events.length === 0 ? h('li.muted', null, 'No failures or restarts since the board started.') : r.events.slice().reverse().map((/** @type {any} */ e) =>
+    const boardName = (/** @type {string} */ id) => state.boards.find((b) => b.id === id || b.path === id)?.name ?? id
+    fill(events, r.events.length === 0 ? h('li.muted', null, 'No failures, restarts or lost leases since the board started.') : r.events.slice().reverse().map((/** @type {any} */ e) =>
       h('li', null, h('time', { title: clockTime(e.at) }, ago(e.at, now())), ' ', pill(e.kind, stateKind(e.kind)), ' ',
-        e.actor ?? (e.thread !== undefined ? `thread #${e.thread}` : ''), e.count > 1 ? ` ×${e.count}` : '', e.detail ? h('div.muted', null, e.detail) : null)))
+        e.actor ?? (e.thread !== undefined ? `thread #${e.thread}` : ''), e.repo ? ` ${boardName(e.repo)}` : '', e.count > 1 ? ` ×${e.count}` : '',
+        e.detail ? h('div.muted', null, e.detail) : null)))
   }
   const stop = watch(['runtime'], draw)
   draw()

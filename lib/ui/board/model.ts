@@ -8,10 +8,13 @@
  * - `claimed`: a live lease on `issue:<id>` exists (holder and expiry shown);
  *   a claimed issue that became blocked meanwhile stays here, flagged by its
  *   blockers, because someone is still holding it;
- * - `ready`: the repository's own `ready()` lists it (one definition of
- *   ready for the board, the CLI and claim-next);
- * - `blocked`: open and not ready; `blockers` names what keeps it (open or
- *   unknown prerequisites, as DESIGN's dependency direction says).
+ * - `blocked`: open with `blockers`, the prerequisites (in DESIGN's
+ *   dependency direction) that are open or unknown;
+ * - `ready`: open with none. That is the repository's own rule for
+ *   `ready()` and claim-next (projection/graph.ts), applied to the listed
+ *   issues: an issue the replica knows only in part (no IssueCreated yet) is
+ *   not listed, so a `blocks` edge only it declares is not seen here until
+ *   its creation arrives.
  *
  * Closed issues are many and old: only the `closedLimit` most recently
  * updated are carded; `counts.closed` still counts them all.
@@ -52,8 +55,7 @@ export interface BoardCounts { ready: number; claimed: number; blocked: number; 
 export interface Board { cards: Card[]; counts: BoardCounts }
 
 export interface BoardInput {
-  issues: readonly IssueSummary[]
-  readyIds: ReadonlySet<string>
+  issues: Iterable<IssueSummary>
   leases: readonly LeaseView[]
   closedLimit?: number
 }
@@ -78,7 +80,7 @@ export function issueHolders(leases: readonly LeaseView[]): Map<string, CardHold
  * (`related_to` adds none). Targets that are not listed are kept: an unknown
  * prerequisite blocks, as in the repository's own readiness rule.
  */
-export function dependencyEdges(issues: readonly IssueSummary[]): { next: Map<string, string[]>; prev: Map<string, string[]> } {
+export function dependencyEdges(issues: Iterable<IssueSummary>): { next: Map<string, string[]>; prev: Map<string, string[]> } {
   const next = new Map<string, string[]>()
   const prev = new Map<string, string[]>()
   const add = (m: Map<string, string[]>, k: string, v: string): void => {
@@ -100,20 +102,22 @@ export function dependencyEdges(issues: readonly IssueSummary[]): { next: Map<st
 
 /**
  * Builds the board.
- * @example const { cards, counts } = buildBoard({ issues, readyIds: new Set(ready.map((i) => i.id)), leases })
+ * @example const { cards, counts } = buildBoard({ issues, leases })
  */
 export function buildBoard(input: BoardInput): Board {
   const closedLimit = input.closedLimit ?? DEFAULT_CLOSED_LIMIT
+  const issues = [...input.issues]
   const holders = issueHolders(input.leases)
-  const state = new Map(input.issues.map((i) => [i.id, i.state]))
+  const state = new Map(issues.map((i) => [i.id, i.state]))
   const isOpen = (id: string): boolean => state.get(id) !== 'closed'
-  const { next, prev } = dependencyEdges(input.issues)
-  const counts: BoardCounts = { ready: 0, claimed: 0, blocked: 0, closed: 0, open: 0, total: input.issues.length }
+  const { next, prev } = dependencyEdges(issues)
+  const counts: BoardCounts = { ready: 0, claimed: 0, blocked: 0, closed: 0, open: 0, total: issues.length }
   const open: Card[] = []
   const closed: Card[] = []
-  for (const i of input.issues) {
+  for (const i of issues) {
     const holder = i.state === 'open' ? holders.get(i.id) ?? null : null
-    const column: Column = i.state === 'closed' ? 'closed' : holder !== null ? 'claimed' : input.readyIds.has(i.id) ? 'ready' : 'blocked'
+    const blockers = i.state === 'open' ? (prev.get(i.id) ?? []).filter(isOpen) : []
+    const column: Column = i.state === 'closed' ? 'closed' : holder !== null ? 'claimed' : blockers.length === 0 ? 'ready' : 'blocked'
     counts[column]++
     const card: Card = {
       id: i.id,
@@ -121,7 +125,7 @@ export function buildBoard(input: BoardInput): Board {
       column,
       labels: i.labels,
       assignees: i.assignees,
-      blockers: i.state === 'open' ? (prev.get(i.id) ?? []).filter(isOpen) : [],
+      blockers,
       blocking: i.state === 'open' ? (next.get(i.id) ?? []).filter((id) => state.get(id) === 'open') : [],
       holder,
       comments: i.comments,
@@ -140,21 +144,32 @@ export function buildBoard(input: BoardInput): Board {
 /** What changed between two boards, by card id: the cards to (re)place and the ids to drop. */
 export interface BoardDiff { upserts: Card[]; removes: string[] }
 
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]))
+
+const sameHolder = (a: CardHolder | null, b: CardHolder | null): boolean => a === b || (a !== null && b !== null
+  && a.actor === b.actor && a.session === b.session && a.expiresAt === b.expiresAt && a.takeoverAt === b.takeoverAt && a.grantedAt === b.grantedAt)
+
+/** Whether two cards show the same thing (field by field; a board of thousands is diffed without serialising it). */
+export function sameCard(a: Card, b: Card): boolean {
+  return a.id === b.id && a.title === b.title && a.column === b.column && a.comments === b.comments && a.createdAt === b.createdAt
+    && a.createdBy === b.createdBy && a.updatedAt === b.updatedAt && sameList(a.labels, b.labels) && sameList(a.assignees, b.assignees)
+    && sameList(a.blockers, b.blockers) && sameList(a.blocking, b.blocking) && sameHolder(a.holder, b.holder)
+}
+
 /**
- * Diffs `next` against the fingerprints of the board last sent, and returns
- * the fingerprints of `next` for the following call. A card's fingerprint is
- * its JSON, which is what goes on the wire anyway.
- * @example const { diff, prints } = diffBoard(lastPrints, board.cards)
+ * Diffs `next` against the cards last sent (by id), and returns the cards
+ * of `next` by id for the following call.
+ * @example const { diff, cards } = diffBoard(lastSent, board.cards)
  */
-export function diffBoard(last: ReadonlyMap<string, string>, next: readonly Card[]): { diff: BoardDiff; prints: Map<string, string> } {
-  const prints = new Map<string, string>()
+export function diffBoard(last: ReadonlyMap<string, Card>, next: readonly Card[]): { diff: BoardDiff; cards: Map<string, Card> } {
+  const cards = new Map<string, Card>()
   const upserts: Card[] = []
   for (const c of next) {
-    const p = JSON.stringify(c)
-    prints.set(c.id, p)
-    if (last.get(c.id) !== p) upserts.push(c)
+    cards.set(c.id, c)
+    const before = last.get(c.id)
+    if (before === undefined || !sameCard(before, c)) upserts.push(c)
   }
   const removes: string[] = []
-  for (const id of last.keys()) if (!prints.has(id)) removes.push(id)
-  return { diff: { upserts, removes }, prints }
+  for (const id of last.keys()) if (!cards.has(id)) removes.push(id)
+  return { diff: { upserts, removes }, cards }
 }

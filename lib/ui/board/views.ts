@@ -84,12 +84,9 @@ export interface GraphView {
  * @example const g = await graphView(repo); g.nodes.filter((n) => n.level === 0)
  */
 export async function graphView(repo: ViewRepo): Promise<GraphView> {
-  const [topo, ready, leases, all] = await Promise.all([
-    repo.issues.topo(), repo.issues.ready({}), repo.locks.list(), repo.issues.list({}),
-  ])
+  const [topo, leases, all] = await Promise.all([repo.issues.topo(), repo.locks.list(), repo.issues.list({})])
   const order = topo.order.slice(0, MAX_GRAPH_NODES)
-  const known = new Set(all.map((i) => i.id))
-  const readyIds = new Set(ready.map((i) => i.id))
+  const state = new Map(all.map((i) => [i.id, i.state]))
   const holders = issueHolders(leases)
   const openIds = new Set(order.map((i) => i.id))
   const { prev } = dependencyEdges(order)
@@ -101,10 +98,14 @@ export async function graphView(repo: ViewRepo): Promise<GraphView> {
   for (const i of order) {
     let l = 0
     let via: string | null = null
+    // Ready as the board says it: no prerequisite that is open or unknown (closed ones are satisfied).
+    let ready = true
     for (const p of prev.get(i.id) ?? []) {
+      if (state.get(p) === 'closed') continue
+      ready = false
       if (!openIds.has(p)) {
-        // Closed prerequisites are satisfied (and open ones past the cap not drawn); unknown ones block.
-        if (known.has(p)) continue
+        // An open prerequisite past the cap is not drawn; an unknown one is, as a ghost.
+        if (state.has(p)) continue
         ghosts.add(p)
         level.set(p, 0)
       }
@@ -115,7 +116,7 @@ export async function graphView(repo: ViewRepo): Promise<GraphView> {
     }
     level.set(i.id, l)
     deepest.set(i.id, via)
-    nodes.push({ id: i.id, title: i.title, level: l, ready: readyIds.has(i.id), holder: holders.get(i.id) ?? null, known: true })
+    nodes.push({ id: i.id, title: i.title, level: l, ready, holder: holders.get(i.id) ?? null, known: true })
   }
   for (const g of ghosts) nodes.push({ id: g, title: '(not in this replica yet)', level: 0, ready: false, holder: null, known: false })
   let tail: string | null = null

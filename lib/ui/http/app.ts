@@ -76,8 +76,8 @@ export function buildApp(opts: AppOptions): Hono {
   app.get('/api/boards/:repo', async (c) => {
     queryParams(c, [])
     const { reader } = entry(c)
-    const [issues, ready, leases] = await Promise.all([reader.issues.list({}), reader.issues.ready({}), reader.locks.list()])
-    return ok(c, { now: opts.clock.now(), ...buildBoard({ issues, readyIds: new Set(ready.map((i) => i.id)), leases }) })
+    const [issues, leases] = await Promise.all([reader.issues.list({}), reader.locks.list()])
+    return ok(c, { now: opts.clock.now(), ...buildBoard({ issues, leases }) })
   })
 
   app.get('/api/boards/:repo/issues/:id', async (c) => {

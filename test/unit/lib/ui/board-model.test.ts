@@ -24,14 +24,14 @@ function lease(resource: string, over: Partial<LeaseView> = {}): LeaseView {
   return { resource, holder: { actor: hex(7), session: 's1' }, ttlMs: 30_000, grantedAt: 100, expiresAt: 30_100, heartbeatAt: 100, live: true, takeoverAt: 35_100, ...over }
 }
 
-t.test('columns: closed, then claimed (live issue lease), then ready as the repository says, else blocked', async (t) => {
+t.test('columns: closed, then claimed (live issue lease), then blocked by open or unknown prerequisites, else ready', async (t) => {
   const issues = [
     issue(A),
     issue(B, { dependencies: [{ target: A, depType: 'depends_on' }] }),
     issue(C, { state: 'closed' }),
     issue(D),
   ]
-  const board = buildBoard({ issues, readyIds: new Set([A, D]), leases: [lease(`issue:${D}`), lease(`issue:${C}`), lease('path:src')] })
+  const board = buildBoard({ issues, leases: [lease(`issue:${D}`), lease(`issue:${C}`), lease('path:src')] })
   const col = Object.fromEntries(board.cards.map((c) => [c.id, c.column]))
   t.same(col, { [A]: 'ready', [B]: 'blocked', [C]: 'closed', [D]: 'claimed' })
   t.same(board.counts, { ready: 1, claimed: 1, blocked: 1, closed: 1, open: 3, total: 4 })
@@ -42,9 +42,9 @@ t.test('columns: closed, then claimed (live issue lease), then ready as the repo
 
 t.test('a lapsed lease does not claim; a claimed issue that became blocked stays claimed, flagged by its blockers', async (t) => {
   const issues = [issue(A), issue(B, { dependencies: [{ target: A, depType: 'depends_on' }] })]
-  const lapsed = buildBoard({ issues, readyIds: new Set([A]), leases: [lease(`issue:${A}`, { live: false })] })
+  const lapsed = buildBoard({ issues, leases: [lease(`issue:${A}`, { live: false })] })
   t.equal(lapsed.cards.find((c) => c.id === A)!.column, 'ready')
-  const held = buildBoard({ issues, readyIds: new Set([A]), leases: [lease(`issue:${B}`)] })
+  const held = buildBoard({ issues, leases: [lease(`issue:${B}`)] })
   const b = held.cards.find((c) => c.id === B)!
   t.equal(b.column, 'claimed')
   t.same(b.blockers, [A])
@@ -57,7 +57,7 @@ t.test('blockers follow the edge direction: depends_on and blocks are the same e
     issue(C, { dependencies: [{ target: B, depType: 'depends_on' }, { target: GHOST, depType: 'depends_on' }, { target: D, depType: 'related_to' }] }),
     issue(D),
   ]
-  const board = buildBoard({ issues, readyIds: new Set([A, D]), leases: [] })
+  const board = buildBoard({ issues, leases: [] })
   const c = board.cards.find((x) => x.id === C)!
   t.same(c.blockers, [A, GHOST].sort(), 'A blocks C and the unknown one blocks; closed B and related D do not')
   t.same(board.cards.find((x) => x.id === A)!.blocking, [C], 'A keeps C waiting')
@@ -68,19 +68,20 @@ t.test('blockers follow the edge direction: depends_on and blocks are the same e
 
 t.test('closed cards: the most recently updated first, capped; the count still counts them all', async (t) => {
   const issues = Array.from({ length: 10 }, (_, i) => issue(hex(i + 1), { state: 'closed', updatedAt: 5000 + i }))
-  const board = buildBoard({ issues, readyIds: new Set(), leases: [], closedLimit: 3 })
+  const board = buildBoard({ issues, leases: [], closedLimit: 3 })
   t.same(board.cards.map((c) => c.id), [hex(10), hex(9), hex(8)])
   t.equal(board.counts.closed, 10)
 })
 
 t.test('the diff sends only cards that changed and names the ones that left', async (t) => {
-  const one = buildBoard({ issues: [issue(A), issue(B)], readyIds: new Set([A, B]), leases: [] })
+  const one = buildBoard({ issues: [issue(A), issue(B)], leases: [] })
   const first = diffBoard(new Map(), one.cards)
   t.equal(first.diff.upserts.length, 2, 'from nothing, every card')
-  const same = diffBoard(first.prints, one.cards)
-  t.same(same.diff, { upserts: [], removes: [] }, 'an unchanged board sends nothing')
-  const two = buildBoard({ issues: [issue(A, { title: 'renamed' })], readyIds: new Set([A]), leases: [] })
-  const next = diffBoard(same.prints, two.cards)
+  const rebuilt = buildBoard({ issues: [issue(A), issue(B)], leases: [] })
+  const same = diffBoard(first.cards, rebuilt.cards)
+  t.same(same.diff, { upserts: [], removes: [] }, 'an equal board built again sends nothing')
+  const two = buildBoard({ issues: [issue(A, { title: 'renamed' })], leases: [] })
+  const next = diffBoard(same.cards, two.cards)
   t.same(next.diff.upserts.map((c) => c.title), ['renamed'])
   t.same(next.diff.removes, [B])
 })
@@ -98,4 +99,36 @@ t.test('activity lines cut long bodies and name a dependency\'s other issue', as
   const dep = activityOf(event({ type: 'DependencyAdded', target: B, depType: 'depends_on' } as never))
   t.match(dep, { text: 'now depends on', target: B })
   t.equal(activityOf(event({ type: 'StateChanged', state: 'closed' } as never)).text, 'closed')
+})
+
+t.test('a renewed lease or a new blocker changes the card; nothing else does', async (t) => {
+  const issues = [issue(A), issue(B)]
+  const before = buildBoard({ issues, leases: [lease(`issue:${A}`)] })
+  const renewed = buildBoard({ issues, leases: [lease(`issue:${A}`, { expiresAt: 60_000 })] })
+  t.same(diffBoard(diffBoard(new Map(), before.cards).cards, renewed.cards).diff.upserts.map((c) => c.id), [A], 'the countdown needs the new expiry')
+  const blocked = buildBoard({ issues: [issue(A), issue(B, { dependencies: [{ target: A, depType: 'depends_on' }] })], leases: [lease(`issue:${A}`)] })
+  t.same(diffBoard(diffBoard(new Map(), before.cards).cards, blocked.cards).diff.upserts.map((c) => c.id).sort(), [A, B].sort(), 'A now unblocks B, B waits for A')
+})
+
+t.test('ready on the board is the repository\'s ready(): the same issues on random graphs', async (t) => {
+  const { ready } = await import('../../../../actors/repo-worker/projection/index.ts')
+  const { mulberry32 } = await import('../../../helpers/prng.ts')
+  const types = ['depends_on', 'blocks', 'related_to'] as const
+  for (let seed = 1; seed <= 200; seed++) {
+    const rnd = mulberry32(seed)
+    const n = 2 + Math.floor(rnd() * 25)
+    const issues = Array.from({ length: n }, (_, i) => issue(hex(i + 1), { state: rnd() < 0.3 ? 'closed' : 'open' }))
+    for (const i of issues) {
+      const deps = Math.floor(rnd() * 3)
+      for (let k = 0; k < deps; k++) {
+        const target = rnd() < 0.1 ? hex(1000 + k) : hex(1 + Math.floor(rnd() * n))
+        if (target !== i.id) i.dependencies.push({ target, depType: types[Math.floor(rnd() * 3)]! })
+      }
+    }
+    const projections = issues.map((i) => ({ ...i, incomplete: false, comments: [], links: [], attachments: [] }))
+    const expected = ready(projections as never).map((p) => p.id).sort()
+    const got = buildBoard({ issues, leases: [] }).cards.filter((c) => c.column === 'ready').map((c) => c.id).sort()
+    if (JSON.stringify(got) !== JSON.stringify(expected)) { t.same(got, expected, `seed ${seed}`); return }
+  }
+  t.pass('200 random boards agree with the repository\'s readiness rule')
 })
