@@ -20,6 +20,7 @@
  */
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { connect, type DaemonClient } from '../lib/daemon/client.ts'
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const params = { agents: 10, issues: 200, rounds: quick ? 2 : 3, windowMs: quick ? 6000 : 15_000, warmupMs: 3000, demoPaceMs: 1000, demoWarmMs: 20_000, loadRuns: quick ? 3 : 7, threads: 2, quick }
   const log = (m: string) => process.stderr.write(`bench:ui: ${m}\n`)
   const startedAt = new Date().toISOString()
+  const loadAtStart = Number(loadavg()[0]!.toFixed(1))
   const results: BenchResult[] = []
   const dirs = benchDirs('cairn-bench-ui-')
   const home = dirs.home('daemon')
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     for (const [label, paceMs] of [['demo', params.demoPaceMs], ['busy', 0]] as const) {
       const without: number[] = []
       const withPage: number[] = []
+      const perKReq = { without: [] as number[], withPage: [] as number[] }
       const opsRate: number[] = []
       for (let round = 0; round < params.rounds; round++) {
         for (const page of [false, true]) {
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
           log(`${label} load (pace ${paceMs} ms), round ${round + 1}/${params.rounds}, ${page ? 'with' : 'without'} the page`)
           const r = await measureRound(home, repo, params, paceMs, page ? () => openBoard(browser.browser, url(ids.demo!)) : null, pid, round)
           ;(page ? withPage : without).push(r.cpuPerSec)
+          ;(page ? perKReq.withPage : perKReq.without).push((1000 * r.cpuPerSec) / Math.max(1, r.opsPerSec))
           opsRate.push(r.opsPerSec)
         }
       }
@@ -114,6 +118,11 @@ async function main(): Promise<void> {
         note: `daemon CPU ms per second under ${params.agents} demo agents (pace ${paceMs} ms, ~${Math.round(median(opsRate))} requests/s); rounds ${without.map((x) => x.toFixed(0)).join(', ')}` })
       results.push({ name: `${base}.page`, group: 'daemon CPU', unit: 'ms/s', value: median(withPage), better: 'lower', baseline: `${base}.no-page`,
         note: `same load with a live board page open; rounds ${withPage.map((x) => x.toFixed(0)).join(', ')}; the page's cost: ${(median(withPage) - median(without)).toFixed(1)} ms/s` })
+      // Per request served: on a shared machine the agents' request rate moves with the neighbours, and the daemon's CPU with it.
+      results.push({ name: `${base}.no-page.per-1k-requests`, group: 'daemon CPU', unit: 'ms', value: median(perKReq.without), better: 'lower',
+        note: `daemon CPU ms per 1000 agent requests; rounds ${perKReq.without.map((x) => x.toFixed(0)).join(', ')}` })
+      results.push({ name: `${base}.page.per-1k-requests`, group: 'daemon CPU', unit: 'ms', value: median(perKReq.withPage), better: 'lower', baseline: `${base}.no-page.per-1k-requests`,
+        note: `with the page; rounds ${perKReq.withPage.map((x) => x.toFixed(0)).join(', ')}` })
     }
 
   } finally {
@@ -122,7 +131,8 @@ async function main(): Promise<void> {
     await stopChild(daemon, 10_000)
     dirs.cleanup()
   }
-  const report = buildReport({ machine: machineInfo(), startedAt, params, results, schema: SCHEMA })
+  // The machine's load tells how much of the spread is the neighbours'.
+  const report = buildReport({ machine: machineInfo(), startedAt, params: { ...params, loadAvgAtStart: loadAtStart, loadAvgAtEnd: Number(loadavg()[0]!.toFixed(1)) }, results, schema: SCHEMA })
   const { markdown, jsonPath } = await writeReport(values.out!, report, { name: 'ui', title: 'Cairn board (cairn ui) benchmark' })
   process.stdout.write(markdown)
   log(`wrote ${jsonPath}`)
