@@ -5,7 +5,9 @@
  * everything queued to the lease table in arrival order, persists the
  * changes in one transaction and replies once that is durable. Reads
  * (list, status) are answered from the in-memory table at once. Grants and
- * their tokens are therefore on disk before any holder learns of them.
+ * their tokens are therefore on disk before any holder learns of them. A
+ * commit that throws (the disk, or injected) leaves the machine `failed`:
+ * the host reports the actor failed and the Supervisor restarts it.
  */
 import { fromPromise, setup } from 'xstate'
 import type { Envelope } from '../../protocol/envelope.ts'
@@ -18,7 +20,6 @@ export type LockKeeperEvent =
   | { type: 'READ'; req: Envelope }
   /** A lease lapsed past its grace or a waiter's deadline came: re-examine waiters. */
   | { type: 'WAKE' }
-  | { type: 'FAIL' }
   | { type: 'STOP' }
 
 export const lockKeeperMachine = setup({
@@ -38,7 +39,6 @@ export const lockKeeperMachine = setup({
   initial: 'idle',
   on: {
     READ: { actions: { type: 'answerRead', params: ({ event }) => ({ req: event.req }) } },
-    FAIL: '.failed',
   },
   states: {
     idle: {

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+export { eventually } from './eventually.ts'
+
 export interface Sandbox { dir: string; home: string; repo(name: string): string; cleanup(): void }
 
 export function sandbox(): Sandbox {
@@ -18,16 +20,6 @@ export function sandbox(): Sandbox {
       return path
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  }
-}
-
-/** Polls `check` on real time until it is true; bounded, for asynchronous recoveries. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 20): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, stepMs))
   }
 }
 

@@ -13,24 +13,17 @@ import {
 } from '../../../protocol/envelope.ts'
 import { CairnError, type ErrorCode } from '../../../protocol/errors.ts'
 import { mulberry32 } from '../../helpers/prng.ts'
+import { throwsCoded, type Test } from '../../helpers/coded-error.ts'
 
 // An independent packer with the same wire settings, used to build inputs the
 // codec did not produce itself (missing fields, wrong types, other versions).
 const raw = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' })
 const pack = (value: unknown): Uint8Array => new Uint8Array(raw.pack(value))
 
-/** The type of `t` inside a subtest. */
-type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
 /** Runs `fn`, asserting it throws a CairnError with exactly `code`. */
 function throwsCode(t: Test, fn: () => unknown, code: ErrorCode, name: string, extra: { todo?: string } = {}): void {
-  try {
-    const v = fn()
-    t.fail(`${name}: expected ${code}, got a value`, { value: v as object, ...extra })
-  } catch (err) {
-    t.ok(err instanceof CairnError, `${name}: throws a CairnError`, extra)
-    t.equal((err as CairnError).code, code, `${name}: code ${code}`, extra)
-  }
+  throwsCoded(t, fn, code, null, `${name}: ${code}`, { extra })
 }
 
 

@@ -2,21 +2,11 @@ import t from 'tap'
 import { frame, FrameDecoder, MAX_FRAME_BYTES } from '../../../protocol/framing.ts'
 import { decode, encode } from '../../../protocol/codec.ts'
 import { envelope } from '../../../protocol/envelope.ts'
-import { CairnError } from '../../../protocol/errors.ts'
+import { throwsCoded } from '../../helpers/coded-error.ts'
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts))
 
-/** Expects `fn` to throw a CairnError with `code`. */
-function expectCode(fn: () => unknown, code: string): CairnError | undefined {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof CairnError && err.code === code) return err
-    throw err
-  }
-  return undefined
-}
 
 // Payloads of assorted sizes, including empty and ones with bytes that look like headers.
 const payloads: Uint8Array[] = [
@@ -144,19 +134,18 @@ t.test('an oversize length header fails as soon as 4 header bytes arrive', async
   t.same(d.push(header.subarray(0, 1)), [], '1 header byte: waits')
   t.same(d.push(header.subarray(1, 2)), [], '2 header bytes: waits')
   t.same(d.push(header.subarray(2, 3)), [], '3 header bytes: waits')
-  const err = expectCode(() => d.push(header.subarray(3, 4)), 'INVALID_FORMAT')
-  t.ok(err, 'the 4th header byte throws INVALID_FORMAT, without any body')
+  const err = throwsCoded(t, () => d.push(header.subarray(3, 4)), 'INVALID_FORMAT', null, 'the 4th header byte throws INVALID_FORMAT, without any body')
   t.same(err?.details, { length: MAX_FRAME_BYTES + 1 }, 'details carry the claimed length')
 
-  t.ok(expectCode(() => d.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'the decoder stays failed (empty chunk)')
-  t.ok(expectCode(() => d.push(frame(new Uint8Array([1]))), 'INVALID_FORMAT'), 'the decoder stays failed (a valid frame)')
+  throwsCoded(t, () => d.push(new Uint8Array(0)), 'INVALID_FORMAT', null, 'the decoder stays failed (empty chunk)')
+  throwsCoded(t, () => d.push(frame(new Uint8Array([1]))), 'INVALID_FORMAT', null, 'the decoder stays failed (a valid frame)')
 
   // After a good frame in the same chunk: the good one is returned, the next push throws.
   const d2 = new FrameDecoder()
   t.same(d2.push(concat([frame(new Uint8Array([1])), new Uint8Array([0xff, 0xff, 0xff, 0xff])])), [new Uint8Array([1])],
     'the frame before 0xffffffff is delivered')
-  t.ok(expectCode(() => d2.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'then the error')
-  t.ok(expectCode(() => d2.push(new Uint8Array(0)), 'INVALID_FORMAT'), 'and it stays failed')
+  throwsCoded(t, () => d2.push(new Uint8Array(0)), 'INVALID_FORMAT', null, 'then the error')
+  throwsCoded(t, () => d2.push(new Uint8Array(0)), 'INVALID_FORMAT', null, 'and it stays failed')
 
   // A header of exactly MAX_FRAME_BYTES is allowed: the decoder waits for the body.
   const ok = new Uint8Array(4)
@@ -167,7 +156,7 @@ t.test('an oversize length header fails as soon as 4 header bytes arrive', async
 })
 
 t.test('frame() rejects an oversize payload with INVALID_ARGUMENT', async (t) => {
-  t.ok(expectCode(() => frame(new Uint8Array(MAX_FRAME_BYTES + 1)), 'INVALID_ARGUMENT'), 'MAX_FRAME_BYTES + 1 is refused')
+  throwsCoded(t, () => frame(new Uint8Array(MAX_FRAME_BYTES + 1)), 'INVALID_ARGUMENT', null, 'MAX_FRAME_BYTES + 1 is refused')
   const max = new Uint8Array(MAX_FRAME_BYTES)
   max[MAX_FRAME_BYTES - 1] = 0x42
   const f = frame(max)

@@ -16,6 +16,9 @@ import { daemonPaths } from '../../../../lib/daemon/paths.ts'
 import { startDaemon, type Daemon, type DaemonOptions } from '../../../../lib/daemon/server.ts'
 import { SOCKET_PROTOCOL } from '../../../../lib/daemon/wire.ts'
 import { runCli } from '../../../../lib/cli/main.ts'
+import { eventually } from '../../../helpers/eventually.ts'
+
+export { eventually }
 
 // Daemons outlive the CLI that starts them; keep tap's coverage hooks out of them.
 delete process.env.NODE_V8_COVERAGE
@@ -149,16 +152,6 @@ function alive(pid: number): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-/** Polls until `check` holds (bounded). */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000, stepMs = 25): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (let i = 0; i < 1_000_000; i++) {
-    if (await check()) return
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, stepMs))
   }
 }
 

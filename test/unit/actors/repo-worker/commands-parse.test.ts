@@ -7,8 +7,7 @@ import t from 'tap'
 import { CairnError } from '../../../../protocol/errors.ts'
 import { MESSAGE_TYPES as M } from '../../../../protocol/messages.ts'
 import { LIMITS, parseCommand } from '../../../../actors/repo-worker/commands/parse.ts'
-
-type Test = Parameters<Parameters<typeof t.test>[0]>[0]
+import { throwsCoded, type Test } from '../../../helpers/coded-error.ts'
 type Body = Record<string, unknown>
 
 const ACTOR = '0123456789abcdef0123456789abcdef'
@@ -19,20 +18,7 @@ const LONE_LOW = '\udc00'
 
 /** Asserts parseCommand refuses `body` with INVALID_ARGUMENT naming `field` (in details and message). */
 function refuses(t: Test, type: string, body: unknown, field: string, what: string): void {
-  let err: unknown
-  let value: unknown
-  try {
-    value = parseCommand({ type, body })
-  } catch (e) {
-    err = e
-  }
-  const e = err as CairnError | undefined
-  t.same(
-    { isCairnError: err instanceof CairnError, code: e?.code, field: e?.details?.field, messageNamesField: e?.message.startsWith(`${field} `) },
-    { isCairnError: true, code: 'INVALID_ARGUMENT', field, messageNamesField: true },
-    `${type}: ${what} -> INVALID_ARGUMENT ${field}`,
-    { value, err: String(err) },
-  )
+  throwsCoded(t, () => parseCommand({ type, body }), 'INVALID_ARGUMENT', field, `${type}: ${what} -> INVALID_ARGUMENT ${field}`, { messageNamesField: true })
 }
 
 /** Valid base bodies per command type; cases override one field at a time. */

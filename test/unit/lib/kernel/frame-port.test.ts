@@ -6,6 +6,7 @@
 import t from 'tap'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { FramePort, framesIn } from '../../../../lib/kernel/frame-port.ts'
+import { eventually } from '../../../helpers/eventually.ts'
 
 const bytes = (...xs: number[]): Uint8Array => Uint8Array.from(xs)
 
@@ -16,9 +17,7 @@ function collect(port: MessagePort): unknown[] {
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5))
-}
+const until = (check: () => boolean): Promise<void> => eventually(check, 5_000, 5)
 
 t.test('frames of one turn leave as one array, in order; the next turn is a new message', async (t) => {
   const { port1, port2 } = new MessageChannel()

@@ -9,6 +9,7 @@ import { openGitWal } from '../../../../../lib/adapters/git/nodegit-wal.ts'
 import type { WalCommitInput } from '../../../../../lib/kernel/ports/git-wal.ts'
 import { CairnError } from '../../../../../protocol/errors.ts'
 import { sandbox } from '../../../../helpers/tmp-repos.ts'
+import { rejectsCoded, type Test } from '../../../../helpers/coded-error.ts'
 import { chunkOf, chunkPathOf, forgeCommit, git, hashOf, metaJson, walInput } from './wal-inputs.ts'
 
 const box = sandbox()
@@ -19,17 +20,8 @@ t.teardown(() => wal.close())
 
 /** Awaits `fn` and checks it rejects with a CairnError of `code` whose details carry `detail`. */
 async function rejects(t: Test, what: string, fn: () => Promise<unknown>, code: string, detail: Record<string, unknown>): Promise<void> {
-  let err: unknown = null
-  try {
-    await fn()
-  } catch (e) {
-    err = e
-  }
-  const e = err as CairnError
-  const got = { isCairnError: err instanceof CairnError, code: e?.code, ...Object.fromEntries(Object.keys(detail).map((k) => [k, e?.details?.[k]])) }
-  t.same(got, { isCairnError: true, code, ...detail }, what, { message: String(err) })
+  await rejectsCoded(t, fn, code, null, what, { details: detail })
 }
-type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
 t.test('malformed WAL commits forged with the git CLI: INVALID_FORMAT naming the commit', async (t) => {
   // Each forgery sits on a good commit: a bad commit fails the whole read, never a part of it.

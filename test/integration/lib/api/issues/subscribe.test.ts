@@ -31,10 +31,25 @@ t.test('replays from fromSeq, then follows live writes in order', async (t) => {
   const repo = await rt.repo(box.repo('r'), { agent: 'a' })
   const { id } = await repo.issues.create({ title: 'x' })
   for (let i = 0; i < 9; i++) await repo.issues.comment(id, `c${i}`)
-  const live = take(repo, 15, { fromSeq: 4, pageSize: 3 })
-  await new Promise((r) => setTimeout(r, 50))
-  for (let i = 9; i < 18; i++) await repo.issues.comment(id, `c${i}`)
-  const got = await live
+  const ac = new AbortController()
+  t.teardown(() => ac.abort())
+  const it = repo.events.subscribe({ fromSeq: 4, pageSize: 3, signal: ac.signal })[Symbol.asyncIterator]()
+  const got: LoggedEvent[] = []
+  // The replay: seqs 4..10, the whole log so far.
+  for (let i = 0; i < 7; i++) got.push((await it.next()).value as LoggedEvent)
+  t.same(got.map((e) => e.seq), [4, 5, 6, 7, 8, 9, 10], 'the replay is the log from fromSeq')
+  // Caught up: whatever comes next can only be a write made from now on.
+  let answered = false
+  const pending = it.next().then((r) => { answered = true; return r })
+  await repo.issues.comment(id, 'c9')
+  t.equal(answered, false, 'the stream waited for a write it had not seen')
+  got.push((await pending).value as LoggedEvent)
+  for (let i = 10; i < 17; i++) {
+    const next = it.next()
+    await repo.issues.comment(id, `c${i}`)
+    got.push((await next).value as LoggedEvent)
+  }
+  ac.abort()
   t.same(got.map((e) => e.seq), Array.from({ length: 15 }, (_, i) => i + 4), 'seqs 4..18, none missing, none twice')
   t.same(got.map((e) => (e.event.kind as { body?: string }).body), Array.from({ length: 15 }, (_, i) => `c${i + 2}`))
 })
