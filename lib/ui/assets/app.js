@@ -52,6 +52,8 @@ function route() {
   }
   if ((repo || null) !== state.repo || state.live === 'closed') follow(repo || null)
   repoSelect.value = repo
+  const name = state.boards.find((b) => b.id === repo)?.name
+  document.title = name ? `${name} · Cairn board` : 'Cairn board'
   const key = view === 'issue' ? 'board' : VIEWS.some(([k]) => k === view) ? view : 'board'
   if (mounted?.key !== key) {
     mounted?.destroy()
@@ -113,6 +115,12 @@ async function boot() {
   setInterval(drawSummary, 5000)
   const filter = /** @type {HTMLInputElement} */ ($('filter'))
   filter.addEventListener('input', () => { state.filter = filter.value.trim().toLowerCase(); changed('filter') })
+  // "/" jumps to the filter, as in most boards; Escape in it clears it.
+  document.addEventListener('keydown', (e) => {
+    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement
+    if (e.key === '/' && !typing) { e.preventDefault(); filter.focus() }
+    if (e.key === 'Escape' && e.target === filter) { filter.value = ''; state.filter = ''; changed('filter'); filter.blur() }
+  })
   repoSelect.addEventListener('change', () => { location.hash = `#/${repoSelect.value}/${parseHash().view === 'issue' ? 'board' : parseHash().view}` })
   try {
     state.boards = await get('boards')

@@ -128,7 +128,9 @@ export function boardView(root) {
         let d = drawn.get(c.id)
         if (!d || d.card !== c || d.names !== namesVersion) {
           const el = cardElement(c)
-          if (d && state.changed.has(c.id)) el.classList.add('flash')
+          // Flash what people notice (moved, edited, commented, taken by someone else), not a renewed lease.
+          const noticed = d && (d.card.column !== c.column || d.card.updatedAt !== c.updatedAt || d.card.holder?.actor !== c.holder?.actor)
+          if (noticed && state.changed.has(c.id)) el.classList.add('flash')
           d = { card: c, el, names: namesVersion }
           drawn.set(c.id, d)
         }
