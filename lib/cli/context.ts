@@ -6,7 +6,6 @@
 import { resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { CairnError } from '../../protocol/errors.ts'
-import { parseArgs } from '../../protocol/operations/index.ts'
 import { resolveHome } from '../daemon/paths.ts'
 import { chooseExecutor, type CallOptions, type Executor } from './executor.ts'
 import { printError, printResult, type Human, type Io } from './output.ts'
@@ -38,13 +37,12 @@ export class Cli {
   }
 
   /**
-   * Runs one method and prints its result (or error). Arguments are checked
-   * against the method's schema first: a bad one fails before any daemon
-   * is reached or started.
+   * Runs one method and prints its result (or error). Its arguments are
+   * checked against the method's schema where it runs (the daemon, or the
+   * embedded runtime): this process does not load the schemas.
    */
   async call(cmd: Command, method: string, args: Record<string, unknown>, human?: Human, opts?: CallOptions): Promise<void> {
     await this.guard(cmd, async () => {
-      parseArgs(method, args)
       const exec = await this.executor(cmd)
       this.print(cmd, await exec.call(method, args, opts), human)
     })

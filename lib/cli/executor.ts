@@ -12,7 +12,6 @@
 import { CairnError } from '../../protocol/errors.ts'
 import { lockName, tryLockName } from '../daemon/home-mutex.ts'
 import { probe, type DaemonClient } from '../daemon/client.ts'
-import { leaseBook, operation, plainAnswer } from '../daemon/operations/index.ts'
 import { daemonPaths, ensureHome } from '../daemon/paths.ts'
 import { repoCache } from '../daemon/repo-cache.ts'
 import { connectOrSpawn, isNotAnswering } from '../daemon/spawn.ts'
@@ -70,6 +69,8 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
     await mutex.release()
     throw err
   }
+  // Loaded here, not by every command: the operations bring their argument schemas (zod).
+  const { leaseBook, operation, plainAnswer } = await import('../daemon/operations/index.ts')
   const open = repoCache(runtime)
   const leases = leaseBook(() => Date.now())
   return {

@@ -1,39 +1,31 @@
 /**
- * Command-line flags built from the operations' argument schemas
- * (protocol/operations): a flag's range or choices are the schema's, so the
- * CLI, the daemon and the MCP tools accept exactly the same values, and a
- * limit changes in one place.
+ * The CLI's flags for operation arguments, with the ranges and choices the
+ * operations' argument schemas (protocol/operations) have: both are built
+ * from the same constants (protocol/limits.ts, protocol/operations/choices.ts),
+ * and test/unit/lib/cli/flags.test.ts checks each flag against its schema.
+ * Built without zod: a one-shot command must not pay for loading it.
  *
- * @example
- *   cmd.option('--ttl <ms>', 'time to live in ms', argFlag('locks.acquire', 'ttlMs'))
+ * @example cmd.option('--ttl <ms>', 'time to live in ms', FLAGS.ttlMs)
  */
-import type { z } from 'zod'
-import { OPERATION_SPECS, type Method } from '../../protocol/operations/index.ts'
+import { MAX_PAGE, MAX_TTL_MS } from '../../protocol/limits.ts'
+import { DEP_TYPES, ISSUE_STATES } from '../../protocol/operations/choices.ts'
 import { choiceFlag, intFlag } from './context.ts'
 
-/** The schema of `field`, without its optional wrapper. */
-export function fieldSchema(method: Method, field: string): z.ZodType {
-  const shape = OPERATION_SPECS[method].args.shape as Record<string, z.ZodType | undefined>
-  let s = shape[field]
-  if (s === undefined) throw new Error(`${method} has no argument ${field}`)
-  while (s.def.type === 'optional' || s.def.type === 'default') s = (s as unknown as { unwrap(): z.ZodType }).unwrap()
-  return s
-}
+export const FLAGS = {
+  /** `ttlMs` of claims and leases. */
+  ttlMs: intFlag(1, MAX_TTL_MS),
+  /** `waitMs` of locks.acquire. */
+  waitMs: intFlag(0),
+  /** A fencing `token` (and a write's `lease`). */
+  token: intFlag(1),
+  /** `fromSeq` of the log. */
+  fromSeq: intFlag(1),
+  /** `limit` of one page of the log. */
+  pageLimit: intFlag(1, MAX_PAGE),
+  /** `state` of issues.list. */
+  state: choiceFlag(ISSUE_STATES),
+  /** `type` of issues.depend. */
+  depType: choiceFlag(DEP_TYPES),
+} as const
 
-/** A commander parser for `field` of `method`: integers in the schema's range, one of the schema's choices, or text as is. */
-export function argFlag(method: Method, field: string): (value: string) => string | number {
-  const s = fieldSchema(method, field)
-  if (s.def.type === 'number') {
-    const n = s as unknown as { minValue: number | null; maxValue: number | null }
-    return intFlag(n.minValue ?? Number.MIN_SAFE_INTEGER, n.maxValue ?? Number.MAX_SAFE_INTEGER)
-  }
-  if (s.def.type === 'enum') return choiceFlag((s as unknown as { options: string[] }).options)
-  return (value) => value
-}
-
-/** The choices of an enum field (for help texts). */
-export function choicesOf(method: Method, field: string): string[] {
-  const s = fieldSchema(method, field)
-  if (s.def.type !== 'enum') throw new Error(`${method}.${field} is not a choice`)
-  return [...(s as unknown as { options: string[] }).options]
-}
+export { DEP_TYPES, ISSUE_STATES }

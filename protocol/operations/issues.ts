@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.ts'
 import { issueRef, name, names, text, title, ttlMs, writeOptions } from './fields.ts'
+import { DEP_TYPES, ISSUE_STATES } from './choices.ts'
 import { specs } from './spec.ts'
 
 const id = issueRef()
@@ -30,7 +31,7 @@ export const ISSUE_OPERATIONS = specs({
   'issues.list': {
     summary: 'issues, earliest created first',
     args: z.strictObject({
-      state: z.enum(['open', 'closed', 'all']).optional().describe('only issues in this state (default all)'),
+      state: z.enum(ISSUE_STATES).optional().describe('only issues in this state (default all)'),
       label: name().optional().describe('only issues with this label'),
       assignee: name().optional().describe('only issues assigned to this name'),
     }),
@@ -100,7 +101,7 @@ export const ISSUE_OPERATIONS = specs({
     args: z.strictObject({
       id: issueRef('the dependent issue'),
       target: issueRef('the issue it depends on (or blocks, or relates to)'),
-      type: z.enum(['blocks', 'depends_on', 'related_to']).describe('depends_on: id waits for target; blocks: id blocks target; related_to: no ordering'),
+      type: z.enum(DEP_TYPES).describe('depends_on: id waits for target; blocks: id blocks target; related_to: no ordering'),
       remove: z.boolean().optional().describe('remove the dependency instead of adding it'),
       ...writeOptions,
     }),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { intIn, remote, resource, token, ttlMs } from './fields.ts'
+import { LEASE_POLICIES } from './choices.ts'
 import { specs } from './spec.ts'
 
 const LEASE = '{ resource, token, expiresAt }: token is the fencing token (strictly increasing per resource), expiresAt in ms since the epoch'
@@ -42,7 +43,7 @@ export const LOCK_OPERATIONS = specs({
   },
   'locks.policy': {
     summary: "the repository's lease policy, enforced on every issue write; with policy, sets it first",
-    args: z.strictObject({ policy: z.enum(['off', 'warn', 'require']).optional().describe('off: leases are advisory; warn: unleased writes are reported; require: unleased writes are refused') }),
+    args: z.strictObject({ policy: z.enum(LEASE_POLICIES).optional().describe('off: leases are advisory; warn: unleased writes are reported; require: unleased writes are refused') }),
     reply: '{ policy }',
   },
 })

@@ -1,7 +1,7 @@
 /** `cairn issue ...`: the issue board. Every write takes `--op-id` (apply once) and `--lease <token>` (fenced write). */
 import { Command } from 'commander'
 import { collect, usage, type Cli } from '../context.ts'
-import { argFlag, choicesOf } from '../flags.ts'
+import { DEP_TYPES, FLAGS, ISSUE_STATES } from '../flags.ts'
 import { issueDetail, issueList, leaseLine, writeLine, eventLine, issueLine } from '../output.ts'
 
 type Opts = Record<string, unknown>
@@ -15,7 +15,7 @@ function writeArgs(o: Opts): Record<string, unknown> {
 
 function withWriteFlags(c: Command): Command {
   return c.option('--op-id <id>', 'idempotency key: a retry with the same id applies once')
-    .option('--lease <token>', 'fence the write on this lease token', argFlag('issues.comment', 'lease'))
+    .option('--lease <token>', 'fence the write on this lease token', FLAGS.token)
 }
 
 export function issueCommand(cli: Cli): Command {
@@ -33,7 +33,7 @@ export function issueCommand(cli: Cli): Command {
     .action(async (id: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.show', { id }, issueDetail as never) })
 
   issue.command('list').description('list issues, earliest created first')
-    .option('-s, --state <state>', choicesOf('issues.list', 'state').join(', '), argFlag('issues.list', 'state'))
+    .option('-s, --state <state>', ISSUE_STATES.join(', '), FLAGS.state)
     .option('-l, --label <label>', 'only issues with this label')
     .option('-a, --assignee <name>', 'only issues assigned to this name')
     .action(async (o: Opts, cmd: Command) => {
@@ -74,7 +74,7 @@ export function issueCommand(cli: Cli): Command {
     })
 
   withWriteFlags(issue.command('dep <id> <target>').description('add (or --remove) a dependency from <id> to <target>')
-    .option('-t, --type <type>', choicesOf('issues.depend', 'type').join(', '), argFlag('issues.depend', 'type'), 'depends_on')
+    .option('-t, --type <type>', DEP_TYPES.join(', '), FLAGS.depType, 'depends_on')
     .option('--remove', 'remove the dependency instead'))
     .action(async (id: string, target: string, o: Opts, cmd: Command) => {
       await cli.call(cmd, 'issues.depend', { id, target, type: o.type, ...(o.remove ? { remove: true } : {}), ...writeArgs(o) }, writeLine(o.remove ? 'undepended' : 'depended') as never)
@@ -85,7 +85,7 @@ export function issueCommand(cli: Cli): Command {
 
   issue.command('claim').description('lease and assign the next ready issue (renew with `cairn lock renew`)')
     .option('-l, --label <label>', 'only this label')
-    .option('--ttl <ms>', 'lease time to live in ms', argFlag('issues.claim', 'ttlMs'), 60_000)
+    .option('--ttl <ms>', 'lease time to live in ms', FLAGS.ttlMs, 60_000)
     .action(async (o: Opts, cmd: Command) => {
       await cli.call(cmd, 'issues.claim', { ttlMs: o.ttl, ...(o.label !== undefined ? { label: o.label } : {}) },
         ((r: { issue: { id: string; title: string; state: string }; lease: { resource: string; token: number; expiresAt: number } } | null) =>

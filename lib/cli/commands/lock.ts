@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander'
 import type { Cli } from '../context.ts'
-import { argFlag } from '../flags.ts'
+import { FLAGS } from '../flags.ts'
 import { leaseLine } from '../output.ts'
 
 type Opts = Record<string, unknown>
@@ -14,8 +14,8 @@ export function lockCommand(cli: Cli): Command {
   const lock = new Command('lock').description('leases on repo:, path: and issue: resources')
 
   lock.command('acquire <resource>').description('lease a resource; prints its fencing token')
-    .requiredOption('--ttl <ms>', 'time to live in ms', argFlag('locks.acquire', 'ttlMs'))
-    .option('--wait <ms>', 'wait up to this long for a conflicting lease to go', argFlag('locks.acquire', 'waitMs'))
+    .requiredOption('--ttl <ms>', 'time to live in ms', FLAGS.ttlMs)
+    .option('--wait <ms>', 'wait up to this long for a conflicting lease to go', FLAGS.waitMs)
     .option('--remote <remote>', 'lease on this git remote (name, URL or path), across machines; renew and release it through the same daemon')
     .action(async (resource: string, o: Opts, cmd: Command) => {
       await cli.call(cmd, 'locks.acquire', { resource, ttlMs: o.ttl, ...(o.wait !== undefined ? { waitMs: o.wait } : {}),
@@ -23,14 +23,14 @@ export function lockCommand(cli: Cli): Command {
     })
 
   lock.command('renew').description('extend a lease you hold')
-    .argument('<resource>').argument('<token>', 'the fencing token acquire printed', argFlag('locks.renew', 'token'))
-    .option('--ttl <ms>', 'new time to live in ms', argFlag('locks.renew', 'ttlMs'), 60_000)
+    .argument('<resource>').argument('<token>', 'the fencing token acquire printed', FLAGS.token)
+    .option('--ttl <ms>', 'new time to live in ms', FLAGS.ttlMs, 60_000)
     .action(async (resource: string, token: number, o: Opts, cmd: Command) => {
       await cli.call(cmd, 'locks.renew', { resource, token, ttlMs: o.ttl }, leaseLine as never)
     })
 
   lock.command('release').description('give a lease up')
-    .argument('<resource>').argument('<token>', 'the fencing token acquire printed', argFlag('locks.release', 'token'))
+    .argument('<resource>').argument('<token>', 'the fencing token acquire printed', FLAGS.token)
     .action(async (resource: string, token: number, _o: Opts, cmd: Command) => {
       await cli.call(cmd, 'locks.release', { resource, token }, ((r: { resource: string }) => `released ${r.resource}`) as never)
     })

@@ -9,7 +9,7 @@
  * session holds alone.
  */
 import { Command } from 'commander'
-import { argFlag } from '../flags.ts'
+import { FLAGS } from '../flags.ts'
 import type { Cli } from '../context.ts'
 
 type Opts = Record<string, unknown>
@@ -20,7 +20,7 @@ export function mcpCommand(cli: Cli, version: string): Command {
   return new Command('mcp')
     .description('serve an MCP session (tools for the issue board, leases, sync and the event log) on stdin/stdout')
     .option('--lease-ttl <ms>', 'TTL of the claims and leases the session takes when a tool names none; they are renewed every third of it while the session lives',
-      argFlag('locks.acquire', 'ttlMs'), DEFAULT_LEASE_TTL_MS)
+      FLAGS.ttlMs, DEFAULT_LEASE_TTL_MS)
     .action(async (o: Opts, cmd: Command) => {
       const g = cli.globals(cmd)
       const { serveMcp } = await import('../../mcp/server.ts')

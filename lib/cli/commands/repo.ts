@@ -2,7 +2,7 @@
 import { Command } from 'commander'
 import { CairnError } from '../../../protocol/errors.ts'
 import { intFlag, type Cli } from '../context.ts'
-import { argFlag } from '../flags.ts'
+import { FLAGS } from '../flags.ts'
 import { eventLine, okEnvelope } from '../output.ts'
 
 type Opts = Record<string, unknown>
@@ -16,7 +16,7 @@ export function repoCommands(cli: Cli): Command[] {
 
   const events = new Command('events').description('the local event log: a page of it, or --follow it live')
     .option('-f, --follow', 'keep streaming new events until interrupted')
-    .option('--since-seq <n>', 'first seq to show', argFlag('events.read', 'fromSeq'), 1)
+    .option('--since-seq <n>', 'first seq to show', FLAGS.fromSeq, 1)
     .option('-n, --limit <n>', 'stop after this many events', intFlag(1, 1_000_000))
     .action(async (o: Opts, cmd: Command) => {
       const json = cli.globals(cmd).json
