@@ -15,6 +15,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -32,7 +33,7 @@ const GOALS: Goal[] = [
   { result: 'cli.issue-show.packed', op: '<', target: 60, context: 'through the daemon; `node -e 0` is the floor' },
 ]
 
-interface Probe { importMs: number; createMs: number; openMs: number; servingMs: number; idleRssMiB: number; heapMiB: number; threads: number; lastSeq: number }
+interface Probe { importMs: number; createMs: number; openMs: number; servingMs: number; idleRssMiB: number; heapMiB: number; lastSeq: number }
 
 const log = (m: string): void => { process.stderr.write(`bench:package: ${m}\n`) }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
@@ -110,7 +111,8 @@ await runtime.stop()
           note: `median of ${xs.length} fresh processes (${xs.map((x) => Math.round(x)).join(', ')}); ${note}` })
       }
     }
-    const threads = runs.compiled[0]!.threads
+    // createRuntime's default: min(4, cores) threads, all started at boot.
+    const threads = Math.min(4, availableParallelism())
     fig('importMs', 'start.import', 'ms', 'start', "import of Cairn's entry")
     fig('createMs', 'start.create-runtime', 'ms', 'start', `createRuntime() with default threads (${threads} here)`)
     fig('openMs', 'start.open', 'ms', 'start', `runtime.repo() first open, ${params.issues} issues with a comment each`)

@@ -7,6 +7,9 @@
 // - rewrites relative `.ts` specifiers in the .d.ts files to `.js`: tsc
 //   rewrites them in JavaScript only (microsoft/TypeScript#61037), and while
 //   tsc itself accepts `.ts` in declarations, editors and other tools do not;
+// - keeps only the declarations the package's entry points reach (package.json
+//   `exports` types): `exports` forbids deep imports, so the others could
+//   only mislead an editor, and they were a sixth of the tarball;
 // - copies every non-TypeScript file under those folders (assets served at
 //   run time, resolved next to the module that reads them);
 // - marks the `cairn` bin executable.
@@ -91,6 +94,7 @@ export function build() {
     const out = rewriteDeclaration(text)
     if (out !== text) { writeFileSync(path, out); declarations++ }
   })
+  const pruned = pruneDeclarations(tmp)
   let assets = 0
   for (const rel of sourceFiles()) {
     if (/\.(ts|mts|cts)$/.test(rel)) continue
@@ -114,14 +118,45 @@ export function build() {
     }
   }
   for (const name of readdirSync(ROOT)) if (name.startsWith(`.dist-old-${process.pid}-`)) rmSync(join(ROOT, name), { recursive: true, force: true })
-  return { ms: performance.now() - t0, declarations, assets }
+  return { ms: performance.now() - t0, declarations, assets, pruned }
+}
+
+/** The `types` files of package.json's `exports`, relative to the package root. */
+function entryDeclarations() {
+  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  return Object.values(exports).filter((e) => typeof e === 'object' && e.types).map((e) => e.types.replace(/^\.\/dist\//, ''))
+}
+
+const RELATIVE_JS = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+?)\.js['"]/g
+
+/** Deletes every declaration in `dir` that no entry declaration reaches; returns how many. */
+function pruneDeclarations(dir) {
+  const keep = new Set()
+  const stack = entryDeclarations()
+  for (let i = 0; stack.length > 0 && i < 100_000; i++) {
+    const rel = stack.pop()
+    if (keep.has(rel)) continue
+    let text
+    try {
+      text = readFileSync(join(dir, rel), 'utf8')
+    } catch {
+      throw new Error(`declaration ${rel} is reached from an entry point but was not emitted`)
+    }
+    keep.add(rel)
+    for (const m of text.matchAll(RELATIVE_JS)) stack.push(join(dirname(rel), `${m[1]}.d.ts`))
+  }
+  let pruned = 0
+  walkFiles(dir, (path) => {
+    if (path.endsWith('.d.ts') && !keep.has(relative(dir, path))) { rmSync(path); pruned++ }
+  })
+  return pruned
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--if-stale') && !isStale()) process.exit(0)
   try {
-    const { ms, declarations, assets } = build()
-    process.stdout.write(`build: ${relative(process.cwd(), OUT) || '.'} in ${(ms / 1000).toFixed(1)} s (${declarations} declarations rewritten, ${assets} assets)\n`)
+    const { ms, declarations, assets, pruned } = build()
+    process.stdout.write(`build: ${relative(process.cwd(), OUT) || '.'} in ${(ms / 1000).toFixed(1)} s (${declarations} declarations rewritten, ${pruned} internal ones dropped, ${assets} assets)\n`)
   } catch (err) {
     process.stderr.write(`build: ${err.message}\n`)
     process.exit(1)
