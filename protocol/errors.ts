@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   UNREACHABLE: 'the git remote could not be reached or is not a repository',
   AUTH_FAILED: 'the git remote refused our credentials or asked for ones we do not have',
   PUSH_REJECTED: 'the git remote refused a ref update (not a fast-forward, or denied)',
+  STORE_CORRUPT: 'a store file is damaged; `cairn doctor --fix` rebuilds it from the git WAL',
+  STORAGE_FULL: 'the disk is full; nothing was written, retry once space is freed',
+  STORE_READ_ONLY: 'the store is on a read-only file system or not writable: it can be read, not written',
+  CHUNK_TOO_LARGE: 'a WAL chunk is larger than Cairn reads or writes in one piece',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -18,6 +18,7 @@ const READS = new Set<string>([M.lockList, M.lockStatus, M.lockPolicyGet, M.lock
 export const lockKeeper: ActorModule = {
   kind: 'lock-keeper',
   snapshotVersion: LOCK_KEEPER_SNAPSHOT_VERSION,
+  readOnlyTypes: new Set([...READS, M.lockRemoteStatus]),
   start(ctx, restored) {
     const shell = new LockKeeperShell(ctx.env, ctx)
     const machine = lockKeeperMachine.provide({

@@ -89,6 +89,7 @@ export class RepoWorkerShell {
       // A known agent needs no commit: answer from the store at once.
       const known = cmd.type === 'identity' ? this.#dbs.identities.get(cmd.agent) : undefined
       if (known && cmd.type === 'identity') this.#ctx.replyOk(req, { agent: cmd.agent, actor: known.actor, created: false })
+      else if (this.#ctx.readOnly) this.#ctx.replyError(req, new CairnError('STORE_READ_ONLY', `the store is read-only: ${req.type} would write to it`))
       else this.#commands.push({ cmd, req })
     } catch (err) {
       this.#ctx.replyError(req, CairnError.from(err))

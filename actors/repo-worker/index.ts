@@ -8,16 +8,27 @@ import type { ActorModule } from '../../lib/kernel/actor-module.ts'
 import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } from './machine.ts'
 import { openRepoDbs, RepoWorkerShell } from './effects.ts'
-import { isWrite, repoWorkerMessage } from './messages.ts'
+import { isWrite, REPO_WORKER_MESSAGES, repoWorkerMessage } from './messages.ts'
 import { prepareProjections } from './store/rebuild.ts'
 import { WalService } from './wal/service.ts'
 import { drainAtBoot } from './wal/boot.ts'
+import { staleReason } from './store/rebuild.ts'
+import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 
 export const repoWorker: ActorModule = {
   kind: 'repo-worker',
   snapshotVersion: REPO_WORKER_SNAPSHOT_VERSION,
+  // Reads only; identity.resolve of a known agent needs no write either (the shell refuses an unknown one).
+  readOnlyTypes: new Set([M.identity, ...Object.entries(REPO_WORKER_MESSAGES)
+    .filter(([, e]) => e.role === 'query' || e.role === 'journal-read').map(([type]) => type)]),
   prepare: async (env, repo) => {
     const dbs = openRepoDbs(env)
+    if (repo.readOnly) {
+      const stale = staleReason(dbs)
+      if (stale !== null) throw new CairnError('STORE_READ_ONLY', `the read-only store's projections need a rebuild (${stale}), which writes`, { reason: stale })
+      const pending = dbs.outbox.getCount()
+      return { wal: { drainedEvents: 0, commits: 0, adopted: 0, pending, error: pending > 0 ? 'the store is read-only: the outbox drains when it is writable' : null } }
+    }
     const projections = await prepareProjections(env, dbs)
     return { projections, wal: await drainAtBoot(env, dbs, () => repo.git.openWal(repo.gitDir), () => repo.clock.now()) }
   },
@@ -63,6 +74,6 @@ export const repoWorker: ActorModule = {
     }
     void run.failure.catch(() => wal.stop())
     // prepare drained what a previous run left; this picks up anything it could not (git was failing).
-    wal.kick()
+    if (!ctx.readOnly) wal.kick()
   },
 }

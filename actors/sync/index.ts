@@ -10,6 +10,7 @@ import { parseRunRequest, SyncShell } from './effects.ts'
 export const sync: ActorModule = {
   kind: 'sync',
   snapshotVersion: SYNC_SNAPSHOT_VERSION,
+  readOnlyTypes: new Set([M.syncStatus, M.actorStatus]),
   start(ctx, restored) {
     // Identities are the RepoWorker's data: asked for, not read from its store.
     const shell = new SyncShell(ctx.env, ctx, {
@@ -36,7 +37,7 @@ export const sync: ActorModule = {
       : undefined
     const run = runMachine(machine, snapshot)
     // Boot reconciliation (DESIGN §7): a run a crash interrupted resumes from its bank now.
-    for (const spec of shell.bankedRuns()) run.actor.send({ type: 'SYNC', req: null, spec })
+    if (!ctx.readOnly) for (const spec of shell.bankedRuns()) run.actor.send({ type: 'SYNC', req: null, spec })
     return {
       deliver: (req) => {
         if (req.type === M.syncRun || req.type === M.syncImportGrite) {

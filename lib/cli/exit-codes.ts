@@ -31,6 +31,10 @@ export const EXIT_CODES: Readonly<Partial<Record<ErrorCode, number>>> = Object.f
   UNREACHABLE: 20,
   AUTH_FAILED: 21,
   PUSH_REJECTED: 22,
+  STORE_CORRUPT: 23,
+  STORAGE_FULL: 24,
+  STORE_READ_ONLY: 25,
+  CHUNK_TOO_LARGE: 26,
 })
 
 /** The exit code of an error code (INTERNAL's for a code this table does not know yet). */

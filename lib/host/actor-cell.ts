@@ -39,10 +39,10 @@ export class ActorCell {
   #timers = new Map<string, { timer: DurableTimer; cancel: () => void }>()
   status: 'running' | 'stopping' | 'failed' | 'stopped' = 'stopped'
 
-  readonly #repo: { gitDir: string; git: GitOpeners }
+  readonly #repo: { gitDir: string; git: GitOpeners; readOnly: boolean }
 
   constructor(module: ActorModule, repoId: string, address: string, env: RootDatabase, actors: ActorsDb,
-    clock: ThreadClock, capacity: number, hooks: CellHooks, repo: { gitDir: string; git: GitOpeners }) {
+    clock: ThreadClock, capacity: number, hooks: CellHooks, repo: { gitDir: string; git: GitOpeners; readOnly: boolean }) {
     this.#repo = repo
     this.kind = module.kind
     this.address = address
@@ -70,6 +70,7 @@ export class ActorCell {
       kind: this.kind,
       repoId: this.#repoId,
       env: this.#env,
+      readOnly: this.#repo.readOnly,
       gitDir: this.#repo.gitDir,
       git: this.#repo.git,
       clock: this.#clock,
@@ -83,7 +84,8 @@ export class ActorCell {
     }, { snapshot: loaded.snapshot, resume })
     this.status = 'running'
     this.#instance.failure.catch((err) => { if (live()) this.#fail(CairnError.from(err)) })
-    const stored = loadTimers(this.#actors, this.address)
+    // A timer's firing is a write: a read-only store keeps its timers for a writable open.
+    const stored = this.#repo.readOnly ? [] : loadTimers(this.#actors, this.address)
     let overdue = 0
     for (const t of stored) {
       if (t.deadline <= this.#clock.now()) overdue++
@@ -107,6 +109,11 @@ export class ActorCell {
     if (this.status !== 'running') {
       const code = this.status === 'stopping' || this.status === 'stopped' ? 'STOPPED' : 'UNAVAILABLE'
       this.#hooks.reply(req, false, new CairnError(code, `${this.address} is ${this.status}`, { actor: this.address }).toWire())
+      return
+    }
+    if (this.#repo.readOnly && !this.#module.readOnlyTypes?.has(req.type)) {
+      this.#hooks.reply(req, false, new CairnError('STORE_READ_ONLY', `the store of this repository is read-only: ${req.type} would write to it`,
+        { actor: this.address, type: req.type }).toWire())
       return
     }
     if (this.#outstanding.size >= this.capacity) {
@@ -149,6 +156,7 @@ export class ActorCell {
     this.status = 'stopped'
     this.#generation++
     this.#disarmAll()
+    if (this.#repo.readOnly) return
     await this.#actors.put(snapshotKey(this.address), { version: this.#module.snapshotVersion, savedAt: this.#clock.now(), snapshot })
   }
 

@@ -21,7 +21,7 @@ import {
 import type { HostTask } from '../kernel/host-task.ts'
 import { clockFromDescriptor } from '../adapters/clock-from-descriptor.ts'
 import { nodegitOpeners } from '../adapters/git/loader.ts'
-import { openStore } from '../kernel/store/open-store.ts'
+import { openReadableStore } from '../kernel/store/open-store.ts'
 import { blake2bReady } from '../../protocol/events/blake2b.ts'
 import { pendingEntries, type JournalDb, type JournalEntry } from '../kernel/store/journal.ts'
 import type { ActorsDb } from '../kernel/store/snapshots.ts'
@@ -58,9 +58,10 @@ export default async function host(task: HostTask): Promise<HostExit> {
   const git = nodegitOpeners()
 
   let env: RootDatabase
+  let readOnly: boolean
   try {
     // Event ids are hashed from the first command on: start with the fast hasher (protocol/events/blake2b.ts).
-    ;[env] = await Promise.all([openStore(task.storeDir, 'repo'), blake2bReady])
+    ;[{ env, readOnly }] = await Promise.all([openReadableStore(task.storeDir, 'repo'), blake2bReady])
   } catch (err) {
     post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
     port.close()
@@ -100,7 +101,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
         if (target) target.deliver(req)
         else reply(req, false, new CairnError('NOT_FOUND', `no actor ${req.to} on this host`).toWire())
       }),
-    }, { gitDir, git }))
+    }, { gitDir, git, readOnly }))
   }
 
   const report: RepoReconciliation = {
@@ -109,14 +110,14 @@ export default async function host(task: HostTask): Promise<HostExit> {
     wal: { drainedEvents: 0, commits: 0, adopted: 0, pending: 0, error: null },
   }
   try {
-    for (const kind of ACTOR_KINDS) Object.assign(report, await MODULES[kind].prepare?.(env, { gitDir, clock, git }))
+    for (const kind of ACTOR_KINDS) Object.assign(report, await MODULES[kind].prepare?.(env, { gitDir, clock, git, readOnly }))
   } catch (err) {
     post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
     port.close()
     await env.close()
     return { repoId, threadId }
   }
-  const reconciliation = await reconcile(journal, cells)
+  const reconciliation = await reconcile(journal, cells, readOnly)
   for (const cell of cells.values()) {
     const resume = reconciliation.resume.get(cell.address) ?? []
     const started = cell.start(resume)
@@ -149,7 +150,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
       case M.hostStop: {
         // Sync first: its last ingest still finds the RepoWorker running.
         for (const cell of [...cells.values()].reverse()) await cell.stop()
-        await env.flushed
+        if (!readOnly) await env.flushed
         reply(req, true, null)
         resolveDone()
         return
@@ -203,11 +204,13 @@ export default async function host(task: HostTask): Promise<HostExit> {
  * (applied by its first commit, deduplicated by opId); the rest are dropped
  * and reported `crashed`.
  */
-async function reconcile(journal: JournalDb, cells: Map<string, ActorCell>) {
+async function reconcile(journal: JournalDb, cells: Map<string, ActorCell>, readOnly: boolean) {
   const resume = new Map<string, JournalEntry[]>()
   const operations: RepoReconciliation['operations'] = []
   const crashed: string[] = []
   for (const e of pendingEntries(journal)) {
+    // A read-only store cannot apply or drop them: they wait for a writable open.
+    if (readOnly) continue
     const safe = e.resumable && cells.has(e.actor)
     operations.push({ opId: e.opId, type: e.type, actor: e.actor, startedAt: e.startedAt, outcome: safe ? 'resumed' : 'crashed' })
     if (safe) {

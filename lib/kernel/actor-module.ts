@@ -27,6 +27,12 @@ export interface ActorContext {
   readonly kind: ActorKind
   readonly repoId: string
   readonly env: RootDatabase
+  /**
+   * The store could be opened for reading only (read-only file system, no
+   * write permission): the host refuses every request outside the module's
+   * `readOnlyTypes` with STORE_READ_ONLY, and the actor must not write.
+   */
+  readonly readOnly: boolean
   /** The repository's git common dir (the store lives in `<gitDir>/cairn`). */
   readonly gitDir: string
   /** Opens git for this actor's port (nodegit, loaded on first use). */
@@ -72,7 +78,9 @@ export interface ActorInstance {
 export interface ActorModule {
   kind: ActorKind
   snapshotVersion: number
+  /** Request types this kind answers without writing: all a read-only store serves. */
+  readOnlyTypes?: ReadonlySet<string>
   /** Store preparation before any actor of the repository starts (e.g. rebuilding projections); reported in reconciliation. */
-  prepare?(env: RootDatabase, repo: { gitDir: string; clock: ThreadClock; git: GitOpeners }): Promise<Partial<RepoReconciliation>>
+  prepare?(env: RootDatabase, repo: { gitDir: string; clock: ThreadClock; git: GitOpeners; readOnly: boolean }): Promise<Partial<RepoReconciliation>>
   start(ctx: ActorContext, restored: RestoreInput): ActorInstance
 }

@@ -15,6 +15,7 @@ import { pidAlive, readLockFile, removeLockFile } from '../../daemon/lock-file.t
 import type { DoctorCheck } from '../../daemon/operations/index.ts'
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
 import { daemonExecutor, embeddedExecutor } from '../executor.ts'
+import { repairRepoStore, valuesCheck } from './doctor-repair.ts'
 import type { Cli } from '../context.ts'
 
 /** Exit code of a doctor run that found a problem it did not fix (not an error code: the run itself worked). */
@@ -66,7 +67,7 @@ async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: D
 
 export function doctorCommand(cli: Cli): Command {
   return new Command('doctor').description('check the home, stale daemon files and the repository store (--fix repairs what it can)')
-    .option('--fix', 'remove stale daemon files, tighten the home, drain the outbox into the git WAL')
+    .option('--fix', 'remove stale daemon files, tighten the home, drain the outbox into the git WAL, rebuild a damaged store from the git WAL')
     .action(async (o: { fix?: boolean }, cmd: Command) => {
       await cli.guard(cmd, async () => {
         const g = cli.globals(cmd)
@@ -83,20 +84,37 @@ export function doctorCommand(cli: Cli): Command {
           return
         }
         const target = { home: g.home, repo: g.repo, ...(g.agent ? { agent: g.agent } : {}) }
-        const exec = live && !g.noDaemon ? await daemonExecutor(target) : await embeddedExecutor(target)
-        try {
-          checks.push(...(await exec.call<{ checks: DoctorCheck[] }>('repo.doctor', { fix })).checks)
-        } catch (err) {
-          const e = CairnError.from(err)
-          // Outside a repository there is no store to check; anything else is a finding.
-          checks.push(e.code === 'NOT_FOUND'
-            ? { name: 'store', ok: true, detail: `no repository store here (${e.message})` }
-            : { name: 'store', ok: false, detail: `${e.code}: ${e.message}` })
-        } finally {
-          await exec.close()
+        const storeCheck = async (): Promise<DoctorCheck[]> => {
+          const exec = live && !g.noDaemon ? await daemonExecutor(target) : await embeddedExecutor(target)
+          try {
+            return (await exec.call<{ checks: DoctorCheck[] }>('repo.doctor', { fix })).checks
+          } catch (err) {
+            const e = CairnError.from(err)
+            // Outside a repository there is no store to check; anything else is a finding.
+            return [e.code === 'NOT_FOUND'
+              ? { name: 'store', ok: true, detail: `no repository store here (${e.message})` }
+              : { name: 'store', ok: false, detail: `${e.code}: ${e.message}`, code: e.code }]
+          } finally {
+            mode = exec.mode
+            await exec.close()
+          }
         }
+        // The store as the runtime sees it, then every value decoded (damage inside a value shows only when it is read).
+        const allChecks = async (): Promise<DoctorCheck[]> => {
+          const got = await storeCheck()
+          if (got.some((c) => c.code === 'STORE_CORRUPT')) return got
+          const values = await valuesCheck(g.repo)
+          return values ? [...got, values] : got
+        }
+        let mode = 'embedded'
+        let found = await allChecks()
+        if (fix && found.some((c) => c.code === 'STORE_CORRUPT')) {
+          const rebuilt = await repairRepoStore(g.repo)
+          found = rebuilt.fixed ? [rebuilt, ...await allChecks()] : [...found, rebuilt]
+        }
+        checks.push(...found)
         const healthy = checks.every((c) => c.ok || c.fixed === true)
-        cli.print(cmd, { healthy, mode: exec.mode, checks }, (() => [
+        cli.print(cmd, { healthy, mode, checks }, (() => [
           ...checks.map((c) => `${c.ok ? 'ok  ' : c.fixed ? 'FIXED' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}`),
           healthy ? 'healthy' : 'problems found (run `cairn doctor --fix`)',
         ].join('\n')) as never)

@@ -10,7 +10,16 @@ import type { Repo } from '../../api/repo.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { readEncoded, type Impls } from './types.ts'
 
-export interface DoctorCheck { name: string; ok: boolean; detail: string; fixed?: boolean }
+export interface DoctorCheck {
+  name: string
+  ok: boolean
+  detail: string
+  fixed?: boolean
+  /** The error code behind a failed check, when there is one (STORE_CORRUPT makes `--fix` rebuild the store). */
+  code?: string
+  /** What a repair did, in full (the store rebuild's report). */
+  report?: unknown
+}
 
 /** The store's own view of itself: readable, outbox and WAL agreeing, no stuck drain. */
 async function storeChecks(repo: Repo, fix: boolean): Promise<DoctorCheck[]> {

@@ -1,18 +1,28 @@
 /**
- * Opens a Cairn LMDB environment and proves it is ours before writing a byte.
+ * Opens a Cairn LMDB environment and proves it is sound and ours before
+ * LMDB maps it or a byte is written.
  *
  * Every store records `{ application: 'cairn', kind, schemaVersion }` in its
  * `meta` database. A store with another application id, or with data but no
- * Cairn meta, is FOREIGN_STORE; a newer schema is STORE_TOO_NEW. Both are
- * refused after a read-only look, so the files are left exactly as found.
+ * Cairn meta, is FOREIGN_STORE; a newer schema is STORE_TOO_NEW. A data file
+ * that is not what LMDB writes (empty, cut short, zeroed or overwritten
+ * pages, another file altogether) is STORE_CORRUPT: LMDB would crash the
+ * process on it (store-file.ts). All three are decided by reading the file
+ * with plain reads, so the files (`lock.mdb` included) are left exactly as
+ * found. A store on a read-only file system opens for reading
+ * (openReadableStore); its writers get STORE_READ_ONLY.
  *
  * Durability contract: writes are acknowledged by callers only after
  * `env.flushed` resolves (overlappingSync commits first and syncs after).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
+import { PageError } from './lmdb-pages.ts'
+import { readStoreFile, type StoreFileFacts } from './store-file.ts'
+import { storeInUse } from './store-users.ts'
+import { withCheckedDecoding } from './checked-decoding.ts'
 
 export const APPLICATION_ID = 'cairn'
 
@@ -34,50 +44,105 @@ export interface StoreMeta {
   createdAt: number
 }
 
-const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
+export const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
 
 /**
- * Checks an existing environment read-only. Returns silently when the
- * directory holds no environment yet (a new store).
+ * Reads `<dir>/data.mdb` without mapping it: the whole page walk while no
+ * other process has the store open, the meta pages and main tree while one
+ * has (store-file.ts says why). A walk that fails beside a live writer is
+ * tried again (the writer may have been rewriting a page just then).
  */
-export function inspectStore(dir: string, kind: StoreKind): StoreMeta | null {
-  if (!existsSync(join(dir, 'data.mdb'))) return null
-  const root = open({ path: dir, readOnly: true, ...OPEN_OPTIONS })
-  try {
-    const names = [...root.getKeys({ limit: 64 })].map(String)
-    if (!names.includes('meta')) {
-      if (names.length === 0) return null
-      throw new CairnError('FOREIGN_STORE', `${dir} holds an LMDB store that is not Cairn's (no meta)`, { dir })
+export function readChecked(dir: string): StoreFileFacts {
+  const path = join(dir, 'data.mdb')
+  for (let attempt = 0; ; attempt++) {
+    const live = storeInUse(dir)
+    try {
+      return readStoreFile(path, { deep: !live })
+    } catch (err) {
+      if (!(err instanceof PageError)) {
+        const code = (err as NodeJS.ErrnoException).code
+        throw new CairnError(code === 'EACCES' ? 'STORE_READ_ONLY' : 'UNAVAILABLE', `cannot read ${path}: ${(err as Error).message}`, { dir })
+      }
+      if (live && attempt < 3) continue
+      throw new CairnError('STORE_CORRUPT', `${path} is damaged: ${err.message}; \`cairn doctor --fix\` rebuilds it from the git WAL`,
+        { dir, file: 'data.mdb', ...(err.page !== null ? { page: err.page } : {}) })
     }
-    // A plain root key called 'meta' (another app's data) opens no database.
-    const metaDb = root.openDB({ name: 'meta' }) as ReturnType<typeof root.openDB> | undefined
-    const meta = metaDb?.get('meta') as StoreMeta | undefined
-    if (!meta) throw new CairnError('FOREIGN_STORE', `${dir} has a meta database without Cairn meta`, { dir })
-    if (meta.application !== APPLICATION_ID) {
-      throw new CairnError('FOREIGN_STORE', `${dir} belongs to application '${meta.application}'`, { dir, application: meta.application })
-    }
-    if (meta.kind !== kind) {
-      throw new CairnError('FOREIGN_STORE', `${dir} is a Cairn ${meta.kind} store, not a ${kind} store`, { dir, kind: meta.kind })
-    }
-    const supported = STORE_SCHEMA_VERSIONS[kind]
-    if (typeof meta.schemaVersion !== 'number' || meta.schemaVersion > supported) {
-      throw new CairnError('STORE_TOO_NEW', `${dir} has schema version ${meta.schemaVersion}; this Cairn understands up to ${supported}`,
-        { dir, schemaVersion: meta.schemaVersion, supported })
-    }
-    return meta
-  } finally {
-    root.close()
   }
 }
 
 /**
- * Opens (creating if needed) a Cairn store.
+ * Checks an existing environment without mapping it. Returns silently when
+ * the directory holds no environment yet (a new store).
+ */
+export function inspectStore(dir: string, kind: StoreKind): StoreMeta | null {
+  if (!existsSync(join(dir, 'data.mdb'))) return null
+  const facts = readChecked(dir)
+  if (!facts.names.includes('meta')) {
+    if (facts.names.length === 0) return null
+    throw new CairnError('FOREIGN_STORE', `${dir} holds an LMDB store that is not Cairn's (no meta)`, { dir })
+  }
+  const meta = facts.meta as StoreMeta | undefined
+  if (!meta || typeof meta !== 'object') throw new CairnError('FOREIGN_STORE', `${dir} has a meta database without Cairn meta`, { dir })
+  if (meta.application !== APPLICATION_ID) {
+    throw new CairnError('FOREIGN_STORE', `${dir} belongs to application '${String(meta.application)}'`, { dir, application: meta.application })
+  }
+  if (meta.kind !== kind) {
+    throw new CairnError('FOREIGN_STORE', `${dir} is a Cairn ${String(meta.kind)} store, not a ${kind} store`, { dir, kind: meta.kind })
+  }
+  const supported = STORE_SCHEMA_VERSIONS[kind]
+  if (typeof meta.schemaVersion !== 'number' || meta.schemaVersion > supported) {
+    throw new CairnError('STORE_TOO_NEW', `${dir} has schema version ${meta.schemaVersion}; this Cairn understands up to ${supported}`,
+      { dir, schemaVersion: meta.schemaVersion, supported })
+  }
+  return meta
+}
+
+/** A store as opened: `readOnly` when its files cannot be written (read-only file system, no permission). */
+export interface OpenedStore { env: RootDatabase; readOnly: boolean }
+
+/** Whether `dir` (or, before it exists, the directory that would hold it) can be written. */
+function writable(dir: string): boolean {
+  let at = dir
+  for (const file of ['data.mdb', 'lock.mdb']) {
+    if (existsSync(join(dir, file))) {
+      try { accessSync(join(dir, file), constants.W_OK) } catch { return false }
+    }
+  }
+  while (!existsSync(at)) at = join(at, '..')
+  try {
+    accessSync(at, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Opens (creating if needed) a Cairn store for writing; one that cannot be
+ * written is refused with STORE_READ_ONLY.
  * @example const env = await openStore('/repo/.git/cairn', 'repo')
  */
 export async function openStore(dir: string, kind: StoreKind): Promise<RootDatabase> {
+  const opened = await openReadableStore(dir, kind)
+  if (!opened.readOnly) return opened.env
+  await opened.env.close()
+  throw new CairnError('STORE_READ_ONLY', `${dir} is not writable`, { dir })
+}
+
+/**
+ * Opens a Cairn store for writing, or for reading only when its files
+ * cannot be written: a store on a read-only file system can still be read.
+ * @example const { env, readOnly } = await openReadableStore('/repo/.git/cairn', 'repo')
+ */
+export async function openReadableStore(dir: string, kind: StoreKind): Promise<OpenedStore> {
   const existing = inspectStore(dir, kind)
+  if (!writable(dir)) {
+    if (!existing) throw new CairnError('STORE_READ_ONLY', `${dir} holds no store and cannot be written to create one`, { dir })
+    // LMDB omits the lock file of a read-only environment it cannot write (mdb_env_setup_locks).
+    return { env: withCheckedDecoding(open({ path: dir, readOnly: true, ...OPEN_OPTIONS }), dir), readOnly: true }
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const env = open({ path: dir, ...OPEN_OPTIONS })
+  const env = withCheckedDecoding(open({ path: dir, ...OPEN_OPTIONS }), dir)
   if (!existing) {
     const metaDb = env.openDB({ name: 'meta' })
     // ifNoExists: two processes creating the same store race benignly.
@@ -86,7 +151,7 @@ export async function openStore(dir: string, kind: StoreKind): Promise<RootDatab
     })
     await env.flushed
   }
-  return env
+  return { env, readOnly: false }
 }
 
 /**
@@ -112,5 +177,6 @@ export function schemaVersionOf(env: RootDatabase, kind: StoreKind): number {
  */
 export function openShared(dir: string): RootDatabase {
   if (!existsSync(join(dir, 'data.mdb'))) throw new CairnError('UNAVAILABLE', `no store at ${dir}`, { dir })
-  return open({ path: dir, ...OPEN_OPTIONS })
+  // A store the host could open for reading only is shared the same way (lmdb-js refuses writes to it anyway).
+  return withCheckedDecoding(open({ path: dir, ...OPEN_OPTIONS, ...(writable(dir) ? {} : { readOnly: true }) }), dir)
 }

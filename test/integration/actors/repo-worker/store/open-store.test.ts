@@ -45,8 +45,7 @@ async function refusedUntouched(t: Tap, dir: string, kind: 'repo' | 'home', code
   t.equal((caught as CairnError | undefined)?.code, code, `code is ${code}`, extra)
   const after = snapshot(dir)
   t.equal(after['data.mdb'], before['data.mdb'], 'data.mdb is byte-identical afterwards')
-  t.same(Object.keys(after).filter((k) => k !== 'lock.mdb'), Object.keys(before).filter((k) => k !== 'lock.mdb'),
-    'no data file was added or removed')
+  t.same(after, before, 'every file, lock.mdb included, is byte-identical; none was added or removed')
   return caught instanceof CairnError ? caught : undefined
 }
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -171,6 +170,16 @@ t.test('schemaVersion 99 is STORE_TOO_NEW and left untouched', async (t) => {
   })
   const err = await refusedUntouched(t, dir, 'repo', 'STORE_TOO_NEW')
   t.match(err?.details, { schemaVersion: 99, supported: STORE_SCHEMA_VERSIONS.repo }, 'details give both versions')
+})
+
+t.test('a newer store copied without its lock.mdb is refused and gets none', async (t) => {
+  const dir = freshDir()
+  await writeStore(dir, async (env) => {
+    await env.openDB({ name: 'meta' }).put('meta', { application: 'cairn', kind: 'repo', schemaVersion: 99, createdAt: 1 })
+  })
+  rmSync(join(dir, 'lock.mdb'))
+  await refusedUntouched(t, dir, 'repo', 'STORE_TOO_NEW')
+  t.notOk(existsSync(join(dir, 'lock.mdb')), 'no lock.mdb was created')
 })
 
 t.test('a repository store of schema 1 opens, and markSchemaCurrent records the upgrade', async (t) => {
