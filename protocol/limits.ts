@@ -27,3 +27,15 @@ export const MAX_GRACE_MS = 3_600_000
 export const MAX_PAGE = 1000
 /** Longest name after a lease resource's prefix. */
 export const MAX_RESOURCE_NAME = 1024
+
+/**
+ * The largest WAL chunk Cairn reads: a commit whose chunk is larger is
+ * quarantined by Sync (CHUNK_TOO_LARGE) without its bytes being read, so a
+ * remote cannot make a replica load gigabytes into memory.
+ */
+export const MAX_CHUNK_BYTES = 64 * 1024 * 1024
+/**
+ * Cairn's own drain starts a new commit once a chunk reaches this size (a
+ * single event is at most a few MiB), so what it writes always reads back.
+ */
+export const CHUNK_TARGET_BYTES = 8 * 1024 * 1024

@@ -100,8 +100,15 @@ export interface RefReport {
   to: string | null
   /** New events ingested from this ref by this run. */
   events: number
-  status: 'unchanged' | 'ingested' | 'diverged' | 'pushed' | 'rejected' | 'behind'
+  status: 'unchanged' | 'ingested' | 'diverged' | 'pushed' | 'rejected' | 'behind' | 'quarantined'
 }
+
+/**
+ * A commit Sync could not read (INVALID_FORMAT: malformed; CHUNK_TOO_LARGE:
+ * its chunk is past MAX_CHUNK_BYTES): nothing of it or after it on its ref
+ * is ingested or relayed; the ref's earlier commits are.
+ */
+export interface QuarantinedCommit { ref: string; commit: string; code: 'INVALID_FORMAT' | 'CHUNK_TOO_LARGE'; message: string }
 
 export interface SyncReport {
   remote: string
@@ -116,6 +123,8 @@ export interface SyncReport {
   /** Events an interrupted earlier run banked, which this run did not read again. */
   resumedFrom: number
   diverged: string[]
+  /** Refs stopped at a commit that cannot be read; every other ref is ingested and pushed as usual. */
+  quarantined: QuarantinedCommit[]
   durationMs: number
 }
 

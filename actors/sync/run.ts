@@ -18,13 +18,13 @@
  */
 import { createHash } from 'node:crypto'
 import { CairnError } from '../../protocol/errors.ts'
-import { decodeChunk } from '../../protocol/events/chunk.ts'
+import { decodeChunkInSlices } from '../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../protocol/events/types.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { GitSync, WalReader } from '../../lib/kernel/ports/git-sync.ts'
-import type { WalEntry } from '../../lib/kernel/ports/git-wal.ts'
 import type { IngestResult } from '../../protocol/messages.ts'
 import type { RunSpec } from './machine.ts'
+import { WalPages, type ReadItem } from './wal-pages.ts'
 import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
 import type { RefReport, SyncProgress, SyncReport } from '../../protocol/results.ts'
 export type { RefReport, SyncProgress, SyncReport }
@@ -111,7 +111,7 @@ export class SyncRun {
     if (this.spec.pull) await deps.db.put(runKey(this.#key), this.#bank)
     this.report = {
       remote: this.spec.remote, url: this.#url, pulled: 0, duplicates: 0, pushed: 0, refs: [],
-      resumedFrom: bankedEvents(resumed), diverged: [], durationMs: 0,
+      resumedFrom: bankedEvents(resumed), diverged: [], quarantined: [], durationMs: 0,
     }
     deps.progress({ phase: 'fetching', done: 1, total: 1 })
   }
@@ -128,16 +128,23 @@ export class SyncRun {
       const entry: RefReport = { ref, from: start, to: target, events: 0, status: 'unchanged' }
       this.#refs.set(ref, entry)
       if (start === target) continue
-      if (start !== null && !(await git.isAncestor(start, target))) {
-        entry.status = 'diverged'
-        this.report.diverged.push(ref)
-        start = null
-        // Banked progress on a chain that is gone is not reused: the ref is read again from its root.
-        const stale = this.#bank.progress[ref]
-        if (stale) {
-          this.report.resumedFrom -= stale.events
-          delete this.#bank.progress[ref]
+      try {
+        if (start !== null && !(await git.isAncestor(start, target))) {
+          entry.status = 'diverged'
+          this.report.diverged.push(ref)
+          start = null
+          // Banked progress on a chain that is gone is not reused: the ref is read again from its root.
+          const stale = this.#bank.progress[ref]
+          if (stale) {
+            this.report.resumedFrom -= stale.events
+            delete this.#bank.progress[ref]
+          }
         }
+      } catch (err) {
+        // Its history cannot even be walked (a commit missing, or not a commit): set the ref aside.
+        if (!(err instanceof CairnError) || !['INVALID_FORMAT', 'NOT_FOUND', 'INTERNAL'].includes(err.code)) throw err
+        this.#quarantine(entry, target, err)
+        continue
       }
       plan.push({ ref, target, start })
     }
@@ -151,7 +158,11 @@ export class SyncRun {
     return this.#finish()
   }
 
-  /** Reads every ref's new commits (all refs listed at once, then pages across refs) and ingests their events, banking per ref. */
+  /**
+   * Reads every ref's new commits (all refs listed at once, then pages across
+   * refs) and ingests their events, banking per ref. A commit that cannot be
+   * read sets aside its ref from there on (wal-pages.ts); the rest goes on.
+   */
   async #ingestPlan(plan: { ref: string; target: string; start: string | null }[], reader: WalReader): Promise<void> {
     const deps = this.#deps
     const chains = await reader.chains(plan.map((p) => ({ tip: p.target, stopAt: p.start })), MAX_CHAIN)
@@ -159,22 +170,25 @@ export class SyncRun {
     const total = items.length
     let done = 0
     deps.progress({ phase: 'ingesting', done, total })
-    const readPage = (from: number): Promise<WalEntry[]> => reader.read(items.slice(from, from + PAGE_COMMITS).map((x) => x.link))
+    const pages = new WalPages(reader, items, PAGE_COMMITS, (i, commit, err) => this.#quarantine(this.#refs.get(plan[i]!.ref)!, commit, err))
     let current = -1
     let pending: CairnEvent[] = []
-    let pendingCommit: string | null = null
+    // The last commit whose events are all in `pending` or ingested: the one a bank may name.
+    let complete: string | null = null
     const flush = async (): Promise<void> => {
-      if (pendingCommit === null) return
+      if (pending.length === 0) return
       const ref = (plan[current] as { ref: string }).ref
-      const progress = { commit: pendingCommit, events: (this.#bank.progress[ref]?.events ?? 0) + pending.length }
-      const value: RunBank = { ...this.#bank, progress: { ...this.#bank.progress, [ref]: progress } }
+      const prior = this.#bank.progress[ref]
+      // A commit larger than one request goes in several; the bank names only whole commits.
+      const value: RunBank = complete === null ? this.#bank
+        : { ...this.#bank, progress: { ...this.#bank.progress, [ref]: { commit: complete, events: (prior?.events ?? 0) + pending.length } } }
       const r = await deps.ingest(pending, { key: runKey(this.#key), value })
       this.#bank = value
       this.report.pulled += r.ingested
       this.report.duplicates += r.duplicates
       this.#refs.get(ref)!.events += r.ingested
       pending = []
-      pendingCommit = null
+      complete = null
     }
     /** Ends refs up to (excluding) `next`: their last events go in, their status is final. */
     const finishUntil = async (next: number): Promise<void> => {
@@ -182,39 +196,47 @@ export class SyncRun {
         if (current >= 0) {
           await flush()
           const entry = this.#refs.get((plan[current] as { ref: string }).ref)!
-          if (entry.status !== 'diverged') entry.status = 'ingested'
+          if (entry.status === 'unchanged') entry.status = 'ingested'
           deps.progress({ phase: 'ingesting', done, total })
         }
         current++
       }
     }
     // The next page is read (by git, in other processes) while this one is ingested.
-    let next: Promise<WalEntry[]> | null = total > 0 ? readPage(0) : null
+    let next: Promise<ReadItem[]> | null = total > 0 ? pages.read(0) : null
     for (let from = 0; from < total; from += PAGE_COMMITS) {
       deps.checkAlive()
-      const entries = await (next as Promise<WalEntry[]>)
-      next = from + PAGE_COMMITS < total ? readPage(from + PAGE_COMMITS) : null
+      const entries = await (next as Promise<ReadItem[]>)
+      next = from + PAGE_COMMITS < total ? pages.read(from + PAGE_COMMITS) : null
       next?.catch(() => undefined) // its failure is seen when its turn comes
-      for (let k = 0; k < entries.length; k++) {
-        const e = entries[k] as WalEntry
-        const { i } = items[from + k] as { i: number }
+      for (const { i, pos, entry: e } of entries) {
+        if (pages.skips(i, pos)) continue
         await finishUntil(i)
         let events: CairnEvent[]
         try {
-          events = decodeChunk(e.chunk)
+          // In slices: a chunk of many thousand events must not hold the thread past its watchdog.
+          events = await decodeChunkInSlices(e.chunk)
         } catch (err) {
-          throw new CairnError('INVALID_FORMAT', `WAL commit ${e.commit} on ${plan[i]!.ref}: ${(err as Error).message}`, { ref: plan[i]!.ref, commit: e.commit })
+          pages.quarantine(i, pos, e.commit, new CairnError('INVALID_FORMAT', `WAL commit ${e.commit} on ${plan[i]!.ref}: ${(err as Error).message}`, { ref: plan[i]!.ref, commit: e.commit }))
+          continue
         }
-        for (const ev of events) pending.push(ev)
-        pendingCommit = e.commit
+        for (const ev of events) {
+          pending.push(ev)
+          if (pending.length >= INGEST_BATCH) await flush()
+        }
+        complete = e.commit
         done++
-        if (pending.length >= INGEST_BATCH) {
-          await flush()
-          deps.progress({ phase: 'ingesting', done, total })
-        }
       }
+      done = Math.min(total, from + PAGE_COMMITS)
+      deps.progress({ phase: 'ingesting', done, total })
     }
     await finishUntil(plan.length)
+  }
+
+  #quarantine(entry: RefReport, commit: string, err: unknown): void {
+    const e = CairnError.from(err)
+    entry.status = 'quarantined'
+    this.report.quarantined.push({ ref: entry.ref, commit, code: e.code === 'CHUNK_TOO_LARGE' ? 'CHUNK_TOO_LARGE' : 'INVALID_FORMAT', message: e.message })
   }
 
   /** Local refs/cairn/wal/<actor> follow the remote when that is a fast-forward (relaying to other remotes). */
@@ -222,7 +244,8 @@ export class SyncRun {
     const git = this.#git
     for (const [ref, target] of this.#targets) {
       const entry = this.#refs.get(ref)
-      if (entry?.status === 'diverged') continue
+      // Nothing unread is relayed: a quarantined ref's commits stay out of our refs.
+      if (entry?.status === 'diverged' || entry?.status === 'quarantined') continue
       const local = `refs/cairn/${ref}`
       const tip = await git.readRef(local)
       if (tip === target) continue
@@ -233,6 +256,12 @@ export class SyncRun {
   async #finish(): Promise<void> {
     const anchor = readAnchor(this.#deps.db, this.#key)
     const refs = { ...(anchor?.refs ?? {}), ...Object.fromEntries(this.#targets) }
+    // A quarantined ref is read again from its last whole commit next time (and reported again, until it changes).
+    for (const q of this.report.quarantined) {
+      const kept = this.#bank.progress[q.ref]?.commit ?? anchor?.refs[q.ref]
+      if (kept) refs[q.ref] = kept
+      else delete refs[q.ref]
+    }
     await completeRun(this.#deps.db, this.#key, { version: 1, url: this.#url, completedAt: this.#deps.now(), refs })
   }
 

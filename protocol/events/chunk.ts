@@ -172,6 +172,27 @@ function recordToEvent(value: CborValue, i: number): CairnEvent {
  *   decodeChunk(encodeChunk([event]))[0].eventId === event.eventId // true
  */
 export function decodeChunk(bytes: Uint8Array): CairnEvent[] {
+  return chunkRecords(bytes).map(recordToEvent)
+}
+
+/**
+ * {@link decodeChunk} for a thread that serves others meanwhile: records are
+ * turned into events (each id hashed and checked) `slice` at a time, with a
+ * turn of the event loop in between, so a chunk of a hundred thousand
+ * events does not hold the thread for seconds.
+ */
+export async function decodeChunkInSlices(bytes: Uint8Array, slice = 1_000): Promise<CairnEvent[]> {
+  const records = chunkRecords(bytes)
+  const events: CairnEvent[] = []
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % slice === 0) await new Promise((resolve) => setImmediate(resolve))
+    events.push(recordToEvent(records[i]!, i))
+  }
+  return events
+}
+
+/** The header checked and the payload decoded into its records (not yet checked). */
+function chunkRecords(bytes: Uint8Array): CborValue[] {
   if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'must be a Uint8Array')
   if (bytes.length < CHUNK_MAGIC.length + 3) throw bad(`${bytes.length} bytes is shorter than the header`)
   for (let i = 0; i < CHUNK_MAGIC.length; i++) {
@@ -193,5 +214,5 @@ export function decodeChunk(bytes: Uint8Array): CairnEvent[] {
     throw err
   }
   if (!Array.isArray(records)) throw bad('payload must be an array of records')
-  return records.map(recordToEvent)
+  return records
 }

@@ -27,7 +27,7 @@ import type { RootDatabase } from 'lmdb'
 import { chunkRecordBytes, decodeChunk, encodeChunkFromEncoded } from '../../../protocol/events/chunk.ts'
 import { canonicalPreimage } from '../../../protocol/events/canonical.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
-import type { GitWal } from '../../../lib/kernel/ports/git-wal.ts'
+import type { GitSync } from '../../../lib/kernel/ports/git-sync.ts'
 import { openStore } from '../../../lib/kernel/store/open-store.ts'
 import { salvageStoreFile, type Salvage } from '../../../lib/kernel/store/store-salvage.ts'
 import { eventKey } from './batch.ts'
@@ -38,6 +38,7 @@ import { prepareProjections } from './rebuild.ts'
 const REBUILT = new Set(['meta', 'event-log', 'event-ids', 'issue-events', 'issues', 'issue-comments', 'outbox', 'event-meta', 'wal-state', 'write-fence', 'journal', 'sync'])
 const INTEGER_KEYS = 0x08
 const WAL_PAGE = 512
+const MAX_CHAIN = 10_000_000
 const WRITE_BATCH = 5_000
 
 export interface RepairReport {
@@ -55,9 +56,9 @@ export interface RepairReport {
 
 /**
  * @example
- *   const report = await repairStore('/src/app/.git/cairn', await openGitWal('/src/app/.git'))
+ *   const report = await repairStore('/src/app/.git/cairn', await openGitSync('/src/app/.git'))
  */
-export async function repairStore(storeDir: string, git: GitWal, now: () => number = Date.now): Promise<RepairReport> {
+export async function repairStore(storeDir: string, git: GitSync, now: () => number = Date.now): Promise<RepairReport> {
   const salvage = salvageStoreFile(join(storeDir, 'data.mdb'))
   const movedTo = join(dirname(storeDir), 'cairn-damaged', new Date(now()).toISOString().replace(/[:.]/g, '-'))
   mkdirSync(movedTo, { recursive: true, mode: 0o700 })
@@ -85,27 +86,29 @@ export async function repairStore(storeDir: string, git: GitWal, now: () => numb
   }
 }
 
-/** Every event on the clone's WAL refs (ours, mirrored and fetched), each once, in chain order per ref. */
-async function readGitEvents(git: GitWal) {
+/** Every event on the clone's WAL refs (ours, mirrored and fetched), each once, in chain order per ref; a ref that cannot be read is named. */
+async function readGitEvents(git: GitSync) {
   const refs = new Map([...await git.listRefs('refs/cairn/wal/'), ...[...await git.listRefs('refs/cairn-sync/')].filter(([name]) => name.includes('/wal/'))])
   const events = new Map<string, CairnEvent>()
   const unreadable: { ref: string; reason: string }[] = []
   let commits = 0
-  for (const [ref, tip] of refs) {
-    let stopAt: string | null = null
-    try {
-      for (;;) {
-        // Oldest first, WAL_PAGE at a time: the next page stops at the last commit read.
-        const page = await git.readWal(tip, { stopAt, limit: WAL_PAGE })
-        if (page.length === 0) break
-        for (const e of page) for (const ev of decodeChunk(e.chunk)) if (!events.has(ev.eventId)) events.set(ev.eventId, ev)
-        commits += page.length
-        stopAt = page[page.length - 1]!.commit
-        if (stopAt === tip) break
+  const reader = git.walReader()
+  try {
+    for (const [ref, tip] of refs) {
+      try {
+        const [chain] = await reader.chains([{ tip, stopAt: null }], MAX_CHAIN)
+        for (let at = 0; at < chain!.length; at += WAL_PAGE) {
+          for (const e of await reader.read(chain!.slice(at, at + WAL_PAGE))) {
+            for (const ev of decodeChunk(e.chunk)) if (!events.has(ev.eventId)) events.set(ev.eventId, ev)
+            commits++
+          }
+        }
+      } catch (err) {
+        unreadable.push({ ref, reason: err instanceof Error ? err.message : String(err) })
       }
-    } catch (err) {
-      unreadable.push({ ref, reason: err instanceof Error ? err.message : String(err) })
     }
+  } finally {
+    await reader.close()
   }
   return { refs: refs.size, commits, events, unreadable }
 }

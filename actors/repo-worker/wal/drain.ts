@@ -1,7 +1,7 @@
 /**
  * Drains the outbox into the git WAL: one commit per actor per round on
- * `refs/cairn/wal/<actor>`, holding one grite chunk of that actor's events
- * in local order.
+ * `refs/cairn/wal/<actor>` (more when its events pass CHUNK_TARGET_BYTES),
+ * holding one grite chunk of that actor's events in local order.
  *
  * Crash safety comes from ordering plus reconciliation, not from a
  * transaction spanning git and LMDB (there is none): the commit is written
@@ -19,6 +19,7 @@ import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitWal, WalMeta } from '../../../lib/kernel/ports/git-wal.ts'
 import { outboxEventId, seqOf, type OutboxEntry, type RepoDbs } from '../store/dbs.ts'
 import { eventKey } from '../store/batch.ts'
+import { CHUNK_TARGET_BYTES } from '../../../protocol/limits.ts'
 
 export interface WalState { tip: string | null; events: number; commits: number }
 export type WalStateDb = Database<WalState, string>
@@ -26,6 +27,8 @@ export type WalStateDb = Database<WalState, string>
 export const walRef = (actor: string): string => `refs/cairn/wal/${actor}`
 /** Events per drain round (all actors together): bounds one chunk and one transaction. */
 export const DRAIN_BATCH = 5_000
+/** Record bytes per drain round: large comments make fewer events per round. */
+const ROUND_BYTES = 4 * CHUNK_TARGET_BYTES
 const CAS_RETRIES = 5
 /**
  * A round reads and encodes this many events, then lets the thread's other
@@ -95,8 +98,17 @@ export class WalDrain {
   /** One round: up to DRAIN_BATCH outbox events, one commit per actor. */
   async round(): Promise<DrainReport> {
     // Listed in one go (a range must not span a yield); the log entries are immutable.
-    const listed = [...this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })]
-    const coveredSeq = listed.length < DRAIN_BATCH ? Infinity : listed[listed.length - 1]!.key as number
+    // Bounded by bytes too: a round of large comments holds at most ROUND_BYTES of records.
+    const listed: { key: unknown; value: OutboxEntry }[] = []
+    let full = false
+    let bytes = 0
+    for (const entry of this.#dbs.outbox.getRange({ limit: DRAIN_BATCH })) {
+      listed.push(entry)
+      bytes += typeof entry.value === 'string' ? 256 : entry.value[3].length
+      if (bytes >= ROUND_BYTES) { full = true; break }
+    }
+    if (listed.length >= DRAIN_BATCH) full = true
+    const coveredSeq = full ? listed[listed.length - 1]!.key as number : Infinity
     const report: DrainReport = { commits: 0, events: 0, adopted: 0, complete: true, coveredSeq }
     const byActor = new Map<string, Drained[]>()
     for (let i = 0; i < listed.length; i++) {
@@ -109,7 +121,7 @@ export class WalDrain {
     }
     for (const [actor, list] of byActor) {
       let pending = list
-      for (let attempt = 0; attempt < CAS_RETRIES && pending.length > 0; attempt++) {
+      for (let failures = 0; failures < CAS_RETRIES && pending.length > 0;) {
         // State first, then the outbox, in one synchronous step (one LMDB
         // snapshot): the outbox is never older than the tip it goes with.
         // Another drain (a thread or process on this clone) may have written
@@ -123,24 +135,32 @@ export class WalDrain {
           const adopted = await this.#adopt(actor, state, actual)
           report.adopted += adopted.size
           pending = pending.filter((p) => !adopted.has(p.eventId))
+          failures++
           continue
         }
-        const chunk = encodeChunkFromEncoded(pending.map((p) => p.record))
+        // A chunk ends at CHUNK_TARGET_BYTES (with at least one event): every chunk reads back (MAX_CHUNK_BYTES).
+        let take = 0
+        for (let bytes = 0; take < pending.length && (take === 0 || bytes + pending[take]!.record.length <= CHUNK_TARGET_BYTES); take++) bytes += pending[take]!.record.length
+        const batch = pending.slice(0, take)
+        const chunk = encodeChunkFromEncoded(batch.map((p) => p.record))
         const hash = chunkHashOf(chunk)
         const meta: WalMeta = { schema_version: 1, actor_id: actor, chunk_hash: hash, prev_wal: state.tip }
         // The ref moves only if it still holds the tip the outbox was read
         // with: a drain that wrote in between makes this one lose, adopt what
         // the new tip holds, and append only what is missing.
         const res = await this.#git.appendWal({
-          ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(pending[0]!.tsUnixMs, hash), chunk,
-          message: `cairn wal: ${pending.length} event(s)`,
+          ref: walRef(actor), expectedTip: state.tip, meta, chunkPath: chunkPath(batch[0]!.tsUnixMs, hash), chunk,
+          message: `cairn wal: ${batch.length} event(s)`,
           author: { name: 'cairn', email: `${actor}@cairn.invalid`, timeMs: this.#now() },
         })
-        if (!res.ok) continue
-        await this.#record(actor, { tip: res.commit, events: state.events + pending.length, commits: state.commits + 1 }, pending.map((p) => p.seq))
+        if (!res.ok) {
+          failures++
+          continue
+        }
+        await this.#record(actor, { tip: res.commit, events: state.events + batch.length, commits: state.commits + 1 }, batch.map((p) => p.seq))
         report.commits++
-        report.events += pending.length
-        pending = []
+        report.events += batch.length
+        pending = pending.slice(take)
       }
       if (pending.length > 0) report.complete = false
     }

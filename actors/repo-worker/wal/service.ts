@@ -14,7 +14,7 @@ import type { ThreadClock } from '../../../lib/kernel/ports/clock.ts'
 import { CHANNELS } from '../../../lib/kernel/diagnostics.ts'
 import type { ActorContext } from '../../../lib/kernel/actor-module.ts'
 import { lastKey, type RepoDbs } from '../store/dbs.ts'
-import { DRAIN_BATCH, WalDrain, type DrainReport } from './drain.ts'
+import { WalDrain, type DrainReport } from './drain.ts'
 
 const MIN_BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 30_000
@@ -40,8 +40,9 @@ export interface WalStatus { pending: number; drainedEvents: number; commits: nu
 
 /**
  * What one flush caused. `rounds` counts the rounds it needed after the one
- * in progress when it was called: 1, unless more than DRAIN_BATCH events
- * were waiting or another drain kept moving the ref.
+ * in progress when it was called: 1, unless more was waiting than a round
+ * holds (DRAIN_BATCH events or ROUND_BYTES of records) or another drain
+ * kept moving the ref.
  */
 export interface FlushReport { commits: number; events: number; adopted: number; rounds: number }
 
@@ -170,7 +171,7 @@ export class WalService {
         if (report.commits + report.adopted > 0 && this.#dbs.outbox.getCount() > 0) {
           this.#again = true
           // A full round means the writes outpace one round per pace: keep up.
-          if (report.events >= DRAIN_BATCH) this.#lastRoundAt = -Infinity
+          if (report.coveredSeq !== Infinity) this.#lastRoundAt = -Infinity
         }
       } catch (err) {
         this.#failed(err)

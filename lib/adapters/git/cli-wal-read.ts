@@ -22,8 +22,9 @@ import type { WalEntry } from '../../kernel/ports/git-wal.ts'
 import type { WalLink, WalReader } from '../../kernel/ports/git-sync.ts'
 import { runGit } from './git-cli.ts'
 import type { GitPlace } from './cli-remote.ts'
-import { CatFile } from './cat-file.ts'
+import { CatFile, type CatObject } from './cat-file.ts'
 import { isOid, malformed, META_FILE, walChunkOf, walEntryOf } from './wal-format.ts'
+import { MAX_CHUNK_BYTES } from '../../../protocol/limits.ts'
 
 const LOCAL_TIMEOUT_MS = 10 * 60_000
 /** A WAL tree holds two files; past this many a tree is junk. */
@@ -35,6 +36,8 @@ const FILE_MODES = new Set(['100644', '100755'])
 const TREE_MODE = '40000'
 /** Object bytes one request may read at most (chunks are KiBs; a page of junk must not fill memory). */
 const MAX_REQUEST_BYTES = 512 * 1024 * 1024
+/** meta.json is a few hundred bytes; anything near this is not one. */
+const MAX_META_BYTES = 64 * 1024
 
 type Listed = Map<string, { parent: string | null; tree: string }>
 
@@ -160,8 +163,27 @@ export class CliWalReader implements WalReader {
       return { link, chunkPath: r.chunkPath, meta: (files.get(META_FILE) as { blob: string }).blob, chunk: (files.get(r.chunkPath) as { blob: string }).blob }
     })
     const ids = [...new Set(wanted.flatMap((w) => [w.meta, w.chunk]))]
-    const objects = await this.#cat.read(ids, MAX_REQUEST_BYTES)
-    const blobs = new Map(ids.map((id, k) => [id, objects[k]]))
+    // Sizes from the object headers first: a remote cannot make us read a chunk of gigabytes.
+    const sizes = await this.#sizes(ids)
+    for (const { link, meta, chunk, chunkPath } of wanted) {
+      for (const [what, blob, limit] of [[chunkPath, chunk, MAX_CHUNK_BYTES], [META_FILE, meta, MAX_META_BYTES]] as const) {
+        const size = sizes.get(blob)
+        if (size !== undefined && size > limit) {
+          throw new CairnError('CHUNK_TOO_LARGE', `WAL commit ${link.commit}: ${what} is ${size} bytes, more than the ${limit} Cairn reads`, { commit: link.commit, bytes: size, limit })
+        }
+      }
+    }
+    // Requests of at most MAX_REQUEST_BYTES each: a page of large chunks is read in several.
+    const blobs = new Map<string, CatObject>()
+    for (let at = 0; at < ids.length;) {
+      const group: string[] = []
+      for (let bytes = 0; at < ids.length && (group.length === 0 || bytes + (sizes.get(ids[at]!) ?? 0) <= MAX_REQUEST_BYTES); at++) {
+        bytes += sizes.get(ids[at]!) ?? 0
+        group.push(ids[at]!)
+      }
+      const objects = await this.#cat.read(group, MAX_REQUEST_BYTES)
+      group.forEach((id, k) => blobs.set(id, objects[k] ?? null))
+    }
     return wanted.map(({ link, chunkPath, meta, chunk }) => {
       const m = blobs.get(meta)
       const c = blobs.get(chunk)
@@ -169,6 +191,20 @@ export class CliWalReader implements WalReader {
       return walEntryOf(link.commit, link.parent, chunkPath, new Uint8Array(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength),
         new Uint8Array(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength))
     })
+  }
+
+  /** Object sizes by id, from one `git cat-file --batch-check` (headers only); missing objects are absent. */
+  async #sizes(ids: string[]): Promise<Map<string, number>> {
+    const r = await runGit(['cat-file', '--batch-check=%(objectname) %(objectsize)'], {
+      ...this.#place, timeoutMs: LOCAL_TIMEOUT_MS, input: `${ids.join('\n')}\n`, maxStdout: 1 << 26,
+    })
+    if (r.code !== 0) throw new CairnError('INTERNAL', `git cat-file --batch-check: ${r.killed ?? `exit ${r.code}`}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`)
+    const sizes = new Map<string, number>()
+    for (const line of r.stdout.split('\n')) {
+      const [id, size] = line.split(' ')
+      if (isOid(id) && size !== undefined && /^\d+$/.test(size)) sizes.set(id, Number(size))
+    }
+    return sizes
   }
 
   close(): Promise<void> {

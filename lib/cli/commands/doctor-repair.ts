@@ -41,7 +41,7 @@ export async function repairRepoStore(repoPath: string): Promise<DoctorCheck & {
   if (holders.length > 0) {
     return { name: 'store-rebuild', ok: false, fixed: false, detail: `the damaged store is open in pid ${holders.join(', ')}: stop it (\`cairn daemon stop\`) and run \`cairn doctor --fix\` again` }
   }
-  const git = await nodegitOpeners().openWal(commonDir)
+  const git = await nodegitOpeners().openSync(commonDir)
   try {
     const report = await repairStore(storeDir, git)
     return { name: 'store-rebuild', ok: false, fixed: true, detail: summary(report), report }

@@ -54,7 +54,10 @@ export function repoCommands(cli: Cli): Command[] {
       const bar = cli.io.isTTY && !cli.globals(cmd).json ? (await import('../progress.ts')).progressBar() : null
       try {
         await cli.call(cmd, 'sync', { remote: o.remote, pull: o.pull !== false, push: o.push !== false },
-          ((r: { pulled: number; pushed: number; durationMs: number; diverged: string[] }) => `synced with ${String(o.remote)}: pulled ${r.pulled}, pushed ${r.pushed} in ${r.durationMs} ms${r.diverged?.length ? `; diverged: ${r.diverged.join(', ')}` : ''}`) as never,
+          ((r: { pulled: number; pushed: number; durationMs: number; diverged: string[]; quarantined?: { ref: string; commit: string; code: string }[] }) => [
+            `synced with ${String(o.remote)}: pulled ${r.pulled}, pushed ${r.pushed} in ${r.durationMs} ms${r.diverged?.length ? `; diverged: ${r.diverged.join(', ')}` : ''}`,
+            ...(r.quarantined ?? []).map((q) => `quarantined ${q.ref} at ${q.commit} (${q.code}): not ingested`),
+          ].join('\n')) as never,
           { onItem: (p) => bar?.update(p as never) })
       } finally {
         bar?.stop()

@@ -1,7 +1,8 @@
 /**
  * Every way a remote can go wrong is an outcome, never a crash and never a
  * lost event: no cairn refs, unreachable, authentication, a rejected push,
- * a ref rewritten by someone else, a corrupt commit; failures back off on
+ * a ref rewritten by someone else, a corrupt commit (quarantined: the run
+ * goes on, quarantine.test.ts has more); failures back off on
  * the runtime clock and keep their reason for status.
  */
 import t from 'tap'
@@ -148,7 +149,7 @@ t.test('another actor\'s ref rewritten on the remote: reported as diverged, re-r
   t.equal(git(b.path, 'rev-parse', `refs/cairn/wal/${a.repo.actor}`), mirror, 'the local mirror is not rewound')
 })
 
-t.test('a corrupt commit on a remote ref fails INVALID_FORMAT and ingests nothing of it', async (t) => {
+t.test('a corrupt commit on a remote ref is quarantined as INVALID_FORMAT, nothing of it ingested, and the run goes on', async (t) => {
   const box = sandbox()
   t.teardown(box.cleanup)
   const remote = bare(box, 'r.git')
@@ -158,9 +159,10 @@ t.test('a corrupt commit on a remote ref fails INVALID_FORMAT and ingests nothin
   git(remote, 'update-ref', `refs/cairn/wal/${'ab'.repeat(16)}`, commit)
   const { repo } = await open(t, box, 'a')
   await repo.issues.create({ title: 'mine' })
-  const err = await repo.sync({ remote }).catch((e) => e)
-  const e = assertCoded(t, err, remote, 'INVALID_FORMAT', null, 'the malformed commit is named, not ingested')
-  t.match(e?.message, commit, 'the message names the commit')
+  const report = await repo.sync({ remote })
+  t.match(report.quarantined, [{ ref: `wal/${'ab'.repeat(16)}`, commit, code: 'INVALID_FORMAT' }], 'the malformed commit is named, by ref and commit id')
+  t.match(report.quarantined[0]?.message, commit, 'the message names the commit')
+  t.equal(report.pushed, 1, 'our ref is pushed all the same')
   t.equal((await repo.events.stats()).events, 1, 'the store holds only our event')
-  t.match(await repo.syncStatus(), { state: 'backoff', lastError: { code: 'INVALID_FORMAT' } })
+  t.match(await repo.syncStatus(), { state: 'idle', failures: 0, lastError: null }, 'no backoff: the next sync runs at once')
 })

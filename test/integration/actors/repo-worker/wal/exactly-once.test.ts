@@ -209,3 +209,23 @@ t.test('two drains of one store racing round for round (two threads or processes
   t.equal(dbs.outbox.getCount(), 0, 'the outbox is drained')
   t.same(duplicates(walCommits(path)), [], 'no event is in two WAL commits')
 })
+
+t.test('large events: the drain cuts chunks at CHUNK_TARGET_BYTES, every event once, and each chunk reads back', async (t) => {
+  const { CHUNK_TARGET_BYTES } = await import('../../../../../protocol/limits.ts')
+  const box = sandbox()
+  const path = box.repo('large')
+  const rt = await createRuntime({ home: box.home, threads: 1 })
+  t.teardown(async () => { await rt.stop(); box.cleanup() })
+  const repo = await rt.repo(path, { agent: 'big' })
+  const { id } = await repo.issues.create({ title: 'large comments' })
+  // Nine comments of 1 MiB (within limits): 9 MiB of records for one actor.
+  await Promise.all(Array.from({ length: 9 }, (_, i) => repo.issues.comment(id, String(i).repeat(1024 * 1024))))
+  await repo.wal.flush()
+  const commits = walCommits(path).get(repo.actor)!
+  t.ok(commits.length >= 2, `more than one commit (${commits.length})`)
+  const sizes = git(path, 'log', '--raw', '--no-abbrev', '--format=', walRefName(repo.actor)).split('\n').filter((l) => l.includes(' A\t') && l.endsWith('.bin'))
+    .map((l) => Number(git(path, 'cat-file', '-s', l.split(' ')[3]!)))
+  t.ok(sizes.every((s) => s <= CHUNK_TARGET_BYTES + 4 * 1024 * 1024), `each chunk is at most the target plus one event (${sizes.join(', ')})`)
+  t.same(duplicates(commits.length ? walCommits(path) : new Map()), [], 'no event twice')
+  t.equal(commits.flat().length, 10, 'all ten events are in git')
+})
