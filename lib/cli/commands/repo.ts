@@ -1,6 +1,7 @@
 /** `cairn init`, `events`, `sync`, `import-grite`: repository-wide commands. */
 import { Command } from 'commander'
 import { CairnError } from '../../../protocol/errors.ts'
+import { redactUrl } from '../../../protocol/redact.ts'
 import { intFlag, type Cli } from '../context.ts'
 import { FLAGS } from '../flags.ts'
 import { eventLine, okEnvelope } from '../output.ts'
@@ -55,7 +56,7 @@ export function repoCommands(cli: Cli): Command[] {
       try {
         await cli.call(cmd, 'sync', { remote: o.remote, pull: o.pull !== false, push: o.push !== false },
           ((r: { pulled: number; pushed: number; durationMs: number; diverged: string[]; quarantined?: { ref: string; commit: string; code: string }[] }) => [
-            `synced with ${String(o.remote)}: pulled ${r.pulled}, pushed ${r.pushed} in ${r.durationMs} ms${r.diverged?.length ? `; diverged: ${r.diverged.join(', ')}` : ''}`,
+            `synced with ${redactUrl(String(o.remote))}: pulled ${r.pulled}, pushed ${r.pushed} in ${r.durationMs} ms${r.diverged?.length ? `; diverged: ${r.diverged.join(', ')}` : ''}`,
             ...(r.quarantined ?? []).map((q) => `quarantined ${q.ref} at ${q.commit} (${q.code}): not ingested`),
           ].join('\n')) as never,
           { onItem: (p) => bar?.update(p as never) })
