@@ -11,6 +11,9 @@
  *             remote, vs `git push` of the same refs to another empty one
  * 3. fetch    a fresh replica's repo.sync({ pull only }): fetch + ingest +
  *             projections, vs `git fetch` of the same refs into a fresh repository
+ * 4. team     the same for a team's history (bench/sync/team-history.ts: 30
+ *             agents, 9,690 events in 6,855 WAL commits), with the goal
+ *             Cairn ≥ 0.3× plain git fetch
  *
  * Each timed step runs once per round (3 rounds, median reported; fresh
  * remotes and replicas each round). Writes `<out>/sync.json` (schema
@@ -22,8 +25,13 @@ import { createRuntime, type Repo } from '../lib/index.ts'
 import { benchDirs, type BenchDirs } from './lib/dirs.ts'
 import { parseBenchArgs } from './lib/params.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
+import { checkGoals, renderGoals, type Goal } from './lib/goals.ts'
+import { TEAM_HISTORY, TEAM_HISTORY_QUICK, teamRemote, teamRound } from './sync/team-history.ts'
 
 const SYNC_SCHEMA = 'cairn-bench-sync/1'
+const GOALS: Goal[] = [
+  { result: 'cairn.sync.team.vs-git-fetch', op: '>=', target: 0.3, context: 'issue 19: fetch + ingest of a 30-agent history at ≥ 0.3× the speed of plain git fetch' },
+]
 const AGENTS = 10
 const EXIT_GRACE_MS = 5000
 
@@ -107,8 +115,16 @@ async function main(): Promise<void> {
   const dirs = benchDirs('cairn-bench-sync-')
   const log = (m: string): void => { process.stderr.write(`bench:sync: ${m}\n`) }
   const rounds: Record<string, number>[] = []
+  const shape = args.quick ? TEAM_HISTORY_QUICK : TEAM_HISTORY
   try {
     for (let r = 0; r < params.rounds; r++) rounds.push(await round(dirs, r, params.events, log))
+    const team = teamRemote(dirs, shape)
+    log(`team history: ${team.history.events} events in ${team.history.commits} WAL commits of ${shape.agents} agents`)
+    for (let r = 0; r < params.rounds; r++) {
+      const t = await teamRound(dirs, team.url, r, team.history.events)
+      Object.assign(rounds[r] as Record<string, number>, { teamRawFetchMs: t.rawFetchMs, teamFetchIngestMs: t.fetchIngestMs, teamEvents: team.history.events })
+      log(`round ${r}: team fetch+ingest ${t.fetchIngestMs.toFixed(0)} ms, raw git fetch ${t.rawFetchMs.toFixed(0)} ms`)
+    }
   } finally {
     dirs.cleanup()
   }
@@ -124,9 +140,18 @@ async function main(): Promise<void> {
     { name: 'cairn.sync.fetch-ingest', group: 'fetch', unit: 'ms', value: m('fetchMs'), baseline: 'raw.git.fetch',
       note: `repo.sync({ push: false }) into a fresh replica: fetch, read and verify every chunk, ingest ${events} events with projections, banked` },
     { name: 'cairn.sync.fetch-ingest.events-per-s', group: 'fetch', unit: 'events/s', value: events / (m('fetchMs') / 1000) },
+    { name: 'raw.git.fetch.team', group: 'team', unit: 'ms', value: m('teamRawFetchMs'),
+      note: `git fetch (CLI) of a ${shape.agents}-agent history (${m('teamEvents')} events in ${shape.commits} WAL commits) into a fresh repository` },
+    { name: 'cairn.sync.team.fetch-ingest', group: 'team', unit: 'ms', value: m('teamFetchIngestMs'), baseline: 'raw.git.fetch.team',
+      note: 'repo.sync({ push: false }) of the same history into a fresh replica: fetch, read and check every commit, ingest with projections, banked' },
+    // Per round, then the median: a round's two figures share its machine load.
+    { name: 'cairn.sync.team.vs-git-fetch', group: 'team', unit: '×', better: 'higher',
+      value: median(rounds.map((x) => (x.teamRawFetchMs as number) / (x.teamFetchIngestMs as number))),
+      note: 'plain git fetch time ÷ Cairn fetch + ingest time, per round (median); 1 is parity' },
   ]
-  const report = buildReport({ machine: machineInfo(), startedAt, params, results, schema: SYNC_SCHEMA })
-  const { jsonPath, mdPath, markdown } = await writeReport(args.outDir, report, { name: 'sync', title: 'Cairn sync benchmark' })
+  const goals = checkGoals(GOALS, results)
+  const report = { ...buildReport({ machine: machineInfo(), startedAt, params: { ...params, teamAgents: shape.agents, teamCommits: shape.commits }, results, schema: SYNC_SCHEMA }), goals }
+  const { jsonPath, mdPath, markdown } = await writeReport(args.outDir, report, { name: 'sync', title: 'Cairn sync benchmark', footer: renderGoals(goals) })
   process.stdout.write(markdown)
   log(`wrote ${jsonPath} and ${mdPath}`)
 }

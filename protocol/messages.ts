@@ -100,7 +100,13 @@ export interface LoggedEvent { seq: number; event: CairnEvent }
  * `sync` database in the same transaction, when given).
  */
 export interface EventsIngestBody { events: CairnEvent[]; bank: { key: string; value: unknown } | null }
-export interface IngestResult { ingested: number; duplicates: number; lastSeq: number }
+export interface IngestResult {
+  ingested: number
+  duplicates: number
+  lastSeq: number
+  /** Positions (in the request's `events`) of the duplicates, so a caller can count new events per source. */
+  duplicateAt?: number[]
+}
 /** One-way, RepoWorker -> supervisor, after a commit that appended events. */
 export interface EventsAppendedBody { lastSeq: number }
 /** An agent name known in a repository, and the actor id its events carry. */

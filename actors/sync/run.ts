@@ -171,35 +171,41 @@ export class SyncRun {
     let done = 0
     deps.progress({ phase: 'ingesting', done, total })
     const pages = new WalPages(reader, items, PAGE_COMMITS, (i, commit, err) => this.#quarantine(this.#refs.get(plan[i]!.ref)!, commit, err))
-    let current = -1
+    // Events of several refs go in one ingest (one commit): a team's refs each hold a few commits, and a commit per ref cost most of a run.
     let pending: CairnEvent[] = []
-    // The last commit whose events are all in `pending` or ingested: the one a bank may name.
-    let complete: string | null = null
+    /**
+     * Per ref (plan index) in `pending`: where its events start and end, and its
+     * last commit whose events are all in `pending` or ingested, the one a bank
+     * may name (a commit larger than one request goes in several).
+     */
+    let marks = new Map<number, { commit: string | null; from: number; to: number }>()
     const flush = async (): Promise<void> => {
-      if (pending.length === 0) return
-      const ref = (plan[current] as { ref: string }).ref
-      const prior = this.#bank.progress[ref]
-      // A commit larger than one request goes in several; the bank names only whole commits.
-      const value: RunBank = complete === null ? this.#bank
-        : { ...this.#bank, progress: { ...this.#bank.progress, [ref]: { commit: complete, events: (prior?.events ?? 0) + pending.length } } }
+      if (marks.size === 0) return
+      const progress = { ...this.#bank.progress }
+      for (const [i, m] of marks) {
+        if (m.commit === null) continue
+        const ref = plan[i]!.ref
+        progress[ref] = { commit: m.commit, events: (progress[ref]?.events ?? 0) + (m.to - m.from) }
+      }
+      const value: RunBank = { ...this.#bank, progress }
       const r = await deps.ingest(pending, { key: runKey(this.#key), value })
       this.#bank = value
       this.report.pulled += r.ingested
       this.report.duplicates += r.duplicates
-      this.#refs.get(ref)!.events += r.ingested
+      const dup = r.duplicateAt ?? []
+      for (const [i, m] of marks) {
+        const duplicates = dup.filter((d) => d >= m.from && d < m.to).length
+        this.#refs.get(plan[i]!.ref)!.events += m.to - m.from - duplicates
+      }
       pending = []
-      complete = null
+      marks = new Map()
     }
-    /** Ends refs up to (excluding) `next`: their last events go in, their status is final. */
-    const finishUntil = async (next: number): Promise<void> => {
-      while (current < next) {
-        if (current >= 0) {
-          await flush()
-          const entry = this.#refs.get((plan[current] as { ref: string }).ref)!
-          if (entry.status === 'unchanged') entry.status = 'ingested'
-          deps.progress({ phase: 'ingesting', done, total })
-        }
-        current++
+    let finished = 0
+    /** Refs before `next` are read to their targets: their status is final. */
+    const finishUntil = (next: number): void => {
+      for (; finished < next; finished++) {
+        const entry = this.#refs.get(plan[finished]!.ref)!
+        if (entry.status === 'unchanged') entry.status = 'ingested'
       }
     }
     // The next page is read (by git, in other processes) while this one is ingested.
@@ -211,7 +217,6 @@ export class SyncRun {
       next?.catch(() => undefined) // its failure is seen when its turn comes
       for (const { i, pos, entry: e } of entries) {
         if (pages.skips(i, pos)) continue
-        await finishUntil(i)
         let events: CairnEvent[]
         try {
           // In slices: a chunk of many thousand events must not hold the thread past its watchdog.
@@ -221,16 +226,25 @@ export class SyncRun {
           continue
         }
         for (const ev of events) {
+          const m = marks.get(i) ?? { commit: null, from: pending.length, to: pending.length }
           pending.push(ev)
+          m.to = pending.length
+          marks.set(i, m)
           if (pending.length >= INGEST_BATCH) await flush()
         }
-        complete = e.commit
+        // The commit is whole now; when its last event closed a request, its mark carries no events.
+        const m = marks.get(i)
+        if (m) m.commit = e.commit
+        else marks.set(i, { commit: e.commit, from: pending.length, to: pending.length })
         done++
       }
       done = Math.min(total, from + PAGE_COMMITS)
+      if (entries.length > 0) finishUntil(entries[entries.length - 1]!.i)
       deps.progress({ phase: 'ingesting', done, total })
     }
-    await finishUntil(plan.length)
+    await flush()
+    finishUntil(plan.length)
+    deps.progress({ phase: 'ingesting', done, total })
   }
 
   #quarantine(entry: RefReport, commit: string, err: unknown): void {

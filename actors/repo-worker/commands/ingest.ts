@@ -42,8 +42,8 @@ export function parseIngest(b: Record<string, unknown>): IngestCommand {
 
 /** Records the events and the bank in one batch: they commit together. */
 export function applyIngest(cmd: IngestCommand, batch: Batch): IngestResult {
-  let ingested = 0
-  for (const e of cmd.events) if (!batch.ingest(e, false).duplicate) ingested++
+  const duplicateAt: number[] = []
+  cmd.events.forEach((e, i) => { if (batch.ingest(e, false).duplicate) duplicateAt.push(i) })
   if (cmd.bank) batch.put(batch.dbs.sync, cmd.bank.key, cmd.bank.value)
-  return { ingested, duplicates: cmd.events.length - ingested, lastSeq: batch.seq }
+  return { ingested: cmd.events.length - duplicateAt.length, duplicates: duplicateAt.length, lastSeq: batch.seq, duplicateAt }
 }
