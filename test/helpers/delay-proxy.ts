@@ -2,7 +2,8 @@
  * A TCP proxy on 127.0.0.1 that delays every chunk by a fixed time in each
  * direction: network latency for tests and benches (the kernel here has no
  * netem). Order is kept per direction; half-closes are forwarded after the
- * data before them; stop() ends every connection. Each direction buffers at
+ * data before them (both sides stay half-open until each has ended);
+ * stop() ends every connection. Each direction buffers at
  * most MAX_QUEUED bytes before it pauses its source (backpressure, bounded
  * memory).
  *
@@ -68,17 +69,17 @@ export async function startDelayProxy(opts: { port: number; host?: string; delay
   const sockets = new Set<Socket>()
   let accepted = 0
   const bytes = { up: 0, down: 0 }
-  const server = createServer({ pauseOnConnect: true }, (client) => {
+  // Half-open on both sides: a peer that has finished sending (git's client after its last
+  // request) must still receive the answer; each end travels, delayed, after the data before it.
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => {
     accepted++
-    const upstream = connect(opts.port, opts.host ?? '127.0.0.1')
+    const upstream = connect({ port: opts.port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true })
     for (const s of [client, upstream]) {
       sockets.add(s)
       s.on('close', () => sockets.delete(s))
       // Either side failing ends the pair; a reset is a normal way for a peer to leave.
       s.on('error', () => { client.destroy(); upstream.destroy() })
     }
-    client.on('close', () => { if (!upstream.destroyed) setTimeout(() => upstream.destroy(), opts.delayMs).unref() })
-    upstream.on('close', () => { if (!client.destroyed) setTimeout(() => client.destroy(), opts.delayMs).unref() })
     pipeDelayed(client, upstream, opts.delayMs, (n) => { bytes.up += n })
     pipeDelayed(upstream, client, opts.delayMs, (n) => { bytes.down += n })
     client.resume()
