@@ -82,6 +82,9 @@ export function inspectStore(dir: string, kind: StoreKind): StoreMeta | null {
     throw new CairnError('FOREIGN_STORE', `${dir} holds an LMDB store that is not Cairn's (no meta)`, { dir })
   }
   const meta = facts.meta as StoreMeta | undefined
+  // Nothing but an empty meta database: a store another process is creating right now
+  // (openDB commits before the record); openStore's ifNoExists settles it.
+  if (meta === undefined && facts.names.length === 1 && facts.dbFlags.has('meta') && facts.metaEntries === 0) return null
   if (!meta || typeof meta !== 'object') throw new CairnError('FOREIGN_STORE', `${dir} has a meta database without Cairn meta`, { dir })
   if (meta.application !== APPLICATION_ID) {
     throw new CairnError('FOREIGN_STORE', `${dir} belongs to application '${String(meta.application)}'`, { dir, application: meta.application })

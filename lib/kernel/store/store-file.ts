@@ -32,6 +32,8 @@ export interface StoreFileFacts {
   dbFlags: Map<string, number>
   /** The decoded `meta` record of the `meta` database, when there is one. */
   meta: unknown
+  /** Records in the `meta` database (0 while another process is creating the store: openDB commits before the record). */
+  metaEntries: number
   pages: number
 }
 
@@ -74,7 +76,7 @@ export function readStoreFile(path: string, { deep = true }: { deep?: boolean } 
         }
       })
     }
-    return { names, dbFlags, meta, pages: checked.size }
+    return { names, dbFlags, meta, metaEntries: (metaDb as DbRecord | null)?.entries ?? 0, pages: checked.size }
   } finally {
     file.close()
   }

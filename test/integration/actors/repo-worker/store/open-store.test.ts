@@ -113,6 +113,20 @@ t.test('an existing empty directory is a new store', async (t) => {
   await env.close()
 })
 
+// What another process leaves between its openDB('meta') and the meta record (two runtimes opening one fresh clone at once).
+t.test('a store another process is creating (an empty meta database, nothing else) opens and gets Cairn meta', async (t) => {
+  const dir = freshDir()
+  await writeStore(dir, async (env) => {
+    env.openDB({ name: 'meta' })
+    await env.put('x', 1)
+    await env.remove('x')
+  })
+  t.equal(inspectStore(dir, 'repo'), null, 'inspectStore reads it as a store being created')
+  const env = await openStore(dir, 'repo')
+  t.match(env.openDB({ name: 'meta' }).get('meta'), { application: 'cairn', kind: 'repo' }, 'openStore wrote the meta record')
+  await env.close()
+})
+
 t.test('a plain lmdb store with another app\'s data is FOREIGN_STORE and left untouched', async (t) => {
   const dir = freshDir()
   await writeStore(dir, async (env) => {
