@@ -93,3 +93,36 @@ export function encodeFramedReply(id: number, req: Envelope, valueBytes: Uint8Ar
 export function decode(bytes: Uint8Array): Envelope {
   return validateEnvelope(decodeValue(bytes))
 }
+
+/** How deep a peer's value may nest: far past any operation's arguments, far short of any recursion limit. */
+export const MAX_NESTING = 64
+
+/**
+ * As {@link decode} for bytes from a peer we do not trust (a socket): a value
+ * nested deeper than {@link MAX_NESTING} is INVALID_FORMAT before any code
+ * walks it recursively (JSON.stringify, a schema, an error's echo overflowed
+ * the stack of the process serving every other client).
+ */
+export function decodeUntrusted(bytes: Uint8Array): Envelope {
+  const value = decodeValue(bytes)
+  const depth = nesting(value, MAX_NESTING)
+  if (depth > MAX_NESTING) throw new CairnError('INVALID_FORMAT', `value nested deeper than ${MAX_NESTING} levels`, { maxNesting: MAX_NESTING })
+  return validateEnvelope(value)
+}
+
+/** The value's nesting depth, counted without recursion and only up to `limit + 1`. */
+function nesting(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return 0
+  let deepest = 0
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) continue
+    if (d > deepest) deepest = d
+    if (deepest > limit) return deepest
+    if (Array.isArray(v)) { for (const x of v) stack.push([x, d + 1]); continue }
+    if (v instanceof Map) { for (const [k, x] of v) stack.push([k, d + 1], [x, d + 1]); continue }
+    for (const k in v as Record<string, unknown>) stack.push([(v as Record<string, unknown>)[k], d + 1])
+  }
+  return deepest
+}

@@ -10,13 +10,17 @@
  *   envelope) ends the reading: requests accepted before it are answered,
  *   then one `error` frame is sent and this connection is closed; nothing
  *   it did can reach the daemon or another connection.
+ * - Nothing a peer sends can throw out of this class: a handler's failure
+ *   closes this connection with a coded error frame; echoes of the peer's
+ *   values are cut short and an error too large for a frame is sent without
+ *   its details, so no error path can itself fail.
  * - Memory per connection is bounded: one frame (MAX_FRAME_BYTES) being
  *   assembled, at most MAX_INFLIGHT requests (reading pauses beyond), and
  *   reading also pauses while more than WRITE_HIGH_WATER bytes of replies
  *   wait for a slow reader.
  */
 import type { Socket } from 'node:net'
-import { decode, encode, EncodedValue, encodeFramed, encodeFramedReply } from '../../protocol/codec.ts'
+import { decodeUntrusted, encode, EncodedValue, encodeValue, encodeFramed, encodeFramedReply } from '../../protocol/codec.ts'
 import { PROTOCOL_VERSION, replyData, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
@@ -105,16 +109,20 @@ export class Connection {
     return this.#inflight
   }
 
-  /** Sends one coded error frame and closes this connection (idempotent). */
+  /** Sends one coded error frame and closes this connection (idempotent, never throws). */
   fail(err: CairnError): void {
     if (this.#closing) return
     this.#closing = true
     this.#clearTimers()
     this.#abortAll()
     if (!this.#sock.destroyed) {
-      this.#write(encode(errorFrame(err.toWire())))
-      this.#sock.end()
-      setTimeout(() => this.#sock.destroy(), CLOSE_GRACE_MS).unref()
+      try {
+        this.#write(encode(errorFrame(boundedError(err).toWire())))
+        this.#sock.end()
+        setTimeout(() => this.#sock.destroy(), CLOSE_GRACE_MS).unref()
+      } catch {
+        this.#sock.destroy()
+      }
     }
   }
 
@@ -132,13 +140,19 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     if (this.#closing) return
-    const { frames, error } = this.#decoder.read(chunk)
-    for (const bytes of frames) {
-      if (this.#closing) return
-      this.#onFrame(bytes)
+    try {
+      const { frames, error } = this.#decoder.read(chunk)
+      for (const bytes of frames) {
+        if (this.#closing) return
+        this.#onFrame(bytes)
+      }
+      if (error) this.#failAfterInflight(error)
+      else this.#watchPartial()
+    } catch (err) {
+      // A bug in handling one peer's bytes ends that peer's connection, not the daemon.
+      if (this.#closing) this.#sock.destroy()
+      else this.fail(CairnError.from(err))
     }
-    if (error) this.#failAfterInflight(error)
-    else this.#watchPartial()
   }
 
   /**
@@ -159,7 +173,7 @@ export class Connection {
   #onFrame(bytes: Uint8Array): void {
     let env: Envelope
     try {
-      env = decode(bytes)
+      env = decodeUntrusted(bytes)
     } catch (err) {
       this.#failAfterInflight(CairnError.from(err))
       return
@@ -185,11 +199,11 @@ export class Connection {
   #greet(env: Envelope): void {
     const protocol = (env.body as { protocol?: unknown } | null)?.protocol
     if (env.type !== HELLO) {
-      this.fail(new CairnError('SCHEMA_MISMATCH', `expected a hello first, got ${JSON.stringify(env.type).slice(0, 64)}`))
+      this.fail(new CairnError('SCHEMA_MISMATCH', `expected a hello first, got ${echo(env.type)}`))
       return
     }
     if (typeof protocol !== 'number' || !SOCKET_PROTOCOLS.includes(protocol)) {
-      this.fail(new CairnError('SCHEMA_MISMATCH', `client speaks protocol ${JSON.stringify(protocol)?.slice(0, 32)}, the daemon speaks ${SOCKET_PROTOCOLS.join(' or ')}`,
+      this.fail(new CairnError('SCHEMA_MISMATCH', `client speaks protocol ${echo(protocol)}, the daemon speaks ${SOCKET_PROTOCOLS.join(' or ')}`,
         { protocol: SOCKET_PROTOCOL, supported: SOCKET_PROTOCOLS }))
       return
     }
@@ -220,7 +234,7 @@ export class Connection {
       if (value instanceof EncodedValue) this.#sendEncoded(req, value)
       else this.#send(this.#reply(req, value))
     } catch (err) {
-      this.#send(replyError(this.#nextId++, req, CairnError.from(err)))
+      this.#send(replyError(this.#nextId++, req, boundedError(CairnError.from(err))))
     } finally {
       this.#inflight--
       this.#inflightSignals.delete(control)
@@ -262,7 +276,7 @@ export class Connection {
     } catch (err) {
       // A reply too large for one frame becomes a coded error reply instead.
       if (env.corr === undefined) return
-      bytes = encodeFramed(replyError(env.id, { ...env, id: env.corr, from: env.to, to: env.from }, CairnError.from(err)))
+      bytes = encodeFramed(replyError(env.id, { ...env, id: env.corr, from: env.to, to: env.from }, boundedError(CairnError.from(err))))
     }
     this.#write(bytes, true)
   }
@@ -274,7 +288,7 @@ export class Connection {
     try {
       framed = encodeFramedReply(this.#nextId++, req, value.bytes, this.#protocol >= 2)
     } catch (err) {
-      framed = encodeFramed(replyError(this.#nextId++, req, CairnError.from(err)))
+      framed = encodeFramed(replyError(this.#nextId++, req, boundedError(CairnError.from(err))))
     }
     this.#write(framed, true)
   }
@@ -346,4 +360,32 @@ export class Connection {
     this.#helloTimer = null
     this.#partialTimer = null
   }
+}
+
+/** Longest error message a reply or error frame carries, in characters. */
+const MAX_ERROR_MESSAGE = 2048
+/** Largest encoded `details` an error keeps; past it the details are dropped, the code and message kept. */
+const MAX_ERROR_DETAILS_BYTES = 64 * 1024
+
+/** A peer's value in an error message: its type, or a short cut of it (never a walk of the whole value). */
+function echo(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  if (ArrayBuffer.isView(value)) return 'binary'
+  return `a ${typeof value}`
+}
+
+/** The error with its message cut to MAX_ERROR_MESSAGE and details that fit a frame, or none. */
+function boundedError(err: CairnError): CairnError {
+  const message = err.message.length > MAX_ERROR_MESSAGE ? `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` : err.message
+  let details = err.details
+  if (details !== undefined) {
+    try {
+      if (encodeValue(details).byteLength > MAX_ERROR_DETAILS_BYTES) details = undefined
+    } catch {
+      details = undefined
+    }
+  }
+  return message === err.message && details === err.details ? err : new CairnError(err.code, message, details)
 }
