@@ -1,11 +1,5 @@
-/** mulberry32: a tiny seeded PRNG, so every randomised test replays from its seed. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/**
+ * mulberry32, the seeded PRNG every randomised test replays from its seed:
+ * the same function the board demo seeds its backlog with.
+ */
+export { prng as mulberry32 } from '../../lib/cli/demo/board-seed.ts'
