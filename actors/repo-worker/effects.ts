@@ -39,6 +39,8 @@ import type { WalService } from './wal/service.ts'
 
 export { openRepoDbs } from './store/dbs.ts'
 
+const FROM_DISK: ReadonlySet<string> = new Set([M.issueList, M.issueReady, M.issueTopo])
+
 export class RepoWorkerShell {
   readonly #dbs: RepoDbs
   readonly #ctx: ActorContext
@@ -141,9 +143,20 @@ export class RepoWorkerShell {
     try {
       // Read from the disk when released: it then holds every write sent before.
       if (req.type === M.eventsStats) return { ok: true, late: () => this.#stats(req) }
+      // Listings come from the disk's listing index (store/listing.ts), which holds
+      // no write in flight: read it when released, once the writes before are durable.
+      if (FROM_DISK.has(req.type)) return { ok: true, late: () => this.#late(req) }
       const value = query(this.#blocks.events, req.type, req.body, this.#leasedNow())
       // Held until durable: a later comment must not reach the shown projection's lists meanwhile.
       return { ok: true, value: req.type === M.issueShow ? detachLists(value as IssueProjection) : value }
+    } catch (err) {
+      return { ok: false, error: CairnError.from(err) }
+    }
+  }
+
+  #late(req: Envelope): Answer {
+    try {
+      return { ok: true, value: query(this.#blocks.events, req.type, req.body, this.#leasedNow()) }
     } catch (err) {
       return { ok: false, error: CairnError.from(err) }
     }

@@ -5,7 +5,8 @@
  */
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { MESSAGE_TYPES as M, type AgentIdentity, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
-import { ready, topo, type IssueDependency, type IssueProjection } from './projection/index.ts'
+import type { IssueProjection } from './projection/index.ts'
+import { listIssues, readyIssues, topoIssues } from './store/listing.ts'
 import { idRef } from './commands/parse.ts'
 import type { EventStore } from './store/event-store.ts'
 import { lastKey } from './store/dbs.ts'
@@ -42,6 +43,16 @@ function positive(b: Record<string, unknown>, field: string, dflt: number, max: 
   return v as number
 }
 
+/** `limit` (default: no limit) and `after` (the id of the last issue of the previous page). */
+function page(b: Record<string, unknown>): { limit: number; after?: string } {
+  const limit = positive(b, 'limit', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+  if (b.after === undefined || b.after === null) return { limit }
+  if (typeof b.after !== 'string' || !FULL_ID.test(b.after)) throw invalidArgument('after', 'must be a full issue id (32 lowercase hex), the last of the previous page')
+  return { limit, after: b.after }
+}
+
+const FULL_ID = /^[0-9a-f]{32}$/
+
 /**
  * Answers one query of `type` with the request's `body`, wherever it runs:
  * the RepoWorker (over its writer's view) and the store readers of other
@@ -58,35 +69,14 @@ export function query(store: EventStore, type: string, body: unknown, isLeased: 
     case M.issueList: {
       const state = b.state ?? 'all'
       if (state !== 'open' && state !== 'closed' && state !== 'all') throw invalidArgument('state', "must be 'open', 'closed' or 'all'")
-      const label = optName(b, 'label')
-      const assignee = optName(b, 'assignee')
-      const out: IssueSummary[] = []
-      for (const p of store.listed()) {
-        if (state !== 'all' && p.state !== state) continue
-        if (label !== undefined && !p.labels.includes(label)) continue
-        if (assignee !== undefined && !p.assignees.includes(assignee)) continue
-        out.push(summary(p))
-      }
-      return out
+      return listIssues(store.dbs, { state, label: optName(b, 'label'), assignee: optName(b, 'assignee'), ...page(b) })
     }
     case M.issueReady: {
-      const label = optName(b, 'label')
       if (b.unleased !== undefined && typeof b.unleased !== 'boolean') throw invalidArgument('unleased', 'must be a boolean')
-      const limit = positive(b, 'limit', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
-      const out: IssueSummary[] = []
-      for (const p of ready(store.all().values())) {
-        if (out.length >= limit) break
-        if (label !== undefined && !p.labels.includes(label)) continue
-        // claimNext asks only for issues nobody holds, so a board of claimed issues costs it nothing.
-        if (b.unleased === true && isLeased(p.id)) continue
-        out.push(summary(p))
-      }
-      return out
+      return readyIssues(store.dbs, { label: optName(b, 'label'), ...page(b), ...(b.unleased === true ? { isLeased } : {}) })
     }
-    case M.issueTopo: {
-      const { order, cycles } = topo(store.all().values())
-      return { order: order.map(summary), cycles } satisfies TopoView
-    }
+    case M.issueTopo:
+      return topoIssues(store.dbs) satisfies TopoView
     case M.issueHistory:
       return store.history(store.resolve(idRef(b.id, 'id'))) satisfies LoggedEvent[]
     case M.eventsRead:

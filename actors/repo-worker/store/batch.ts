@@ -12,6 +12,7 @@ import type { LoggedEvent } from '../../../protocol/messages.ts'
 import { ingestEvent, isIssueEvent, markLists, restoreLists, type IssueProjection, type ListMarks } from '../projection/index.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { writeProjection, type Writes } from './projections.ts'
+import { listingKeys, writeListing } from './listing-keys.ts'
 import { resolveRef } from './resolve.ts'
 
 /**
@@ -120,10 +121,16 @@ export class Batch implements Writes {
       // time this batch touches the issue, remember the lengths, so a batch
       // that is not adopted can hand the store its projection back intact.
       if (prev && !this.touched.has(id)) this.#marks.push(markLists(prev))
+      // Taken before the step, which may grow prev's lists in place. A comment
+      // folded in order changes no listing key; a re-projection leaves prev intact.
+      const comment = event.kind.type === 'CommentAdded'
+      const before = prev && !comment ? listingKeys(prev) : null
       const { projection, reprojected } = ingestEvent(prev, stored, () => this.#store.history(id, this.appended).map((l) => l.event), { consume: true })
       if (reprojected) this.reprojected++
       this.touched.set(id, projection)
       writeProjection(dbs, projection, this)
+      if (!prev) writeListing(dbs, null, projection, this)
+      else if (!comment || reprojected) writeListing(dbs, before ?? listingKeys(prev), projection, this)
     }
     return { seq, duplicate: false }
   }

@@ -8,13 +8,14 @@ import type { StoredRecord } from '../../../protocol/messages.ts'
 import type { JournalDb } from '../../../lib/kernel/store/journal.ts'
 import type { ActorsDb } from '../../../lib/kernel/store/snapshots.ts'
 import type { IssueComment, IssueProjection } from '../projection/index.ts'
+import type { ListingKey } from './listing-keys.ts'
 
 /** Schema 1's comment table; kept only so the rebuild can empty it. */
 export type CommentKey = [string, number]
 export type CommentsDb = Database<IssueComment, CommentKey>
 
 /** Bump when the projection's shape, fold or stored form changes: stores then rebuild on open. */
-export const PROJECTION_VERSION = 3
+export const PROJECTION_VERSION = 4
 export const CHECKPOINT_KEY = 'projection'
 
 /** `[issueId, tsUnixMs, actor, eventId]`: LMDB's key order is the projection order. */
@@ -70,6 +71,8 @@ export interface RepoDbs {
   byIssue: Database<IssueIndexValue, IssueEventKey>
   /** issueId -> projection without comments (the projection snapshot, current with every commit); see projections.ts. */
   issues: Database<IssueProjection, string>
+  /** The listing index (listing.ts): keys only, so list, ready and topo read what they return and little else. */
+  listing: Database<true, ListingKey>
   /** [issueId, index] -> comment, as schema 1 stored them. No longer written; the rebuild empties it. */
   issueComments: CommentsDb
   /** seq -> eventId: locally authored events not yet written to the git WAL. */
@@ -101,6 +104,7 @@ export function openRepoDbs(env: RootDatabase): RepoDbs {
     eventIds: plain('event-ids'),
     byIssue: plain('issue-events'),
     issues: plain('issues'),
+    listing: plain('issue-listing'),
     issueComments: plain('issue-comments'),
     outbox: plain('outbox', 'uint32'),
     identities: db('identities'),

@@ -86,8 +86,9 @@ export function readAllProjections(dbs: RepoDbs): Map<string, IssueProjection> {
   return out
 }
 
-/** Removes every stored projection (before a rebuild), and schema 1's comment table. */
+/** Removes every stored projection and the listing index (before a rebuild), and schema 1's comment table. */
 export async function clearProjections(dbs: RepoDbs): Promise<void> {
   await dbs.issues.clearAsync()
+  await dbs.listing.clearAsync()
   await dbs.issueComments.clearAsync()
 }

@@ -22,7 +22,8 @@ import { markSchemaCurrent, schemaVersionOf, STORE_SCHEMA_VERSIONS } from '../..
 import { eventKey } from './batch.ts'
 import { lastKey, seqOf, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { CHECKPOINT_KEY, PROJECTION_VERSION } from './event-store.ts'
-import { clearProjections, writeProjection } from './projections.ts'
+import { clearProjections, DIRECT, writeProjection } from './projections.ts'
+import { writeListing } from './listing-keys.ts'
 
 export type ProjectionReport = RepoReconciliation['projections']
 
@@ -59,7 +60,10 @@ export async function prepareProjections(env: RootDatabase, dbs: RepoDbs): Promi
     markSchemaCurrent(env, 'repo')
     let current: IssueProjection | null = null
     const flush = (): void => {
-      if (current !== null && current.lastEvent !== null) writeProjection(dbs, current)
+      if (current !== null && current.lastEvent !== null) {
+        writeProjection(dbs, current)
+        writeListing(dbs, null, current, DIRECT)
+      }
     }
     for (const { key, value } of dbs.byIssue.getRange({})) {
       const issueId = (key as IssueEventKey)[0]
