@@ -22,11 +22,18 @@ export type WriteOptions = CallOptions & {
   lease?: { token: number } | number
 }
 
+/** A page of a listing: at most `limit` issues, after the issue `after` (a full id, the last of the previous page). */
+export interface Page { limit?: number; after?: string }
+
 export interface IssuesApi {
   create(fields: { title: string; body?: string; labels?: string[] }, opts?: WriteOptions): Promise<IssueProjection>
   show(id: string, opts?: CallOptions): Promise<IssueProjection>
-  /** Complete issues, earliest created first (then by id); all states unless `state` is given. */
-  list(filter?: { state?: 'open' | 'closed' | 'all'; label?: string; assignee?: string }, opts?: CallOptions): Promise<IssueSummary[]>
+  /**
+   * Complete issues, earliest created first (then by id); all states unless
+   * `state` is given. At most `limit`; `after` (the id of the last issue of
+   * the previous page) starts the page right after that issue.
+   */
+  list(filter?: { state?: 'open' | 'closed' | 'all'; label?: string; assignee?: string } & Page, opts?: CallOptions): Promise<IssueSummary[]>
   update(id: string, fields: { title?: string; body?: string }, opts?: WriteOptions): Promise<WriteResult>
   comment(id: string, body: string, opts?: WriteOptions): Promise<WriteResult>
   close(id: string, opts?: WriteOptions): Promise<WriteResult>
@@ -42,7 +49,7 @@ export interface IssuesApi {
    */
   depend(id: string, dep: { target: string; type: DepType; remove?: boolean }, opts?: WriteOptions): Promise<WriteResult>
   /** Open issues with no open (or unknown) blocker, earliest created first. */
-  ready(filter?: { label?: string }, opts?: CallOptions): Promise<IssueSummary[]>
+  ready(filter?: { label?: string } & Page, opts?: CallOptions): Promise<IssueSummary[]>
   /** Open issues in dependency order; cycles merged from replicas are reported, not thrown. */
   topo(opts?: CallOptions): Promise<TopoView>
   /** The issue's events in projection order. */
@@ -77,7 +84,7 @@ export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
     show: async (id, opts) => read(M.issueShow, { id }, opts),
     list: async (filter, opts) => {
       const f = record(filter, 'filter', true)
-      return read(M.issueList, { state: f.state, label: f.label, assignee: f.assignee }, opts)
+      return read(M.issueList, { state: f.state, label: f.label, assignee: f.assignee, limit: f.limit, after: f.after }, opts)
     },
     update: async (id, fields, opts) => {
       const f = record(fields, 'fields')
@@ -108,7 +115,7 @@ export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
     },
     ready: async (filter, opts) => {
       const f = record(filter, 'filter', true)
-      return read(M.issueReady, { label: f.label }, opts)
+      return read(M.issueReady, { label: f.label, limit: f.limit, after: f.after }, opts)
     },
     topo: async (opts) => query(M.issueTopo, {}, opts),
     history: async (id, opts) => read(M.issueHistory, { id }, opts),

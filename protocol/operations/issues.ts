@@ -4,11 +4,17 @@
  */
 import { z } from 'zod'
 import { LIMITS } from '../limits.ts'
-import { issueRef, name, names, text, title, ttlMs, writeOptions } from './fields.ts'
+import { intIn, issueRef, name, names, text, title, ttlMs, writeOptions } from './fields.ts'
 import { DEP_TYPES, ISSUE_STATES } from './choices.ts'
 import { specs } from './spec.ts'
 
 const id = issueRef()
+/** A page of a listing: at most `limit` issues, starting after the issue `after` (the last of the previous page). */
+const paging = {
+  limit: intIn(1).optional().describe('most issues to return (default all)'),
+  after: z.string().regex(/^[0-9a-f]{32}$/, { error: 'must be a full issue id (32 lowercase hex)' }).optional()
+    .describe('the full id of the last issue of the previous page: this page starts right after it'),
+}
 const WRITE = 'a write result { issueId, seq, eventIds, duplicate }: seq is the local log position of its (first) event; duplicate is true when opId had applied it already'
 const SUMMARIES = 'a list of issue summaries { id, title, state, labels, assignees, dependencies, comments (a count), createdAt, createdBy, updatedAt }'
 
@@ -34,6 +40,7 @@ export const ISSUE_OPERATIONS = specs({
       state: z.enum(ISSUE_STATES).optional().describe('only issues in this state (default all)'),
       label: name().optional().describe('only issues with this label'),
       assignee: name().optional().describe('only issues assigned to this name'),
+      ...paging,
     }),
     reply: SUMMARIES,
   },
@@ -109,7 +116,7 @@ export const ISSUE_OPERATIONS = specs({
   },
   'issues.ready': {
     summary: 'open issues with no open blocker, earliest created first',
-    args: z.strictObject({ label: name().optional().describe('only issues with this label') }),
+    args: z.strictObject({ label: name().optional().describe('only issues with this label'), ...paging }),
     reply: SUMMARIES,
   },
   'issues.topo': {

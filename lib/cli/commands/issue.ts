@@ -36,9 +36,11 @@ export function issueCommand(cli: Cli): Command {
     .option('-s, --state <state>', ISSUE_STATES.join(', '), FLAGS.state)
     .option('-l, --label <label>', 'only issues with this label')
     .option('-a, --assignee <name>', 'only issues assigned to this name')
+    .option('-n, --limit <n>', 'at most this many issues', argFlag('issues.list', 'limit'))
+    .option('--after <id>', 'start after this issue (the full id of the last of the previous page)')
     .action(async (o: Opts, cmd: Command) => {
       const args: Record<string, unknown> = {}
-      for (const k of ['state', 'label', 'assignee']) if (o[k] !== undefined) args[k] = o[k]
+      for (const k of ['state', 'label', 'assignee', 'limit', 'after']) if (o[k] !== undefined) args[k] = o[k]
       await cli.call(cmd, 'issues.list', args, issueList as never)
     })
 
@@ -81,7 +83,13 @@ export function issueCommand(cli: Cli): Command {
     })
 
   issue.command('ready').description('open issues with no open blocker').option('-l, --label <label>', 'only this label')
-    .action(async (o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.ready', o.label !== undefined ? { label: o.label } : {}, issueList as never) })
+    .option('-n, --limit <n>', 'at most this many issues', argFlag('issues.ready', 'limit'))
+    .option('--after <id>', 'start after this issue (the full id of the last of the previous page)')
+    .action(async (o: Opts, cmd: Command) => {
+      const args: Record<string, unknown> = {}
+      for (const k of ['label', 'limit', 'after']) if (o[k] !== undefined) args[k] = o[k]
+      await cli.call(cmd, 'issues.ready', args, issueList as never)
+    })
 
   issue.command('claim').description('lease and assign the next ready issue (renew with `cairn lock renew`)')
     .option('-l, --label <label>', 'only this label')

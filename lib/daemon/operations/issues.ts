@@ -11,7 +11,7 @@ import { readEncoded as read, writeOpts, type Impls } from './types.ts'
 export const issueOperations: Impls<IssueMethod> = {
   'issues.create': async (ctx, a) => (await ctx.repo()).issues.create({ title: a.title, body: a.body, labels: a.labels }, writeOpts(a)),
   'issues.show': (ctx, a) => read(ctx, M.issueShow, { id: a.id }),
-  'issues.list': (ctx, a) => read(ctx, M.issueList, { state: a.state, label: a.label, assignee: a.assignee }),
+  'issues.list': (ctx, a) => read(ctx, M.issueList, { state: a.state, label: a.label, assignee: a.assignee, limit: a.limit, after: a.after }),
   'issues.update': async (ctx, a) => (await ctx.repo()).issues.update(a.id, { title: a.title, body: a.body }, writeOpts(a)),
   'issues.comment': async (ctx, a) => (await ctx.repo()).issues.comment(a.id, a.body, writeOpts(a)),
   'issues.close': async (ctx, a) => (await ctx.repo()).issues.close(a.id, writeOpts(a)),
@@ -21,7 +21,7 @@ export const issueOperations: Impls<IssueMethod> = {
   'issues.link': async (ctx, a) => (await ctx.repo()).issues.link(a.id, { url: a.url, note: a.note }, writeOpts(a)),
   'issues.attach': async (ctx, a) => (await ctx.repo()).issues.attach(a.id, { name: a.name, sha256: a.sha256, mime: a.mime }, writeOpts(a)),
   'issues.depend': async (ctx, a) => (await ctx.repo()).issues.depend(a.id, { target: a.target, type: a.type, remove: a.remove }, writeOpts(a)),
-  'issues.ready': (ctx, a) => read(ctx, M.issueReady, { label: a.label }),
+  'issues.ready': (ctx, a) => read(ctx, M.issueReady, { label: a.label, limit: a.limit, after: a.after }),
   'issues.topo': (ctx) => read(ctx, M.issueTopo, {}),
   'issues.history': (ctx, a) => read(ctx, M.issueHistory, { id: a.id }),
   /**
