@@ -14,7 +14,7 @@ import { computeEventId } from '../../../../../protocol/events/canonical.ts'
 import type { CairnEvent, EventKind } from '../../../../../protocol/events/types.ts'
 import { openStore } from '../../../../../lib/kernel/store/open-store.ts'
 import { openRepoDbs, seqOf } from '../../../../../actors/repo-worker/store/dbs.ts'
-import { CHECKPOINT_KEY, EventStore } from '../../../../../actors/repo-worker/store/event-store.ts'
+import { CHECKPOINT_KEY, EventStore, PROJECTION_VERSION } from '../../../../../actors/repo-worker/store/event-store.ts'
 import { prepareProjections, staleReason } from '../../../../../actors/repo-worker/store/rebuild.ts'
 import { readAllProjections, readProjection } from '../../../../../actors/repo-worker/store/projections.ts'
 import { projectIssue, type IssueProjection } from '../../../../../actors/repo-worker/projection/index.ts'
@@ -149,7 +149,7 @@ t.test('a schema 1 store (seq-only index, comment table) is upgraded by the rebu
   })
 
   const report = await prepareProjections(env, dbs)
-  t.match(report, { rebuilt: true, reason: 'projection version 2, code has 3', events: events.length })
+  t.match(report, { rebuilt: true, reason: `projection version 2, code has ${PROJECTION_VERSION}`, events: events.length })
   t.strictSame(stored(store), want, 'the projections, comments included, are the pure fold')
   const bodies = [...dbs.byIssue.getRange({})].filter(({ value }) => typeof value !== 'number').length
   t.equal(bodies, comments.length, 'every comment\'s index entry now holds its body')
