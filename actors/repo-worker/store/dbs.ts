@@ -8,7 +8,6 @@ import type { StoredRecord } from '../../../protocol/messages.ts'
 import type { JournalDb } from '../../../lib/kernel/store/journal.ts'
 import type { ActorsDb } from '../../../lib/kernel/store/snapshots.ts'
 import type { IssueComment, IssueProjection } from '../projection/index.ts'
-import type { ListingKey } from './listing-keys.ts'
 
 /** Schema 1's comment table; kept only so the rebuild can empty it. */
 export type CommentKey = [string, number]
@@ -44,6 +43,9 @@ export const seqOf = (v: IssueIndexValue): number => (typeof v === 'number' ? v 
 export type OutboxEntry = string | [eventId: string, actor: string, tsUnixMs: number, record: Uint8Array]
 
 export const outboxEventId = (e: OutboxEntry): string => (typeof e === 'string' ? e : e[0])
+
+/** A key of the listing index (listing-keys.ts). */
+export type ListingKey = (string | number)[]
 
 /** Which command an opId applied, so a retry answers without writing again. */
 export interface AppliedOp { issueId: string; eventIds: string[]; seq: number }

@@ -22,10 +22,10 @@
  * exactly as current as the heads they point at.
  */
 import { edgeOf, type IssueProjection } from '../projection/index.ts'
-import type { RepoDbs } from './dbs.ts'
+import type { ListingKey, RepoDbs } from './dbs.ts'
 import type { Writes } from './projections.ts'
 
-export type ListingKey = (string | number)[]
+export type { ListingKey }
 
 /** Where incomplete issues (no IssueCreated yet) sort: after every complete one. */
 export const INCOMPLETE_AT = 2 ** 52
