@@ -22,6 +22,8 @@ export const FLAGS = {
   fromSeq: intFlag(1),
   /** `limit` of one page of the log. */
   pageLimit: intFlag(1, MAX_PAGE),
+  /** `limit` of a page of issues.list and issues.ready. */
+  listLimit: intFlag(1),
   /** `state` of issues.list. */
   state: choiceFlag(ISSUE_STATES),
   /** `type` of issues.depend. */

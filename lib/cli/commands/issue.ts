@@ -36,7 +36,7 @@ export function issueCommand(cli: Cli): Command {
     .option('-s, --state <state>', ISSUE_STATES.join(', '), FLAGS.state)
     .option('-l, --label <label>', 'only issues with this label')
     .option('-a, --assignee <name>', 'only issues assigned to this name')
-    .option('-n, --limit <n>', 'at most this many issues', argFlag('issues.list', 'limit'))
+    .option('-n, --limit <n>', 'at most this many issues', FLAGS.listLimit)
     .option('--after <id>', 'start after this issue (the full id of the last of the previous page)')
     .action(async (o: Opts, cmd: Command) => {
       const args: Record<string, unknown> = {}
@@ -83,7 +83,7 @@ export function issueCommand(cli: Cli): Command {
     })
 
   issue.command('ready').description('open issues with no open blocker').option('-l, --label <label>', 'only this label')
-    .option('-n, --limit <n>', 'at most this many issues', argFlag('issues.ready', 'limit'))
+    .option('-n, --limit <n>', 'at most this many issues', FLAGS.listLimit)
     .option('--after <id>', 'start after this issue (the full id of the last of the previous page)')
     .action(async (o: Opts, cmd: Command) => {
       const args: Record<string, unknown> = {}

@@ -29,6 +29,7 @@ const INT_FLAGS: [keyof typeof FLAGS, Method, string][] = [
   ['ttlMs', 'locks.acquire', 'ttlMs'], ['ttlMs', 'locks.renew', 'ttlMs'], ['ttlMs', 'issues.claim', 'ttlMs'],
   ['waitMs', 'locks.acquire', 'waitMs'], ['token', 'locks.renew', 'token'], ['token', 'locks.release', 'token'],
   ['token', 'issues.comment', 'lease'], ['fromSeq', 'events.read', 'fromSeq'], ['pageLimit', 'events.read', 'limit'],
+  ['listLimit', 'issues.list', 'limit'], ['listLimit', 'issues.ready', 'limit'],
 ]
 
 t.test('integer flags: the schema\'s range, both ends', async (t) => {
