@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   STORAGE_FULL: 'the disk is full; nothing was written, retry once space is freed',
   STORE_READ_ONLY: 'the store is on a read-only file system or not writable: it can be read, not written',
   CHUNK_TOO_LARGE: 'a WAL chunk is larger than Cairn reads or writes in one piece',
+  LEASE_NOT_HELD: 'the lease belongs to another holder: renewing or releasing it needs the holder\'s lease id',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -90,7 +90,11 @@ export interface WriteResult {
   /** True when the opId had already been applied: nothing new was written. */
   duplicate: boolean
   /** Under lease policy `warn`: the leases of others this write went through. */
-  warnings?: { code: 'LEASE_HELD'; resource: string; heldBy: string; expiresAt: number }[]
+  warnings?: { code: 'LEASE_HELD'; resource: string; heldBy: string; agent?: string; expiresAt: number }[]
+  /** True when the write would change nothing (closing a closed issue, removing a label it lacks): no event was logged. */
+  noop?: boolean
+  /** A close that carried the closer's lease on the issue released it: the claim ended with the close. */
+  released?: boolean
 }
 /** One entry of the local log, as history and subscriptions deliver it. */
 export interface LoggedEvent { seq: number; event: CairnEvent }
@@ -122,10 +126,12 @@ export interface EventStats {
 
 // ---- leases (LockKeeper) --------------------------------------------------
 
+/** Who holds a lease: an actor in one runtime session; `agent` names the actor for people, when known. */
+export interface LeaseHolder { actor: string; session: string; agent?: string }
 /** A lease as the LockKeeper grants it; `token` is the fencing token (strictly increasing per resource). */
 export interface LeaseInfo {
   resource: string
-  holder: { actor: string; session: string }
+  holder: LeaseHolder
   token: number
   ttlMs: number
   grantedAt: number
@@ -133,19 +139,39 @@ export interface LeaseInfo {
   heartbeatAt: number
   /** How long past expiry (and after the last heartbeat) a lapsed lease stays protected; absent on leases stored before it was recorded (5 s). */
   graceMs?: number
+  /**
+   * The lease id: 32 random hex, the proof of holding. Only the holder is
+   * told it, in the answer to its grant; renewing and releasing need it
+   * (LEASE_NOT_HELD otherwise). The store keeps only its SHA-256.
+   */
+  id?: string
 }
-/** What list/status show about a lease: no token, which only its holder should hold. */
-export type LeaseView = Omit<LeaseInfo, 'token'> & { live: boolean; takeoverAt: number }
-export interface AcquireBody { resource: string; actor: string; session: string; ttlMs: number; waitMs?: number; waitId?: string; graceMs?: number }
+/** What list/status show about a lease: everything but its id. */
+export type LeaseView = Omit<LeaseInfo, 'id'> & { live: boolean; takeoverAt: number }
+export interface AcquireBody { resource: string; actor: string; session: string; agent?: string; ttlMs: number; waitMs?: number; waitId?: string; graceMs?: number }
 /** A lease on a git remote's lease ref (cross-machine); `token` is the chain epoch. */
 export interface RemoteLeaseInfo extends LeaseInfo { scope: 'remote'; remote: string; commit: string; graceMs: number }
-export type RemoteLeaseView = Omit<RemoteLeaseInfo, 'token'> & { live: boolean; takeoverAt: number; released: boolean }
+export type RemoteLeaseView = Omit<RemoteLeaseInfo, 'token' | 'id'> & { live: boolean; takeoverAt: number; released: boolean }
 export interface RemoteAcquireBody { resource: string; actor: string; session: string; ttlMs: number; graceMs?: number; remote: string }
-/** Renew and release name the holder too: a remote chain is fenced on (epoch, holder). */
-export interface RemoteRenewBody { resource: string; token: number; actor: string; session: string; remote: string; ttlMs?: number }
+/** Renew and release name the holder too: a remote chain is fenced on (epoch, lease id). */
+export interface RemoteRenewBody { resource: string; token: number; actor: string; session: string; remote: string; leaseId?: string; ttlMs?: number }
 export type RemoteReleaseBody = Omit<RemoteRenewBody, 'ttlMs'>
-export interface RenewBody { resource: string; token: number; ttlMs?: number }
-export interface ReleaseBody { resource: string; token: number }
+/** Renew and release need the holder's lease id (see LeaseInfo.id). */
+export interface RenewBody { resource: string; token: number; leaseId?: string; ttlMs?: number }
+export interface ReleaseBody { resource: string; token: number; leaseId?: string }
+/** Ends another holder's lease early, on purpose: recorded with who, when and why. */
+export interface BreakBody { resource: string; actor: string; agent?: string; reason: string }
+/** The record of one break, as `locks.break` answers it and LEASE_LOST details name it. */
+export interface LeaseBreak {
+  resource: string
+  /** The broken lease's token; the next grant gets `burned + 1`. */
+  token: number
+  burned: number
+  holder: LeaseHolder
+  by: { actor: string; agent?: string }
+  at: number
+  reason: string
+}
 
 export const MESSAGE_TYPES = {
   hostReady: 'host.ready',
@@ -194,8 +220,10 @@ export const MESSAGE_TYPES = {
   lockStatus: 'locks.status',
   lockPolicyGet: 'locks.policy.get',
   lockPolicySet: 'locks.policy.set',
-  issueClaim: 'issues.claim',
-  lockClaimFirst: 'locks.claim-first',
+  /** RepoWorker, one step: pick the next ready issue nobody holds, lease it and record the claim. */
+  issueClaimNext: 'issues.claim-next',
+  /** LockKeeper: end another holder's lease on purpose, `{ resource, actor, agent?, reason }` → LeaseBreak. */
+  lockBreak: 'locks.break',
   /** Sync actor: one run against a remote (fetch, ingest, push); progress streams as sync.progress. */
   syncRun: 'sync.run',
   syncStatus: 'sync.status',

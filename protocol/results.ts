@@ -88,6 +88,8 @@ export interface IssueSummary {
   createdAt: number
   createdBy: string
   updatedAt: number
+  /** In `ready` with `includeClaimed`: who holds the issue's claim (its live `issue:` lease) and until when. */
+  claimedBy?: { actor: string; agent?: string; token: number; expiresAt: number }
 }
 
 /** Issues in dependency order, and the cycles that kept some out of it. */

@@ -1,133 +1,95 @@
 /**
- * The LockKeeper's imperative shell: the lease table in LMDB, FIFO waiters,
- * wake-ups on the runtime clock. All lease rules live in leases.ts (pure);
- * this file decides when they run and makes their results durable.
+ * The LockKeeper's imperative shell: lease operations decided against the
+ * ledger (ledger.ts: the repository's lease table as this thread sees it),
+ * written as blocks on the store's write chain, FIFO waiters, and wake-ups
+ * on the runtime clock. The rules are pure (leases.ts); this file decides
+ * when they run and makes their results durable.
  *
- * Durability contract: a grant, renewal or release is answered only after
- * the transaction holding it (and the resource's last token) is flushed, so
- * a token is never handed out twice, even across kill -9.
+ * One table per repository, whoever opens it: every decision is made
+ * against the store plus this thread's writes in flight, and its block
+ * applies only if no other writer (another runtime or process on the same
+ * repository) changed the store in between. When one did, the block is
+ * refused, the ledger forgets what it staged, and the batch is decided
+ * again on what the disk holds: two runtimes never both grant a resource,
+ * and tokens strictly increase across all of them.
+ *
+ * Durability contract: a grant, renewal, release or break is answered only
+ * after its block is flushed, so a token is never handed out twice, even
+ * across kill -9. Reads (list, status, policy, grace) wait for the blocks
+ * in flight and answer from the disk alone.
  */
-import { randomUUID } from 'node:crypto'
 import type { RootDatabase } from 'lmdb'
-import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { CairnError } from '../../protocol/errors.ts'
 import type { Envelope } from '../../protocol/envelope.ts'
-import { MESSAGE_TYPES as M, type AcquireBody, type LeaseView, type ReleaseBody, type RenewBody } from '../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type LeaseBreak } from '../../protocol/messages.ts'
 import type { ActorContext } from '../../lib/kernel/actor-module.ts'
+import type { RecordedWrite } from '../../lib/kernel/store/recorded-writes.ts'
+import { WriteChain } from '../../lib/kernel/store/write-chain.ts'
 import * as L from './leases.ts'
-import { body, graceOf, holderOf, int, tokenOf, ttlOf } from './fields.ts'
-import { GRACE_MS, LEASE_POLICIES, type LeasePolicy } from './policy.ts'
-import { GRACE_KEY, openLeaseDbs, POLICY_KEY, readGrace, readPolicy, type LeaseDbs } from './store.ts'
+import { body } from './fields.ts'
+import { leaseInfo, leaseView, LockGate, newLeaseId } from './gate.ts'
+import { LeaseLedger, Ticket } from './ledger.ts'
+import { parseOp, type Acquire, type Op } from './ops.ts'
+import { GRACE_MS, type LeasePolicy } from './policy.ts'
+import { GRACE_KEY, POLICY_KEY } from './store.ts'
 
-export const MAX_WAIT_MS = 10 * 60_000
+export { MAX_WAIT_MS, parseOp } from './ops.ts'
+
 const MAX_WAITERS = 10_000
-export const MAX_CLAIM_CANDIDATES = 256
+/** Refusals in a row (another writer kept changing the store) before a batch is answered UNAVAILABLE. */
+const MAX_TRIES = 16
 
-type Lease = L.Lease
-type Table = L.LeaseTable
-
-
-type Op =
-  | { kind: 'acquire'; req: Envelope; resource: string; holder: { actor: string; session: string }; ttlMs: number; graceMs?: number; waitMs: number; waitId: string }
-  | { kind: 'renew'; req: Envelope; resource: string; token: number; ttlMs?: number }
-  | { kind: 'release'; req: Envelope; resource: string; token: number }
-  | { kind: 'cancel'; req: Envelope; waitId: string }
-  | { kind: 'policy'; req: Envelope; policy: LeasePolicy }
-  | { kind: 'grace'; req: Envelope; graceMs: number }
-  /** claimNext's atomic step: lease the first of `resources` that is free, or none. */
-  | { kind: 'claim-first'; req: Envelope; resources: string[]; holder: { actor: string; session: string }; ttlMs: number }
-  | { kind: 'wake' }
-
-type Acquire = Extract<Op, { kind: 'acquire' }>
 interface Waiter { op: Acquire; deadline: number }
 type Reply = [Envelope, true, unknown] | [Envelope, false, CairnError]
 
-/** Validates a lease write; reads are not ops. */
-export function parseOp(req: Envelope): Op {
-  const b = body(req)
-  switch (req.type) {
-    case M.lockAcquire: {
-      const a = b as unknown as AcquireBody
-      const resource = L.parseResource(a.resource).key
-      const holder = holderOf(a)
-      const ttlMs = ttlOf(b) as number
-      const graceMs = graceOf(b)
-      const waitMs = int(b, 'waitMs', 0, MAX_WAIT_MS, true) ?? 0
-      if (a.waitId !== undefined && (typeof a.waitId !== 'string' || a.waitId.length === 0 || a.waitId.length > 128)) throw invalidArgument('waitId', 'must be 1..128 characters')
-      return { kind: 'acquire', req, resource, holder, ttlMs, graceMs, waitMs, waitId: a.waitId ?? randomUUID() }
-    }
-    case M.lockRenew: {
-      const r = b as unknown as RenewBody
-      return { kind: 'renew', req, resource: L.parseResource(r.resource).key, token: tokenOf(b), ttlMs: ttlOf(b, true) }
-    }
-    case M.lockRelease: {
-      const r = b as unknown as ReleaseBody
-      return { kind: 'release', req, resource: L.parseResource(r.resource).key, token: tokenOf(b) }
-    }
-    case M.lockClaimFirst: {
-      const a = b as unknown as AcquireBody & { resources: unknown }
-      if (!Array.isArray(a.resources) || a.resources.length === 0 || a.resources.length > MAX_CLAIM_CANDIDATES) {
-        throw invalidArgument('resources', `must be an array of 1..${MAX_CLAIM_CANDIDATES} resources`)
-      }
-      const resources = a.resources.map((r) => L.parseResource(r).key)
-      const holder = holderOf(a)
-      return { kind: 'claim-first', req, resources, holder, ttlMs: ttlOf(b) as number }
-    }
-    case M.lockPolicySet:
-      if (!LEASE_POLICIES.includes(b.policy as LeasePolicy)) throw invalidArgument('policy', `must be one of ${LEASE_POLICIES.join(', ')}`)
-      return { kind: 'policy', req, policy: b.policy as LeasePolicy }
-    case M.lockGraceSet:
-      return { kind: 'grace', req, graceMs: graceOf(b, false) as number }
-    case M.lockCancel:
-      if (typeof b.waitId !== 'string' || b.waitId.length === 0) throw invalidArgument('waitId', 'must be a non-empty string')
-      return { kind: 'cancel', req, waitId: b.waitId }
-    default:
-      throw new CairnError('UNKNOWN_MESSAGE', `lock-keeper does not handle ${req.type}`)
-  }
-}
+/** What one pass over a batch decided; nothing of it is visible outside until its block is durable. */
+interface Decided { replies: Reply[]; writes: RecordedWrite[]; waiters: Waiter[] }
 
-function view(lease: Lease, now: number): LeaseView {
-  const { token: _token, ...rest } = lease
-  const takeoverAt = L.takeoverTime(lease, GRACE_MS)
-  return { ...rest, live: L.isLive(lease, now, GRACE_MS), takeoverAt }
-}
-
-function held(lease: Lease, resource: string, now: number): CairnError {
-  return new CairnError('LEASE_HELD', `${resource} conflicts with ${lease.resource}, held by ${lease.holder.actor} until ${lease.expiresAt}`,
-    { resource, heldBy: view(lease, now) })
+function held(lease: L.Lease, resource: string, now: number): CairnError {
+  return new CairnError('LEASE_HELD', `${resource} conflicts with ${lease.resource}, held by ${lease.holder.agent ?? lease.holder.actor} until ${new Date(lease.expiresAt).toISOString()}`,
+    { resource, heldBy: leaseView(lease, now) })
 }
 
 export class LockKeeperShell {
-  readonly #env: RootDatabase
-  readonly #dbs: LeaseDbs
   readonly #ctx: ActorContext
-  #table: Table
-  #policy: LeasePolicy
-  #graceMs: number
+  readonly #ledger: LeaseLedger
+  readonly #chain: WriteChain
+  readonly #unlisten: () => void
   #queue: Op[] = []
   #waiters: Waiter[] = []
   #cancelWake: (() => void) | null = null
+  /** Resolved when the chain re-read the disk after a refusal. */
+  #resynced: { promise: Promise<void>; resolve: () => void } | null = null
+  /** Blocks another writer of this thread wrote before this actor started: decisions wait for them. */
+  readonly #ready: Promise<void>
   /** Sends WAKE to the machine; set once the machine runs. */
   wake: () => void = () => {}
   failNextCommit = false
 
   constructor(env: RootDatabase, ctx: ActorContext) {
-    this.#env = env
     this.#ctx = ctx
-    this.#dbs = openLeaseDbs(env)
-    this.#policy = readPolicy(this.#dbs)
-    this.#graceMs = readGrace(this.#dbs, GRACE_MS)
-    const leases: Record<string, Lease> = {}
-    const lastToken: Record<string, number> = {}
-    for (const { key, value } of this.#dbs.leases.getRange({})) leases[key as string] = value
-    for (const { key, value } of this.#dbs.tokens.getRange({})) lastToken[key as string] = value
-    this.#table = { leases, lastToken }
+    this.#ledger = new LeaseLedger(env)
+    this.#chain = WriteChain.of(env)
+    this.#unlisten = this.#chain.listen({
+      reload: () => this.#ledger.reload(),
+      rerun: () => { this.#resynced?.resolve(); this.#resynced = null },
+    })
+    // A predecessor's claims may still be in flight, staged in a ledger that is gone: decide nothing before they land.
+    this.#ready = this.#chain.barrier()
   }
 
-  /** The grace new leases get unless their request names one (remote leases too). */
-  get graceMs(): number { return this.#graceMs }
+  /** The gate the RepoWorker decides claims and write checks through; offer it once {@link ready}. */
+  gate(): LockGate {
+    return new LockGate(this.#ledger)
+  }
 
-  /** Leases restored from disk keep their absolute deadlines; waiters start fresh. */
-  get restored(): number { return Object.keys(this.#table.leases).length }
+  get ready(): Promise<void> { return this.#ready }
+
+  /** The grace new leases get unless their request names one (remote leases too). */
+  get graceMs(): number { return this.#ledger.grace(GRACE_MS) }
+
+  /** Leases on disk (live or lapsed, not yet replaced). */
+  get restored(): number { return this.#ledger.dbs.leases.getCount() }
 
   enqueue(req: Envelope): void {
     try {
@@ -141,19 +103,25 @@ export class LockKeeperShell {
     this.#queue.push({ kind: 'wake' })
   }
 
+  /** Answers once every block in flight is back, from the disk: no answer shows what could still fail. */
   answerRead(req: Envelope): void {
+    void Promise.all([this.#ready, this.#chain.barrier()]).then(() => this.#read(req))
+  }
+
+  #read(req: Envelope): void {
     try {
       const now = this.#ctx.clock.now()
+      const disk = this.#ledger.committed
       if (req.type === M.lockPolicyGet) {
-        this.#ctx.replyOk(req, { policy: this.#policy })
+        this.#ctx.replyOk(req, { policy: disk.policy() })
       } else if (req.type === M.lockGraceGet) {
-        this.#ctx.replyOk(req, { graceMs: this.#graceMs })
+        this.#ctx.replyOk(req, { graceMs: disk.grace(GRACE_MS) })
       } else if (req.type === M.lockList) {
-        this.#ctx.replyOk(req, Object.values(this.#table.leases).sort((a, b) => (a.resource < b.resource ? -1 : 1)).map((l) => view(l, now)))
+        this.#ctx.replyOk(req, disk.all().sort((a, b) => (a.resource < b.resource ? -1 : 1)).map((l) => leaseView(l, now)))
       } else if (req.type === M.lockStatus) {
         const resource = L.parseResource(body(req).resource).key
-        const lease = this.#table.leases[resource]
-        this.#ctx.replyOk(req, { resource, lease: lease ? view(lease, now) : null, waiters: this.#waiters.filter((w) => w.op.resource === resource).length })
+        const lease = disk.get(resource)
+        this.#ctx.replyOk(req, { resource, lease: lease ? leaseView(lease, now) : null, waiters: this.#waiters.filter((w) => w.op.resource === resource).length })
       } else {
         throw new CairnError('UNKNOWN_MESSAGE', `lock-keeper does not handle ${req.type}`)
       }
@@ -162,137 +130,168 @@ export class LockKeeperShell {
     }
   }
 
-  /** Applies everything queued, persists the changes, then replies. */
+  /** Decides everything queued, writes it as one block, then replies once it is durable. */
   async commitBatch(drain: boolean): Promise<{ more: boolean }> {
     if (this.failNextCommit) {
       this.failNextCommit = false
       throw new CairnError('INTERNAL', 'injected commit failure')
     }
+    await this.#ready
     const ops = this.#queue
     this.#queue = []
-    const now = this.#ctx.clock.now()
-    const before = this.#table
-    let table = before
-    let policy = this.#policy
-    let graceMs = this.#graceMs
-    const replies: Reply[] = []
+    for (let tries = 1; ; tries++) {
+      const ticket = new Ticket()
+      const epoch = this.#chain.epoch
+      const decided = this.#decide(ops, drain, this.#ctx.clock.now(), ticket)
+      if (decided.writes.length > 0) {
+        try {
+          await this.#chain.write(decided.writes)
+          this.#ledger.settle(ticket, true)
+        } catch (err) {
+          this.#ledger.settle(ticket, false)
+          const error = CairnError.from(err)
+          if (error.details?.reason !== 'store-changed') {
+            for (const [req] of decided.replies) this.#ctx.replyError(req, error)
+            throw error
+          }
+          if (tries < MAX_TRIES) {
+            await this.#afterResync(epoch)
+            continue
+          }
+          const busy = new CairnError('UNAVAILABLE', `the lease table kept changing under this writer (another runtime on the same repository); refused ${MAX_TRIES} times`,
+            { reason: 'store-changed', retryable: true })
+          for (const [req] of decided.replies) this.#ctx.replyError(req, busy)
+          return { more: this.#queue.length > 0 }
+        }
+      }
+      this.#waiters = decided.waiters
+      for (const [req, ok, value] of decided.replies) {
+        if (ok) this.#ctx.replyOk(req, value)
+        else this.#ctx.replyError(req, value as CairnError)
+      }
+      this.#armWake()
+      return { more: this.#queue.length > 0 }
+    }
+  }
 
-    const tryGrant = (op: Acquire, ahead: Waiter[]): Lease | CairnError => {
+  /** Resolves once the chain has re-read the disk since `epoch`. */
+  #afterResync(epoch: number): Promise<void> {
+    if (this.#chain.epoch !== epoch && !this.#chain.refusing) return Promise.resolve()
+    if (!this.#resynced) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => { resolve = r })
+      this.#resynced = { promise, resolve }
+    }
+    return this.#resynced.promise
+  }
+
+  /** One pass over the batch against the ledger; stages its writes under `ticket`. */
+  #decide(ops: Op[], drain: boolean, now: number, ticket: Ticket): Decided {
+    const ledger = this.#ledger
+    const replies: Reply[] = []
+    const writes: RecordedWrite[] = []
+    const graceMs = ledger.grace(GRACE_MS)
+    let waiters = this.#waiters
+
+    const tryGrant = (op: Acquire, ahead: Waiter[]): unknown => {
       // FIFO: an earlier waiter for a conflicting resource goes first.
       const mine = L.parseResource(op.resource)
       const queued = ahead.find((w) => L.conflicts(L.parseResource(w.op.resource), mine))
-      const r = L.acquire(table, { resource: op.resource, holder: op.holder, ttlMs: op.ttlMs, graceMs: op.graceMs ?? graceMs }, now, GRACE_MS)
-      if ('conflict' in r) return held(r.conflict, op.resource, now)
+      const id = newLeaseId()
+      const r = L.decideAcquire(ledger, { resource: op.resource, holder: op.holder, ttlMs: op.ttlMs, graceMs: op.graceMs ?? graceMs, idHash: L.leaseIdHash(id) }, now, GRACE_MS)
+      if (!r.granted) return held(r.conflict, op.resource, now)
       if (queued) return new CairnError('LEASE_HELD', `${op.resource} is queued behind an earlier waiter for ${queued.op.resource}`, { resource: op.resource, queuedBehind: queued.op.resource })
-      table = r.state
-      return r.lease
+      writes.push(...ledger.stage(r.changes, ticket))
+      return leaseInfo(r.lease, id)
     }
     const serveWaiters = (): void => {
       const still: Waiter[] = []
-      for (const w of this.#waiters) {
+      for (const w of waiters) {
         const got = tryGrant(w.op, still)
         if (!(got instanceof CairnError)) replies.push([w.op.req, true, got])
         else if (now >= w.deadline || drain) replies.push([w.op.req, false, drain ? new CairnError('STOPPED', 'lock-keeper is stopping') : got])
         else still.push(w)
       }
-      this.#waiters = still
+      waiters = still
     }
 
     serveWaiters()
     for (const op of ops) {
       if (op.kind === 'wake') continue
-      if (op.kind === 'policy') {
-        policy = op.policy
-        replies.push([op.req, true, { policy }])
-        continue
-      }
-      if (op.kind === 'grace') {
-        graceMs = op.graceMs
-        replies.push([op.req, true, { graceMs }])
+      if (op.kind === 'policy' || op.kind === 'grace') {
+        writes.push(ledger.stageConfig(op.kind === 'policy' ? POLICY_KEY : GRACE_KEY, op.kind === 'policy' ? op.policy : op.graceMs, ticket))
+        replies.push([op.req, true, op.kind === 'policy' ? { policy: op.policy as LeasePolicy } : { graceMs: op.graceMs }])
         continue
       }
       if (op.kind === 'cancel') {
-        const w = this.#waiters.find((x) => x.op.waitId === op.waitId)
-        this.#waiters = this.#waiters.filter((x) => x !== w)
+        const w = waiters.find((x) => x.op.waitId === op.waitId)
+        waiters = waiters.filter((x) => x !== w)
         if (w) replies.push([w.op.req, false, new CairnError('ABORTED', 'acquire was cancelled')])
         replies.push([op.req, true, { cancelled: w !== undefined }])
         continue
       }
-      if (op.kind === 'claim-first') {
-        let won: Lease | null = null
-        for (const resource of op.resources) {
-          const got = tryGrant({ kind: 'acquire', req: op.req, resource, holder: op.holder, ttlMs: op.ttlMs, waitMs: 0, waitId: '' }, this.#waiters)
-          if (!(got instanceof CairnError)) {
-            won = got
-            break
-          }
-        }
-        replies.push([op.req, true, won])
-        continue
-      }
       if (op.kind === 'acquire') {
-        const got = tryGrant(op, this.#waiters)
+        const got = tryGrant(op, waiters)
         if (!(got instanceof CairnError)) replies.push([op.req, true, got])
-        else if (op.waitMs > 0 && !drain && this.#waiters.length < MAX_WAITERS) this.#waiters.push({ op, deadline: now + op.waitMs })
+        else if (op.waitMs > 0 && !drain && waiters.length < MAX_WAITERS) waiters = [...waiters, { op, deadline: now + op.waitMs }]
         else replies.push([op.req, false, got])
         continue
       }
       try {
         if (op.kind === 'renew') {
-          const r = L.renew(table, { resource: op.resource, token: op.token, ttlMs: op.ttlMs }, now, GRACE_MS)
-          table = r.state
-          replies.push([op.req, true, r.lease])
+          const r = L.decideRenew(ledger, op, now, GRACE_MS)
+          writes.push(...ledger.stage(r.changes, ticket))
+          replies.push([op.req, true, leaseInfo(r.lease, op.leaseId)])
+        } else if (op.kind === 'release') {
+          const r = L.decideRelease(ledger, op, now)
+          writes.push(...ledger.stage(r.changes, ticket))
+          replies.push([op.req, true, { resource: op.resource, token: op.token, released: true }])
+          serveWaiters()
         } else {
-          const r = L.release(table, { resource: op.resource, token: op.token }, now)
-          table = r.state
-          replies.push([op.req, true, { released: true }])
+          const r = L.decideBreak(ledger, op, now)
+          const record: LeaseBreak = { resource: op.resource, token: r.broken.token, burned: r.burned, holder: r.broken.holder, by: op.by, at: now, reason: op.reason }
+          writes.push(...ledger.stage(r.changes, ticket), ledger.stageBreak(record, ticket))
+          replies.push([op.req, true, record])
           serveWaiters()
         }
       } catch (err) {
-        replies.push([op.req, false, CairnError.from(err)])
+        replies.push([op.req, false, this.#explain(CairnError.from(err))])
       }
     }
     serveWaiters()
-
-    const config: [string, LeasePolicy | number][] = []
-    if (policy !== this.#policy) config.push([POLICY_KEY, policy])
-    if (graceMs !== this.#graceMs) config.push([GRACE_KEY, graceMs])
-    if (table !== before || config.length > 0) await this.#persist(before, table, config)
-    this.#table = table
-    this.#policy = policy
-    this.#graceMs = graceMs
-    for (const [req, ok, value] of replies) {
-      if (ok) this.#ctx.replyOk(req, value)
-      else this.#ctx.replyError(req, value as CairnError)
-    }
-    this.#armWake()
-    return { more: this.#queue.length > 0 }
+    return { replies, writes, waiters }
   }
 
-  async #persist(before: Table, after: Table, settings: [string, LeasePolicy | number][]): Promise<void> {
-    const { leases, tokens, config } = this.#dbs
-    await this.#env.transaction(() => {
-      for (const [k, v] of settings) config.put(k, v)
-      for (const [k, lease] of Object.entries(after.leases)) if (before.leases[k] !== lease) leases.put(k, lease)
-      for (const k of Object.keys(before.leases)) if (!(k in after.leases)) leases.remove(k)
-      for (const [k, t] of Object.entries(after.lastToken)) if (before.lastToken[k] !== t) tokens.put(k, t)
-    })
-    await this.#env.flushed
+  /** A lost lease that was broken says by whom, when and why. */
+  #explain(err: CairnError): CairnError {
+    if (err.code !== 'LEASE_LOST') return err
+    const { resource, token } = err.details as { resource: string; token: number }
+    const broken = this.#ledger.breakOf(resource, token)
+    if (!broken) return err
+    return new CairnError('LEASE_LOST', `${err.message}: broken by ${broken.by.agent ?? broken.by.actor} at ${new Date(broken.at).toISOString()} (${broken.reason})`,
+      { ...err.details, broken })
   }
 
-  /** Wakes at the next waiter deadline or lease lapse, while anyone waits. */
+  /** Wakes at the next waiter deadline or lapse of a lease in a waiter's way, while anyone waits. */
   #armWake(): void {
     this.#cancelWake?.()
     this.#cancelWake = null
     if (this.#waiters.length === 0) return
-    const lapse = L.nextDeadline(this.#table, GRACE_MS)
-    const at = Math.min(lapse ?? Number.POSITIVE_INFINITY, ...this.#waiters.map((w) => w.deadline))
+    const now = this.#ctx.clock.now()
+    let at = Number.POSITIVE_INFINITY
+    for (const w of this.#waiters) {
+      at = Math.min(at, w.deadline)
+      const { conflict } = L.conflictOf(this.#ledger, L.parseResource(w.op.resource), now, GRACE_MS)
+      if (conflict) at = Math.min(at, L.takeoverTime(conflict, GRACE_MS))
+    }
     if (Number.isFinite(at)) this.#cancelWake = this.#ctx.clock.at(at, () => this.wake())
   }
 
-  /** Stops the wake timer (the actor is stopping or failing). */
+  /** Stops the wake timer and the chain's calls (the actor is stopping or failing). */
   dispose(): void {
     this.#cancelWake?.()
     this.#cancelWake = null
+    this.#unlisten()
+    this.#resynced?.resolve()
   }
 }

@@ -20,10 +20,20 @@ export function int(b: Record<string, unknown>, field: string, min: number, max:
   return v as number
 }
 
-export function holderOf(a: { actor?: unknown; session?: unknown }): { actor: string; session: string } {
+export function holderOf(a: { actor?: unknown; session?: unknown; agent?: unknown }): { actor: string; session: string; agent?: string } {
   if (typeof a.actor !== 'string' || !/^[0-9a-f]{32}$/.test(a.actor)) throw invalidArgument('actor', 'must be 32 lowercase hex characters')
   if (typeof a.session !== 'string' || a.session.length === 0 || a.session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
-  return { actor: a.actor, session: a.session }
+  if (a.agent === undefined || a.agent === null) return { actor: a.actor, session: a.session }
+  if (typeof a.agent !== 'string' || a.agent.length === 0 || a.agent.length > 128) throw invalidArgument('agent', 'must be 1..128 characters')
+  return { actor: a.actor, session: a.session, agent: a.agent }
+}
+
+/** The holder's lease id, when given: what renew and release prove holding with. */
+export function leaseIdOf(b: Record<string, unknown>): string | undefined {
+  const v = b.leaseId
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw invalidArgument('leaseId', 'must be a lease id of 1..128 characters')
+  return v
 }
 
 export const ttlOf = (b: Record<string, unknown>, optional = false): number | undefined => int(b, 'ttlMs', 1, MAX_TTL_MS, optional)

@@ -1,7 +1,9 @@
 /**
- * The LockKeeper actor kind: machine.ts (pure) wired to effects.ts (LMDB) over
- * leases.ts (pure rules), and the remote lane (remote/machine.ts wired to
- * remote/lane.ts over remote/chain.ts) for leases held on a git remote.
+ * The LockKeeper actor kind: machine.ts (pure) wired to effects.ts (the
+ * lease table on the store's write chain) over leases.ts (pure rules), the
+ * lease gate it offers the RepoWorker (gate.ts, through the thread's ports),
+ * and the remote lane (remote/machine.ts wired to remote/lane.ts over
+ * remote/chain.ts) for leases held on a git remote.
  */
 import { fromPromise } from 'xstate'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
@@ -42,9 +44,17 @@ export const lockKeeper: ActorModule = {
     // The lease table is on disk; a machine snapshot adds nothing but its state name.
     const run = runMachine(machine, restored.snapshot)
     shell.wake = () => run.actor.send({ type: 'WAKE' })
+    // Offered once a predecessor's claims in flight have landed (effects.ts); taken back when this actor ends.
+    const gate = shell.gate()
+    let ended = false
+    void shell.ready.then(() => { if (!ended) ctx.ports.leaseGate = gate })
+    const withdraw = (): void => {
+      ended = true
+      if (ctx.ports.leaseGate === gate) ctx.ports.leaseGate = null
+    }
     const failure = Promise.race([run.failure, remote.failure])
     failure.catch(() => undefined)
-    void failure.catch(() => { shell.dispose(); void lane.close() })
+    void failure.catch(() => { withdraw(); shell.dispose(); void lane.close() })
     return {
       deliver: (req) => {
         if (REMOTE_TYPES.has(req.type)) remote.actor.send({ type: 'REQUEST', req })
@@ -55,6 +65,7 @@ export const lockKeeper: ActorModule = {
         run.actor.send({ type: 'STOP' })
         remote.actor.send({ type: 'STOP' })
         await Promise.race([Promise.all([run.done, remote.done]), failure])
+        withdraw()
         shell.dispose()
         await lane.close()
         return run.actor.getPersistedSnapshot()

@@ -15,6 +15,7 @@
  * holder here; the token is what tells a stale session from the live one.
  */
 import { CairnError } from '../../protocol/errors.ts'
+import type { LeaseBreak, WriteResult } from '../../protocol/messages.ts'
 import { conflicts, isLive as isLeaseLive, parseResource, type Lease, type Resource } from './leases.ts'
 
 import type { LeasePolicy } from '../../protocol/results.ts'
@@ -28,7 +29,7 @@ export const LEASE_POLICIES: readonly LeasePolicy[] = ['off', 'warn', 'require']
  */
 export const GRACE_MS = 5_000
 
-export interface LeaseWarning { code: 'LEASE_HELD'; resource: string; heldBy: string; expiresAt: number }
+export type LeaseWarning = NonNullable<WriteResult['warnings']>[number]
 
 /** Live under the lease's own grace period (the table's rule; GRACE_MS for leases that carry none). */
 export function isLive(lease: Lease, now: number): boolean {
@@ -39,7 +40,11 @@ export function isLive(lease: Lease, now: number): boolean {
  * Throws LEASE_HELD / LEASE_LOST, or returns the warnings to attach.
  * @example checkWrite({ policy: 'require', leases, now, actor, resource: parseResource(`issue:${id}`) })
  */
-export function checkWrite(input: { policy: LeasePolicy; leases: Iterable<Lease>; now: number; actor: string; resource: Resource; token?: number | null }): LeaseWarning[] {
+export function checkWrite(input: {
+  policy: LeasePolicy; leases: Iterable<Lease>; now: number; actor: string; resource: Resource; token?: number | null
+  /** The break that ended a lease, for the refusal's details. */
+  brokenBy?: (resource: string, token: number) => LeaseBreak | undefined
+}): LeaseWarning[] {
   const { policy, now, actor, resource, token } = input
   const covering: Lease[] = []
   for (const lease of input.leases) {
@@ -48,16 +53,18 @@ export function checkWrite(input: { policy: LeasePolicy; leases: Iterable<Lease>
   if (token !== undefined && token !== null) {
     const mine = covering.find((l) => l.holder.actor === actor && l.token === token)
     if (!mine) {
-      throw new CairnError('LEASE_LOST', `token ${token} is not a live lease of ${actor} covering ${resource.key}`,
-        { resource: resource.key, token })
+      const broken = input.brokenBy?.(resource.key, token)
+      throw new CairnError('LEASE_LOST', `token ${token} is not a live lease of ${actor} covering ${resource.key}` +
+        (broken ? ` (broken by ${broken.by.agent ?? broken.by.actor}: ${broken.reason})` : ''),
+        { resource: resource.key, token, ...(broken ? { broken } : {}) })
     }
   }
   const others = covering.filter((l) => l.holder.actor !== actor)
   if (others.length === 0 || policy === 'off') return []
   const first = others.sort((a, b) => (a.resource < b.resource ? -1 : 1))[0] as Lease
   if (policy === 'require') {
-    throw new CairnError('LEASE_HELD', `${resource.key} is leased by ${first.holder.actor} (${first.resource}) until ${first.expiresAt}`,
+    throw new CairnError('LEASE_HELD', `${resource.key} is leased by ${first.holder.agent ?? first.holder.actor} (${first.resource}) until ${new Date(first.expiresAt).toISOString()}`,
       { resource: resource.key, heldBy: { resource: first.resource, holder: first.holder, expiresAt: first.expiresAt } })
   }
-  return others.map((l) => ({ code: 'LEASE_HELD', resource: l.resource, heldBy: l.holder.actor, expiresAt: l.expiresAt }))
+  return others.map((l) => ({ code: 'LEASE_HELD', resource: l.resource, heldBy: l.holder.actor, ...(l.holder.agent ? { agent: l.holder.agent } : {}), expiresAt: l.expiresAt }))
 }

@@ -1,6 +1,7 @@
 /**
  * The RepoWorker's issue commands, run as they arrive and committed as
- * pipelined fenced blocks (store/fence.ts): each command runs against an
+ * pipelined fenced blocks on the store's write chain
+ * (lib/kernel/store/write-chain.ts): each command runs against an
  * in-memory view holding every earlier command's writes, its writes join
  * the turn's block, and its answer goes out once that block (and so every
  * block before it) is durable.
@@ -9,13 +10,14 @@
  * on the same repository) makes the view stale: the next block is refused
  * (`store-changed`) and, the chain being fenced, so is every block issued
  * after it. Nothing of them applied, so their commands are simply run
- * again: once the last refused block is back, the view is re-read from the
- * disk and the refused commands (reads included) go out as a new block, in
- * their arrival order. Their callers see an ordinary, later answer. Only
- * after MAX_TRIES refusals in a row does a command get the error. Before,
- * a refusal failed the actor, whose restart re-read the disk; two runtimes
- * writing at once thus restarted each other until the restart intensity
- * was spent and the repository was ACTOR_FAILED.
+ * again: once the chain has every refused block back and re-read its
+ * fence, it tells this writer to re-read its view from the disk, and the
+ * refused commands (reads included) go out as a new block, in their
+ * arrival order. Their callers see an ordinary, later answer. Only after
+ * MAX_TRIES refusals in a row does a command get the error, so two
+ * runtimes writing at once slow each other down but never restart each
+ * other. The LockKeeper shares the chain: a refusal of either re-reads
+ * both.
  *
  * A failed commit (`commit-failed`: the disk, not another writer) still
  * breaks the writer: its view may be ahead of a disk in an unknown state,
@@ -27,7 +29,7 @@ import type { Envelope } from '../../protocol/envelope.ts'
 import type { RepoDbs } from './store/dbs.ts'
 import { EventStore, type Batch } from './store/event-store.ts'
 import { checkpointWrite, type RecordedWrite } from './store/batch.ts'
-import { FencedWriter } from './store/fence.ts'
+import { WriteChain } from '../../lib/kernel/store/write-chain.ts'
 import type { Command } from './commands/parse.ts'
 
 /** An issue command, or (`cmd: null`) a read queued behind commands. */
@@ -56,31 +58,35 @@ export interface BlockHooks {
 }
 
 export class CommandBlocks {
-  readonly #env: RootDatabase
   readonly #dbs: RepoDbs
   readonly #hooks: BlockHooks
   #events: EventStore
-  readonly #fenced: FencedWriter
+  readonly #chain: WriteChain
+  readonly #unlisten: () => void
   #gen = 0
   /** Blocks not yet answered, oldest first; each settles (never rejects) once answered. */
   #blocks: Promise<void>[] = []
-  /** Bumped whenever the view is re-read from the disk. */
-  #epoch = 0
-  /** Commands of refused blocks, in arrival order, waiting for the last refused block to come back. */
+  /** Commands of refused blocks, in arrival order, waiting for the chain to re-read the disk. */
   #refused: PendingCommand[] = []
-  /** A block was refused and the view not yet re-read: every block answered meanwhile was computed on it. */
-  #refusing = false
+  #rerunQueued = false
+  #disposed = false
   /** Set when a block did not commit: the view is ahead of the disk, so no more writes. */
   #broken: CairnError | null = null
   /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
   onBroken: (err: CairnError) => void = () => {}
 
   constructor(env: RootDatabase, dbs: RepoDbs, hooks: BlockHooks) {
-    this.#env = env
     this.#dbs = dbs
     this.#hooks = hooks
     this.#events = new EventStore(dbs)
-    this.#fenced = new FencedWriter(env)
+    this.#chain = WriteChain.of(env)
+    this.#unlisten = this.#chain.listen({ reload: () => this.#reload(), rerun: () => this.#rerun() })
+  }
+
+  /** Stops listening to the chain: this writer's actor stopped or failed, its refused commands are not run again. */
+  dispose(): void {
+    this.#disposed = true
+    this.#unlisten()
   }
 
   /** The writer's view: the disk plus every adopted write. */
@@ -94,8 +100,11 @@ export class CommandBlocks {
    */
   run(toRun: PendingCommand[]): Promise<void> {
     const gen = ++this.#gen
+    const epoch = this.#chain.epoch
     const writes: RecordedWrite[] = []
     const outcomes: Outcome[] = []
+    /** Lease writes staged through the gate: told whether their block applied. */
+    const settles: Array<(applied: boolean) => void> = []
     let appended = false
     for (const p of toRun) {
       if (p.cmd === null) {
@@ -107,6 +116,7 @@ export class CommandBlocks {
         const value = this.#hooks.run(p.cmd, batch)
         this.#events.adopt(batch, gen)
         for (const w of batch.writes) writes.push(w)
+        for (const settle of batch.settles) settles.push(settle)
         if (batch.appended.length > 0) appended = true
         outcomes.push({ ok: true, value })
       } catch (err) {
@@ -119,16 +129,18 @@ export class CommandBlocks {
     // A block that writes nothing (refusals, reads, retried opIds) still answers
     // after the blocks before it: a retry's answer may come from one in flight.
     const before = this.#blocks.at(-1) ?? Promise.resolve()
-    const durable = writes.length > 0 ? this.#fenced.write(writes) : before
+    const durable = writes.length > 0 ? this.#chain.write(writes) : before
     const answered = durable.then(() => {
-      // Computed on a view a refused block had already left behind: run again.
-      if (this.#refusing) return this.#refuse(gen, toRun)
+      // Nothing written, computed on a view a refused block had already left behind: run again.
+      if (writes.length === 0 && (this.#chain.refusing || this.#chain.epoch !== epoch)) return this.#refuse(toRun)
+      for (const settle of settles) settle(true)
       this.#events.settle(gen)
       toRun.forEach((p, i) => this.#reply(p.req, outcomes[i] as Outcome))
       if (appended && !this.#broken) this.#hooks.appended(lastSeq)
     }, (err: unknown) => {
+      for (const settle of settles) settle(false)
       const error = CairnError.from(err)
-      if (!this.#broken && error.details?.reason === 'store-changed') return this.#refuse(gen, toRun)
+      if (!this.#broken && error.details?.reason === 'store-changed') return this.#refuse(toRun)
       const broken = this.#break(error)
       toRun.forEach((p, i) => {
         const o = outcomes[i] as Outcome
@@ -148,9 +160,9 @@ export class CommandBlocks {
   answerAfterBlocks(req: Envelope, outcome: Outcome, tries = 0): void {
     const last = this.#blocks.at(-1)
     if (!last) return this.#reply(req, outcome)
-    const epoch = this.#epoch
+    const epoch = this.#chain.epoch
     void last.then(() => {
-      const stale = this.#epoch !== epoch || this.#refusing
+      const stale = this.#chain.epoch !== epoch || this.#chain.refusing
       if (!stale || this.#broken) return this.#reply(req, outcome)
       if (tries >= MAX_TRIES) return this.#hooks.reply(req, { ok: false, error: storeChanged() })
       this.answerAfterBlocks(req, this.#hooks.read(req), tries + 1)
@@ -162,22 +174,25 @@ export class CommandBlocks {
     while (this.#blocks.length > 0) await Promise.all(this.#blocks)
   }
 
-  #refuse(gen: number, toRun: PendingCommand[]): void {
-    this.#refusing = true
+  /** Keeps a refused block's commands for the chain's re-read (or runs them now if it already happened). */
+  #refuse(toRun: PendingCommand[]): void {
     for (const p of toRun) this.#refused.push(p)
-    // Later blocks of the stale chain are refused too; the last one starts over.
-    if (gen === this.#gen) this.#rerun()
+    if (!this.#chain.refusing && !this.#rerunQueued) {
+      // The chain re-read the disk before this block (one that wrote nothing) came back: the view is fresh.
+      this.#rerunQueued = true
+      queueMicrotask(() => { this.#rerunQueued = false; this.#rerun() })
+    }
+  }
+
+  #reload(): void {
+    if (this.#disposed) return
+    this.#events = new EventStore(this.#dbs)
   }
 
   #rerun(): void {
+    if (this.#disposed || this.#refused.length === 0) return
     const again = this.#refused
     this.#refused = []
-    this.#refusing = false
-    this.#epoch++
-    // This thread's read transaction may predate the other writer's commit.
-    this.#env.resetReadTxn()
-    this.#events = new EventStore(this.#dbs)
-    this.#fenced.resync()
     const retry: PendingCommand[] = []
     for (const p of again) {
       const tries = (p.tries ?? 0) + 1

@@ -27,10 +27,10 @@ import type { RepoDbs } from './store/dbs.ts'
 import type { Batch } from './store/event-store.ts'
 import { CommandBlocks, type Answer, type Outcome, type PendingCommand } from './blocks.ts'
 import { parseCommand, type Command } from './commands/parse.ts'
-import { applyCommand, type LeaseGate } from './commands/apply.ts'
+import { applyCommand } from './commands/apply.ts'
+import { applyClaimNext } from './commands/claim.ts'
 import { applyIngest } from './commands/ingest.ts'
-import { leasesCovering, openLeaseDbs, readPolicy } from '../lock-keeper/store.ts'
-import { isLive } from '../lock-keeper/policy.ts'
+import type { LeaseGate } from '../../lib/kernel/ports/lease-gate.ts'
 import { query } from './queries.ts'
 import { repoWorkerMessage } from './messages.ts'
 import { RecordLog } from './journal/record-log.ts'
@@ -44,7 +44,6 @@ const FROM_DISK: ReadonlySet<string> = new Set([M.issueList, M.issueReady, M.iss
 export class RepoWorkerShell {
   readonly #dbs: RepoDbs
   readonly #ctx: ActorContext
-  readonly #gate: LeaseGate
   /** Issue commands (not journaled: events are their own record) and the reads queued behind them. */
   #commands: PendingCommand[] = []
   #chain: Promise<unknown> = Promise.resolve()
@@ -59,8 +58,6 @@ export class RepoWorkerShell {
     this.#dbs = dbs
     this.#ctx = ctx
     this.#log = new RecordLog(env, dbs, ctx)
-    const leases = openLeaseDbs(env)
-    this.#gate = { policy: () => readPolicy(leases), covering: (key) => leasesCovering(leases, key) }
     this.#blocks = new CommandBlocks(env, dbs, {
       run: (cmd, batch) => this.#runCommand(cmd, batch),
       read: (req) => this.#readOutcome(req),
@@ -74,6 +71,11 @@ export class RepoWorkerShell {
 
   /** Told once when the writer breaks (index.ts fails the machine, so the actor restarts from disk). */
   set onBroken(fn: (err: CairnError) => void) { this.#blocks.onBroken = fn }
+
+  /** The actor stopped or failed: its commands refused by the store's write chain are not run again. */
+  dispose(): void {
+    this.#blocks.dispose()
+  }
 
   /** A `command` or `journaled` message (messages.ts): validated now, run by the next commit. */
   enqueueWrite(req: Envelope): void {
@@ -146,7 +148,7 @@ export class RepoWorkerShell {
       // Listings come from the disk's listing index (store/listing.ts), which holds
       // no write in flight: read it when released, once the writes before are durable.
       if (FROM_DISK.has(req.type)) return { ok: true, late: () => this.#late(req) }
-      const value = query(this.#blocks.events, req.type, req.body, this.#leasedNow())
+      const value = query(this.#blocks.events, req.type, req.body, this.#claims())
       // Held until durable: a later comment must not reach the shown projection's lists meanwhile.
       return { ok: true, value: req.type === M.issueShow ? detachLists(value as IssueProjection) : value }
     } catch (err) {
@@ -156,7 +158,7 @@ export class RepoWorkerShell {
 
   #late(req: Envelope): Answer {
     try {
-      return { ok: true, value: query(this.#blocks.events, req.type, req.body, this.#leasedNow()) }
+      return { ok: true, value: query(this.#blocks.events, req.type, req.body, this.#claims()) }
     } catch (err) {
       return { ok: false, error: CairnError.from(err) }
     }
@@ -170,17 +172,27 @@ export class RepoWorkerShell {
     }
   }
 
-  /** Whether an issue is under any live lease right now (issue: or repo:). */
-  #leasedNow(): (issueId: string) => boolean {
+  /** The LockKeeper's lease gate (thread ports); UNAVAILABLE while the LockKeeper is not running. */
+  #gate(): LeaseGate {
+    const gate = this.#ctx.ports.leaseGate
+    if (gate === null) throw new CairnError('UNAVAILABLE', 'leases are not available: the lock keeper of this repository is starting or restarting', { retryable: true })
+    return gate
+  }
+
+  /** Who holds the claim on an issue right now, for the ready query (null: nobody). */
+  #claims(): (issueId: string) => ReturnType<LeaseGate['claimedBy']> {
     const now = this.#ctx.clock.now()
-    return (issueId) => this.#gate.covering(`issue:${issueId}`).some((l) => isLive(l, now))
+    const gate = this.#ctx.ports.leaseGate
+    if (gate === null) return () => { throw new CairnError('UNAVAILABLE', 'leases are not available: the lock keeper of this repository is starting or restarting', { retryable: true }) }
+    return (issueId) => gate.claimedBy(issueId, now)
   }
 
   /** Runs one command in its own batch; a refused command has written nothing (its writes were only recorded). */
   #runCommand(cmd: Command, batch: Batch): unknown {
     if (cmd.type === 'identity') return this.#identity(cmd.agent, batch)
     if (cmd.type === 'ingest') return applyIngest(cmd, batch)
-    return applyCommand(cmd, batch, this.#ctx.clock.now(), this.#gate)
+    if (cmd.type === 'claim-next') return applyClaimNext(cmd, batch, this.#blocks.events.readySet(), this.#ctx.clock.now(), this.#gate())
+    return applyCommand(cmd, batch, this.#ctx.clock.now(), this.#gate())
   }
 
   #identity(agent: string, batch: Batch): { agent: string; actor: string; created: boolean } {

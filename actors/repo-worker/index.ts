@@ -53,6 +53,9 @@ export const repoWorker: ActorModule = {
       : restored.snapshot
     const run = runMachine(machine, snapshot)
     shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
+    void run.failure.catch(() => { shell.dispose(); return wal.stop() })
+    // prepare drained what a previous run left; this picks up anything it could not (git was failing).
+    if (!ctx.readOnly) wal.kick()
     return {
       deliver: (req) => {
         const entry = repoWorkerMessage(req.type)
@@ -65,6 +68,7 @@ export const repoWorker: ActorModule = {
         await Promise.race([run.done, run.failure])
         // An idle machine stops at once; its last commit may still be flushing.
         await shell.settled().catch(() => undefined)
+        shell.dispose()
         await wal.stop()
         return run.actor.getPersistedSnapshot()
       },
@@ -72,8 +76,5 @@ export const repoWorker: ActorModule = {
       injectFailure: () => { shell.failNextCommit = true },
       failure: run.failure,
     }
-    void run.failure.catch(() => wal.stop())
-    // prepare drained what a previous run left; this picks up anything it could not (git was failing).
-    if (!ctx.readOnly) wal.kick()
   },
 }

@@ -9,8 +9,8 @@
  *   runs at once against the writer's view and commits in a fenced block.
  * - `query`: a read of committed state (queries.ts). `store`: any thread
  *   may answer it from LMDB; `worker`: only the RepoWorker can (stats carry
- *   its WAL drain's state). A ready list without leased issues (`unleased`)
- *   needs the lease table and goes to the worker whatever its entry says.
+ *   its WAL drain's state, and `ready` needs its incrementally kept ready
+ *   set and the lease gate: claimed issues are left out).
  * - `flush`: drains the outbox into the git WAL; answered when it is in git.
  * - `journaled`: a write of the record log (journal/record-log.ts), journaled
  *   while in flight so a crash leaves it for boot reconciliation.
@@ -38,11 +38,11 @@ export const REPO_WORKER_MESSAGES: Readonly<Record<string, RepoWorkerEntry>> = O
   [M.issueLink]: command,
   [M.issueAttach]: command,
   [M.issueDepend]: command,
-  [M.issueClaim]: command,
+  [M.issueClaimNext]: command,
   [M.eventsIngest]: command,
   [M.issueShow]: fromStore,
   [M.issueList]: fromStore,
-  [M.issueReady]: fromStore,
+  [M.issueReady]: { role: 'query', answeredBy: 'worker' },
   [M.issueTopo]: fromStore,
   [M.issueHistory]: fromStore,
   [M.eventsRead]: fromStore,
@@ -67,11 +67,8 @@ export function isWrite(entry: RepoWorkerEntry): boolean {
   return entry.role === 'command' || entry.role === 'journaled'
 }
 
-/**
- * Whether the store reader on the caller's thread answers `type` with this
- * body: a `store` query, and not a ready list minus leased issues.
- */
-export function answeredFromStore(type: string, body: Record<string, unknown>): boolean {
+/** Whether the store reader on the caller's thread answers `type` (a `store` query); the body does not matter. */
+export function answeredFromStore(type: string, _body: Record<string, unknown>): boolean {
   const entry = repoWorkerMessage(type)
-  return entry?.role === 'query' && entry.answeredBy === 'store' && body.unleased === undefined
+  return entry?.role === 'query' && entry.answeredBy === 'store'
 }

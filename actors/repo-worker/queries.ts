@@ -4,7 +4,7 @@
  * commit; they see everything committed (and, once acknowledged, durable).
  */
 import { CairnError, invalidArgument } from '../../protocol/errors.ts'
-import { MESSAGE_TYPES as M, type AgentIdentity, type EventStats, type LoggedEvent } from '../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type AgentIdentity, type EventStats, type LeaseView, type LoggedEvent } from '../../protocol/messages.ts'
 import type { IssueProjection } from './projection/index.ts'
 import { listIssues, readyIssues, topoIssues } from './store/listing.ts'
 import { idRef } from './commands/parse.ts'
@@ -53,15 +53,19 @@ function page(b: Record<string, unknown>): { limit: number; after?: string } {
 
 const FULL_ID = /^[0-9a-f]{32}$/
 
+/** Who holds the claim (the live lease on `issue:<id>`) on an issue now, or null. */
+export type ClaimedBy = (issueId: string) => LeaseView | null
+
 /**
  * Answers one query of `type` with the request's `body`, wherever it runs:
  * the RepoWorker (over its writer's view) and the store readers of other
  * threads (store/reader.ts) call this one function. Throws
  * INVALID_ARGUMENT, NOT_FOUND, AMBIGUOUS_ID, or UNKNOWN_MESSAGE for a type
- * that is not a query.
+ * that is not a query. `claimedBy` tells claimed issues, which `ready`
+ * leaves out unless asked (`includeClaimed`, then they carry `claimedBy`).
  * @example query(store, 'issues.show', { id: 'ab12' })
  */
-export function query(store: EventStore, type: string, body: unknown, isLeased: (issueId: string) => boolean = () => false): unknown {
+export function query(store: EventStore, type: string, body: unknown, claimedBy: ClaimedBy = () => null): unknown {
   const b = fields(body)
   switch (type) {
     case M.issueShow:
@@ -72,8 +76,8 @@ export function query(store: EventStore, type: string, body: unknown, isLeased: 
       return listIssues(store.dbs, { state, label: optName(b, 'label'), assignee: optName(b, 'assignee'), ...page(b) })
     }
     case M.issueReady: {
-      if (b.unleased !== undefined && typeof b.unleased !== 'boolean') throw invalidArgument('unleased', 'must be a boolean')
-      return readyIssues(store.dbs, { label: optName(b, 'label'), ...page(b), ...(b.unleased === true ? { isLeased } : {}) })
+      if (b.includeClaimed !== undefined && typeof b.includeClaimed !== 'boolean') throw invalidArgument('includeClaimed', 'must be a boolean')
+      return readyIssues(store.dbs, { label: optName(b, 'label'), ...page(b), claimedBy, includeClaimed: b.includeClaimed === true })
     }
     case M.issueTopo:
       return topoIssues(store.dbs) satisfies TopoView

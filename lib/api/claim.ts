@@ -1,59 +1,44 @@
 /**
  * `repo.issues.claimNext`: pick the next ready issue nobody holds, lease it
- * and record the claim, so that two callers never win the same issue.
+ * and record the claim (assign the agent), so two callers never win the
+ * same issue.
  *
- * The LockKeeper is the atomic step: each caller sends the first few ready,
- * unleased issues and the LockKeeper, in its serial batch, leases the first
- * one still free, so 50 callers racing get 50 different issues in one round
- * instead of all colliding on the earliest. The winner then records the
- * claim (an AssigneeAdded event) through the RepoWorker fenced by its token,
- * which re-checks, in the write transaction, that the issue is still open
- * and unblocked; if it is not (closed or blocked meanwhile) the lease is
- * released and the next candidate is tried. Candidates come in `ready()`
- * order: earliest created first.
+ * One request: the RepoWorker does all of it in one serial step on the
+ * repository's thread (actors/repo-worker/commands/claim.ts) and answers
+ * once the lease and the claim's event are durable, in one block. The lease
+ * comes back as a handle that heartbeats (unless `autoRenew: false`) and
+ * carries the lease id; pass it to `close(id, { lease })` to end the claim
+ * with the issue.
  */
-import { CairnError, invalidArgument } from '../../protocol/errors.ts'
-import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
+import { invalidArgument } from '../../protocol/errors.ts'
+import { MESSAGE_TYPES as M, type LeaseInfo } from '../../protocol/messages.ts'
 import type { IssueProjection } from '../../protocol/results.ts'
-import type { IssueSummary } from '../../protocol/results.ts'
 import type { Call } from './call.ts'
 import type { LeaseHandle, LocksApi } from './locks.ts'
-import type { LeaseInfo } from '../../protocol/messages.ts'
+import { checkPlainFields } from './plain-data.ts'
 
-export interface ClaimOptions { label?: string; ttlMs: number; autoRenew?: boolean }
-export type ClaimResult = { issue: IssueProjection; lease: LeaseHandle } | null
+export interface ClaimOptions {
+  ttlMs: number
+  label?: string
+  autoRenew?: boolean
+  /** A retried claim with the same opId answers the same issue (with its lease renewed, if still held). */
+  opId?: string
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+/** The claimed issue and its lease; null when nothing is claimable. `duplicate`: a retry (same opId) of an earlier claim. */
+export type ClaimResult = { issue: IssueProjection; lease: LeaseHandle; duplicate: boolean } | null
 
-const ROUNDS = 8
-const CANDIDATES_PER_ROUND = 64
-const SKIP = new Set(['LEASE_HELD', 'LEASE_LOST', 'NOT_FOUND'])
-
-type LockCall = <T>(type: string, body: Record<string, unknown>) => Promise<T>
-
-export function claimNext(call: Call, lockCall: LockCall, locks: LocksApi, who: { actor: string; session: string; user: string }) {
+export function claimNext(call: Call, locks: LocksApi, who: { actor: string; session: string; user: string }) {
   return async (opts: ClaimOptions): Promise<ClaimResult> => {
     if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with ttlMs')
-    if (opts.label !== undefined && typeof opts.label !== 'string') throw invalidArgument('label', 'must be a string')
-    const skip = new Set<string>()
-    for (let round = 0; round < ROUNDS; round++) {
-      const ready = await call<IssueSummary[]>(M.issueReady, { label: opts.label, unleased: true, limit: CANDIDATES_PER_ROUND + skip.size })
-      const candidates = ready.map((i) => i.id).filter((id) => !skip.has(id)).slice(0, CANDIDATES_PER_ROUND)
-      if (candidates.length === 0) return null
-      // One atomic step in the LockKeeper: the first candidate nobody holds is leased to us.
-      const info = await lockCall<LeaseInfo | null>(M.lockClaimFirst, {
-        resources: candidates.map((id) => `issue:${id}`), actor: who.actor, session: who.session, ttlMs: opts.ttlMs,
-      })
-      if (info === null) continue // every candidate was taken meanwhile; the next round sees fresh ones
-      const lease = locks.adopt(info, opts.ttlMs, opts.autoRenew ?? true)
-      const id = info.resource.slice('issue:'.length)
-      try {
-        await call(M.issueClaim, { id, actor: who.actor, user: who.user, leaseToken: lease.token })
-        return { issue: await call<IssueProjection>(M.issueShow, { id }), lease }
-      } catch (err) {
-        await lease.release().catch(() => undefined)
-        if (!(err instanceof CairnError) || !SKIP.has(err.code)) throw err
-        skip.add(id) // closed or blocked since ready() said otherwise
-      }
-    }
-    return null
+    if (opts.autoRenew !== undefined && typeof opts.autoRenew !== 'boolean') throw invalidArgument('autoRenew', 'must be a boolean')
+    const body = { actor: who.actor, session: who.session, user: who.user, ttlMs: opts.ttlMs, label: opts.label, opId: opts.opId }
+    checkPlainFields(body)
+    const sent = locks.monotonic()
+    const got = await call<{ issue: IssueProjection; lease: LeaseInfo; duplicate: boolean } | null>(M.issueClaimNext, body,
+      { timeoutMs: opts.timeoutMs, signal: opts.signal })
+    if (got === null) return null
+    return { issue: got.issue, lease: locks.adopt(got.lease, opts.ttlMs, opts.autoRenew ?? true, sent), duplicate: got.duplicate }
   }
 }

@@ -25,6 +25,16 @@ export type WriteOptions = CallOptions & {
 /** A page of a listing: at most `limit` issues, after the issue `after` (a full id, the last of the previous page). */
 export interface Page { limit?: number; after?: string }
 
+/** A lease a close can end: a handle (claimNext's), or `{ token, id }` as granted. */
+export type ClosingLease = { token: number; leaseId?: string; id?: string; forget?: () => void } | number
+
+export type CloseOptions = Omit<WriteOptions, 'lease'> & {
+  /** Recorded with the close, as a comment before it. */
+  reason?: string
+  /** Fences the close and, with the lease id (a handle carries it), releases the lease: the claim ends with the issue. */
+  lease?: ClosingLease
+}
+
 export interface IssuesApi {
   create(fields: { title: string; body?: string; labels?: string[] }, opts?: WriteOptions): Promise<IssueProjection>
   show(id: string, opts?: CallOptions): Promise<IssueProjection>
@@ -36,7 +46,8 @@ export interface IssuesApi {
   list(filter?: { state?: 'open' | 'closed' | 'all'; label?: string; assignee?: string } & Page, opts?: CallOptions): Promise<IssueSummary[]>
   update(id: string, fields: { title?: string; body?: string }, opts?: WriteOptions): Promise<WriteResult>
   comment(id: string, body: string, opts?: WriteOptions): Promise<WriteResult>
-  close(id: string, opts?: WriteOptions): Promise<WriteResult>
+  /** Closes the issue; `reason` is recorded, and the claim's `lease` (fenced) is released in the same step. A closed issue answers `noop: true`. */
+  close(id: string, opts?: CloseOptions): Promise<WriteResult>
   reopen(id: string, opts?: WriteOptions): Promise<WriteResult>
   label(id: string, change: { add?: string[]; remove?: string[] }, opts?: WriteOptions): Promise<WriteResult>
   assign(id: string, change: { add?: string[]; remove?: string[] }, opts?: WriteOptions): Promise<WriteResult>
@@ -48,8 +59,12 @@ export interface IssuesApi {
    * `blocks`/`depends_on` that would close a cycle are refused with CYCLE.
    */
   depend(id: string, dep: { target: string; type: DepType; remove?: boolean }, opts?: WriteOptions): Promise<WriteResult>
-  /** Open issues with no open (or unknown) blocker, earliest created first. */
-  ready(filter?: { label?: string } & Page, opts?: CallOptions): Promise<IssueSummary[]>
+  /**
+   * Open issues with no open (or unknown) blocker and no live claim (lease
+   * on `issue:<id>`), earliest created first. `includeClaimed` lists claimed
+   * ones too, each with `claimedBy`.
+   */
+  ready(filter?: { label?: string; includeClaimed?: boolean } & Page, opts?: CallOptions): Promise<IssueSummary[]>
   /** Open issues in dependency order; cycles merged from replicas are reported, not thrown. */
   topo(opts?: CallOptions): Promise<TopoView>
   /** The issue's events in projection order. */
@@ -91,7 +106,15 @@ export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
       return write(M.issueUpdate, { id, title: f.title, body: f.body }, opts)
     },
     comment: async (id, body, opts) => write(M.issueComment, { id, body }, opts),
-    close: async (id, opts) => write(M.issueState, { id, state: 'closed' }, opts),
+    close: async (id, opts) => {
+      const lease = opts?.lease
+      const leaseId = typeof lease === 'object' && lease !== null ? (lease.leaseId ?? lease.id) : undefined
+      const r = await write<WriteResult>(M.issueState, { id, state: 'closed', reason: opts?.reason, ...(leaseId !== undefined ? { leaseId } : {}) },
+        opts as WriteOptions | undefined)
+      // The handle's lease ended with the close: it must not heartbeat a released lease.
+      if (r.released && typeof lease === 'object' && lease !== null) lease.forget?.()
+      return r
+    },
     reopen: async (id, opts) => write(M.issueState, { id, state: 'open' }, opts),
     label: async (id, change, opts) => {
       const c = record(change, 'change')
@@ -115,7 +138,7 @@ export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
     },
     ready: async (filter, opts) => {
       const f = record(filter, 'filter', true)
-      return read(M.issueReady, { label: f.label, limit: f.limit, after: f.after }, opts)
+      return read(M.issueReady, { label: f.label, limit: f.limit, after: f.after, includeClaimed: f.includeClaimed }, opts)
     },
     topo: async (opts) => query(M.issueTopo, {}, opts),
     history: async (id, opts) => read(M.issueHistory, { id }, opts),

@@ -32,8 +32,10 @@ export interface Repo extends SyncApi {
     /**
      * Atomically picks the next ready issue (open, no open blocker, not
      * leased), leases `issue:<id>` to this actor and records the claim
-     * (assigning the agent). Resolves to `{ issue, lease }`, or null when
-     * nothing is claimable. Two callers never win the same issue.
+     * (assigning the agent), in one step on the repository's thread.
+     * Resolves to `{ issue, lease, duplicate }`, or null when nothing is
+     * claimable. Two callers never win the same issue; `opId` makes a retry
+     * answer the same issue.
      */
     claimNext(opts: ClaimOptions): Promise<ClaimResult>
   }
@@ -105,14 +107,14 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
       checkOpts(opts)
       return (await link.request('lock-keeper', type, body, opts)) as never
     },
-    { actor: identity.actor, session: sup.sessionId() }, sup.clock(), sup.requestTimeoutMs(), (fn) => sup.onStop(fn))
+    { actor: identity.actor, session: sup.sessionId(), ...(identity.agent !== null ? { agent: identity.agent } : {}) },
+    sup.clock(), sup.requestTimeoutMs(), (fn) => sup.onStop(fn))
   const repo: Repo = {
     id: link.id,
     path: link.path,
     actor: identity.actor,
     agent: identity.agent,
     issues: { ...issuesApi(call, query, identity.actor), claimNext: claimNext(call,
-      async (type, body) => (await link.request('lock-keeper', type, body)) as never,
       locks, { actor: identity.actor, session: sup.sessionId(), user: identity.agent ?? identity.actor }) },
     locks,
     agents: (opts) => query(M.identityList, {}, opts),

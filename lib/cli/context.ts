@@ -3,18 +3,33 @@
  * or embedded, opened once per invocation and closed at the end) and the
  * printing of one result or one error with its exit code.
  */
-import { resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { CairnError } from '../../protocol/errors.ts'
 import { resolveHome } from '../daemon/paths.ts'
 import { chooseExecutor, type CallOptions, type Executor } from './executor.ts'
-import { printError, printResult, type Human, type Io } from './output.ts'
+import { EXIT_CLAIM_LAPSED } from './exit-codes.ts'
+import { printError, printResult, shortName, type Human, type Io, type Names, type Warning } from './output.ts'
+
+/** Options of one printed call. */
+export interface PrintOptions extends CallOptions {
+  /** The human format shows actors: fetch the repository's agent names first (people only). */
+  names?: boolean
+  /** An exit code for a result that is not an error (e.g. nothing to claim). */
+  exit?: (data: never) => number
+}
+
+/** Methods that are not an agent's work on a repository: they renew no holds. */
+const NO_HEARTBEAT = /^(daemon\.|repo\.doctor$|agent\.heartbeat$)/
 
 export interface Globals { json: boolean; home: string; repo: string; agent?: string; noDaemon: boolean }
 
 export class Cli {
   exitCode = 0
   #executor: Executor | null = null
+  /** Warnings of the command in progress (its heartbeat's lapses), printed with its result or error. */
+  #warnings: Warning[] = []
 
   constructor(readonly io: Io, readonly env: NodeJS.ProcessEnv) {}
 
@@ -39,13 +54,50 @@ export class Cli {
   /**
    * Runs one method and prints its result (or error). Its arguments are
    * checked against the method's schema where it runs (the daemon, or the
-   * embedded runtime): this process does not load the schemas.
+   * embedded runtime): this process does not load the schemas. Every
+   * command of an agent on a repository first renews what the agent holds
+   * there (`agent.heartbeat`): a claim lapsed since the agent's last
+   * command is reported as a CLAIM_LAPSED warning, and the exit code says so.
    */
-  async call(cmd: Command, method: string, args: Record<string, unknown>, human?: Human, opts?: CallOptions): Promise<void> {
+  async call(cmd: Command, method: string, args: Record<string, unknown>, human?: Human, opts: PrintOptions = {}): Promise<void> {
     await this.guard(cmd, async () => {
       const exec = await this.executor(cmd)
-      this.print(cmd, await exec.call(method, args, opts), human)
+      this.#warnings = NO_HEARTBEAT.test(method) ? [] : await this.heartbeat(cmd, exec)
+      const data = await exec.call(method, args, opts)
+      const json = this.globals(cmd).json
+      const names = opts.names && !json ? await this.#names(exec) : shortName
+      const warnings = this.#warnings
+      this.#warnings = []
+      this.exitCode = printResult(this.io, json, data, human, { warnings, names })
+      if (opts.exit) this.exitCode = opts.exit(data as never)
+      if (this.exitCode === 0 && warnings.some((w) => w.code === 'CLAIM_LAPSED')) this.exitCode = EXIT_CLAIM_LAPSED
     })
+  }
+
+  /** Renews the agent's holds; returns the lapses as warnings (a failing heartbeat is not the command's failure). */
+  async heartbeat(cmd: Command, exec: Executor): Promise<Warning[]> {
+    // No holds anywhere in this home: nothing to renew, no round trip.
+    try {
+      if (readdirSync(join(this.globals(cmd).home, 'holds')).length === 0) return []
+    } catch {
+      return []
+    }
+    try {
+      const r = await exec.call<{ lapsed: Warning[] }>('agent.heartbeat', {})
+      return r.lapsed
+    } catch {
+      return []
+    }
+  }
+
+  async #names(exec: Executor): Promise<Names> {
+    try {
+      const list = await exec.call<{ agent: string; actor: string }[]>('agents.list', {})
+      const byActor = new Map(list.map((a) => [a.actor, a.agent]))
+      return (actor) => byActor.get(actor) ?? shortName(actor)
+    } catch {
+      return shortName
+    }
   }
 
   print(cmd: Command, data: unknown, human?: Human): void {
@@ -54,7 +106,10 @@ export class Cli {
 
   fail(cmd: Command | null, err: unknown): void {
     const json = cmd ? this.#jsonOf(cmd) : false
-    this.exitCode = printError(this.io, json, err)
+    // A failed command still tells of a lapse it learnt of; its own error's exit code wins.
+    const warnings = this.#warnings
+    this.#warnings = []
+    this.exitCode = printError(this.io, json, err, warnings)
   }
 
   /** Runs `fn`, turning anything it throws into the error output and exit code. */

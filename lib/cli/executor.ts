@@ -12,6 +12,7 @@
 import { CairnError } from '../../protocol/errors.ts'
 import { lockName, tryLockName } from '../daemon/home-mutex.ts'
 import { probe, type DaemonClient } from '../daemon/client.ts'
+import { HoldStore } from '../daemon/holds.ts'
 import { daemonPaths, ensureHome } from '../daemon/paths.ts'
 import { repoCache } from '../daemon/repo-cache.ts'
 import { connectOrSpawn, isNotAnswering } from '../daemon/spawn.ts'
@@ -70,9 +71,9 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
     throw err
   }
   // Loaded here, not by every command: the operations bring their argument schemas (zod).
-  const { leaseBook, operation, plainAnswer } = await import('../daemon/operations/index.ts')
+  const { operation, plainAnswer } = await import('../daemon/operations/index.ts')
   const open = repoCache(runtime)
-  const leases = leaseBook(() => Date.now())
+  const holds = new HoldStore(paths.home)
   return {
     mode: 'embedded',
     call: async (method, args = {}, opts = {}) => {
@@ -82,7 +83,8 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
         repo: () => open(target.repo, target.agent),
         signal: opts.signal ?? new AbortController().signal,
         emit: async (item) => { opts.onItem?.(plainAnswer(item)) },
-        leases,
+        holds,
+        mode: 'embedded',
       }, args).catch((err: unknown) => { throw CairnError.from(err) })
       return plainAnswer(value) as never
     },

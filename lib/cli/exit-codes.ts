@@ -35,7 +35,18 @@ export const EXIT_CODES: Readonly<Partial<Record<ErrorCode, number>>> = Object.f
   STORAGE_FULL: 24,
   STORE_READ_ONLY: 25,
   CHUNK_TOO_LARGE: 26,
+  LEASE_NOT_HELD: 27,
 })
+
+/**
+ * Exits that are not errors: the command did its work, and something a
+ * script must tell apart still happened (`doctor`'s 30 is EXIT_UNHEALTHY in
+ * commands/doctor.ts). Their JSON envelope is `ok: true`.
+ */
+/** `issue claim` found nothing claimable (data: null): a loop's cue to stop. */
+export const EXIT_NOTHING_TO_CLAIM = 31
+/** The command succeeded, but a claim or lease of the agent lapsed since its last command (warning CLAIM_LAPSED). */
+export const EXIT_CLAIM_LAPSED = 32
 
 /** The exit code of an error code (INTERNAL's for a code this table does not know yet). */
 export function exitCodeOf(code: string): number {

@@ -16,6 +16,8 @@ export const FLAGS = {
   ttlMs: intFlag(1, MAX_TTL_MS),
   /** `waitMs` of locks.acquire. */
   waitMs: intFlag(0),
+  /** `pid` of a claim or lease the daemon keeps while that process lives. */
+  pid: intFlag(1),
   /** A fencing `token` (and a write's `lease`). */
   token: intFlag(1),
   /** `fromSeq` of the log. */

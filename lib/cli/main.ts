@@ -16,7 +16,7 @@ import { daemonCommand } from './commands/daemon.ts'
 import { demoCommand } from './commands/demo.ts'
 import { doctorCommand } from './commands/doctor.ts'
 import { issueCommand } from './commands/issue.ts'
-import { lockCommand } from './commands/lock.ts'
+import { heartbeatCommand, lockCommand } from './commands/lock.ts'
 import { mcpCommand } from './commands/mcp.ts'
 import { repoCommands } from './commands/repo.ts'
 import { uiCommand } from './commands/ui.ts'
@@ -47,6 +47,7 @@ export function buildProgram(cli: Cli, jsonMode: boolean): Command {
     .option('--no-daemon', 'run on an embedded runtime, not the daemon')
   program.addCommand(issueCommand(cli))
   program.addCommand(lockCommand(cli))
+  program.addCommand(heartbeatCommand(cli))
   for (const c of repoCommands(cli)) program.addCommand(c)
   program.addCommand(doctorCommand(cli))
   program.addCommand(daemonCommand(cli))

@@ -18,31 +18,70 @@ export interface Io {
   isTTY: boolean
 }
 
-export type Human = (data: never) => string
+/** Agent names by actor id, for people: `name(actor)` is the agent's name, or a short id for an actor of unknown name. */
+export type Names = (actor: string) => string
 
-export function okEnvelope(data: unknown): string {
-  return JSON.stringify({ ok: true, data: data === undefined ? null : data })
+export type Human = (data: never, names: Names) => string
+
+/** A warning that rides with a result (`CLAIM_LAPSED`: a claim of the agent lapsed since its last command). */
+export interface Warning { code: string; message: string; [k: string]: unknown }
+
+export function okEnvelope(data: unknown, warnings?: readonly Warning[]): string {
+  return JSON.stringify({ ok: true, data: data === undefined ? null : data, ...(warnings && warnings.length > 0 ? { warnings } : {}) })
 }
 
-export function errorEnvelope(err: CairnError): string {
-  return JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })
+export function errorEnvelope(err: CairnError, warnings?: readonly Warning[]): string {
+  return JSON.stringify({ ok: false, error: { code: err.code, message: err.message }, ...(warnings && warnings.length > 0 ? { warnings } : {}) })
 }
 
-/** Prints a result; returns the exit code. */
-export function printResult(io: Io, json: boolean, data: unknown, human?: Human): number {
-  if (json) io.out(`${okEnvelope(data)}\n`)
+/** Prints a result (and its warnings: stderr for people, the envelope's `warnings` in JSON); returns EXIT_OK. */
+export function printResult(io: Io, json: boolean, data: unknown, human?: Human, opts: { warnings?: readonly Warning[]; names?: Names } = {}): number {
+  const warnings = opts.warnings ?? []
+  if (json) io.out(`${okEnvelope(data, warnings)}\n`)
   else {
-    const text = human ? human(data as never) : defaultHuman(data)
+    for (const w of warnings) io.err(`cairn: warning: ${w.code}: ${w.message}\n`)
+    const text = human ? human(data as never, opts.names ?? shortName) : defaultHuman(data)
     if (text !== '') io.out(text.endsWith('\n') ? text : `${text}\n`)
   }
   return EXIT_OK
 }
 
-/** Prints an error; returns its exit code. */
-export function printError(io: Io, json: boolean, error: unknown): number {
+/** Names unknown: a short actor id. */
+export const shortName: Names = (actor) => actor.slice(0, 8)
+
+/**
+ * How long until `at` (ms since the epoch), for people: `in 4m 59s`, or
+ * `3s ago` once past.
+ * @example timeLeft(Date.now() + 299_000) // 'in 4m 59s'
+ */
+export function timeLeft(at: number, now = Date.now()): string {
+  const ms = at - now
+  let s = Math.round(Math.abs(ms) / 1000)
+  const parts: string[] = []
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`)
+      s %= size
+    }
+  }
+  if (s > 0 || parts.length === 0) parts.push(`${s}s`)
+  const span = parts.slice(0, 2).join(' ')
+  return ms >= 0 ? `in ${span}` : `${span} ago`
+}
+
+/** An instant for people: ISO time and how far away it is. */
+export function when(at: number, now = Date.now()): string {
+  return `${new Date(at).toISOString()} (${timeLeft(at, now)})`
+}
+
+/** Prints an error (after the warnings of the command); returns its exit code. */
+export function printError(io: Io, json: boolean, error: unknown, warnings: readonly Warning[] = []): number {
   const err = CairnError.from(error)
-  if (json) io.out(`${errorEnvelope(err)}\n`)
-  else io.err(`cairn: ${err.code}: ${err.message}\n`)
+  if (json) io.out(`${errorEnvelope(err, warnings)}\n`)
+  else {
+    for (const w of warnings) io.err(`cairn: warning: ${w.code}: ${w.message}\n`)
+    io.err(`cairn: ${err.code}: ${err.message}\n`)
+  }
   return exitCodeOf(err.code)
 }
 
@@ -74,26 +113,30 @@ export function issueList(list: IssueLike[]): string {
   return list.map(issueLine).join('\n')
 }
 
-export function issueDetail(i: IssueLike): string {
+export function issueDetail(i: IssueLike, names: Names = shortName): string {
   const lines = [`${i.id}  ${i.state}`, `title:     ${i.title}`]
+  if (i.createdBy) lines.push(`author:    ${names(i.createdBy)}`)
   if (i.labels?.length) lines.push(`labels:    ${i.labels.join(', ')}`)
   if (i.assignees?.length) lines.push(`assignees: ${i.assignees.join(', ')}`)
   if (i.body) lines.push('', i.body)
   for (const d of i.dependencies ?? []) lines.push(`${d.depType}: ${short(d.target)}`)
   for (const l of i.links ?? []) lines.push(`link: ${l.url}${l.note ? ` (${l.note})` : ''}`)
-  for (const c of Array.isArray(i.comments) ? i.comments : []) lines.push('', `--- ${short(c.actor)}`, c.body)
+  for (const c of Array.isArray(i.comments) ? i.comments : []) lines.push('', `--- ${names(c.actor)}`, c.body)
   return lines.join('\n')
 }
 
 export function writeLine(verb: string) {
-  return (r: { issueId: string; seq: number; duplicate: boolean }): string =>
-    `${verb} ${short(r.issueId)} (seq ${r.seq}${r.duplicate ? ', already applied' : ''})`
+  return (r: { issueId: string; seq: number; duplicate: boolean; noop?: boolean; released?: boolean }): string =>
+    r.noop ? `${short(r.issueId)} unchanged: nothing to do${r.released ? '; its claim is released' : ''}`
+      : `${verb} ${short(r.issueId)} (seq ${r.seq}${r.duplicate ? ', already applied' : ''})${r.released ? '; its claim is released' : ''}`
 }
 
-export function leaseLine(l: { resource: string; token: number; expiresAt: number }): string {
-  return `${l.resource}  token ${l.token}  expires ${new Date(l.expiresAt).toISOString()}`
+/** A lease (or hold) for people: resource, fencing token, expiry as ISO time and time left. The lease id is never printed. */
+export function leaseLine(l: { resource: string; token: number; expiresAt: number; holder?: { actor: string; agent?: string } }, names: Names = shortName): string {
+  const who = l.holder ? `  held by ${l.holder.agent ?? names(l.holder.actor)}` : ''
+  return `${l.resource}  token ${l.token}${who}  expires ${when(l.expiresAt)}`
 }
 
-export function eventLine(e: { seq: number; event: { issueId: string; actor: string; kind: { type: string } } }): string {
-  return `${String(e.seq).padStart(6)}  ${short(e.event.issueId)}  ${e.event.kind.type}  by ${short(e.event.actor)}`
+export function eventLine(e: { seq: number; event: { issueId: string; actor: string; kind: { type: string } } }, names: Names = shortName): string {
+  return `${String(e.seq).padStart(6)}  ${short(e.event.issueId)}  ${e.event.kind.type}  by ${names(e.event.actor)}`
 }

@@ -27,7 +27,8 @@ import { Connection, type RequestContext } from './connection.ts'
 import { readDaemonConfig, checkSetting, type DaemonConfig } from './config.ts'
 import { lockName, tryLockName, type NameLock } from './home-mutex.ts'
 import { HEARTBEAT_MS, readLockFile, removeLockFile, writeLockFile, type LockRecord } from './lock-file.ts'
-import { leaseBook, operation } from './operations/index.ts'
+import { operation } from './operations/index.ts'
+import { HoldStore } from './holds.ts'
 import { daemonPaths, ensureHome, type DaemonPaths } from './paths.ts'
 import { repoCache, type RepoOpener } from './repo-cache.ts'
 import { errorFrame, SOCKET_PROTOCOL, type HelloReply, type RequestBody } from './wire.ts'
@@ -150,7 +151,7 @@ class DaemonImpl implements Daemon {
   readonly startedAt = Date.now()
   readonly stopped: Promise<StopReason>
   readonly #conns = new Set<Connection>()
-  readonly #leases = leaseBook(() => Date.now())
+  readonly #holds: HoldStore
   readonly #open: RepoOpener
   readonly #board: BoardHost
   readonly #heartbeat: NodeJS.Timeout
@@ -179,6 +180,7 @@ class DaemonImpl implements Daemon {
         return rest as unknown as Record<string, unknown>
       },
     })
+    this.#holds = new HoldStore(paths.home)
     server.on('connection', (sock) => this.#accept(sock))
     this.#writeLock()
     this.#heartbeat = setInterval(() => this.#writeLock(), HEARTBEAT_MS)
@@ -246,7 +248,7 @@ class DaemonImpl implements Daemon {
     const body = (req.body ?? {}) as RequestBody
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
     // The operation checks body.args against its schema (INVALID_ARGUMENT naming the field).
-    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, leases: this.#leases }, body.args)
+    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, holds: this.#holds, mode: 'daemon' }, body.args)
   }
 
   async status(): Promise<DaemonStatus> {

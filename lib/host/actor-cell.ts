@@ -10,6 +10,7 @@ import type { ActorKind, ActorStats } from '../../protocol/messages.ts'
 import type { RootDatabase } from 'lmdb'
 import type { ThreadClock } from '../kernel/ports/clock.ts'
 import type { GitOpeners } from '../kernel/ports/git.ts'
+import type { ThreadPorts } from '../kernel/ports/thread-ports.ts'
 import type { ActorInstance, ActorModule, TimerService } from '../kernel/actor-module.ts'
 import { CHANNELS, type ChannelName } from '../kernel/diagnostics.ts'
 import type { JournalEntry } from '../kernel/store/journal.ts'
@@ -39,10 +40,10 @@ export class ActorCell {
   #timers = new Map<string, { timer: DurableTimer; cancel: () => void }>()
   status: 'running' | 'stopping' | 'failed' | 'stopped' = 'stopped'
 
-  readonly #repo: { gitDir: string; git: GitOpeners; readOnly: boolean }
+  readonly #repo: { gitDir: string; git: GitOpeners; readOnly: boolean; ports: ThreadPorts }
 
   constructor(module: ActorModule, repoId: string, address: string, env: RootDatabase, actors: ActorsDb,
-    clock: ThreadClock, capacity: number, hooks: CellHooks, repo: { gitDir: string; git: GitOpeners; readOnly: boolean }) {
+    clock: ThreadClock, capacity: number, hooks: CellHooks, repo: { gitDir: string; git: GitOpeners; readOnly: boolean; ports: ThreadPorts }) {
     this.#repo = repo
     this.kind = module.kind
     this.address = address
@@ -73,6 +74,7 @@ export class ActorCell {
       readOnly: this.#repo.readOnly,
       gitDir: this.#repo.gitDir,
       git: this.#repo.git,
+      ports: this.#repo.ports,
       clock: this.#clock,
       timers,
       replyOk: (req, value) => { if (live()) this.#answer(req, true, value) },

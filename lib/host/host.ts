@@ -27,6 +27,7 @@ import { pendingEntries, type JournalDb, type JournalEntry } from '../kernel/sto
 import type { ActorsDb } from '../kernel/store/snapshots.ts'
 import type { ActorModule } from '../kernel/actor-module.ts'
 import { ActorCell } from './actor-cell.ts'
+import { threadPorts } from '../kernel/ports/thread-ports.ts'
 import { FramePort, framesIn } from '../kernel/frame-port.ts'
 import { repoWorker } from '../../actors/repo-worker/index.ts'
 import { lockKeeper } from '../../actors/lock-keeper/index.ts'
@@ -86,6 +87,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
       body: ok ? { ok: true, value } : { ok: false, error: value as never } })
   }
   const cells = new Map<string, ActorCell>()
+  const ports = threadPorts()
   for (const kind of ACTOR_KINDS) {
     const address = actorAddress(kind, repoId)
     cells.set(address, new ActorCell(MODULES[kind], repoId, address, env, actorsDb, clock, task.mailboxCapacity, {
@@ -101,7 +103,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
         if (target) target.deliver(req)
         else reply(req, false, new CairnError('NOT_FOUND', `no actor ${req.to} on this host`).toWire())
       }),
-    }, { gitDir, git, readOnly }))
+    }, { gitDir, git, readOnly, ports }))
   }
 
   const report: RepoReconciliation = {

@@ -10,6 +10,7 @@ import type { ActorKind, ActorNotice, RepoReconciliation } from '../../protocol/
 import type { ChannelName } from './diagnostics.ts'
 import type { ThreadClock } from './ports/clock.ts'
 import type { GitOpeners } from './ports/git.ts'
+import type { ThreadPorts } from './ports/thread-ports.ts'
 import type { JournalEntry } from './store/journal.ts'
 import type { DurableTimer } from './store/snapshots.ts'
 
@@ -52,6 +53,8 @@ export interface ActorContext {
   report(channel: ChannelName, message: Record<string, unknown>): void
   /** Request/reply with another actor of the same repository, on this thread (no port, no encoding). */
   ask(kind: ActorKind, type: string, body: unknown): Promise<unknown>
+  /** Synchronous ports the actors of this repository offer each other (the LockKeeper's lease gate). */
+  readonly ports: ThreadPorts
 }
 
 export interface RestoreInput {

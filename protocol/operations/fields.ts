@@ -80,3 +80,14 @@ export const remote = z.string({ error: 'must be a remote name, URL or path' }).
 
 export const fromSeq = intIn(1).describe('the first local log sequence number to return (default 1)')
 export const pageLimit = intIn(1, MAX_PAGE).describe(`most events to return (1..${MAX_PAGE}, default 256)`)
+
+/** The proof of holding a lease: its lease id, answered to the holder with the grant. */
+export const leaseId = z.string({ error: 'must be a lease id of 1..128 characters' }).min(1, { error: 'must be a lease id of 1..128 characters' })
+  .max(128, { error: 'must be a lease id of 1..128 characters' })
+  .describe("the lease id the grant answered (proof of holding); only for a lease your agent does not hold through this daemon")
+
+/** A process of the daemon's machine whose life keeps a hold renewed. */
+export const pid = intIn(1).describe('keep this renewed while the process with this pid lives (the daemon watches it; not with an embedded runtime)')
+
+/** Why, for a record people read: one line. */
+export const reason = text(1024, false).refine((v) => !CONTROL.test(v), { error: 'must be one line without control characters' })

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { LIMITS } from '../limits.ts'
-import { intIn, issueRef, name, names, text, title, ttlMs, writeOptions } from './fields.ts'
+import { intIn, issueRef, name, names, opId, pid, text, title, ttlMs, writeOptions } from './fields.ts'
 import { DEP_TYPES, ISSUE_STATES } from './choices.ts'
 import { specs } from './spec.ts'
 
@@ -15,7 +15,7 @@ const paging = {
   after: z.string().regex(/^[0-9a-f]{32}$/, { error: 'must be a full issue id (32 lowercase hex)' }).optional()
     .describe('the full id of the last issue of the previous page: this page starts right after it'),
 }
-const WRITE = 'a write result { issueId, seq, eventIds, duplicate }: seq is the local log position of its (first) event; duplicate is true when opId had applied it already'
+const WRITE = 'a write result { issueId, seq, eventIds, duplicate, noop? }: seq is the local log position of its (first) event; duplicate is true when opId had applied it already; noop when it would have changed nothing (no event logged)'
 const SUMMARIES = 'a list of issue summaries { id, title, state, labels, assignees, dependencies, comments (a count), createdAt, createdBy, updatedAt }'
 
 export const ISSUE_OPERATIONS = specs({
@@ -60,9 +60,9 @@ export const ISSUE_OPERATIONS = specs({
     reply: WRITE,
   },
   'issues.close': {
-    summary: 'close an issue',
-    args: z.strictObject({ id, ...writeOptions }),
-    reply: WRITE,
+    summary: "close an issue; the calling agent's claim on it ends (its lease is released in the same step)",
+    args: z.strictObject({ id, reason: text(LIMITS.body, false).optional().describe('why: recorded as a comment with the close'), ...writeOptions }),
+    reply: `${WRITE}; released: true when it ended the caller's claim`,
   },
   'issues.reopen': {
     summary: 'reopen a closed issue',
@@ -115,8 +115,12 @@ export const ISSUE_OPERATIONS = specs({
     reply: WRITE,
   },
   'issues.ready': {
-    summary: 'open issues with no open blocker, earliest created first',
-    args: z.strictObject({ label: name().optional().describe('only issues with this label'), ...paging }),
+    summary: 'open issues with no open blocker that nobody has claimed, earliest created first',
+    args: z.strictObject({
+      label: name().optional().describe('only issues with this label'),
+      includeClaimed: z.boolean().optional().describe('list claimed issues too, each with claimedBy { actor, agent, token, expiresAt }'),
+      ...paging,
+    }),
     reply: SUMMARIES,
   },
   'issues.topo': {
@@ -130,11 +134,13 @@ export const ISSUE_OPERATIONS = specs({
     reply: 'a list of logged events { seq, event: { id, issueId, actor, ts, parent, kind: { type, ... } } }',
   },
   'issues.claim': {
-    summary: 'lease and assign the next ready issue nobody holds; two callers never win the same issue',
+    summary: "lease and assign the next ready issue nobody holds, in one step; two callers never win the same issue; the claim is kept as the agent's hold (renewed by each of its commands)",
     args: z.strictObject({
       label: name().optional().describe('only issues with this label'),
       ttlMs: ttlMs.optional().describe('how long the claim lasts unless renewed, in ms (default 60000)'),
+      opId: opId.optional().describe('idempotency key: a retried claim answers the same issue'),
+      pid: pid.optional(),
     }),
-    reply: '{ issue: the issue projection, lease: { resource, token, expiresAt } }, or null when nothing is ready',
+    reply: '{ issue: the issue projection, lease: { resource, token, leaseId, expiresAt, ttlMs, issueId }, duplicate }, or null when nothing is claimable',
   },
 })

@@ -1,46 +1,18 @@
 /**
- * The lease table of the LockKeeper: a pure function core (DESIGN §5). No I/O,
- * no clock reads, no randomness: time comes in as `now` (ms), state comes in
- * as plain JSON-serialisable data and goes out as a new object. Inputs are
- * never mutated; unchanged leases are shared between the old and new table,
- * so treat every Lease as read-only.
+ * An in-memory lease table over the rules of rules.ts: plain,
+ * JSON-serialisable data in, a new object out, inputs never mutated
+ * (unchanged leases are shared between the old and the new table, so treat
+ * every Lease as read-only). It is the reference model the tests and the
+ * property tests step; the LockKeeper itself decides against its ledger
+ * (the store plus its writes in flight), with the very same rules.
  *
- * Resources and their conflicts are in ./resource.ts.
- *
- * Liveness: a lease is live while `now < expiresAt` OR `now - heartbeatAt <
- * graceMs`. The grace window protects a holder that heartbeated recently but
- * whose TTL lapsed (a slow renew, a GC pause): nobody may take over until
- * both have passed. From then on the lease is takeover-able: the next
- * conflicting acquire replaces it, and its holder can no longer renew.
- *
- * Grace is per lease: a grant records the grace in force (the request's, or
- * the `graceMs` argument), and that lease keeps it, so changing a
- * repository's grace never shortens the protection of a lease already
- * granted. The `graceMs` argument of every function is also the grace of a
- * lease stored before leases carried one.
- *
- * Fencing: `lastToken` holds the highest token ever granted per resource key
- * and is never lowered or forgotten, so each resource's tokens strictly
- * increase across release, expiry and takeover, and a stale holder's token is
- * always smaller than its successor's. A token identifies one grant.
- *
- * Cost: acquire scans every lease (O(n)); a LockKeeper holds leases per
- * repository, tens to hundreds, where a scan is cheaper than an index.
+ * Cost: every decision scans the whole table (O(n)); fine for a model.
  */
-import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import type { LeaseInfo } from '../../../protocol/messages.ts'
-import { conflicts, parseResource, type Resource } from './resource.ts'
-import { MAX_GRACE_MS, MAX_TTL_MS } from '../../../protocol/limits.ts'
+import { checkTime, decideAcquire, decideRelease, decideRenew, isLive, takeoverTime, type Holder, type Lease, type LeaseChanges, type LeaseSource } from './rules.ts'
+import { invalidArgument } from '../../../protocol/errors.ts'
+import { parseResource } from './resource.ts'
 
-export interface Holder {
-  /** The holding actor's id: 32 lowercase hex. */
-  actor: string
-  /** The actor's session (1..128 chars): a restarted actor is a new holder. */
-  session: string
-}
-
-/** A grant as the table keeps it: exactly the wire's LeaseInfo (resource normalised, token the fencing token). */
-export type Lease = LeaseInfo
+export { isLive, MAX_GRACE_MS, MAX_SESSION_LENGTH, MAX_TTL_MS, takeoverTime, type Holder, type Lease } from './rules.ts'
 
 /** The whole table, plain data: persist it as is. */
 export interface LeaseTable {
@@ -61,96 +33,35 @@ export interface LeaseStatus {
   takeoverAt: number | null
 }
 
-export { MAX_GRACE_MS, MAX_TTL_MS }
-export const MAX_SESSION_LENGTH = 128
-const ACTOR_ID = /^[0-9a-f]{32}$/
-
-function checkTime(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArgument(field, 'must be a non-negative safe integer')
-  }
-  return value
-}
-
-function checkTtl(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_MS) {
-    throw invalidArgument('ttlMs', `must be an integer from 1 to ${MAX_TTL_MS}`)
-  }
-  return value
-}
-
-function checkGrace(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_GRACE_MS) {
-    throw invalidArgument('graceMs', `must be an integer from 0 to ${MAX_GRACE_MS}`)
-  }
-  return value
-}
-
-function checkToken(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidArgument('token', 'must be a positive safe integer')
-  }
-  return value
-}
-
-function checkHolder(value: unknown): Holder {
-  if (value === null || typeof value !== 'object') throw invalidArgument('holder', 'must be an object')
-  const { actor, session } = value as Record<string, unknown>
-  if (typeof actor !== 'string' || !ACTOR_ID.test(actor)) throw invalidArgument('actor', 'must be 32 lowercase hex digits')
-  if (typeof session !== 'string' || session.length < 1 || session.length > MAX_SESSION_LENGTH) {
-    throw invalidArgument('session', `must be a string of 1 to ${MAX_SESSION_LENGTH} characters`)
-  }
-  // Copy only the two fields: the caller's object may carry more, or change later.
-  return { actor, session }
-}
-
 function checkRequest(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object') throw invalidArgument('request', 'must be an object')
   return value as Record<string, unknown>
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-function leaseAt(state: LeaseTable, key: string): Lease | undefined {
-  return Object.hasOwn(state.leases, key) ? state.leases[key] : undefined
-}
-
 /**
- * `[key, lease]` pairs in key order: every list this module returns is
- * deterministic. Work goes by the table key, which is the lease's `resource`.
+ * The table as a rules source.
+ * @example decideAcquire(tableSource(table), request, now, 5_000)
  */
-/** Lease keys are already normalised resources; parsing them again is pure, so memoise (bounded). */
-const parsedKeys = new Map<string, Resource>()
-function parsedKey(key: string): Resource {
-  let r = parsedKeys.get(key)
-  if (r === undefined) {
-    if (parsedKeys.size >= 50_000) parsedKeys.clear()
-    r = parseResource(key)
-    parsedKeys.set(key, r)
+export function tableSource(state: LeaseTable): LeaseSource {
+  return {
+    get: (key) => (Object.hasOwn(state.leases, key) ? state.leases[key] : undefined),
+    lastToken: (key) => (Object.hasOwn(state.lastToken, key) ? state.lastToken[key] as number : 0),
+    candidates: () => Object.values(state.leases),
   }
-  return r
 }
 
-function sortedEntries(state: LeaseTable): Array<[string, Lease]> {
-  return Object.keys(state.leases)
-    .sort(compareStrings)
-    .map((k) => [k, state.leases[k] as Lease])
+/** The table after `changes`: a new object; unchanged leases shared. */
+export function applyChanges(state: LeaseTable, changes: LeaseChanges): LeaseTable {
+  const leases = { ...state.leases }
+  for (const k of changes.remove) delete leases[k]
+  for (const l of changes.put) leases[l.resource] = l
+  const lastToken = changes.tokens.length === 0 ? state.lastToken : { ...state.lastToken }
+  for (const [k, t] of changes.tokens) lastToken[k] = Math.max(lastToken[k] ?? 0, t)
+  return { leases, lastToken }
 }
 
-/** The instant a lease becomes takeover-able: both TTL and grace (its own, else `graceMs`) have passed. */
-export function takeoverTime(lease: Lease, graceMs: number): number {
-  return Math.max(lease.expiresAt, lease.heartbeatAt + (lease.graceMs ?? graceMs))
-}
-
-export function isLive(lease: Lease, now: number, graceMs: number): boolean {
-  return now < lease.expiresAt || now - lease.heartbeatAt < (lease.graceMs ?? graceMs)
-}
-
-function lost(resource: string, token: number, current: Lease | undefined, reason: string): CairnError {
-  const currentToken = current?.token ?? null
-  return new CairnError('LEASE_LOST', `lease on ${resource} with token ${token} is lost: ${reason}`, { resource, token, currentToken })
+function sortedLeases(state: LeaseTable): Lease[] {
+  return Object.keys(state.leases).sort().map((k) => state.leases[k] as Lease)
 }
 
 /**
@@ -162,111 +73,50 @@ export function emptyLeaseTable(): LeaseTable {
 }
 
 /**
- * Grants a lease when no live lease conflicts with the resource, replacing
- * (and reporting) conflicting leases that are takeover-able. Otherwise
- * returns the live conflicting lease with the smallest resource key.
- *
- * The same holder re-acquiring a resource it holds live gets a conflict like
- * anyone else: a token must name exactly one grant, and handing out a second
- * token for a held lease would leave two valid tokens for one holder. To
- * extend a lease, {@link renew} it.
+ * Grants a lease when no live lease conflicts (see rules.ts decideAcquire);
+ * otherwise returns the live conflicting lease with the smallest key.
  * @example
  *   const r = acquire(table, { resource: 'path:src', holder, ttlMs: 30_000 }, now, 5_000)
  *   if (!r.granted) throw new CairnError('LEASE_HELD', 'held', { holder: r.conflict.holder })
  */
 export function acquire(
   state: LeaseTable,
-  request: { resource: string; holder: Holder; ttlMs: number; graceMs?: number },
+  request: { resource: string; holder: Holder; ttlMs: number; graceMs?: number; idHash?: string },
   now: number,
   graceMs: number,
 ): AcquireResult {
-  const req = checkRequest(request)
-  const resource = parseResource(req.resource)
-  const holder = checkHolder(req.holder)
-  const ttlMs = checkTtl(req.ttlMs)
-  checkTime('now', now)
-  checkTime('graceMs', graceMs)
-  const leaseGrace = req.graceMs === undefined ? graceMs : checkGrace(req.graceMs)
-
-  // One pass, no sort: this runs for every acquire attempt, and claimNext
-  // makes many (sorting and re-parsing every key here dominated its profile).
-  let conflict: Lease | null = null
-  const replacedKeys: string[] = []
-  for (const k in state.leases) {
-    if (!conflicts(resource, parsedKey(k))) continue
-    const lease = state.leases[k] as Lease
-    if (isLive(lease, now, graceMs)) {
-      if (conflict === null || compareStrings(k, conflict.resource) < 0) conflict = lease
-    } else if (conflict === null) {
-      replacedKeys.push(k)
-    }
-  }
-  if (conflict !== null) return { granted: false, conflict }
-  replacedKeys.sort(compareStrings)
-  const replaced = replacedKeys.map((k) => state.leases[k] as Lease)
-  const key = resource.key
-  // The current lease's token counts too, so a table whose lastToken was lost
-  // still cannot hand out a token its holder may be using.
-  const token = Math.max(state.lastToken[key] ?? 0, leaseAt(state, key)?.token ?? 0) + 1
-  const lease: Lease = { resource: key, holder, token, ttlMs, grantedAt: now, expiresAt: now + ttlMs, heartbeatAt: now, graceMs: leaseGrace }
-  const leases = { ...state.leases }
-  for (const k of replacedKeys) delete leases[k]
-  leases[key] = lease
-  return { granted: true, state: { leases, lastToken: { ...state.lastToken, [key]: token } }, lease, replaced }
+  const r = decideAcquire(tableSource(state), checkRequest(request) as typeof request, now, graceMs)
+  if (!r.granted) return r
+  return { granted: true, state: applyChanges(state, r.changes), lease: r.lease, replaced: r.replaced }
 }
 
 /**
- * Extends a live lease: `expiresAt = now + (ttlMs ?? lease.ttlMs)`, heartbeat
- * at `now`, same token. LEASE_LOST (details `{ resource, token, currentToken }`)
- * when there is no lease, the token is stale, or the lease lapsed past grace:
- * then anyone may take it at any moment, so the holder must re-acquire and get
- * a new token rather than keep writing under the old one.
+ * Extends a live lease (rules.ts decideRenew): LEASE_LOST when there is no
+ * lease, the token is stale or it lapsed past grace; LEASE_NOT_HELD without
+ * the holder's lease id.
  * @example ({ state: table } = renew(table, { resource: 'path:src', token: 7 }, now, 5_000))
  */
 export function renew(
   state: LeaseTable,
-  request: { resource: string; token: number; ttlMs?: number },
+  request: { resource: string; token: number; ttlMs?: number; leaseId?: string },
   now: number,
   graceMs: number,
 ): { state: LeaseTable; lease: Lease } {
-  const req = checkRequest(request)
-  const { key } = parseResource(req.resource)
-  const token = checkToken(req.token)
-  const ttlOverride = req.ttlMs === undefined ? undefined : checkTtl(req.ttlMs)
-  checkTime('now', now)
-  checkTime('graceMs', graceMs)
-
-  const current = leaseAt(state, key)
-  if (current === undefined) throw lost(key, token, current, 'no lease on the resource')
-  if (current.token !== token) throw lost(key, token, current, `the current token is ${current.token}`)
-  if (!isLive(current, now, graceMs)) throw lost(key, token, current, 'it lapsed past its grace period')
-  const ttlMs = ttlOverride ?? current.ttlMs
-  const lease: Lease = { ...current, ttlMs, expiresAt: now + ttlMs, heartbeatAt: now }
-  return { state: { leases: { ...state.leases, [key]: lease }, lastToken: state.lastToken }, lease }
+  const r = decideRenew(tableSource(state), checkRequest(request) as typeof request, now, graceMs)
+  return { state: applyChanges(state, r.changes), lease: r.lease }
 }
 
 /**
- * Gives a lease up. LEASE_LOST when the token is not the current lease's. A
- * lapsed lease that nobody took over yet can still be released: no one else
- * holds it (a takeover would have replaced it). `lastToken` is kept.
+ * Gives a lease up (rules.ts decideRelease). `lastToken` is kept.
  * @example ({ state: table } = release(table, { resource: 'path:src', token: 7 }, now))
  */
 export function release(
   state: LeaseTable,
-  request: { resource: string; token: number },
+  request: { resource: string; token: number; leaseId?: string },
   now: number,
 ): { state: LeaseTable; released: Lease } {
-  const req = checkRequest(request)
-  const { key } = parseResource(req.resource)
-  const token = checkToken(req.token)
-  checkTime('now', now)
-
-  const current = leaseAt(state, key)
-  if (current === undefined) throw lost(key, token, current, 'no lease on the resource')
-  if (current.token !== token) throw lost(key, token, current, `the current token is ${current.token}`)
-  const leases = { ...state.leases }
-  delete leases[key]
-  return { state: { leases, lastToken: state.lastToken }, released: current }
+  const r = decideRelease(tableSource(state), checkRequest(request) as typeof request, now)
+  return { state: applyChanges(state, r.changes), released: r.released }
 }
 
 /**
@@ -277,20 +127,13 @@ export function release(
 export function expire(state: LeaseTable, now: number, graceMs: number): { state: LeaseTable; expired: Lease[] } {
   checkTime('now', now)
   checkTime('graceMs', graceMs)
-  const leases = { ...state.leases }
-  const expired: Lease[] = []
-  for (const [k, lease] of sortedEntries(state)) {
-    if (isLive(lease, now, graceMs)) continue
-    expired.push(lease)
-    delete leases[k]
-  }
-  return { state: { leases, lastToken: state.lastToken }, expired }
+  const expired = sortedLeases(state).filter((l) => !isLive(l, now, graceMs))
+  return { state: applyChanges(state, { put: [], remove: expired.map((l) => l.resource), tokens: [] }), expired }
 }
 
 /**
  * The earliest time some lease becomes takeover-able (it may be in the past
- * for a lease nobody cleaned up), or null for an empty table. Arm one timer
- * for it and call {@link expire} when it fires.
+ * for a lease nobody cleaned up), or null for an empty table.
  * @example const at = nextDeadline(table, 5_000); if (at !== null) clock.setTimer(at)
  */
 export function nextDeadline(state: LeaseTable, graceMs: number): number | null {
@@ -310,9 +153,7 @@ export function nextDeadline(state: LeaseTable, graceMs: number): number | null 
 export function liveLeases(state: LeaseTable, now: number, graceMs: number): Lease[] {
   checkTime('now', now)
   checkTime('graceMs', graceMs)
-  return sortedEntries(state)
-    .map(([, l]) => l)
-    .filter((l) => isLive(l, now, graceMs))
+  return sortedLeases(state).filter((l) => isLive(l, now, graceMs))
 }
 
 /**
@@ -324,7 +165,7 @@ export function status(state: LeaseTable, resource: string, now: number, graceMs
   const { key } = parseResource(resource)
   checkTime('now', now)
   checkTime('graceMs', graceMs)
-  const lease = leaseAt(state, key) ?? null
+  const lease = tableSource(state).get(key) ?? null
   if (lease === null) return { lease, live: false, takeoverAt: null }
   return { lease, live: isLive(lease, now, graceMs), takeoverAt: takeoverTime(lease, graceMs) }
 }

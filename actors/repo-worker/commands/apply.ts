@@ -16,11 +16,12 @@ import { eventIdWithPreimage } from '../../../protocol/events/canonical.ts'
 import { chunkRecordBytes } from '../../../protocol/events/chunk.ts'
 import type { EventKind } from '../../../protocol/events/types.ts'
 import type { WriteResult } from '../../../protocol/messages.ts'
-import { blockersOf, checkNewDependency, detachLists, type IssueProjection } from '../projection/index.ts'
-import { parseResource, type Lease } from '../../lock-keeper/leases.ts'
-import { checkWrite, type LeasePolicy } from '../../lock-keeper/policy.ts'
+import type { LeaseGate } from '../../../lib/kernel/ports/lease-gate.ts'
+import { checkNewDependency, detachLists, type IssueProjection } from '../projection/index.ts'
 import type { Batch } from '../store/event-store.ts'
 import type { IssueCommand } from './parse.ts'
+
+export type { LeaseGate }
 
 /** A new issue id: 16 random bytes, as grite makes them. */
 export function newIssueId(): string {
@@ -28,17 +29,33 @@ export function newIssueId(): string {
 }
 
 /**
- * Applies one command; returns the reply value: the new issue for `create`,
- * a {@link WriteResult} otherwise. Throws a CairnError (and writes nothing)
- * when the command cannot apply.
+ * Appends `kinds` as the issue's next events by `actor`, timestamped from
+ * `max(now, its last event + 1)` up, each the parent of the next.
  */
-/** What the RepoWorker sees of the LockKeeper's state (read in the batch transaction). */
-export interface LeaseGate {
-  policy(): LeasePolicy
-  covering(resourceKey: string): Lease[]
+export function appendEvents(batch: Batch, issueId: string, actor: string, kinds: EventKind[], now: number): { eventIds: string[]; seq: number } {
+  const current = batch.issue(issueId)
+  let ts = Math.max(now, (current?.lastEvent?.tsUnixMs ?? -1) + 1)
+  let parent = current?.lastEventId ?? null
+  const eventIds: string[] = []
+  let seq = batch.seq
+  for (const kind of kinds) {
+    const input = { issueId, actor, tsUnixMs: ts++, parent, kind }
+    const { eventId, preimage } = eventIdWithPreimage(input)
+    seq = batch.ingest({ ...input, eventId }, true, chunkRecordBytes(eventId, preimage)).seq
+    eventIds.push(eventId)
+    parent = eventId
+  }
+  return { eventIds, seq }
 }
 
-export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate: LeaseGate): IssueProjection | WriteResult {
+/**
+ * Applies one command; returns the reply value: the new issue for `create`,
+ * a {@link WriteResult} otherwise. Throws a CairnError (and writes nothing)
+ * when the command cannot apply. A command that would change nothing
+ * (closing a closed issue, adding a label it has) logs no event and answers
+ * `noop: true`.
+ */
+export function applyCommand(cmd: Exclude<IssueCommand, { type: 'claim-next' }>, batch: Batch, now: number, gate: LeaseGate): IssueProjection | WriteResult {
   const { appliedOps } = batch.dbs
   if (cmd.opId !== null) {
     const done = batch.get(appliedOps, cmd.opId)
@@ -48,31 +65,24 @@ export function applyCommand(cmd: IssueCommand, batch: Batch, now: number, gate:
     }
   }
   const issueId = cmd.type === 'create' ? freshId(batch) : batch.resolve(cmd.id)
-  const key = `issue:${issueId}`
-  const policy = gate.policy()
-  // With policy off and no token the check cannot refuse or warn: skip the lease reads.
-  const warnings = policy === 'off' && cmd.leaseToken === null ? []
-    : checkWrite({ policy, leases: gate.covering(key), now, actor: cmd.actor, resource: parseResource(key), token: cmd.leaseToken })
+  const warnings = gate.checkWrite({ actor: cmd.actor, issueId, token: cmd.leaseToken, now })
   const kinds = kindsOf(cmd, issueId, batch)
-  const current = batch.issue(issueId)
-  let ts = Math.max(now, (current?.lastEvent?.tsUnixMs ?? -1) + 1)
-  let parent = current?.lastEventId ?? null
-  const eventIds: string[] = []
-  let seq = batch.seq
-  for (const kind of kinds) {
-    const input = { issueId, actor: cmd.actor, tsUnixMs: ts++, parent, kind }
-    const { eventId, preimage } = eventIdWithPreimage(input)
-    seq = batch.ingest({ ...input, eventId }, true, chunkRecordBytes(eventId, preimage)).seq
-    eventIds.push(eventId)
-    parent = eventId
-  }
+  const { eventIds, seq } = kinds.length > 0 ? appendEvents(batch, issueId, cmd.actor, kinds, now) : { eventIds: [], seq: batch.seq }
+  // Closing with the claim's lease ends the claim: the lease goes in the same block.
+  const released = cmd.type === 'state' && cmd.state === 'closed' && cmd.leaseId !== null && cmd.leaseToken !== null
+  if (released) batch.stage(gate.release({ issueId, token: cmd.leaseToken as number, leaseId: cmd.leaseId as string, now }))
   if (cmd.opId !== null) batch.putKeyed(appliedOps, cmd.opId, { issueId, eventIds, seq })
   if (cmd.type === 'create') {
     // Answered once durable: by then a later command may have appended to the live projection's lists.
     const created = detachLists(batch.issue(issueId) as IssueProjection)
     return warnings.length > 0 ? { ...created, warnings } as IssueProjection : created
   }
-  return warnings.length > 0 ? { issueId, eventIds, seq, duplicate: false, warnings } : { issueId, eventIds, seq, duplicate: false }
+  return {
+    issueId, eventIds, seq, duplicate: false,
+    ...(kinds.length === 0 ? { noop: true } : {}),
+    ...(released ? { released: true } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  }
 }
 
 function freshId(batch: Batch): string {
@@ -84,42 +94,50 @@ function freshId(batch: Batch): string {
   throw new CairnError('INTERNAL', 'could not draw an unused issue id')
 }
 
-function kindsOf(cmd: IssueCommand, issueId: string, batch: Batch): EventKind[] {
+/** The events a command makes, without those that would change nothing. */
+function kindsOf(cmd: Exclude<IssueCommand, { type: 'claim-next' }>, issueId: string, batch: Batch): EventKind[] {
+  const current = batch.issue(issueId)
   switch (cmd.type) {
     case 'create':
       return [{ type: 'IssueCreated', title: cmd.title, body: cmd.body, labels: cmd.labels }]
-    case 'update':
-      return [{ type: 'IssueUpdated', title: cmd.title, body: cmd.body }]
+    case 'update': {
+      const title = cmd.title !== null && cmd.title !== current?.title ? cmd.title : null
+      const body = cmd.body !== null && cmd.body !== current?.body ? cmd.body : null
+      return title === null && body === null ? [] : [{ type: 'IssueUpdated', title, body }]
+    }
     case 'comment':
       return [{ type: 'CommentAdded', body: cmd.body }]
     case 'state':
-      return [{ type: 'StateChanged', state: cmd.state }]
-    case 'label':
+      if (current?.state === cmd.state) return []
       return [
-        ...cmd.add.map((label): EventKind => ({ type: 'LabelAdded', label })),
-        ...cmd.remove.map((label): EventKind => ({ type: 'LabelRemoved', label })),
+        ...(cmd.reason !== null ? [{ type: 'CommentAdded', body: cmd.reason } satisfies EventKind] : []),
+        { type: 'StateChanged', state: cmd.state },
       ]
-    case 'assign':
+    case 'label': {
+      const has = new Set(current?.labels ?? [])
       return [
-        ...cmd.add.map((user): EventKind => ({ type: 'AssigneeAdded', user })),
-        ...cmd.remove.map((user): EventKind => ({ type: 'AssigneeRemoved', user })),
+        ...cmd.add.filter((l) => !has.has(l)).map((label): EventKind => ({ type: 'LabelAdded', label })),
+        ...cmd.remove.filter((l) => has.has(l)).map((label): EventKind => ({ type: 'LabelRemoved', label })),
       ]
+    }
+    case 'assign': {
+      const has = new Set(current?.assignees ?? [])
+      return [
+        ...cmd.add.filter((u) => !has.has(u)).map((user): EventKind => ({ type: 'AssigneeAdded', user })),
+        ...cmd.remove.filter((u) => has.has(u)).map((user): EventKind => ({ type: 'AssigneeRemoved', user })),
+      ]
+    }
     case 'link':
       return [{ type: 'LinkAdded', url: cmd.url, note: cmd.note }]
     case 'attach':
       return [{ type: 'AttachmentAdded', name: cmd.name, sha256: cmd.sha256, mime: cmd.mime }]
-    case 'claim': {
-      const p = batch.issue(issueId) as IssueProjection
-      if (p.incomplete || p.state !== 'open') throw new CairnError('NOT_FOUND', `issue ${issueId} is not open`, { issueId, reason: 'not-open' })
-      const blockers = blockersOf(batch.projections(), issueId)
-      if (blockers.length > 0) throw new CairnError('NOT_FOUND', `issue ${issueId} is blocked by ${blockers.join(', ')}`, { issueId, reason: 'blocked', blockers })
-      return [{ type: 'AssigneeAdded', user: cmd.user }]
-    }
     case 'depend': {
       const target = batch.resolve(cmd.target, 'target')
       // Refused both ways: no replica can have added it, so a removal is a caller's mistake.
       if (target === issueId) throw invalidArgument('target', 'is the issue itself')
-      if (cmd.remove) return [{ type: 'DependencyRemoved', target, depType: cmd.depType }]
+      const exists = (current?.dependencies ?? []).some((d) => d.target === target && d.depType === cmd.depType)
+      if (cmd.remove) return exists ? [{ type: 'DependencyRemoved', target, depType: cmd.depType }] : []
+      if (exists) return []
       checkNewDependency(batch.projections(), issueId, target, cmd.depType)
       return [{ type: 'DependencyAdded', target, depType: cmd.depType }]
     }

@@ -20,13 +20,14 @@ export type IssueCommand =
   | Base & { type: 'create'; title: string; body: string; labels: string[] }
   | Base & { type: 'update'; id: string; title: string | null; body: string | null }
   | Base & { type: 'comment'; id: string; body: string }
-  | Base & { type: 'state'; id: string; state: 'open' | 'closed' }
+  /** `reason` is recorded as a comment before the change; `leaseId` releases the closer's lease on the issue (its claim ends). */
+  | Base & { type: 'state'; id: string; state: 'open' | 'closed'; reason: string | null; leaseId: string | null }
   | Base & { type: 'label' | 'assign'; id: string; add: string[]; remove: string[] }
   | Base & { type: 'link'; id: string; url: string; note: string | null }
   | Base & { type: 'attach'; id: string; name: string; sha256: string; mime: string }
   | Base & { type: 'depend'; id: string; target: string; depType: DepType; remove: boolean }
-  /** claimNext's second half: under the caller's fresh lease, assign the issue if it is still ready. */
-  | Base & { type: 'claim'; id: string; user: string }
+  /** claimNext, one step: the first ready, unleased issue, leased to the caller and assigned to `user`. */
+  | Base & { type: 'claim-next'; user: string; session: string; ttlMs: number; label: string | null }
 
 export type Command = IssueCommand | IngestCommand | { type: 'identity'; agent: string; opId: null }
 
@@ -130,9 +131,14 @@ export function parseCommand(req: Pick<Envelope, 'type' | 'body'>): Command {
     }
     case M.issueComment:
       return { ...base, type: 'comment', id: idRef(b.id, 'id'), body: text(b, 'body', LIMITS.body, { required: true })! }
-    case M.issueState:
+    case M.issueState: {
       if (b.state !== 'open' && b.state !== 'closed') throw invalidArgument('state', "must be 'open' or 'closed'")
-      return { ...base, type: 'state', id: idRef(b.id, 'id'), state: b.state }
+      const reason = text(b, 'reason', LIMITS.body, { required: false })
+      const leaseId = b.leaseId === undefined || b.leaseId === null ? null : b.leaseId
+      if (leaseId !== null && (typeof leaseId !== 'string' || leaseId.length === 0 || leaseId.length > 128)) throw invalidArgument('leaseId', 'must be a lease id of 1..128 characters')
+      if (leaseId !== null && base.leaseToken === null) throw invalidArgument('leaseToken', 'releasing a lease on close needs its token too')
+      return { ...base, type: 'state', id: idRef(b.id, 'id'), state: b.state, reason, leaseId: leaseId as string | null }
+    }
     case M.issueLabel:
     case M.issueAssign: {
       const add = names(b, 'add')
@@ -157,9 +163,15 @@ export function parseCommand(req: Pick<Envelope, 'type' | 'body'>): Command {
       if (b.remove !== undefined && typeof b.remove !== 'boolean') throw invalidArgument('remove', 'must be a boolean')
       return { ...base, type: 'depend', id: idRef(b.id, 'id'), target: idRef(b.target, 'target'), depType: depType as DepType, remove: b.remove === true }
     }
-    case M.issueClaim:
-      if (base.leaseToken === null) throw invalidArgument('leaseToken', 'a claim must carry the lease token')
-      return { ...base, type: 'claim', id: idRef(b.id, 'id'), user: name(b.user, 'user', LIMITS.name) }
+    case M.issueClaimNext: {
+      if (base.leaseToken !== null) throw invalidArgument('leaseToken', 'a claim takes its own lease; it is not fenced on another')
+      const session = b.session
+      if (typeof session !== 'string' || session.length === 0 || session.length > 128) throw invalidArgument('session', 'must be 1..128 characters')
+      const ttlMs = b.ttlMs
+      if (!Number.isSafeInteger(ttlMs) || (ttlMs as number) < 1 || (ttlMs as number) > 86_400_000) throw invalidArgument('ttlMs', 'must be an integer in 1..86400000')
+      const label = b.label === undefined || b.label === null ? null : name(b.label, 'label', LIMITS.name)
+      return { ...base, type: 'claim-next', user: name(b.user, 'user', LIMITS.name), session, ttlMs: ttlMs as number, label }
+    }
     default:
       throw invalidArgument('type', `${req.type} is not an issue command`)
   }

@@ -30,9 +30,9 @@ export interface BatchBase {
   history(issueId: string, extra?: readonly LoggedEvent[]): LoggedEvent[]
 }
 
-const REMOVE = Symbol('remove')
+import { REMOVE, writeAll, type RecordedWrite } from '../../../lib/kernel/store/recorded-writes.ts'
 
-export interface RecordedWrite { db: Database<any, any>; key: unknown; value: unknown }
+export { writeAll, type RecordedWrite }
 
 export class Batch implements Writes {
   readonly #store: BatchBase
@@ -46,6 +46,8 @@ export class Batch implements Writes {
   readonly readBack = new Map<Database<unknown, string>, Map<string, unknown>>()
   readonly writes: RecordedWrite[] = []
   reprojected = 0
+  /** Lease writes staged through the lease gate, to settle once the block carrying them came back. */
+  readonly settles: Array<(applied: boolean) => void> = []
   /** List lengths of the store's projections before this batch first stepped them. */
   readonly #marks: ListMarks[] = []
 
@@ -135,14 +137,22 @@ export class Batch implements Writes {
     return { seq, duplicate: false }
   }
 
+  /** Lease writes (a claim's grant, a close's release) that must land in this batch's block. */
+  stage(staged: { writes: RecordedWrite[]; settle(applied: boolean): void }): void {
+    for (const w of staged.writes) this.writes.push(w)
+    this.settles.push(staged.settle)
+  }
+
   /**
    * Gives up the batch: undoes what its steps appended to lists it shares
-   * with the store's projections. A batch that is neither adopted nor
-   * discarded leaves the store's view ahead of the disk.
+   * with the store's projections, and drops the lease writes it staged. A
+   * batch that is neither adopted nor discarded leaves the store's view
+   * ahead of the disk.
    */
   discard(): void {
     for (let i = this.#marks.length - 1; i >= 0; i--) restoreLists(this.#marks[i] as ListMarks)
     this.#marks.length = 0
+    for (const settle of this.settles.splice(0)) settle(false)
   }
 
   /** Records the projection checkpoint (when this batch appended events). */
@@ -165,13 +175,6 @@ export class Batch implements Writes {
 /** The projection checkpoint at `seq`: the last write of every block that appends events. */
 export function checkpointWrite(dbs: RepoDbs, seq: number): RecordedWrite {
   return { db: dbs.eventMeta, key: CHECKPOINT_KEY, value: { version: PROJECTION_VERSION, seq } }
-}
-
-export function writeAll(writes: readonly RecordedWrite[]): void {
-  for (const w of writes) {
-    if (w.value === REMOVE) void w.db.remove(w.key)
-    else void w.db.put(w.key, w.value)
-  }
 }
 
 export function eventKey(e: CairnEvent): IssueEventKey {

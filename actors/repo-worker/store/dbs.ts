@@ -48,7 +48,13 @@ export const outboxEventId = (e: OutboxEntry): string => (typeof e === 'string' 
 export type ListingKey = (string | number)[]
 
 /** Which command an opId applied, so a retry answers without writing again. */
-export interface AppliedOp { issueId: string; eventIds: string[]; seq: number }
+export interface AppliedOp {
+  issueId: string
+  eventIds: string[]
+  seq: number
+  /** For a claim: the token of the lease it took, so a retry can tell whether the caller still holds it. */
+  claim?: { token: number }
+}
 
 export interface Identity { actor: string; createdAt: number }
 

@@ -22,6 +22,7 @@ import { CHECKPOINT_KEY, lastKey, seqOf, type RepoDbs } from './dbs.ts'
 import { readAllProjections, readProjection } from './projections.ts'
 import { Batch, compareKeys, eventKey } from './batch.ts'
 import { resolveRef } from './resolve.ts'
+import { ReadySet } from './ready-set.ts'
 
 export { Batch } from './batch.ts'
 
@@ -39,6 +40,8 @@ export class EventStore {
    * large projections was the worker's top cost). Map order = recency.
    */
   readonly #hot = new Map<string, IssueProjection>()
+  /** The ready issues, built on first need (claims, ready queries) and kept current by {@link adopt}. */
+  #ready: ReadySet | null = null
 
   /**
    * A reader is a view for another thread than the writer's. A `fresh` one
@@ -63,6 +66,9 @@ export class EventStore {
   }
 
   get lastSeq(): number { return this.#reader ? lastKey(this.dbs.log) : this.#lastSeq }
+
+  /** The writer's own view (not a reader for another thread). */
+  get writer(): boolean { return this.#reader === null }
 
   /**
    * For a shared reader: drops what it kept once the writer has committed
@@ -91,6 +97,7 @@ export class EventStore {
    */
   adopt(batch: Batch, gen?: number): void {
     this.#lastSeq = batch.seq
+    if (this.#ready) for (const p of batch.touched.values()) this.#ready.update(p)
     if (gen === undefined) {
       if (this.#cache) for (const [id, p] of batch.touched) this.#cache.set(id, p)
       else for (const [id, p] of batch.touched) this.#remember(id, p)
@@ -173,6 +180,13 @@ export class EventStore {
       this.#hot.clear()
     }
     return this.#cache
+  }
+
+  /** The writer's ready set (see ready-set.ts), built from every projection on first use. */
+  readySet(): ReadySet {
+    if (this.#reader !== null) throw new CairnError('INTERNAL', 'a reader view of the event store keeps no ready set')
+    this.#ready ??= new ReadySet(this.all().values())
+    return this.#ready
   }
 
   /** Complete issues in listing order (earliest created first, then id). */

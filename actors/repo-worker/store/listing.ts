@@ -16,6 +16,7 @@
  * (closed, relabelled) since still marks its place by its creation time.
  */
 import { invalidArgument } from '../../../protocol/errors.ts'
+import type { LeaseView } from '../../../protocol/messages.ts'
 import type { IssueSummary, TopoView } from '../../../protocol/results.ts'
 import { topo, type IssueProjection } from '../projection/index.ts'
 import type { RepoDbs } from './dbs.ts'
@@ -27,7 +28,12 @@ type State = 'open' | 'closed'
 interface Place { at: number; id: string }
 
 export interface ListFilter { state: State | 'all'; label?: string; assignee?: string; limit: number; after?: string }
-export interface ReadyFilter { label?: string; limit: number; after?: string; isLeased?: (issueId: string) => boolean }
+/**
+ * `claimedBy` tells who holds the claim (the live lease on `issue:<id>`) on
+ * an issue: claimed issues are left out, or with `includeClaimed` listed
+ * with `claimedBy`.
+ */
+export interface ReadyFilter { label?: string; limit: number; after?: string; claimedBy?: (issueId: string) => LeaseView | null; includeClaimed?: boolean }
 
 export function summaryOfHead(h: StoredIssue): IssueSummary {
   return {
@@ -120,11 +126,15 @@ export function readyIssues(dbs: RepoDbs, f: ReadyFilter): IssueSummary[] {
   if (f.limit <= 0) return out
   for (const { id } of places(dbs, f.label !== undefined ? ['l', f.label, 'open'] : ['s', 'open'], from)) {
     if (blocked(dbs, id)) continue
-    // claimNext asks only for issues nobody holds, so a board of claimed issues costs it nothing.
-    if (f.isLeased?.(id) === true) continue
+    const claim = f.claimedBy?.(id) ?? null
+    if (claim !== null && f.includeClaimed !== true) continue
     const h = head(dbs, id)
     if (h === undefined) continue
-    out.push(summaryOfHead(h))
+    if (claim === null) out.push(summaryOfHead(h))
+    else {
+      const { actor, agent } = claim.holder
+      out.push({ ...summaryOfHead(h), claimedBy: { actor, ...(agent ? { agent } : {}), token: claim.token, expiresAt: claim.expiresAt } })
+    }
     if (out.length >= f.limit) break
   }
   return out

@@ -45,7 +45,11 @@ export class StoreReader {
     this.#kept = new EventStore(dbs, { reader: 'shared' })
   }
 
-  /** Whether this reader answers `type` with these arguments (messages.ts); the rest go to the worker. */
+  /**
+   * Whether this reader answers `type` (messages.ts). The rest go to the
+   * worker: stats carry its WAL drain's state, and `ready` needs its ready
+   * set and the lease gate (claimed issues are left out).
+   */
   static answers(type: string, body: Record<string, unknown>): boolean {
     return answeredFromStore(type, body)
   }

@@ -1,10 +1,17 @@
-/** `cairn issue ...`: the issue board. Every write takes `--op-id` (apply once) and `--lease <token>` (fenced write). */
+/**
+ * `cairn issue ...`: the issue board. Every write takes `--op-id` (apply
+ * once) and `--lease <token>` (fenced write). `claim` keeps the claim as a
+ * hold of the agent: every later command of the agent renews it, `close`
+ * ends it (README "Claims and liveness").
+ */
 import { Command } from 'commander'
 import { collect, usage, type Cli } from '../context.ts'
+import { EXIT_NOTHING_TO_CLAIM, EXIT_OK } from '../exit-codes.ts'
 import { DEP_TYPES, FLAGS, ISSUE_STATES } from '../flags.ts'
-import { issueDetail, issueList, leaseLine, writeLine, eventLine, issueLine } from '../output.ts'
+import { issueDetail, issueList, leaseLine, writeLine, eventLine, issueLine, when, type Names } from '../output.ts'
 
 type Opts = Record<string, unknown>
+type ReadyLine = { id: string; title: string; state: string; labels?: string[]; claimedBy?: { actor: string; agent?: string; expiresAt: number } }
 
 function writeArgs(o: Opts): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -30,7 +37,7 @@ export function issueCommand(cli: Cli): Command {
     })
 
   issue.command('show <id>').description('show an issue (full id or unique prefix of 4+ hex)')
-    .action(async (id: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.show', { id }, issueDetail as never) })
+    .action(async (id: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.show', { id }, issueDetail as never, { names: true }) })
 
   issue.command('list').description('list issues, earliest created first')
     .option('-s, --state <state>', ISSUE_STATES.join(', '), FLAGS.state)
@@ -55,10 +62,14 @@ export function issueCommand(cli: Cli): Command {
   withWriteFlags(issue.command('comment <id> <body>').description('add a comment'))
     .action(async (id: string, body: string, o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.comment', { id, body, ...writeArgs(o) }, writeLine('commented on') as never) })
 
-  for (const [name, verb] of [['close', 'closed'], ['reopen', 'reopened']] as const) {
-    withWriteFlags(issue.command(`${name} <id>`).description(`${name} an issue`))
-      .action(async (id: string, o: Opts, cmd: Command) => { await cli.call(cmd, `issues.${name}`, { id, ...writeArgs(o) }, writeLine(verb) as never) })
-  }
+  withWriteFlags(issue.command('close <id>').description('close an issue; ends your claim on it (its lease is released)')
+    .option('-r, --reason <text>', 'why: recorded as a comment with the close'))
+    .action(async (id: string, o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'issues.close', { id, ...(o.reason !== undefined ? { reason: o.reason } : {}), ...writeArgs(o) }, writeLine('closed') as never)
+    })
+
+  withWriteFlags(issue.command('reopen <id>').description('reopen an issue'))
+    .action(async (id: string, o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.reopen', { id, ...writeArgs(o) }, writeLine('reopened') as never) })
 
   for (const [name, what] of [['label', 'label'], ['assign', 'assignee']] as const) {
     withWriteFlags(issue.command(`${name} <id>`).description(`add or remove ${what}s`)
@@ -82,26 +93,37 @@ export function issueCommand(cli: Cli): Command {
       await cli.call(cmd, 'issues.depend', { id, target, type: o.type, ...(o.remove ? { remove: true } : {}), ...writeArgs(o) }, writeLine(o.remove ? 'undepended' : 'depended') as never)
     })
 
-  issue.command('ready').description('open issues with no open blocker').option('-l, --label <label>', 'only this label')
+  issue.command('ready').description('open issues with no open blocker that nobody has claimed')
+    .option('-l, --label <label>', 'only this label')
+    .option('--include-claimed', 'list claimed issues too, with who holds them')
     .option('-n, --limit <n>', 'at most this many issues', FLAGS.listLimit)
     .option('--after <id>', 'start after this issue (the full id of the last of the previous page)')
     .action(async (o: Opts, cmd: Command) => {
-      const args: Record<string, unknown> = {}
+      const args: Record<string, unknown> = o.includeClaimed ? { includeClaimed: true } : {}
       for (const k of ['label', 'limit', 'after']) if (o[k] !== undefined) args[k] = o[k]
-      await cli.call(cmd, 'issues.ready', args, issueList as never)
+      await cli.call(cmd, 'issues.ready', args,
+        ((l: ReadyLine[], names: Names) => (l.length === 0 ? '(no issues)' : l.map((i) => issueLine(i) + (i.claimedBy
+          ? `  claimed by ${i.claimedBy.agent ?? names(i.claimedBy.actor)} until ${when(i.claimedBy.expiresAt)}` : '')).join('\n'))) as never,
+        { names: o.includeClaimed === true })
     })
 
-  issue.command('claim').description('lease and assign the next ready issue (renew with `cairn lock renew`)')
+  issue.command('claim').description(`lease and assign the next ready issue; exits ${EXIT_NOTHING_TO_CLAIM} when there is nothing to claim`)
     .option('-l, --label <label>', 'only this label')
-    .option('--ttl <ms>', 'lease time to live in ms', FLAGS.ttlMs, 60_000)
+    .option('--ttl <ms>', 'lease time to live in ms (every later command of the agent renews it)', FLAGS.ttlMs, 60_000)
+    .option('--op-id <id>', 'idempotency key: a retried claim answers the same issue')
+    .option('--pid <pid>', 'keep the claim while this process lives (the daemon renews it)', FLAGS.pid)
     .action(async (o: Opts, cmd: Command) => {
-      await cli.call(cmd, 'issues.claim', { ttlMs: o.ttl, ...(o.label !== undefined ? { label: o.label } : {}) },
-        ((r: { issue: { id: string; title: string; state: string }; lease: { resource: string; token: number; expiresAt: number } } | null) =>
-          (r === null ? 'nothing to claim' : `claimed ${issueLine(r.issue)}\nlease ${leaseLine(r.lease)}`)) as never)
+      await cli.call(cmd, 'issues.claim', {
+        ttlMs: o.ttl, ...(o.label !== undefined ? { label: o.label } : {}), ...(o.opId !== undefined ? { opId: o.opId } : {}), ...(o.pid !== undefined ? { pid: o.pid } : {}),
+      }, ((r: { issue: { id: string; title: string; state: string }; lease: { resource: string; token: number; expiresAt: number }; duplicate: boolean } | null) =>
+        (r === null ? 'nothing to claim' : `${r.duplicate ? 'already claimed' : 'claimed'} ${issueLine(r.issue)}\n${r.issue.id}\nlease ${leaseLine(r.lease)}`)) as never,
+      { exit: ((r: unknown) => (r === null ? EXIT_NOTHING_TO_CLAIM : EXIT_OK)) as never })
     })
 
   issue.command('history <id>').description("the issue's events, in order")
-    .action(async (id: string, _o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.history', { id }, ((l: never[]) => l.map(eventLine).join('\n')) as never) })
+    .action(async (id: string, _o: Opts, cmd: Command) => {
+      await cli.call(cmd, 'issues.history', { id }, ((l: never[], names: Names) => l.map((e) => eventLine(e, names)).join('\n')) as never, { names: true })
+    })
 
   issue.command('topo').description('open issues in dependency order')
     .action(async (_o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.topo', {}) })

@@ -4,7 +4,7 @@ import { CairnError } from '../../../protocol/errors.ts'
 import { redactUrl } from '../../../protocol/redact.ts'
 import { intFlag, type Cli } from '../context.ts'
 import { FLAGS } from '../flags.ts'
-import { eventLine, okEnvelope } from '../output.ts'
+import { eventLine, okEnvelope, type Names } from '../output.ts'
 
 type Opts = Record<string, unknown>
 
@@ -23,7 +23,7 @@ export function repoCommands(cli: Cli): Command[] {
       const json = cli.globals(cmd).json
       if (!o.follow) {
         await cli.call(cmd, 'events.read', { fromSeq: o.sinceSeq, limit: Math.min((o.limit as number | undefined) ?? 256, 1000) },
-          ((l: never[]) => l.map(eventLine).join('\n')) as never)
+          ((l: never[], names: Names) => l.map((e) => eventLine(e, names)).join('\n')) as never, { names: true })
         return
       }
       const stop = new AbortController()

@@ -6,12 +6,13 @@
  * before it runs: one validator for the daemon, the CLI and the MCP tools.
  */
 import { OPERATION_SPECS, parseArgs, type Method } from '../../../protocol/operations/index.ts'
+import { agentOperations } from './agent.ts'
 import { issueOperations } from './issues.ts'
 import { lockOperations } from './locks.ts'
 import { repoOperations } from './repo-ops.ts'
 import type { Impl, Operation } from './types.ts'
 
-const IMPLS: Record<string, Impl<never>> = { ...issueOperations, ...lockOperations, ...repoOperations }
+const IMPLS: Record<string, Impl<never>> = { ...issueOperations, ...lockOperations, ...agentOperations, ...repoOperations }
 
 export const OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze(Object.fromEntries(
   Object.entries(IMPLS).map(([method, impl]) => [method, {
@@ -25,6 +26,6 @@ export function operation(method: string): Operation | undefined {
   return Object.hasOwn(OPERATIONS, method) ? OPERATIONS[method] : undefined
 }
 
-export { leaseBook, plainAnswer } from './types.ts'
-export type { Args, LeaseBook, OpContext, Operation } from './types.ts'
+export { plainAnswer } from './types.ts'
+export type { Args, OpContext, Operation } from './types.ts'
 export type { DoctorCheck } from './repo-ops.ts'

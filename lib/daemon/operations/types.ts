@@ -10,6 +10,7 @@ import type { ArgsOf, Method, OperationSpec } from '../../../protocol/operations
 import { decodeValue, EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import type { Repo } from '../../api/repo.ts'
 import { channelsOf } from '../../api/repo-channels.ts'
+import type { HoldStore } from '../holds.ts'
 
 export type Args = Record<string, unknown>
 
@@ -17,8 +18,10 @@ export interface OpContext {
   repo(): Promise<Repo>
   signal: AbortSignal
   emit(item: unknown): Promise<void>
-  /** Leases granted through this runtime, so renew/release reuse their handles. */
-  leases: LeaseBook
+  /** What agents hold through this home (claims and leases with their ids), kept between CLI calls. */
+  holds: HoldStore
+  /** Where the operation runs: a daemon can watch a process (`pid`), a one-shot embedded CLI cannot. */
+  mode: 'daemon' | 'embedded'
 }
 
 /** A method as the daemon and the embedded CLI run it: raw arguments in, checked against `spec.args`, then served. */
@@ -48,53 +51,6 @@ export async function readEncoded(ctx: OpContext, type: string, body: Record<str
  */
 export function plainAnswer(answer: unknown): unknown {
   return decodeValue(answer instanceof EncodedValue ? answer.bytes : encodeValue(answer))
-}
-
-/** A lease handle kept between a CLI's acquire and its later renew/release. */
-export interface LeaseBook {
-  get(resource: string, token: number): LeaseHandleLike | undefined
-  put(handle: LeaseHandleLike): void
-  delete(resource: string, token: number): void
-  size(): number
-}
-
-export interface LeaseHandleLike {
-  readonly resource: string
-  readonly token: number
-  readonly expiresAt: number
-  renew(ttlMs?: number): Promise<void>
-  release(): Promise<void>
-  /** Lets go of the runtime without releasing the lease (it lapses on its TTL). */
-  dispose(): void
-}
-
-/** A bounded LeaseBook: expired entries go first, then the oldest. */
-export function leaseBook(now: () => number, capacity = 4096): LeaseBook {
-  const map = new Map<string, LeaseHandleLike>()
-  const key = (resource: string, token: number): string => `${token}\0${resource}`
-  const evict = (k: string, h: LeaseHandleLike): void => {
-    map.delete(k)
-    h.dispose()
-  }
-  return {
-    get: (resource, token) => map.get(key(resource, token)),
-    put: (handle) => {
-      // Expired handles go on every put, so a long-running daemon holds only live leases.
-      const t = now()
-      for (const [k, h] of map) if (h.expiresAt < t) evict(k, h)
-      while (map.size >= capacity) {
-        const k = map.keys().next().value as string
-        evict(k, map.get(k)!)
-      }
-      map.set(key(handle.resource, handle.token), handle)
-    },
-    delete: (resource, token) => {
-      const k = key(resource, token)
-      const h = map.get(k)
-      if (h) evict(k, h)
-    },
-    size: () => map.size,
-  }
 }
 
 /** The write options every mutation accepts: `opId` and a fencing `lease` token. */

@@ -28,14 +28,14 @@ t.test('the command tree is the documented one', async (t) => {
   t.same(commands.map((c) => c.join(' ')).sort(), [
     'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'demo', 'doctor', 'events', 'import-grite', 'init',
     'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
-    'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
-    'lock acquire', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync', 'ui',
+    'heartbeat', 'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
+    'lock acquire', 'lock break', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync', 'ui',
   ])
 })
 
 t.test('an unknown flag on every command: exit 2 and a message, as text and as JSON', async (t) => {
   // Required options are checked before unknown ones: give them.
-  const required: Record<string, string[]> = { 'lock acquire': ['--ttl', '1000'] }
+  const required: Record<string, string[]> = { 'lock acquire': ['--ttl', '1000'], 'lock break': ['--reason', 'r'] }
   for (const leaf of commands) {
     const c = [...leaf, ...(required[leaf.join(' ')] ?? [])]
     const text = await cli([...c, '--bogus-flag'], environment)
@@ -61,7 +61,12 @@ t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t
     [['lock', 'acquire', 'path:x'], /required option '--ttl <ms>' not specified/],
     [['lock', 'acquire', 'path:x', '--ttl', '1.5'], /must be an integer/],
     [['lock', 'renew', 'path:x', 'abc'], /token.*must be an integer/],
-    [['lock', 'release', 'path:x'], /missing required argument 'token'/],
+    [['lock', 'release'], /missing required argument 'resource'/],
+    [['lock', 'release', 'path:x', '--lease-id', 'abc'], /--lease-id needs the lease's token/],
+    [['lock', 'renew', 'path:x', '--ttl', '0'], /--ttl.*must be an integer from 1/],
+    [['lock', 'break', 'path:x'], /required option '--reason <text>' not specified/],
+    [['lock', 'acquire', 'path:x', '--ttl', '10', '--pid', '-3'], /--pid.*must be an integer from 1/],
+    [['issue', 'claim', '--pid', 'me'], /--pid.*must be an integer/],
     [['events', '--since-seq', '0'], /must be an integer from 1/],
     [['daemon', 'start', '--max-connections', '0'], /must be an integer from 1/],
     [['issue'], /a command is required/],

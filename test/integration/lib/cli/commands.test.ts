@@ -80,14 +80,14 @@ for (const mode of ['daemon', 'embedded'] as const) {
       ['IssueCreated', 'CommentAdded', 'IssueUpdated', 'LabelAdded', 'LabelRemoved', 'AssigneeAdded', 'LinkAdded', 'StateChanged', 'StateChanged'])
 
     const claimed = (await run(['issue', 'claim', '--ttl', '60000'])).data
-    t.same(Object.keys(claimed).sort(), ['issue', 'lease'])
+    t.same(Object.keys(claimed).sort(), ['duplicate', 'issue', 'lease'])
     t.match(claimed, { issue: { id: design.id }, lease: { resource: `issue:${design.id}`, token: Number } })
     const other = await cli(['lock', 'acquire', `issue:${design.id}`, '--ttl', '1000', '--agent', 'someone-else', '--json', '-C', repo, ...extra], environment)
     t.match(envelope(other), { ok: false, error: { code: 'LEASE_HELD' } }, 'another agent cannot take the claimed issue')
     t.equal(other.code, EXIT_CODES.LEASE_HELD)
 
     const lease = (await run(['lock', 'acquire', 'path:src/api.ts', '--ttl', '30000'])).data
-    t.same(Object.keys(lease).sort(), ['expiresAt', 'resource', 'token'])
+    t.same(Object.keys(lease).sort(), ['expiresAt', 'leaseId', 'resource', 'token', 'ttlMs'])
     t.match(lease, { resource: 'path:src/api.ts', token: Number })
     const renewed = (await run(['lock', 'renew', 'path:src/api.ts', String(lease.token), '--ttl', '60000'])).data
     t.ok(renewed.expiresAt > lease.expiresAt, 'renew extends the lease')

@@ -3,7 +3,7 @@
  * before it joins a batch; bad input is INVALID_ARGUMENT naming the field.
  */
 import t from 'tap'
-import { parseOp, MAX_CLAIM_CANDIDATES } from '../../../../actors/lock-keeper/effects.ts'
+import { parseOp } from '../../../../actors/lock-keeper/effects.ts'
 import { CairnError } from '../../../../protocol/errors.ts'
 import { MESSAGE_TYPES as M } from '../../../../protocol/messages.ts'
 import type { Envelope } from '../../../../protocol/envelope.ts'
@@ -23,12 +23,14 @@ const fieldOf = (type: string, body: unknown): string | undefined => {
 t.test('valid requests parse to normalised ops', async (t) => {
   t.match(parseOp(req(M.lockAcquire, { resource: 'issue:ABCD', actor: ACTOR, session: 's', ttlMs: 10 })),
     { kind: 'acquire', resource: 'issue:abcd', ttlMs: 10, waitMs: 0 })
-  t.match(parseOp(req(M.lockRenew, { resource: 'path:a/b', token: 3 })), { kind: 'renew', resource: 'path:a/b', token: 3 })
-  t.match(parseOp(req(M.lockRelease, { resource: 'repo:x', token: 1 })), { kind: 'release', token: 1 })
+  t.match(parseOp(req(M.lockAcquire, { resource: 'path:a', actor: ACTOR, session: 's', agent: 'alice', ttlMs: 10 })),
+    { kind: 'acquire', holder: { actor: ACTOR, session: 's', agent: 'alice' } })
+  t.match(parseOp(req(M.lockRenew, { resource: 'path:a/b', token: 3, leaseId: 'f'.repeat(32) })), { kind: 'renew', resource: 'path:a/b', token: 3, leaseId: 'f'.repeat(32) })
+  t.match(parseOp(req(M.lockRelease, { resource: 'repo:x', token: 1 })), { kind: 'release', token: 1, leaseId: undefined })
+  t.match(parseOp(req(M.lockBreak, { resource: 'path:a', actor: ACTOR, agent: 'ops', reason: 'holder crashed' })),
+    { kind: 'break', resource: 'path:a', by: { actor: ACTOR, agent: 'ops' }, reason: 'holder crashed' })
   t.match(parseOp(req(M.lockCancel, { waitId: 'w' })), { kind: 'cancel', waitId: 'w' })
   t.match(parseOp(req(M.lockPolicySet, { policy: 'warn' })), { kind: 'policy', policy: 'warn' })
-  t.match(parseOp(req(M.lockClaimFirst, { resources: ['issue:abcd', 'issue:BEEF'], actor: ACTOR, session: 's', ttlMs: 5 })),
-    { kind: 'claim-first', resources: ['issue:abcd', 'issue:beef'] })
 })
 
 t.test('every bad field is named', async (t) => {
@@ -53,11 +55,16 @@ t.test('every bad field is named', async (t) => {
     [M.lockRelease, { resource: 'path:a', token: '1' }, 'token'],
     [M.lockCancel, { waitId: 7 }, 'waitId'],
     [M.lockPolicySet, { policy: 'strict' }, 'policy'],
-    [M.lockClaimFirst, { ...acquire, resources: [] }, 'resources'],
-    [M.lockClaimFirst, { ...acquire, resources: 'issue:abcd' }, 'resources'],
-    [M.lockClaimFirst, { ...acquire, resources: Array(MAX_CLAIM_CANDIDATES + 1).fill('issue:abcd') }, 'resources'],
-    [M.lockClaimFirst, { ...acquire, resources: ['issue:zz'] }, 'resource'],
-    [M.lockClaimFirst, { ...acquire, resources: ['issue:abcd'], ttlMs: 0 }, 'ttlMs'],
+    [M.lockAcquire, { ...acquire, agent: '' }, 'agent'],
+    [M.lockRenew, { resource: 'path:a', token: 1, leaseId: '' }, 'leaseId'],
+    [M.lockRelease, { resource: 'path:a', token: 1, leaseId: 5 }, 'leaseId'],
+    [M.lockRelease, { resource: 'path:a', token: 1, leaseId: 'x'.repeat(129) }, 'leaseId'],
+    [M.lockBreak, { resource: 'path:a', actor: ACTOR }, 'reason'],
+    [M.lockBreak, { resource: 'path:a', actor: ACTOR, reason: '   ' }, 'reason'],
+    [M.lockBreak, { resource: 'path:a', actor: ACTOR, reason: 'two\nlines' }, 'reason'],
+    [M.lockBreak, { resource: 'path:a', actor: ACTOR, reason: 'x'.repeat(1025) }, 'reason'],
+    [M.lockBreak, { resource: 'path:a', actor: 'nope', reason: 'r' }, 'actor'],
+    [M.lockBreak, { resource: 'nope', actor: ACTOR, reason: 'r' }, 'resource'],
   ]
   for (const [type, body, field] of cases) t.equal(fieldOf(type, body), field, `${type} ${JSON.stringify(body)?.slice(0, 60)}`)
   t.equal(fieldOf('locks.unknown', {}), 'code:UNKNOWN_MESSAGE')

@@ -53,7 +53,7 @@ t.test('valid commands parse to checked, normalised values', async (t) => {
   t.same(parseCommand({ type: M.issueComment, body: { actor: ACTOR, id: 'aBcD', body: 'x' } }),
     { actor: ACTOR, opId: null, leaseToken: null, type: 'comment', id: 'abcd', body: 'x' })
   t.same(parseCommand({ type: M.issueState, body: { actor: ACTOR, id: ID, state: 'open' } }),
-    { actor: ACTOR, opId: null, leaseToken: null, type: 'state', id: ID, state: 'open' })
+    { actor: ACTOR, opId: null, leaseToken: null, type: 'state', id: ID, state: 'open', reason: null, leaseId: null })
   for (const [type, kind] of [[M.issueLabel, 'label'], [M.issueAssign, 'assign']] as const) {
     t.same(parseCommand({ type, body: { actor: ACTOR, id: ID, add: ['b', 'a', 'b'], remove: ['d', 'c', 'c'] } }),
       { actor: ACTOR, opId: null, leaseToken: null, type: kind, id: ID, add: ['a', 'b'], remove: ['c', 'd'] }, `${kind}: add/remove deduplicated and sorted`)
@@ -261,17 +261,28 @@ t.test('issues.depend: bad target, dependency type, remove', async (t) => {
   for (const remove of ['yes', 1, 0, null, 'true']) refuses(t, M.issueDepend, d({ remove }), 'remove', `remove ${JSON.stringify(remove)}`)
 })
 
-t.test('leaseToken fences any write; a claim must carry one', async (t) => {
+t.test('leaseToken fences any write; a claim takes its own lease; close may carry a reason and the lease id', async (t) => {
   const got = parseCommand({ type: M.issueComment, body: { actor: ACTOR, id: 'abcd', body: 'x', leaseToken: 7 } })
   t.equal((got as { leaseToken: number }).leaseToken, 7)
   for (const bad of [0, -1, 1.5, '7', true, Number.MAX_SAFE_INTEGER + 1]) {
     const err = (() => { try { parseCommand({ type: M.issueComment, body: { actor: ACTOR, id: 'abcd', body: 'x', leaseToken: bad } }) } catch (e) { return e } })() as CairnError
     t.same([err?.code, err?.details?.field], ['INVALID_ARGUMENT', 'leaseToken'], `leaseToken ${String(bad)}`)
   }
-  t.same(parseCommand({ type: M.issueClaim, body: { actor: ACTOR, id: 'ABCD', user: 'agent-1', leaseToken: 3 } }),
-    { actor: ACTOR, opId: null, leaseToken: 3, type: 'claim', id: 'abcd', user: 'agent-1' })
-  const noToken = (() => { try { parseCommand({ type: M.issueClaim, body: { actor: ACTOR, id: 'abcd', user: 'u' } }) } catch (e) { return e } })() as CairnError
-  t.same([noToken.code, noToken.details?.field], ['INVALID_ARGUMENT', 'leaseToken'])
-  const badUser = (() => { try { parseCommand({ type: M.issueClaim, body: { actor: ACTOR, id: 'abcd', user: ' u', leaseToken: 1 } }) } catch (e) { return e } })() as CairnError
-  t.same([badUser.code, badUser.details?.field], ['INVALID_ARGUMENT', 'user'])
+  const claim = { actor: ACTOR, user: 'agent-1', session: 's1', ttlMs: 60_000 }
+  t.same(parseCommand({ type: M.issueClaimNext, body: { ...claim, label: 'api', opId: 'c-1' } }),
+    { actor: ACTOR, opId: 'c-1', leaseToken: null, type: 'claim-next', user: 'agent-1', session: 's1', ttlMs: 60_000, label: 'api' })
+  const field = (type: string, body: Record<string, unknown>) => {
+    const e = (() => { try { parseCommand({ type, body }) } catch (err) { return err } })() as CairnError
+    return [e?.code, e?.details?.field]
+  }
+  t.same(field(M.issueClaimNext, { ...claim, leaseToken: 1 }), ['INVALID_ARGUMENT', 'leaseToken'], 'a claim is not fenced on another lease')
+  t.same(field(M.issueClaimNext, { ...claim, user: ' u' }), ['INVALID_ARGUMENT', 'user'])
+  t.same(field(M.issueClaimNext, { ...claim, session: '' }), ['INVALID_ARGUMENT', 'session'])
+  t.same(field(M.issueClaimNext, { ...claim, ttlMs: 0 }), ['INVALID_ARGUMENT', 'ttlMs'])
+  t.same(field(M.issueClaimNext, { ...claim, label: '' }), ['INVALID_ARGUMENT', 'label'])
+  t.match(parseCommand({ type: M.issueState, body: { actor: ACTOR, id: 'abcd', state: 'closed', reason: 'done', leaseToken: 2, leaseId: 'f'.repeat(32) } }),
+    { type: 'state', state: 'closed', reason: 'done', leaseToken: 2, leaseId: 'f'.repeat(32) })
+  t.same(field(M.issueState, { actor: ACTOR, id: 'abcd', state: 'closed', leaseId: 'f'.repeat(32) }), ['INVALID_ARGUMENT', 'leaseToken'], 'a lease id alone releases nothing')
+  t.same(field(M.issueState, { actor: ACTOR, id: 'abcd', state: 'closed', leaseToken: 2, leaseId: 5 }), ['INVALID_ARGUMENT', 'leaseId'])
+  t.same(field(M.issueState, { actor: ACTOR, id: 'abcd', state: 'closed', reason: 5 }), ['INVALID_ARGUMENT', 'reason'])
 })

@@ -30,6 +30,7 @@ const INT_FLAGS: [keyof typeof FLAGS, Method, string][] = [
   ['waitMs', 'locks.acquire', 'waitMs'], ['token', 'locks.renew', 'token'], ['token', 'locks.release', 'token'],
   ['token', 'issues.comment', 'lease'], ['fromSeq', 'events.read', 'fromSeq'], ['pageLimit', 'events.read', 'limit'],
   ['listLimit', 'issues.list', 'limit'], ['listLimit', 'issues.ready', 'limit'],
+  ['pid', 'locks.acquire', 'pid'], ['pid', 'issues.claim', 'pid'],
 ]
 
 t.test('integer flags: the schema\'s range, both ends', async (t) => {

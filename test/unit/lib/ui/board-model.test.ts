@@ -21,7 +21,7 @@ function issue(id: string, over: Partial<IssueSummary> = {}): IssueSummary {
 }
 
 function lease(resource: string, over: Partial<LeaseView> = {}): LeaseView {
-  return { resource, holder: { actor: hex(7), session: 's1' }, ttlMs: 30_000, grantedAt: 100, expiresAt: 30_100, heartbeatAt: 100, live: true, takeoverAt: 35_100, ...over }
+  return { resource, holder: { actor: hex(7), session: 's1' }, token: 1, ttlMs: 30_000, grantedAt: 100, expiresAt: 30_100, heartbeatAt: 100, live: true, takeoverAt: 35_100, ...over }
 }
 
 t.test('columns: closed, then claimed (live issue lease), then blocked by open or unknown prerequisites, else ready', async (t) => {
