@@ -240,6 +240,8 @@ export const MESSAGE_TYPES = {
   lockRemoteRenew: 'locks.remote.renew',
   lockRemoteRelease: 'locks.remote.release',
   lockRemoteStatus: 'locks.remote.status',
+  /** Ends whoever's lease is on a remote lease chain, recorded in a break commit (as locks.break). */
+  lockRemoteBreak: 'locks.remote.break',
 } as const
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES]

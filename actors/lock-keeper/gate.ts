@@ -78,6 +78,10 @@ export class LockGate implements LeaseGate {
     return this.#staged(d.changes, null)
   }
 
+  freed(cursor: number): { cursor: number; ids: string[]; stale: boolean } {
+    return this.#ledger.freed(cursor)
+  }
+
   #staged(changes: Parameters<LeaseLedger['stage']>[0], granted: Lease | null): StagedLeaseWrites {
     const ticket = new Ticket()
     const writes = this.#ledger.stage(changes, ticket)

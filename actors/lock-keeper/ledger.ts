@@ -41,6 +41,9 @@ export class LeaseLedger implements LeaseSource {
   readonly #tokens: Overlay<number> = new Map()
   readonly #config: Overlay<LeasePolicy | number> = new Map()
   readonly #breaks: Overlay<LeaseBreak> = new Map()
+  /** Issues whose lease was removed, in order; `#freedBase` is the cursor of the first kept. */
+  #freed: string[] = []
+  #freedBase = 0
 
   constructor(env: RootDatabase) {
     this.#env = env
@@ -133,6 +136,7 @@ export class LeaseLedger implements LeaseSource {
     for (const key of changes.remove) {
       this.#pend(this.#overlayOf(key), key, null, ticket)
       writes.push({ db: leases, key, value: REMOVE })
+      if (key.startsWith('issue:')) this.#free(key.slice('issue:'.length))
     }
     for (const lease of changes.put) {
       this.#pend(this.#overlayOf(lease.resource), lease.resource, lease, ticket)
@@ -165,6 +169,24 @@ export class LeaseLedger implements LeaseSource {
     ticket.entries.length = 0
     // This turn's read transaction may predate the commit.
     if (applied) this.#env.resetReadTxn()
+  }
+
+  /**
+   * Issues whose lease was removed since `cursor` (a hint: a refused block's
+   * removal is in it too; the claim that follows decides on the ledger).
+   */
+  freed(cursor: number): { cursor: number; ids: string[]; stale: boolean } {
+    const end = this.#freedBase + this.#freed.length
+    if (cursor < this.#freedBase || cursor > end) return { cursor: end, ids: [], stale: true }
+    return { cursor: end, ids: this.#freed.slice(cursor - this.#freedBase), stale: false }
+  }
+
+  #free(issueId: string): void {
+    this.#freed.push(issueId)
+    if (this.#freed.length > 4096) {
+      this.#freed = this.#freed.slice(2048)
+      this.#freedBase += 2048
+    }
   }
 
   /** The store's write chain was refused and re-read: forget every staged write, the disk says what holds. */

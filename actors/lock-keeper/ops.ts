@@ -27,7 +27,7 @@ export type Op =
 export type Acquire = Extract<Op, { kind: 'acquire' }>
 
 /** A reason for the record: one line people read, 1..1024 characters. */
-function reasonOf(b: Record<string, unknown>): string {
+export function reasonOf(b: Record<string, unknown>): string {
   const r = b.reason
   // eslint-disable-next-line no-control-regex
   if (typeof r !== 'string' || r.trim().length === 0 || r.length > MAX_REASON || /[\u0000-\u001f\u007f]/.test(r)) {

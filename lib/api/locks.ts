@@ -59,7 +59,7 @@ export interface LocksApi {
    * holder's renewals and fenced writes are refused (LEASE_LOST naming the
    * break). NOT_FOUND when nothing is leased there.
    */
-  break(resource: string, opts: CallOptions & { reason: string }): Promise<LeaseBreak>
+  break(resource: string, opts: CallOptions & { reason: string; scope?: LeaseScope; remote?: string }): Promise<LeaseBreak>
   /**
    * A handle for a lease granted elsewhere (a claim, or another process that
    * passed on `{ resource, token, id }`): it renews and releases with the id.
@@ -170,9 +170,10 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string; 
     monotonic: mono,
     break: async (resource, opts) => {
       if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with reason')
-      const body = { resource, actor: ids.actor, ...(ids.agent !== undefined ? { agent: ids.agent } : {}), reason: opts.reason }
+      const { scope, remote } = scopeOf(opts)
+      const body = { resource, actor: ids.actor, ...(ids.agent !== undefined ? { agent: ids.agent } : {}), reason: opts.reason, ...(remote !== undefined ? { remote } : {}) }
       checkPlainFields(body)
-      return call<LeaseBreak>(M.lockBreak, body, { timeoutMs: opts.timeoutMs, signal: opts.signal })
+      return call<LeaseBreak>(scope === 'remote' ? M.lockRemoteBreak : M.lockBreak, body, { timeoutMs: opts.timeoutMs, signal: opts.signal })
     },
     list: (opts) => call(M.lockList, {}, opts),
     policy: async (opts) => (await call<{ policy: LeasePolicy }>(M.lockPolicyGet, {}, opts)).policy,

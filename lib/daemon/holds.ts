@@ -31,10 +31,15 @@ export interface Hold {
   remote?: string
   /** A process the daemon watches: while it lives, the daemon renews this hold. */
   pid?: number
+  /** That process's start time (Linux: /proc/<pid>/stat field 22), so a reused pid is not taken for it. */
+  pidStart?: string
 }
 
-/** Holds of one (repository, agent). */
-interface HoldFile { v: 1; repo: string; actor: string; holds: Hold[] }
+/** A hold found over while no command of its agent ran (the daemon's process watch): reported on the agent's next command. */
+export interface LapseNote { code: 'CLAIM_LAPSED'; resource: string; token: number; issueId?: string; expiresAt: number; message: string }
+
+/** Holds of one (repository, agent); `path` opens the repository again (the process watch after a restart). */
+interface HoldFile { v: 1; repo: string; path: string; actor: string; holds: Hold[]; lapsed: LapseNote[] }
 
 /** An agent's holds in one repository. */
 export interface AgentHolds {
@@ -42,6 +47,10 @@ export interface AgentHolds {
   find(resource: string): Hold | undefined
   put(hold: Hold): void
   remove(resource: string): void
+  /** Keeps a lapse for the agent's next command. */
+  note(lapse: LapseNote): void
+  /** The lapses kept so far, forgotten once taken. */
+  takeNotes(): LapseNote[]
 }
 
 /** Bounds what a hand-edited or corrupt file can make us hold. */
@@ -57,11 +66,12 @@ export class HoldStore {
   }
 
   /**
-   * The holds of `actor` in the repository `repo` (its repository id).
-   * @example holds.of(repo.id, repo.actor).put({ resource, token, leaseId, ttlMs, expiresAt })
+   * The holds of `actor` in the repository `repo` (its repository id, and
+   * its path to open it again).
+   * @example holds.of(repo.id, repo.actor, repo.path).put({ resource, token, leaseId, ttlMs, expiresAt })
    */
-  of(repo: string, actor: string): AgentHolds {
-    const file = this.#load(repo, actor)
+  of(repo: string, actor: string, path = ''): AgentHolds {
+    const file = this.#load(repo, actor, path)
     const save = (): void => this.#save(file)
     return {
       list: () => file.holds.map((h) => ({ ...h })),
@@ -75,23 +85,35 @@ export class HoldStore {
         file.holds = file.holds.filter((h) => h.resource !== resource)
         if (file.holds.length !== before) save()
       },
+      note: (lapse) => {
+        file.lapsed = [...file.lapsed, lapse].slice(-MAX_HOLDS)
+        save()
+      },
+      takeNotes: () => {
+        const notes = file.lapsed
+        if (notes.length === 0) return []
+        file.lapsed = []
+        save()
+        return notes
+      },
     }
   }
 
-  /** Every (repository, agent) with holds tied to a process: what the daemon watches after a restart. */
-  watched(): Array<{ repo: string; actor: string; holds: Hold[] }> {
+  /** Every (repository, agent) with holds tied to a process: what the daemon watches, also after a restart. */
+  watched(): Array<{ repo: string; path: string; actor: string; holds: Hold[] }> {
     let names: string[]
     try {
       names = readdirSync(this.#dir).filter((n) => /^[0-9a-f]{32}\.json$/.test(n))
     } catch {
       return []
     }
-    const out: Array<{ repo: string; actor: string; holds: Hold[] }> = []
+    const out: Array<{ repo: string; path: string; actor: string; holds: Hold[] }> = []
     for (const n of names) {
-      const f = this.#read(join(this.#dir, n))
-      if (!f) continue
+      const key = n.slice(0, 32)
+      const f = this.#cache.get(key) ?? this.#read(join(this.#dir, n))
+      if (!f || f.path === '') continue
       const holds = f.holds.filter((h) => h.pid !== undefined)
-      if (holds.length > 0) out.push({ repo: f.repo, actor: f.actor, holds })
+      if (holds.length > 0) out.push({ repo: f.repo, path: f.path, actor: f.actor, holds })
     }
     return out
   }
@@ -100,14 +122,15 @@ export class HoldStore {
     return createHash('sha256').update(`${repo}\0${actor}`).digest('hex').slice(0, 32)
   }
 
-  #load(repo: string, actor: string): HoldFile {
+  #load(repo: string, actor: string, path: string): HoldFile {
     const key = this.#key(repo, actor)
     let f = this.#cache.get(key)
     if (!f) {
-      f = this.#read(join(this.#dir, `${key}.json`)) ?? { v: 1, repo, actor, holds: [] }
+      f = this.#read(join(this.#dir, `${key}.json`)) ?? { v: 1, repo, path, actor, holds: [], lapsed: [] }
       if (this.#cache.size >= 1024) this.#cache.delete(this.#cache.keys().next().value as string)
       this.#cache.set(key, f)
     }
+    if (path !== '' && f.path !== path) f.path = path
     return f
   }
 
@@ -117,6 +140,8 @@ export class HoldStore {
       const v = JSON.parse(readFileSync(path, 'utf8')) as HoldFile
       if (v?.v !== 1 || typeof v.repo !== 'string' || typeof v.actor !== 'string' || !Array.isArray(v.holds)) return null
       v.holds = v.holds.filter(isHold).slice(-MAX_HOLDS)
+      v.path = typeof v.path === 'string' ? v.path : ''
+      v.lapsed = Array.isArray(v.lapsed) ? v.lapsed.filter((l) => typeof l?.resource === 'string' && typeof l.message === 'string').slice(-MAX_HOLDS) : []
       return v
     } catch {
       return null
@@ -127,7 +152,7 @@ export class HoldStore {
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
     chmodSync(this.#dir, 0o700)
     const path = join(this.#dir, `${this.#key(f.repo, f.actor)}.json`)
-    if (f.holds.length === 0) {
+    if (f.holds.length === 0 && f.lapsed.length === 0) {
       rmSync(path, { force: true })
       return
     }

@@ -19,6 +19,7 @@ import type { Envelope } from '../../protocol/envelope.ts'
 import { encode } from '../../protocol/codec.ts'
 import { frame } from '../../protocol/framing.ts'
 import { createRuntime, type Runtime } from '../api/create-runtime.ts'
+import type { Repo } from '../api/repo.ts'
 import type { RuntimeOptions } from '../api/options.ts'
 import type { Clock } from '../kernel/ports/clock.ts'
 import { BoardHost, type BoardStatus } from './board-host.ts'
@@ -29,6 +30,7 @@ import { lockName, tryLockName, type NameLock } from './home-mutex.ts'
 import { HEARTBEAT_MS, readLockFile, removeLockFile, writeLockFile, type LockRecord } from './lock-file.ts'
 import { operation } from './operations/index.ts'
 import { HoldStore } from './holds.ts'
+import { HoldWatch } from './hold-watch.ts'
 import { daemonPaths, ensureHome, type DaemonPaths } from './paths.ts'
 import { repoCache, type RepoOpener } from './repo-cache.ts'
 import { errorFrame, SOCKET_PROTOCOL, type HelloReply, type RequestBody } from './wire.ts'
@@ -152,6 +154,7 @@ class DaemonImpl implements Daemon {
   readonly stopped: Promise<StopReason>
   readonly #conns = new Set<Connection>()
   readonly #holds: HoldStore
+  readonly #watch: HoldWatch
   readonly #open: RepoOpener
   readonly #board: BoardHost
   readonly #heartbeat: NodeJS.Timeout
@@ -181,6 +184,21 @@ class DaemonImpl implements Daemon {
       },
     })
     this.#holds = new HoldStore(paths.home)
+    // Holds tied to a process (--pid) are renewed while it lives, also those a previous daemon took.
+    const opened = new Map<string, Promise<Repo>>()
+    const openAs = (path: string, actor: string): Promise<Repo> => {
+      const key = `${path}\0${actor}`
+      let p = opened.get(key)
+      if (!p) {
+        if (opened.size >= 1024) opened.clear()
+        p = runtime.repo(path, { actor })
+        p.catch(() => opened.delete(key))
+        opened.set(key, p)
+      }
+      return p
+    }
+    this.#watch = new HoldWatch(this.#holds, openAs, () => Date.now(), log)
+    this.#watch.start()
     server.on('connection', (sock) => this.#accept(sock))
     this.#writeLock()
     this.#heartbeat = setInterval(() => this.#writeLock(), HEARTBEAT_MS)
@@ -275,7 +293,12 @@ class DaemonImpl implements Daemon {
 
   #armIdle(): void {
     if (this.#idleTimer || this.#conns.size > 0 || this.config.idleTimeoutSec === 0 || this.#stopping || this.#board.serving) return
-    this.#idleTimer = setTimeout(() => { void this.stop('idle') }, this.config.idleTimeoutSec * 1000)
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null
+      // A watched process still works under its claims: stay and keep renewing them.
+      if (this.#watch.active) this.#armIdle()
+      else void this.stop('idle')
+    }, this.config.idleTimeoutSec * 1000)
   }
 
   #disarmIdle(): void {
@@ -292,6 +315,7 @@ class DaemonImpl implements Daemon {
     this.log(`stopping (${reason})`)
     this.#disarmIdle()
     clearInterval(this.#heartbeat)
+    this.#watch.stop()
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     await Promise.all([...this.#conns].map((c) => c.drain()))
     await closed

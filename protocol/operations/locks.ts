@@ -41,7 +41,7 @@ export const LOCK_OPERATIONS = specs({
   },
   'locks.break': {
     summary: "end whoever's lease is on exactly this resource, on purpose: recorded (who, when, why) and a token burned, so the old holder's renewals and fenced writes are refused",
-    args: z.strictObject({ resource, reason: reason.describe('why the lease is broken (recorded; one line)') }),
+    args: z.strictObject({ resource, reason: reason.describe('why the lease is broken (recorded; one line)'), remote: remote.optional().describe('break the lease on this git remote instead (a break commit on its chain)') }),
     reply: '{ resource, token (of the broken lease), burned, holder, by: { actor, agent }, at, reason }',
   },
   'locks.list': {

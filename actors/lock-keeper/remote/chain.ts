@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto'
 import { CairnError } from '../../../protocol/errors.ts'
 import type { LeaseRecord } from '../../../lib/kernel/ports/lease-refs.ts'
+import { leaseIdHash } from '../leases.ts'
 
 export const LEASE_REF_PREFIX = 'refs/cairn/leases/'
 
@@ -45,9 +46,9 @@ export function leaseRef(resource: string): string {
   return LEASE_REF_PREFIX + createHash('sha256').update(resource, 'utf8').digest('hex').slice(0, 16)
 }
 
-/** When others may take over: at once after a release, else `expiresAt + graceMs` on their clock. */
+/** When others may take over: at once after a release or a break, else `expiresAt + graceMs` on their clock. */
 export function takeoverAt(r: LeaseRecord): number {
-  return r.op === 'release' ? 0 : r.expiresAt + r.graceMs
+  return r.op === 'release' || r.op === 'break' ? 0 : r.expiresAt + r.graceMs
 }
 
 /** True while the record still holds its resource at `now`. */
@@ -65,7 +66,7 @@ const sameHolder = (a: Holder, b: Holder): boolean => a.actor === b.actor && a.s
  */
 export function acquireRecord(
   tip: LeaseRecord | null,
-  req: { resource: string; holder: Holder; ttlMs: number; graceMs: number },
+  req: { resource: string; holder: Holder; ttlMs: number; graceMs: number; idHash?: string },
   now: number,
 ): { ok: true; record: LeaseRecord } | { ok: false; held: LeaseRecord } {
   if (tip !== null && isLive(tip, now)) return { ok: false, held: tip }
@@ -75,6 +76,7 @@ export function acquireRecord(
     record: {
       v: 1, op: 'acquire', resource: req.resource, holder: { actor: req.holder.actor, session: req.holder.session },
       epoch: seq, seq, ttlMs: req.ttlMs, graceMs: req.graceMs, grantedAt: now, expiresAt: now + req.ttlMs, heartbeatAt: now,
+      ...(req.idHash !== undefined ? { idHash: req.idHash } : {}),
     },
   }
 }
@@ -84,11 +86,27 @@ function lost(tip: LeaseRecord | null, resource: string, token: number, reason: 
     { resource, token, currentToken: tip?.epoch ?? null })
 }
 
-/** LEASE_LOST unless `tip` is the caller's lease with epoch `token` and not released. */
-function checkOwn(tip: LeaseRecord | null, resource: string, token: number, holder: Holder): LeaseRecord {
+/**
+ * LEASE_LOST unless `tip` is the lease with epoch `token`, neither released
+ * nor broken; LEASE_NOT_HELD unless `leaseId` proves holding it (a lease
+ * without an id: unless the caller is its holder session).
+ */
+function checkOwn(tip: LeaseRecord | null, resource: string, token: number, holder: Holder, leaseId: string | undefined): LeaseRecord {
   if (tip === null) throw lost(tip, resource, token, 'the remote has no lease chain for it')
   if (tip.epoch !== token) throw lost(tip, resource, token, `the chain moved on to epoch ${tip.epoch}`)
-  if (!sameHolder(tip.holder, holder)) throw lost(tip, resource, token, 'another holder wrote that epoch')
+  if (tip.op === 'break' && tip.broken) {
+    const b = tip.broken
+    throw new CairnError('LEASE_LOST', `remote lease on ${resource} with epoch ${token} is lost: broken by ${b.by.agent ?? b.by.actor} at ${new Date(b.at).toISOString()} (${b.reason})`,
+      { resource, token, currentToken: null, broken: { resource, token, burned: tip.seq, holder: tip.holder, by: b.by, at: b.at, reason: b.reason } })
+  }
+  if (tip.idHash !== undefined) {
+    if (leaseId === undefined || leaseIdHash(leaseId) !== tip.idHash) {
+      throw new CairnError('LEASE_NOT_HELD', `remote lease on ${resource} with epoch ${token} is held by ${tip.holder.actor}: renewing or releasing it needs its lease id`,
+        { resource, token, holder: { actor: tip.holder.actor } })
+    }
+  } else if (!sameHolder(tip.holder, holder)) {
+    throw lost(tip, resource, token, 'another holder wrote that epoch')
+  }
   if (tip.op === 'release') throw lost(tip, resource, token, 'it was released')
   return tip
 }
@@ -99,8 +117,8 @@ function checkOwn(tip: LeaseRecord | null, resource: string, token: number, hold
  * taking it over now: re-acquire for a new epoch instead).
  * @example renewRecord(tip, { resource, token: 7, holder }, now) // { op: 'renew', epoch: 7, seq: tip.seq + 1, ... }
  */
-export function renewRecord(tip: LeaseRecord | null, req: { resource: string; token: number; holder: Holder; ttlMs?: number }, now: number): LeaseRecord {
-  const own = checkOwn(tip, req.resource, req.token, req.holder)
+export function renewRecord(tip: LeaseRecord | null, req: { resource: string; token: number; holder: Holder; leaseId?: string; ttlMs?: number }, now: number): LeaseRecord {
+  const own = checkOwn(tip, req.resource, req.token, req.holder, req.leaseId)
   if (!isLive(own, now)) throw lost(own, req.resource, req.token, 'it lapsed past its grace period')
   const ttlMs = req.ttlMs ?? own.ttlMs
   return { ...own, holder: { ...own.holder }, op: 'renew', seq: own.seq + 1, ttlMs, expiresAt: now + ttlMs, heartbeatAt: now }
@@ -111,16 +129,27 @@ export function renewRecord(tip: LeaseRecord | null, req: { resource: string; to
  * lease nobody took over can still be released, as locally.
  * @example releaseRecord(tip, { resource, token: 7, holder }, now) // { op: 'release', expiresAt: 0, ... }
  */
-export function releaseRecord(tip: LeaseRecord | null, req: { resource: string; token: number; holder: Holder }, now: number): LeaseRecord {
-  const own = checkOwn(tip, req.resource, req.token, req.holder)
+export function releaseRecord(tip: LeaseRecord | null, req: { resource: string; token: number; holder: Holder; leaseId?: string }, now: number): LeaseRecord {
+  const own = checkOwn(tip, req.resource, req.token, req.holder, req.leaseId)
   return { ...own, holder: { ...own.holder }, op: 'release', seq: own.seq + 1, expiresAt: 0, heartbeatAt: now }
+}
+
+/**
+ * The break commit ending whatever lease is at the tip (live or lapsed),
+ * recording who, when and why; NOT_FOUND when nothing is held there.
+ * @example breakRecord(tip, { resource, by: { actor }, reason: 'holder crashed' }, now) // { op: 'break', expiresAt: 0, broken, ... }
+ */
+export function breakRecord(tip: LeaseRecord | null, req: { resource: string; by: { actor: string; agent?: string }; reason: string }, now: number): LeaseRecord {
+  if (tip === null || tip.op === 'release' || tip.op === 'break') throw new CairnError('NOT_FOUND', `no remote lease on ${req.resource} to break`, { resource: req.resource })
+  const { idHash: _hash, ...rest } = tip
+  return { ...rest, holder: { ...tip.holder }, op: 'break', seq: tip.seq + 1, expiresAt: 0, heartbeatAt: now, broken: { by: { ...req.by }, at: now, reason: req.reason } }
 }
 
 /** A lease as list/status/LEASE_HELD show it: no epoch, which only its holder should hold. */
 export function remoteView(r: LeaseRecord, now: number, remote: string, commit: string): Record<string, unknown> {
   return {
     scope: 'remote', remote, commit, resource: r.resource, holder: { ...r.holder }, ttlMs: r.ttlMs, graceMs: r.graceMs,
-    grantedAt: r.grantedAt, expiresAt: r.expiresAt, heartbeatAt: r.heartbeatAt, released: r.op === 'release',
+    grantedAt: r.grantedAt, expiresAt: r.expiresAt, heartbeatAt: r.heartbeatAt, released: r.op === 'release' || r.op === 'break',
     live: isLive(r, now), takeoverAt: takeoverAt(r),
   }
 }

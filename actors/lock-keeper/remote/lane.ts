@@ -20,10 +20,12 @@
  */
 import { CairnError } from '../../../protocol/errors.ts'
 import type { Envelope } from '../../../protocol/envelope.ts'
-import type { RemoteLeaseInfo } from '../../../protocol/messages.ts'
+import type { LeaseBreak, RemoteLeaseInfo } from '../../../protocol/messages.ts'
 import type { ActorContext } from '../../../lib/kernel/actor-module.ts'
 import type { LeaseRecord, LeaseRefs, LeaseRemote, LeaseTip } from '../../../lib/kernel/ports/lease-refs.ts'
-import { acquireRecord, isLive, leaseRef, releaseRecord, remoteView, renewRecord } from './chain.ts'
+import { acquireRecord, breakRecord, isLive, leaseRef, releaseRecord, remoteView, renewRecord } from './chain.ts'
+import { leaseIdHash } from '../leases.ts'
+import { newLeaseId } from '../gate.ts'
 import { parseRemoteOp, type RemoteOp } from './parse.ts'
 
 /** Requests queued beyond this are refused with BUSY: backpressure, not loss. */
@@ -120,6 +122,8 @@ export class RemoteLane {
       }
       case 'acquire':
         return this.#acquire(op, refs, remote, ref, key, read)
+      case 'break':
+        return this.#break(op, refs, remote, ref, key, read)
       default:
         return this.#extend(op, refs, remote, ref, key, read)
     }
@@ -127,7 +131,9 @@ export class RemoteLane {
 
   async #acquire(op: Extract<RemoteOp, { kind: 'acquire' }>, refs: LeaseRefs, remote: LeaseRemote, ref: string, key: string,
     read: () => Promise<LeaseTip | null>): Promise<RemoteLeaseInfo> {
-    const request = { resource: op.resource, holder: op.holder, ttlMs: op.ttlMs, graceMs: op.graceMs ?? this.#graceMs() }
+    // The holder's proof: only its hash goes on the remote.
+    const id = newLeaseId()
+    const request = { resource: op.resource, holder: op.holder, ttlMs: op.ttlMs, graceMs: op.graceMs ?? this.#graceMs(), idHash: leaseIdHash(id) }
     for (let attempt = 0; attempt < 2; attempt++) {
       const tip = await read()
       const now = this.#ctx.clock.now()
@@ -136,7 +142,7 @@ export class RemoteLane {
       const r = await refs.append(remote, ref, tip?.commit ?? null, next.record)
       if (r.ok) {
         this.#remember(key, { commit: r.commit, record: next.record })
-        return info(next.record, remote, r.commit)
+        return { ...info(next.record, remote, r.commit), id }
       }
     }
     const tip = await read()
@@ -170,6 +176,22 @@ export class RemoteLane {
     const current = tip?.record.epoch ?? null
     throw new CairnError('LEASE_LOST', `remote lease on ${op.resource} with epoch ${op.token} is lost: the chain moved past it`,
       { resource: op.resource, token: op.token, currentToken: current })
+  }
+
+  /** A break commit on the tip; a lost race re-reads once (the tip changed: break what is there now, if anything). */
+  async #break(op: Extract<RemoteOp, { kind: 'break' }>, refs: LeaseRefs, remote: LeaseRemote, ref: string, key: string,
+    read: () => Promise<LeaseTip | null>): Promise<LeaseBreak> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const tip = await read()
+      const record = breakRecord(tip?.record ?? null, op, this.#ctx.clock.now())
+      const r = await refs.append(remote, ref, (tip as LeaseTip).commit, record)
+      if (r.ok) {
+        this.#held.delete(key)
+        const broken = record.broken as NonNullable<LeaseRecord['broken']>
+        return { resource: op.resource, token: record.epoch, burned: record.seq, holder: { ...record.holder }, by: broken.by, at: broken.at, reason: broken.reason }
+      }
+    }
+    throw new CairnError('BUSY', `the lease chain of ${op.resource} on ${remote.url} keeps moving; retry`, { resource: op.resource, remote: remote.url })
   }
 
   #remember(key: string, tip: LeaseTip): void {

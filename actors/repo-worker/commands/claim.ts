@@ -65,6 +65,11 @@ export function applyClaimNext(cmd: ClaimNextCommand, batch: Batch, ready: Ready
     }
   }
   const holder = { actor: cmd.actor, session: cmd.session, agent: cmd.user }
+  // Claims released or broken before they could lapse are candidates again.
+  const freed = gate.freed(ready.freedCursor)
+  if (freed.stale) ready.unholdAll()
+  else for (const id of freed.ids) ready.unhold(id)
+  ready.freedCursor = freed.cursor
   for (const id of ready.free(now)) {
     const p = batch.issue(id) as IssueProjection
     if (cmd.label !== null && !p.labels.includes(cmd.label)) continue

@@ -104,6 +104,8 @@ export class ReadySet {
   readonly #free = new SortedIds((id) => this.#info.get(id)?.createdAt ?? Number.POSITIVE_INFINITY)
   readonly #held = new Map<string, number>()
   readonly #lapses = new Heap()
+  /** Where this set is in the lease gate's list of issues freed early (see LeaseGate.freed). */
+  freedCursor = -1
 
   /** Builds the set over every projection of a view. */
   constructor(all: Iterable<IssueProjection>) {
@@ -162,6 +164,11 @@ export class ReadySet {
   unhold(id: string): void {
     if (!this.#held.delete(id)) return
     if (this.#ready.has(id)) this.#free.add(id)
+  }
+
+  /** Every held issue is a candidate again (what freed early is no longer known). */
+  unholdAll(): void {
+    for (const id of [...this.#held.keys()]) this.unhold(id)
   }
 
   #lapse(now: number): void {

@@ -54,8 +54,9 @@ export function lockCommand(cli: Cli): Command {
 
   lock.command('break <resource>').description("end whoever's lease is on <resource> now; recorded, and its holder's fenced writes are refused")
     .requiredOption('--reason <text>', 'why (recorded with who and when)')
+    .option('--remote <remote>', 'break the lease on this git remote')
     .action(async (resource: string, o: Opts, cmd: Command) => {
-      await cli.call(cmd, 'locks.break', { resource, reason: o.reason }, ((r: { resource: string; token: number; burned: number; holder: { actor: string; agent?: string } }, names: Names) =>
+      await cli.call(cmd, 'locks.break', { resource, reason: o.reason, ...(o.remote !== undefined ? { remote: o.remote } : {}) }, ((r: { resource: string; token: number; burned: number; holder: { actor: string; agent?: string } }, names: Names) =>
         `broke ${r.resource} (token ${r.token}, held by ${r.holder.agent ?? names(r.holder.actor)}); the next lease gets a token above ${r.burned}`) as never, { names: true })
     })
 

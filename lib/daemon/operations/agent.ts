@@ -23,8 +23,9 @@ export interface HeartbeatReport {
 export const agentOperations: Impls<AgentMethod> = {
   'agent.heartbeat': async (ctx): Promise<HeartbeatReport> => {
     const repo = await ctx.repo()
-    const holds = ctx.holds.of(repo.id, repo.actor)
-    const report: HeartbeatReport = { holds: [], lapsed: [], failed: [] }
+    const holds = ctx.holds.of(repo.id, repo.actor, repo.path)
+    // Lapses the daemon's process watch found since the agent's last command come first.
+    const report: HeartbeatReport = { holds: [], lapsed: holds.takeNotes(), failed: [] }
     const list = holds.list()
     const results = await Promise.allSettled(list.map((h) => renewHold(repo, holds, h)))
     results.forEach((r, i) => {

@@ -26,7 +26,7 @@ export const issueOperations: Impls<IssueMethod> = {
    */
   'issues.close': async (ctx, a) => {
     const repo = await ctx.repo()
-    const holds = ctx.holds.of(repo.id, repo.actor)
+    const holds = ctx.holds.of(repo.id, repo.actor, repo.path)
     const opts = { ...writeOpts(a), ...(a.reason !== undefined ? { reason: a.reason } : {}) }
     const claims = holds.list().filter((h) => h.issueId?.startsWith(a.id.toLowerCase()))
     const claim = claims.length === 1 && opts.lease === undefined ? claims[0] as Hold : undefined
@@ -60,14 +60,14 @@ export const issueOperations: Impls<IssueMethod> = {
    */
   'issues.claim': async (ctx, a) => {
     const repo = await ctx.repo()
-    const pid = checkPid(ctx, a.pid)
+    const watched = checkPid(ctx, a.pid)
     const ttlMs = a.ttlMs ?? 60_000
     const got = await repo.issues.claimNext({ ttlMs, autoRenew: false, ...(a.label === undefined ? {} : { label: a.label }), ...(a.opId === undefined ? {} : { opId: a.opId }) })
     if (got === null) return null
     got.lease.dispose()
     const hold: Hold = { resource: got.lease.resource, token: got.lease.token, leaseId: got.lease.leaseId ?? '', ttlMs, expiresAt: got.lease.expiresAt,
-      issueId: got.issue.id, ...(pid !== undefined ? { pid } : {}) }
-    ctx.holds.of(repo.id, repo.actor).put(hold)
+      issueId: got.issue.id, ...watched }
+    ctx.holds.of(repo.id, repo.actor, repo.path).put(hold)
     return { issue: got.issue, lease: holdView(hold), duplicate: got.duplicate }
   },
 }

@@ -10,19 +10,17 @@ import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import type { LockMethod } from '../../../protocol/operations/index.ts'
 import type { Repo } from '../../api/repo.ts'
 import type { Hold } from '../holds.ts'
+import { processStart } from '../hold-watch.ts'
 import { handleOf, holdView, isLapse, renewHold } from './holding.ts'
 import type { Impls, OpContext } from './types.ts'
 
-/** `pid`: a live process of this machine, watched by the daemon only. */
-export function checkPid(ctx: OpContext, pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined
+/** `pid`: a live process of this machine, watched by the daemon only; with its start time (a reused pid is another process). */
+export function checkPid(ctx: OpContext, pid: number | undefined): { pid: number; pidStart: string } | Record<string, never> {
+  if (pid === undefined) return {}
   if (ctx.mode !== 'daemon') throw invalidArgument('pid', 'needs the daemon, which watches the process (run without --no-daemon)')
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw invalidArgument('pid', `no process ${pid} is running`)
-  }
-  return pid
+  const pidStart = processStart(pid)
+  if (pidStart === null) throw invalidArgument('pid', `no process ${pid} is running`)
+  return { pid, pidStart }
 }
 
 /**
@@ -33,7 +31,7 @@ export function checkPid(ctx: OpContext, pid: number | undefined): number | unde
  * (LEASE_NOT_HELD). Neither: the agent holds nothing there.
  */
 function holdFor(ctx: OpContext, repo: Repo, a: { resource: string; token?: number | undefined; leaseId?: string | undefined }): Hold {
-  const own = ctx.holds.of(repo.id, repo.actor).find(a.resource)
+  const own = ctx.holds.of(repo.id, repo.actor, repo.path).find(a.resource)
   if (own !== undefined && (a.token === undefined || a.token === own.token) && (a.leaseId === undefined || a.leaseId === own.leaseId)) return own
   if (a.token === undefined) {
     if (a.leaseId !== undefined) throw invalidArgument('token', 'is required with leaseId')
@@ -46,21 +44,21 @@ export const lockOperations: Impls<LockMethod> = {
   'locks.acquire': async (ctx, a) => {
     const repo = await ctx.repo()
     const waitMs = a.waitMs ?? 0
-    const pid = checkPid(ctx, a.pid)
+    const watched = checkPid(ctx, a.pid)
     const h = await repo.locks.acquire(a.resource, {
       ttlMs: a.ttlMs, autoRenew: false, signal: ctx.signal, ...(waitMs > 0 ? { wait: { timeoutMs: waitMs } } : {}),
       ...(a.remote !== undefined ? { scope: 'remote' as const, remote: a.remote } : {}),
     })
     h.dispose()
     const hold: Hold = { resource: h.resource, token: h.token, leaseId: h.leaseId ?? '', ttlMs: a.ttlMs, expiresAt: h.expiresAt,
-      ...(h.remote !== undefined ? { remote: h.remote } : {}), ...(pid !== undefined ? { pid } : {}) }
-    ctx.holds.of(repo.id, repo.actor).put(hold)
+      ...(h.remote !== undefined ? { remote: h.remote } : {}), ...watched }
+    ctx.holds.of(repo.id, repo.actor, repo.path).put(hold)
     return holdView(hold)
   },
   'locks.renew': async (ctx, a) => {
     const repo = await ctx.repo()
     const hold = holdFor(ctx, repo, a)
-    const got = await renewHold(repo, ctx.holds.of(repo.id, repo.actor), hold, a.ttlMs ?? hold.ttlMs)
+    const got = await renewHold(repo, ctx.holds.of(repo.id, repo.actor, repo.path), hold, a.ttlMs ?? hold.ttlMs)
     if (isLapse(got)) throw new CairnError('LEASE_LOST', got.message, { resource: a.resource, token: hold.token })
     return holdView(got)
   },
@@ -73,14 +71,14 @@ export const lockOperations: Impls<LockMethod> = {
     } finally {
       h.dispose()
     }
-    const own = ctx.holds.of(repo.id, repo.actor)
+    const own = ctx.holds.of(repo.id, repo.actor, repo.path)
     if (own.find(a.resource)?.token === hold.token) own.remove(a.resource)
     return { resource: a.resource, token: hold.token, released: true }
   },
   'locks.break': async (ctx, a) => {
     const repo = await ctx.repo()
-    const record = await repo.locks.break(a.resource, { reason: a.reason })
-    const own = ctx.holds.of(repo.id, repo.actor)
+    const record = await repo.locks.break(a.resource, { reason: a.reason, ...(a.remote !== undefined ? { scope: 'remote' as const, remote: a.remote } : {}) })
+    const own = ctx.holds.of(repo.id, repo.actor, repo.path)
     if (own.find(record.resource)?.token === record.token) own.remove(record.resource)
     return record
   },

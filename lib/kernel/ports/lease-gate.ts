@@ -57,4 +57,10 @@ export interface LeaseGate {
   reclaim(c: { issueId: string; actor: string; token: number; ttlMs: number; now: number }): ({ lease: LeaseInfo } & StagedLeaseWrites) | null
   /** Releases the holder's lease on `issue:<issueId>` (closing the issue ends its claim). Throws LEASE_LOST, LEASE_NOT_HELD. */
   release(r: { issueId: string; token: number; leaseId: string; now: number }): StagedLeaseWrites
+  /**
+   * Issues whose lease ended early (released, broken) since `cursor`, so a
+   * claim can offer them again before their lease would have lapsed; a
+   * cursor too old (or from another gate) answers `stale`.
+   */
+  freed(cursor: number): { cursor: number; ids: string[]; stale: boolean }
 }

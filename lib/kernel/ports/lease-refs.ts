@@ -14,7 +14,7 @@
  * libgit2 errors; a malformed `lease.json` is `INVALID_FORMAT`.
  */
 
-export type LeaseRecordOp = 'acquire' | 'renew' | 'release'
+export type LeaseRecordOp = 'acquire' | 'renew' | 'release' | 'break'
 
 /** The content of `lease.json`: one commit of a lease chain. Times are ms on the writer's clock. */
 export interface LeaseRecord {
@@ -32,9 +32,17 @@ export interface LeaseRecord {
   /** How long past `expiresAt` others must still wait before a takeover. */
   graceMs: number
   grantedAt: number
-  /** 0 in a release commit: the resource is free at once. */
+  /** 0 in a release or break commit: the resource is free at once. */
   expiresAt: number
   heartbeatAt: number
+  /**
+   * SHA-256 (hex) of the lease id only its holder was told: renewing or
+   * releasing needs the id. Absent on leases written before ids existed,
+   * which are held by (actor, session).
+   */
+  idHash?: string
+  /** In a break commit: who ended the lease (holder/epoch name the broken one), when and why. */
+  broken?: { by: { actor: string; agent?: string }; at: number; reason: string }
 }
 
 /** A chain's tip as observed on the remote. */
