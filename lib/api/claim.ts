@@ -39,6 +39,6 @@ export function claimNext(call: Call, locks: LocksApi, who: { actor: string; ses
     const got = await call<{ issue: IssueProjection; lease: LeaseInfo; duplicate: boolean } | null>(M.issueClaimNext, body,
       { timeoutMs: opts.timeoutMs, signal: opts.signal })
     if (got === null) return null
-    return { issue: got.issue, lease: locks.adopt(got.lease, opts.ttlMs, opts.autoRenew ?? true, sent), duplicate: got.duplicate }
+    return { issue: got.issue, lease: locks.adoptGranted(got.lease, opts.ttlMs, opts.autoRenew ?? true, sent), duplicate: got.duplicate }
   }
 }

@@ -21,6 +21,7 @@ import type { Clock } from '../kernel/ports/clock.ts'
 import type { LeasePolicy } from '../../protocol/results.ts'
 import type { CallOptions } from './call.ts'
 import { checkPlainFields } from './plain-data.ts'
+import { CHANNELS, publish } from '../kernel/diagnostics.ts'
 import { leaseHandle, monotonicOf, type EndableHandle, type LeaseHandle, type LeaseScope, type LockCall } from './lease-handle/handle.ts'
 
 export type { LeaseHandle, LeaseScope }
@@ -67,6 +68,8 @@ export interface LocksApi {
   adopt(lease: LeaseInfo | RemoteLeaseInfo, ttlMs: number, autoRenew: boolean, sent?: number | null): LeaseHandle
   /** @internal The holders' monotonic clock: what `sent` of {@link adopt} is read from. */
   monotonic(): number
+  /** @internal As {@link adopt}, for a grant just made through another request (a claim): also told on cairn:lease:granted. */
+  adoptGranted(lease: LeaseInfo, ttlMs: number, autoRenew: boolean, sent: number | null): LeaseHandle
   list(opts?: CallOptions): Promise<LeaseView[]>
   /** The lease on exactly `resource`; with `{ scope: 'remote', remote }`, as the remote holds it now. */
   status(resource: string, opts?: StatusOptions): Promise<LeaseStatusView>
@@ -100,12 +103,22 @@ function sleepUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<voi
   })
 }
 
-export function locksApi(call: LockCall, ids: { actor: string; session: string; agent?: string }, clock: Clock, requestTimeoutMs: number,
+export function locksApi(call: LockCall, ids: { actor: string; session: string; agent?: string; repo: string }, clock: Clock, requestTimeoutMs: number,
   onStop: (fn: () => void) => () => void): LocksApi {
   const mono = monotonicOf(clock)
-  const deps = { call, clock, mono, onStop, holder: { actor: ids.actor, session: ids.session } }
+  const deps = {
+    call, clock, mono, onStop, holder: { actor: ids.actor, session: ids.session },
+    lost: (lease: LeaseInfo | RemoteLeaseInfo, reason: CairnError) =>
+      publish(CHANNELS.leaseLost, { repo: ids.repo, resource: lease.resource, token: lease.token, reason: { code: reason.code, message: reason.message } }),
+  }
   const handle = (lease: LeaseInfo | RemoteLeaseInfo, ttlMs: number, autoRenew: boolean, sent: number | null = null): EndableHandle =>
     leaseHandle(deps, lease, ttlMs, autoRenew, sent)
+  /** A grant this handle's actor got: told on cairn:lease:granted, then handed over as a handle. */
+  const granted = (lease: LeaseInfo | RemoteLeaseInfo, ttlMs: number, autoRenew: boolean, sent: number | null): EndableHandle => {
+    publish(CHANNELS.leaseGranted, { repo: ids.repo, resource: lease.resource, holder: lease.holder, token: lease.token, expiresAt: lease.expiresAt,
+      ...('scope' in lease ? { scope: 'remote', remote: lease.remote } : {}) })
+    return handle(lease, ttlMs, autoRenew, sent)
+  }
   const holder = { actor: ids.actor, session: ids.session, ...(ids.agent !== undefined ? { agent: ids.agent } : {}) }
 
   const acquireRemote = async (resource: string, opts: AcquireOptions, remote: string, waitMs: number): Promise<LeaseHandle> => {
@@ -123,7 +136,7 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string; 
           await call(M.lockRemoteRelease, { resource: lease.resource, token: lease.token, leaseId: lease.id, remote, actor: ids.actor, session: ids.session }).catch(() => undefined)
           throw new CairnError('ABORTED', 'acquire was aborted')
         }
-        return handle(lease, opts.ttlMs, opts.autoRenew ?? true, sent)
+        return granted(lease, opts.ttlMs, opts.autoRenew ?? true, sent)
       } catch (err) {
         const now = clock.now()
         if (!(err instanceof CairnError) || err.code !== 'LEASE_HELD' || now >= deadline || round >= waitMs / MIN_REMOTE_POLL_MS) throw err
@@ -161,19 +174,22 @@ export function locksApi(call: LockCall, ids: { actor: string; session: string; 
           await call(M.lockRelease, { resource: lease.resource, token: lease.token, leaseId: lease.id }).catch(() => undefined)
           throw new CairnError('ABORTED', 'acquire was aborted')
         }
-        return handle(lease, opts.ttlMs, opts.autoRenew ?? true, sent)
+        return granted(lease, opts.ttlMs, opts.autoRenew ?? true, sent)
       } finally {
         opts.signal?.removeEventListener('abort', onAbort)
       }
     },
     adopt: (lease, ttlMs, autoRenew, sent) => handle(lease, ttlMs, autoRenew, sent ?? null),
+    adoptGranted: (lease, ttlMs, autoRenew, sent) => granted(lease, ttlMs, autoRenew, sent),
     monotonic: mono,
     break: async (resource, opts) => {
       if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with reason')
       const { scope, remote } = scopeOf(opts)
       const body = { resource, actor: ids.actor, ...(ids.agent !== undefined ? { agent: ids.agent } : {}), reason: opts.reason, ...(remote !== undefined ? { remote } : {}) }
       checkPlainFields(body)
-      return call<LeaseBreak>(scope === 'remote' ? M.lockRemoteBreak : M.lockBreak, body, { timeoutMs: opts.timeoutMs, signal: opts.signal })
+      const record = await call<LeaseBreak>(scope === 'remote' ? M.lockRemoteBreak : M.lockBreak, body, { timeoutMs: opts.timeoutMs, signal: opts.signal })
+      publish(CHANNELS.leaseBroken, { repo: ids.repo, resource: record.resource, token: record.token, by: record.by, reason: record.reason, ...(remote !== undefined ? { remote } : {}) })
+      return record
     },
     list: (opts) => call(M.lockList, {}, opts),
     policy: async (opts) => (await call<{ policy: LeasePolicy }>(M.lockPolicyGet, {}, opts)).policy,

@@ -107,7 +107,7 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
       checkOpts(opts)
       return (await link.request('lock-keeper', type, body, opts)) as never
     },
-    { actor: identity.actor, session: sup.sessionId(), ...(identity.agent !== null ? { agent: identity.agent } : {}) },
+    { actor: identity.actor, session: sup.sessionId(), ...(identity.agent !== null ? { agent: identity.agent } : {}), repo: link.id },
     sup.clock(), sup.requestTimeoutMs(), (fn) => sup.onStop(fn))
   const repo: Repo = {
     id: link.id,

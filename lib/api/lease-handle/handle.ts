@@ -67,6 +67,8 @@ export interface HandleDeps {
   onStop: (fn: () => void) => () => void
   /** The holder, named in remote renewals and releases. */
   holder: { actor: string; session: string }
+  /** Told when the handle loses its lease (cairn:lease:lost). */
+  lost?: (lease: HeldLease, reason: CairnError) => void
 }
 
 type Snap = SnapshotFrom<typeof leaseHandleMachine>
@@ -139,7 +141,9 @@ export function leaseHandle(deps: HandleDeps, granted: HeldLease, ttlMs: number,
         cancelBeat = cancelExpiry = null
       },
       abort: (_, { error }) => {
-        lost.abort(error ?? new CairnError('LEASE_LOST', `lease on ${granted.resource} lost`, { resource: granted.resource }))
+        const reason = error ?? new CairnError('LEASE_LOST', `lease on ${granted.resource} lost`, { resource: granted.resource })
+        if (!lost.signal.aborted) deps.lost?.(latest, reason)
+        lost.abort(reason)
       },
     },
     actors: {
