@@ -154,8 +154,10 @@ export class RemoteLane {
   async #extend(op: Extract<RemoteOp, { kind: 'renew' | 'release' }>, refs: LeaseRefs, remote: LeaseRemote, ref: string, key: string,
     read: () => Promise<LeaseTip | null>): Promise<RemoteLeaseInfo | { released: true }> {
     const mine = this.#held.get(key)
-    // Our last commit is the parent to try; a lapsed one may have been taken over, so read what replaced it.
-    const usable = mine && mine.record.epoch === op.token && (op.kind === 'release' || isLive(mine.record, this.#ctx.clock.now()))
+    // Our last commit is the parent to try, for a caller proving it holds it; a lapsed one may have
+    // been taken over, and a caller without the id is answered from what the remote holds now.
+    const proves = mine !== undefined && (mine.record.idHash === undefined || (op.leaseId !== undefined && leaseIdHash(op.leaseId) === mine.record.idHash))
+    const usable = proves && mine.record.epoch === op.token && (op.kind === 'release' || isLive(mine.record, this.#ctx.clock.now()))
     let tip: LeaseTip | null = usable ? mine : await read()
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = this.#ctx.clock.now()

@@ -84,10 +84,10 @@ const REF = (r: FakeRemote) => [...r.chains.keys()][0] as string
 
 t.test('acquire: a lost race to a live winner is LEASE_HELD; to a dead one, one retry', async (t) => {
   const { remote, ask, now } = lane()
-  const first = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number }
+  const first = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number; id: string }
   t.equal(first.token, 1, 'first grant on an empty remote')
   const ref = REF(remote)
-  await ask(M.lockRemoteRelease, { ...acquireBody(), token: 1 })
+  await ask(M.lockRemoteRelease, { ...acquireBody(), token: 1, leaseId: first.id })
   // Race 1: Bob acquires just before our append and is live -> LEASE_HELD after one re-read.
   remote.before.push(() => remote.push(ref, (acquireRecord(remote.tip(ref)!.record, { resource: 'path:a', holder: BOB, ttlMs: 1_000, graceMs: 0 }, now.t) as { record: LeaseRecord }).record))
   const appends = remote.appends
@@ -100,10 +100,10 @@ t.test('acquire: a lost race to a live winner is LEASE_HELD; to a dead one, one 
     const tip = remote.tip(ref)!.record
     remote.push(ref, releaseRecord(tip, { resource: 'path:a', token: tip.epoch, holder: BOB }, now.t))
   })
-  const won = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number }
+  const won = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number; id: string }
   t.equal(won.token, 5, 'granted on the fresh tip: 1 acq, 2 rel, 3 Bob acq, 4 Bob rel, 5 ours')
   // Race 3: lost twice, nobody live at the end -> BUSY; never a third append.
-  await ask(M.lockRemoteRelease, { ...acquireBody(), token: 5 })
+  await ask(M.lockRemoteRelease, { ...acquireBody(), token: 5, leaseId: won.id })
   const bump = () => { const tip = remote.tip(ref)!.record; remote.push(ref, { ...tip, seq: tip.seq + 1, heartbeatAt: now.t }) }
   remote.before.push(bump, bump)
   const before = remote.appends
@@ -113,20 +113,48 @@ t.test('acquire: a lost race to a live winner is LEASE_HELD; to a dead one, one 
 
 t.test('renew: fenced on our commit; a missed answer is recovered; a takeover is LEASE_LOST', async (t) => {
   const { remote, ask, now } = lane()
-  const got = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number }
+  const got = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number; id: string }
   const ref = REF(remote)
   remote.missNextAnswer = true
-  t.equal((await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token }) as CairnError).code, 'UNREACHABLE', 'the answer was lost...')
+  t.equal((await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token, leaseId: got.id }) as CairnError).code, 'UNREACHABLE', 'the answer was lost...')
   now.t += 100
-  const renewed = await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token }) as { expiresAt: number }
+  const renewed = await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token, leaseId: got.id }) as { expiresAt: number }
   t.equal(renewed.expiresAt, now.t + 1_000, '...the next renew finds our own commit at the tip and extends it')
   t.same(remote.chains.get(ref)!.map((c) => c.record.op), ['acquire', 'renew', 'renew'])
   // Bob takes over behind our back (our lease lapsed past grace on his clock).
   const tip = remote.tip(ref)!.record
   remote.push(ref, (acquireRecord(tip, { resource: 'path:a', holder: BOB, ttlMs: 1_000, graceMs: 0 }, tip.expiresAt + tip.graceMs) as { record: LeaseRecord }).record)
-  const lost = await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token }) as CairnError
+  const lost = await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token, leaseId: got.id }) as CairnError
   t.equal(lost.code, 'LEASE_LOST', 'the chain moved past our commit')
   t.equal(lost.details?.currentToken, 4, 'naming the epoch now at the tip')
+})
+
+t.test('holders: only the lease id renews or releases; a break is a recorded commit that ends it', async (t) => {
+  const { remote, ask, now } = lane()
+  const got = await ask(M.lockRemoteAcquire, acquireBody()) as { token: number; id: string }
+  t.match(got.id, /^[0-9a-f]{32}$/, 'the holder is told the lease id')
+  const ref = REF(remote)
+  t.match(remote.tip(ref)!.record.idHash, /^[0-9a-f]{64}$/, 'the remote holds only its hash')
+  t.notOk(JSON.stringify(remote.tip(ref)!.record).includes(got.id), 'never the id')
+  const appends = remote.appends
+  for (const [who, body] of [['bob with the token', { ...acquireBody(BOB), token: got.token }], ['alice without the id', { ...acquireBody(), token: got.token }],
+    ['bob with a guessed id', { ...acquireBody(BOB), token: got.token, leaseId: 'f'.repeat(32) }]] as const) {
+    t.match(await ask(M.lockRemoteRelease, body), { code: 'LEASE_NOT_HELD' }, `release by ${who}: LEASE_NOT_HELD`)
+    t.match(await ask(M.lockRemoteRenew, body), { code: 'LEASE_NOT_HELD' }, `renew by ${who}: LEASE_NOT_HELD`)
+  }
+  t.equal(remote.appends, appends, 'nothing was appended for them')
+  const elsewhere = await ask(M.lockRemoteRenew, { ...acquireBody(), session: 'another-session', token: got.token, leaseId: got.id }) as { token: number }
+  t.equal(elsewhere.token, got.token, 'the id renews from another session (a restarted daemon that kept it)')
+  now.t += 50
+  const broken = await ask(M.lockRemoteBreak, { resource: 'path:a', remote: 'o', actor: BOB.actor, agent: 'bob', reason: 'stuck for an hour' }) as Record<string, unknown>
+  t.match(broken, { resource: 'path:a', token: got.token, burned: 3, by: { actor: BOB.actor, agent: 'bob' }, at: now.t, reason: 'stuck for an hour' })
+  t.match(remote.tip(ref)!.record, { op: 'break', expiresAt: 0, broken: { reason: 'stuck for an hour' } }, 'a break commit on the chain')
+  const renew = await ask(M.lockRemoteRenew, { ...acquireBody(), token: got.token, leaseId: got.id }) as CairnError
+  t.match(renew, { code: 'LEASE_LOST', details: { broken: { reason: 'stuck for an hour' } } }, 'the old holder is told who broke it and why')
+  const next = await ask(M.lockRemoteAcquire, acquireBody(BOB)) as { token: number }
+  t.equal(next.token, 4, 'free at once; the next epoch is past the burned one')
+  t.match(await ask(M.lockRemoteBreak, { resource: 'path:b', remote: 'o', actor: BOB.actor, reason: 'x' }), { code: 'NOT_FOUND' }, 'nothing to break')
+  t.match(await ask(M.lockRemoteBreak, { resource: 'path:a', remote: 'o', actor: BOB.actor, reason: '' }), { code: 'INVALID_ARGUMENT', details: { field: 'reason' } })
 })
 
 t.test('bad requests are answered at once; the queue is bounded; stop answers what is queued', async (t) => {

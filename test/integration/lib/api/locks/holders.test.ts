@@ -7,6 +7,7 @@
  * store keeps the id's hash, never the id.
  */
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRuntime, type Repo } from '../../../../../lib/index.ts'
@@ -22,7 +23,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   const rt = await createRuntime({ home: box.home, threads: 1, clock, watchdog: false })
   t.teardown(async () => { await rt.stop(); box.cleanup() })
   const [alice, bob, ops] = await Promise.all(['alice', 'bob', 'ops'].map((agent) => rt.repo(path, { agent }))) as [Repo, Repo, Repo]
-  return { rt, alice, bob, ops, clock, path }
+  return { rt, alice, bob, ops, clock, path, box }
 }
 
 const err = (p: Promise<unknown>) => p.then(() => null, (e: { code?: string; details?: Record<string, unknown>; message?: string }) => e)
@@ -93,4 +94,24 @@ t.test('a break ends another\'s lease, is recorded, burns a token; the old holde
     t.match(await err(ops.locks.break(`issue:${issue.id}`, { reason: reason as string })), { code: 'INVALID_ARGUMENT', details: { field: 'reason' } }, `reason ${JSON.stringify(reason).slice(0, 20)}`)
   }
   t.equal(((await ops.locks.status(`issue:${issue.id}`)).lease as { token?: number } | null)?.token, next.token, 'a refused break changed nothing')
+})
+
+t.test('the same rules on a git remote: LEASE_NOT_HELD for a non-holder, a recorded break', async (t) => {
+  const { alice, bob, ops, box } = await setup(t)
+  const bare = join(box.dir, 'remote.git')
+  execFileSync('git', ['init', '-q', '--bare', bare])
+  const on = { scope: 'remote' as const, remote: bare }
+  const lease = await alice.locks.acquire('path:src', { ...on, ttlMs: 10_000, autoRenew: false })
+  t.match(lease.leaseId, /^[0-9a-f]{32}$/)
+  const info = { scope: 'remote' as const, remote: lease.remote as string, commit: '', resource: 'path:src', token: lease.token, holder: { actor: bob.actor, session: 'x' },
+    ttlMs: 10_000, graceMs: 0, grantedAt: 0, expiresAt: T0 + 10_000, heartbeatAt: 0 }
+  t.match(await err(bob.locks.adopt(info, 10_000, false).release()), { code: 'LEASE_NOT_HELD' }, 'bob releasing alice\'s remote lease')
+  t.match(await err(bob.locks.adopt(info, 10_000, false).renew()), { code: 'LEASE_NOT_HELD' }, 'or renewing it')
+  t.equal((await bob.locks.status('path:src', on)).lease?.holder.actor, alice.actor, 'still alice\'s')
+  const record = await ops.locks.break('path:src', { ...on, reason: 'alice is gone' })
+  t.match(record, { token: lease.token, by: { agent: 'ops' }, reason: 'alice is gone' })
+  t.match(await err(lease.renew()), { code: 'LEASE_LOST', details: { broken: { reason: 'alice is gone' } } }, 'the old holder learns of the break')
+  const next = await bob.locks.acquire('path:src', { ...on, ttlMs: 10_000, autoRenew: false })
+  t.ok(next.token > record.burned, 'the next epoch is past the burned one')
+  await next.release()
 })
