@@ -62,7 +62,9 @@ export class Cli {
   async call(cmd: Command, method: string, args: Record<string, unknown>, human?: Human, opts: PrintOptions = {}): Promise<void> {
     await this.guard(cmd, async () => {
       const exec = await this.executor(cmd)
-      this.#warnings = NO_HEARTBEAT.test(method) ? [] : await this.heartbeat(cmd, exec)
+      // A command on one of the agent's leases answers for that lease itself (a break it learns of is its error).
+      const skip = method.startsWith('locks.') && typeof args.resource === 'string' ? args.resource : undefined
+      this.#warnings = NO_HEARTBEAT.test(method) ? [] : await this.heartbeat(cmd, exec, skip)
       const data = await exec.call(method, args, opts)
       const json = this.globals(cmd).json
       const names = opts.names && !json ? await this.#names(exec) : shortName
@@ -75,7 +77,7 @@ export class Cli {
   }
 
   /** Renews the agent's holds; returns the lapses as warnings (a failing heartbeat is not the command's failure). */
-  async heartbeat(cmd: Command, exec: Executor): Promise<Warning[]> {
+  async heartbeat(cmd: Command, exec: Executor, skip?: string): Promise<Warning[]> {
     // No holds anywhere in this home: nothing to renew, no round trip.
     try {
       if (readdirSync(join(this.globals(cmd).home, 'holds')).length === 0) return []
@@ -83,7 +85,7 @@ export class Cli {
       return []
     }
     try {
-      const r = await exec.call<{ lapsed: Warning[] }>('agent.heartbeat', {})
+      const r = await exec.call<{ lapsed: Warning[] }>('agent.heartbeat', skip === undefined ? {} : { skip })
       return r.lapsed
     } catch {
       return []

@@ -34,8 +34,11 @@ export type ClaimNextCommand = Extract<IssueCommand, { type: 'claim-next' }>
 /** What a claim answers; null when nothing is claimable. */
 export interface ClaimNextResult { issue: IssueProjection; lease: LeaseInfo; duplicate: boolean }
 
-/** Grace a lease carries when it names none (policy.ts GRACE_MS): how long after expiry a claim is kept out of the candidates. */
+/** Grace of a lease that names none (policy.ts GRACE_MS). */
 const DEFAULT_GRACE_MS = 5_000
+
+/** When a lease granted now could be taken over: the moment its issue is a candidate again (the rules' takeoverTime). */
+const takeoverOf = (l: LeaseInfo): number => Math.max(l.expiresAt, l.heartbeatAt + (l.graceMs ?? DEFAULT_GRACE_MS))
 
 /**
  * Runs one claim in `batch`. Throws LEASE_HELD when a `repo:` lease held by
@@ -57,7 +60,7 @@ export function applyClaimNext(cmd: ClaimNextCommand, batch: Batch, ready: Ready
         if (!ready.has(id)) throw lost('the issue is no longer ready')
         const got = gate.claim({ issueId: id, holder: { actor: cmd.actor, session: cmd.session, agent: cmd.user }, ttlMs: cmd.ttlMs, now })
         if (!got.granted) throw lost(`it is held by ${got.conflict.holder.agent ?? got.conflict.holder.actor} now`)
-        ready.hold(id, got.lease.expiresAt + (got.lease.graceMs ?? DEFAULT_GRACE_MS))
+        ready.hold(id, takeoverOf(got.lease))
         again = got
       }
       batch.stage(again)
@@ -83,7 +86,7 @@ export function applyClaimNext(cmd: ClaimNextCommand, batch: Batch, ready: Ready
       ready.hold(id, got.conflict.takeoverAt)
       continue
     }
-    ready.hold(id, got.lease.expiresAt + (got.lease.graceMs ?? DEFAULT_GRACE_MS))
+    ready.hold(id, takeoverOf(got.lease))
     batch.stage(got)
     const kinds: EventKind[] = p.assignees.includes(cmd.user) ? [] : [{ type: 'AssigneeAdded', user: cmd.user }]
     const { eventIds, seq } = appendEvents(batch, id, cmd.actor, kinds, now)

@@ -123,6 +123,11 @@ export class ReadySet {
   update(p: IssueProjection): void {
     const before = this.#info.get(p.id)
     const info = infoOf(p)
+    // Its place in ready order moved (an earlier creation merged from a replica): take it out under the old key.
+    if (before !== undefined && before.createdAt !== info.createdAt && this.#ready.has(p.id)) {
+      this.#free.delete(p.id)
+      this.#ready.delete(p.id)
+    }
     this.#info.set(p.id, info)
     const affected = this.#setEdges(p.id, edgesOf(p))
     affected.add(p.id)

@@ -21,12 +21,12 @@ export interface HeartbeatReport {
 }
 
 export const agentOperations: Impls<AgentMethod> = {
-  'agent.heartbeat': async (ctx): Promise<HeartbeatReport> => {
+  'agent.heartbeat': async (ctx, a): Promise<HeartbeatReport> => {
     const repo = await ctx.repo()
     const holds = ctx.holds.of(repo.id, repo.actor, repo.path)
     // Lapses the daemon's process watch found since the agent's last command come first.
     const report: HeartbeatReport = { holds: [], lapsed: holds.takeNotes(), failed: [] }
-    const list = holds.list()
+    const list = holds.list().filter((h) => h.resource !== a.skip)
     const results = await Promise.allSettled(list.map((h) => renewHold(repo, holds, h)))
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') {
