@@ -8,30 +8,47 @@
  *            and 20 concurrent clients on resources of their own, against
  *            raw lmdb durable put+remove pairs (bench/locks/pairs.ts)
  * 2. claims  claimNext throughput and latency, 50 contending clients
- *            draining a seeded board, with correctness checks on the wins
- *            (bench/locks/claims.ts, bench/locks/claim-check.ts)
+ *            draining a seeded board of 1,000 and of 10,000 issues, with
+ *            correctness checks on the wins (bench/locks/claims.ts,
+ *            bench/locks/claim-check.ts), and how flat the rate stays from
+ *            one board to the other (claims/s at 10k ÷ at 1k)
  * 3. remote  cross-machine lease acquire and acquire+release latency
  *            (p50/p99) against a bare repository on this machine, by path
  *            and through git daemon on 127.0.0.1, against raw `git push`
  *            of one commit to the same remote (bench/locks/remote.ts)
  *
  * Writes `<out>/locks.json` (schema `cairn-bench-locks/1`: the document of
- * bench/lib/report.ts plus `checks`, see bench/lib/checks.ts) and
+ * bench/lib/report.ts plus `checks`, see bench/lib/checks.ts, and `goals`,
+ * bench/lib/goals.ts) and
  * `<out>/locks.md`, and prints the markdown to stdout. Progress goes to
  * stderr. Every repository and runtime home lives under one temp dir,
  * removed at the end; the process exits by itself, with code 1 when a
  * fatal check failed (e.g. an issue won twice).
  */
 import { fatalFailures, renderChecks, type Check } from './lib/checks.ts'
+import { checkGoals, renderGoals, type Goal } from './lib/goals.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
-import { runClaimScenario } from './locks/claims.ts'
+import { claimResultNames, runClaimScenario } from './locks/claims.ts'
 import { benchDirs } from './locks/fixture.ts'
 import { pairClientCounts, runCairnPairs, runRawPairs } from './locks/pairs.ts'
-import { parseLocksArgs } from './locks/params.ts'
+import { claimBoards, parseLocksArgs } from './locks/params.ts'
 import { runRemoteLeases } from './locks/remote.ts'
 
 /** Schema of locks.json: core.json's document (bench/lib/report.ts) plus `checks`. */
 const LOCKS_SCHEMA = 'cairn-bench-locks/1'
+
+/** The ratio of claims/s on the larger board to the smaller one: 1 is a claim that costs the same however large the board. */
+export const FLATNESS = 'cairn.issues.claim-next.flatness'
+
+/** The targets of issue 18, on the larger board of the run (10,000 issues; 1,000 with --quick). */
+function goalsFor(boards: number[]): Goal[] {
+  const big = claimResultNames(Math.max(...boards))
+  return [
+    { result: big.rate, op: '>=', target: 2_000, context: 'claimNext, 50 clients, on this machine' },
+    { result: big.p99, op: '<', target: 25, context: 'p99 of a winning claim' },
+    { result: FLATNESS, op: '>=', target: 0.7, context: `claims/s at ${Math.max(...boards)} ÷ at ${Math.min(...boards)} issues: flat` },
+  ]
+}
 
 /** How long (ms) the process may stay alive after the report before it is called hung. */
 const EXIT_GRACE_MS = 5000
@@ -65,9 +82,15 @@ async function main(): Promise<void> {
   try {
     await phase(`raw lmdb put+remove pairs, ${clients} writers`, () => runRawPairs(params), (r) => r)
     await phase(`cairn acquire+release pairs, ${clients} clients`, () => runCairnPairs(params, dirs), (r) => r)
-    const claimed = await phase(`seed ${params.claimIssues} issues, then claimNext with ${params.claimClients} clients`,
-      () => runClaimScenario(params, dirs, log), (o) => o.results)
-    checks = claimed.checks
+    for (const n of claimBoards(params)) {
+      const claimed = await phase(`seed ${n} issues, then claimNext with ${params.claimClients} clients`,
+        () => runClaimScenario(params, dirs, log, n), (o) => o.results)
+      checks = [...checks, ...claimed.checks]
+    }
+    const rates = claimBoards(params).map((n) => results.find((r) => r.name === claimResultNames(n).rate)?.value ?? 0)
+    const [small, big] = [rates[0] as number, rates.at(-1) as number]
+    results.push({ name: FLATNESS, group: 'claims', unit: 'ratio', value: small > 0 ? big / small : 0, better: 'higher',
+      note: `claims/s at ${params.claimBoardLarge} issues (${big.toFixed(0)}) ÷ at ${params.claimBoardSmall} (${small.toFixed(0)}); goal ≥ 0.7` })
     const remote = await phase(`remote leases: ${params.remotePairs} acquire+release pairs per transport, raw git push alongside`,
       () => runRemoteLeases(params, dirs, log), (o) => o.results)
     checks = [...checks, ...remote.checks]
@@ -75,9 +98,10 @@ async function main(): Promise<void> {
     dirs.cleanup()
   }
 
-  const report = { ...buildReport({ machine: machineInfo(), startedAt, params, results, schema: LOCKS_SCHEMA }), checks }
+  const goals = checkGoals(goalsFor(claimBoards(params)), results)
+  const report = { ...buildReport({ machine: machineInfo(), startedAt, params, results, schema: LOCKS_SCHEMA }), checks, goals }
   const { jsonPath, mdPath, markdown } = await writeReport(outDir, report, {
-    name: 'locks', title: 'Cairn locks benchmark', footer: renderChecks(checks),
+    name: 'locks', title: 'Cairn locks benchmark', footer: [...renderGoals(goals), '', ...renderChecks(checks)],
   })
   process.stdout.write(markdown)
   process.stderr.write(`bench:locks: wrote ${jsonPath} and ${mdPath}\n`)

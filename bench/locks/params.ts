@@ -3,7 +3,7 @@
  *
  * Usage: tsx bench/locks.ts [--out DIR] [--quick]
  *   --out DIR   where locks.json and locks.md go (default `bench-out`)
- *   --quick     short pair windows, 300 issues to claim
+ *   --quick     short pair windows, boards of 300 and 1,000 issues to claim
  *
  * The claim phase's time bound stays below the claim TTL on purpose: every
  * lease won in the run is then still live when the run ends, so an issue
@@ -25,8 +25,9 @@ export type LocksParams = {
   maxPairsPerClient: number
   /** ttlMs of every pair's lease (autoRenew off). */
   pairTtlMs: number
-  /** Issues seeded with issues.create, then claimed. */
-  claimIssues: number
+  /** Board sizes (see claimBoards): each is seeded with issues.create on a repository of its own, then claimed dry. */
+  claimBoardSmall: number
+  claimBoardLarge: number
   /** Concurrent seeding handles (distinct agents). */
   seedWriters: number
   /** Time bound of the seeding. */
@@ -61,7 +62,8 @@ export function locksParams(quick: boolean): LocksParams {
     pairWarmupMs: quick ? 300 : 1000,
     maxPairsPerClient: 1_000_000,
     pairTtlMs: 30_000,
-    claimIssues: quick ? 300 : 2000,
+    claimBoardSmall: quick ? 300 : 1000,
+    claimBoardLarge: quick ? 1000 : 10_000,
     seedWriters: 20,
     seedTimeoutMs: quick ? 30_000 : 60_000,
     claimClients: 50,
@@ -71,6 +73,11 @@ export function locksParams(quick: boolean): LocksParams {
     remoteWarmup: 5,
     remoteBudgetMs: quick ? 20_000 : 60_000,
   }
+}
+
+/** The board sizes of the claim scenario, smaller first. */
+export function claimBoards(p: LocksParams): number[] {
+  return [p.claimBoardSmall, p.claimBoardLarge]
 }
 
 /**

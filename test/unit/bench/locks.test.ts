@@ -3,7 +3,7 @@ import { fatalFailures, renderChecks, type Check } from '../../../bench/lib/chec
 import { DEFAULT_OUT_DIR } from '../../../bench/lib/params.ts'
 import { quarterRates } from '../../../bench/lib/stats.ts'
 import { claimChecks, type Win } from '../../../bench/locks/claim-check.ts'
-import { claimBudget, locksParams, parseLocksArgs } from '../../../bench/locks/params.ts'
+import { claimBoards, claimBudget, locksParams, parseLocksArgs } from '../../../bench/locks/params.ts'
 
 const win = (issueId: string, agent: string, resource = `issue:${issueId}`): Win => ({ issueId, agent, resource })
 
@@ -18,8 +18,8 @@ t.test('locks: defaults, --quick, and the sizes the task asks for', async (t) =>
     t.ok(p.claimBudgetMs < p.claimTtlMs, 'no lease of the claim phase can lapse within it')
     t.ok(p.maxPairsPerClient > 0 && p.pairDurationMs > 0 && p.seedTimeoutMs > 0, 'every loop has a count and a time bound')
   }
-  t.equal(locksParams(false).claimIssues, 2000)
-  t.equal(locksParams(true).claimIssues, 300)
+  t.same(claimBoards(locksParams(false)), [1000, 10_000], 'claimNext over 1,000 and 10,000 ready issues')
+  t.same(claimBoards(locksParams(true)), [300, 1000])
 })
 
 t.test('claim budget: 10 s short of the TTL', async (t) => {
