@@ -38,7 +38,7 @@ const CASES: [string, Record<string, unknown>, string][] = [
   ['history', { id: 'xyz' }, 'id'],
   ['lock_acquire', { resource: 'file:x' }, 'resource'],
   ['lock_acquire', { resource: 'path:x', waitMs: -5 }, 'waitMs'],
-  ['lock_renew', { resource: 'path:x' }, 'token'],
+  ['lock_renew', { resource: 'path:x', token: 0 }, 'token'],
   ['lock_release', { resource: 'path:x', token: '1' }, 'token'],
   ['lock_list', { all: true }, 'all'],
   ['sync', { pull: 'yes' }, 'pull'],
