@@ -42,7 +42,11 @@ t.test(`${PROCESSES} processes with their own homes on one repository, ${KILLS} 
     await new Promise((r) => setTimeout(r, ms))
     const slot = Math.floor(rand() * PROCESSES)
     const victim = slots[slot] as RuntimeChild
-    t.equal((await victim.kill()).signal, 'SIGKILL', `kill ${i}: process ${slot} after ${ms} ms`)
+    const alreadyExited = victim.exit
+    const killed = await victim.kill()
+    // A process that exited by itself (not our SIGKILL) failed: say how, with its stderr.
+    t.equal(killed.signal, 'SIGKILL', `kill ${i}: process ${slot} after ${ms} ms`,
+      alreadyExited ? { exited: killed, child: victim.describe() } : {})
     lines.push(...victim.lines)
     slots[slot] = spawn(slot)
   }
