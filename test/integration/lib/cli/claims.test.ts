@@ -12,7 +12,7 @@
  *   claim" exits 31; `ready` leaves claimed issues out; `close --reason`
  *   ends the claim;
  * - leases belong to their holders: another agent's release or renew is
- *   LEASE_NOT_HELD (exit 23); `lock break` is recorded and the holder's
+ *   LEASE_NOT_HELD (exit 27); `lock break` is recorded and the holder's
  *   next renewal is LEASE_LOST naming it;
  * - people see agent names and expiry as ISO time and time left.
  */
@@ -114,7 +114,7 @@ t.test('claims of CLI agents: liveness, retries, ready, close, holders, breaks, 
   // Leases belong to their holders.
   const lease = (await json('alice', 'lock', 'acquire', 'path:src/api.ts', '--ttl', '60000')).env.data
   const bob = await json('bob', 'lock', 'release', 'path:src/api.ts', String(lease.token))
-  t.same({ code: bob.code, err: bob.env.error?.code }, { code: EXIT_CODES.LEASE_NOT_HELD, err: 'LEASE_NOT_HELD' }, 'bob cannot release alice\'s lease (exit 23)')
+  t.same({ code: bob.code, err: bob.env.error?.code }, { code: EXIT_CODES.LEASE_NOT_HELD, err: 'LEASE_NOT_HELD' }, 'bob cannot release alice\'s lease (exit 27)')
   const mallory = await json('mallory', 'lock', 'renew', 'path:src/api.ts', String(lease.token), '--ttl', '600000')
   t.equal(mallory.env.error?.code, 'LEASE_NOT_HELD', 'nor extend it')
   t.equal((await json('bob', 'lock', 'release', 'path:src/api.ts')).env.error?.code, 'LEASE_NOT_HELD', 'not even by resource alone')
