@@ -17,7 +17,7 @@ import { chunkRecordBytes } from '../../../protocol/events/chunk.ts'
 import type { EventKind } from '../../../protocol/events/types.ts'
 import type { WriteResult } from '../../../protocol/messages.ts'
 import type { LeaseGate } from '../../../lib/kernel/ports/lease-gate.ts'
-import { checkNewDependency, detachLists, type IssueProjection } from '../projection/index.ts'
+import { checkNewDependencyIn, detachLists, type IssueProjection } from '../projection/index.ts'
 import type { Batch } from '../store/event-store.ts'
 import type { IssueCommand } from './parse.ts'
 
@@ -138,7 +138,7 @@ function kindsOf(cmd: Exclude<IssueCommand, { type: 'claim-next' }>, issueId: st
       const exists = (current?.dependencies ?? []).some((d) => d.target === target && d.depType === cmd.depType)
       if (cmd.remove) return exists ? [{ type: 'DependencyRemoved', target, depType: cmd.depType }] : []
       if (exists) return []
-      checkNewDependency(batch.projections(), issueId, target, cmd.depType)
+      checkNewDependencyIn(batch.graph(), issueId, target, cmd.depType)
       return [{ type: 'DependencyAdded', target, depType: cmd.depType }]
     }
   }

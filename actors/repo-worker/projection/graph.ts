@@ -76,8 +76,19 @@ function buildGraph(projections: Iterable<IssueProjection>, keep?: (id: string) 
   return { byId, next: sorted(next), prev: sorted(prev) }
 }
 
+/**
+ * The graph as a store's index answers it: sorted successors of an issue,
+ * and its state (undefined for an issue the replica does not hold). The
+ * write path asks these of an index instead of building the whole graph.
+ */
+export interface GraphLookup {
+  next(id: string): readonly string[]
+  prev(id: string): readonly string[]
+  state(id: string): 'open' | 'closed' | undefined
+}
+
 /** Shortest path `from ... to` along edges (BFS, smallest id first), or null. */
-function pathBetween(g: Graph, from: string, to: string): string[] | null {
+function pathBetween(g: Pick<GraphLookup, 'next'>, from: string, to: string): string[] | null {
   const parent = new Map<string, string | null>([[from, null]])
   const queue = [from]
   for (let i = 0; i < queue.length; i++) {
@@ -87,7 +98,7 @@ function pathBetween(g: Graph, from: string, to: string): string[] | null {
       for (let v: string | null = u; v !== null; v = parent.get(v) ?? null) path.push(v)
       return path.reverse()
     }
-    for (const v of g.next.get(u) ?? []) {
+    for (const v of g.next(u)) {
       if (!parent.has(v)) {
         parent.set(v, u)
         queue.push(v)
@@ -103,12 +114,25 @@ function pathBetween(g: Graph, from: string, to: string): string[] | null {
  * @example findNewCycle(ps, 'a', 'b', 'blocks') // ['a', 'b', 'a'] when b blocks a
  */
 export function findNewCycle(projections: Iterable<IssueProjection>, from: string, to: string, depType: DepType): string[] | null {
+  return findNewCycleIn(lookupOf(buildGraph(projections)), from, to, depType)
+}
+
+/** {@link findNewCycle} over a lookup (an index), visiting only what the search reaches. */
+export function findNewCycleIn(g: Pick<GraphLookup, 'next'>, from: string, to: string, depType: DepType): string[] | null {
   const edge = edgeOf(from, to, depType)
   if (edge === null) return null
   const [before, after] = edge
   if (before === after) return [before, before]
-  const back = pathBetween(buildGraph(projections), after, before)
+  const back = pathBetween(g, after, before)
   return back === null ? null : [before, ...back]
+}
+
+function lookupOf(g: Graph): GraphLookup {
+  return {
+    next: (id) => g.next.get(id) ?? [],
+    prev: (id) => g.prev.get(id) ?? [],
+    state: (id) => g.byId.get(id)?.state,
+  }
 }
 
 /**
@@ -134,7 +158,19 @@ export function checkNewDependency(projections: Iterable<IssueProjection>, from:
   for (const id of [from, to]) {
     if (!ids.has(id)) throw new CairnError('NOT_FOUND', `no issue ${id}`, { issueId: id })
   }
-  const cycle = findNewCycle(list, from, to, depType)
+  refuseCycle(findNewCycle(list, from, to, depType), from, to, depType)
+}
+
+/** {@link checkNewDependency} over a lookup (an index): an issue exists when it has a state. */
+export function checkNewDependencyIn(g: GraphLookup, from: string, to: string, depType: DepType): void {
+  if (from === to) throw invalidArgument('target', 'is the issue itself')
+  for (const id of [from, to]) {
+    if (g.state(id) === undefined) throw new CairnError('NOT_FOUND', `no issue ${id}`, { issueId: id })
+  }
+  refuseCycle(findNewCycleIn(g, from, to, depType), from, to, depType)
+}
+
+function refuseCycle(cycle: string[] | null, from: string, to: string, depType: DepType): void {
   if (cycle !== null) {
     throw new CairnError('CYCLE', `${depType} from ${from} to ${to} would close a cycle`, { from, to, depType, cycle })
   }
@@ -168,8 +204,15 @@ function blocks(g: Graph, id: string): boolean {
  * @example blockersOf(all, id) // ['b1', 'b2']
  */
 export function blockersOf(projections: Iterable<IssueProjection>, id: string): string[] {
-  const g = buildGraph(projections)
-  return (g.prev.get(id) ?? []).filter((b) => blocks(g, b))
+  return blockersIn(lookupOf(buildGraph(projections)), id)
+}
+
+/** {@link blockersOf} over a lookup (an index). */
+export function blockersIn(g: Pick<GraphLookup, 'prev' | 'state'>, id: string): string[] {
+  return g.prev(id).filter((b) => {
+    const state = g.state(b)
+    return state === undefined || state === 'open'
+  })
 }
 
 /**

@@ -30,14 +30,17 @@ export {
 } from './context.ts'
 export type { ContextView, FileContext, ProjectContextEntry } from './context.ts'
 export {
+  blockersIn,
   blockersOf,
   checkNewDependency,
+  checkNewDependencyIn,
   compareIssues,
   edgeOf,
   findNewCycle,
+  findNewCycleIn,
   ready,
   topo,
   topoStrict,
   wouldCreateCycle,
 } from './graph.ts'
-export type { TopoResult } from './graph.ts'
+export type { GraphLookup, TopoResult } from './graph.ts'

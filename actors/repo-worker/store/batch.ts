@@ -13,6 +13,7 @@ import { ingestEvent, isIssueEvent, markLists, restoreLists, type IssueProjectio
 import { CHECKPOINT_KEY, PROJECTION_VERSION, type IssueEventKey, type RepoDbs } from './dbs.ts'
 import { writeProjection, type Writes } from './projections.ts'
 import { listingKeys, writeListing } from './listing-keys.ts'
+import { GraphView } from './graph-view.ts'
 import { resolveRef } from './resolve.ts'
 
 /**
@@ -26,6 +27,8 @@ export interface BatchBase {
   issue(id: string): IssueProjection | undefined
   pendingIds(prefix: string): string[]
   all(): Map<string, IssueProjection>
+  /** Projections adopted but not yet on disk. */
+  inFlightIssues(): Iterable<[string, IssueProjection]>
   knownSeq(event: CairnEvent): number | undefined
   history(issueId: string, extra?: readonly LoggedEvent[]): LoggedEvent[]
 }
@@ -90,11 +93,11 @@ export class Batch implements Writes {
       () => [...new Set([...[...this.touched.keys()].filter((id) => id.startsWith(ref)), ...this.#store.pendingIds(ref)])])
   }
 
-  /** Every projection as this batch sees it (for cycle checks). */
-  *projections(): Iterable<IssueProjection> {
-    const all = this.#store.all()
-    for (const [id, p] of all) yield this.touched.get(id) ?? p
-    for (const [id, p] of this.touched) if (!all.has(id)) yield p
+  /** The dependency graph as this batch sees it (for the cycle and blocker checks): the index on disk, then what is in flight, then its own. */
+  graph(): GraphView {
+    const overlay = new Map<string, IssueProjection>(this.#store.inFlightIssues())
+    for (const [id, p] of this.touched) overlay.set(id, p)
+    return new GraphView(this.#store.dbs, overlay)
   }
 
   /**

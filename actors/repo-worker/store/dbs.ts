@@ -14,7 +14,7 @@ export type CommentKey = [string, number]
 export type CommentsDb = Database<IssueComment, CommentKey>
 
 /** Bump when the projection's shape, fold or stored form changes: stores then rebuild on open. */
-export const PROJECTION_VERSION = 4
+export const PROJECTION_VERSION = 5
 export const CHECKPOINT_KEY = 'projection'
 
 /** `[issueId, tsUnixMs, actor, eventId]`: LMDB's key order is the projection order. */

@@ -132,6 +132,11 @@ export class EventStore {
     if (i > 0) this.#pendingEvents = this.#pendingEvents.slice(i)
   }
 
+  /** Projections adopted but not yet durable (so possibly not on disk). */
+  *inFlightIssues(): Iterable<[string, IssueProjection]> {
+    for (const [id, { p }] of this.#pendingIssues) yield [id, p]
+  }
+
   /** Whether writes are adopted but not yet durable. */
   get inFlight(): boolean { return this.#pendingEvents.length > 0 || this.#pendingIssues.size > 0 }
 

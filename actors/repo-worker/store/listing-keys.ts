@@ -15,6 +15,8 @@
  *   direction: `before` must close before `after`), keyed by the issue that
  *   declares it, so that `A depends_on B` and `B blocks A` are two keys and
  *   removing one leaves the other
+ * - `['n', before, after, declarer]`       the same edge the other way round, for
+ *   the write path's cycle search (graph-view.ts)
  * - `['x', id, state, createdAt]`          an issue's state by its id
  *
  * The keys are written with the projection head, in the same block
@@ -44,7 +46,7 @@ export function listingKeys(p: IssueProjection): ListingKey[] {
   for (const a of p.assignees) keys.push(['a', a, p.state, at, p.id])
   for (const d of p.dependencies) {
     const edge = edgeOf(p.id, d.target, d.depType)
-    if (edge !== null) keys.push(['p', edge[1], edge[0], p.id])
+    if (edge !== null) keys.push(['p', edge[1], edge[0], p.id], ['n', edge[0], edge[1], p.id])
   }
   return keys
 }

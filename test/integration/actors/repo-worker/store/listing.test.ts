@@ -133,6 +133,45 @@ t.test('list, ready and topo from the index answer what the projections say, pag
   }
 })
 
+t.test('depend and claim check the graph through the index: no cycle gets in, pipelined or not, and a blocked issue is not claimed', async (t) => {
+  const box = sandbox()
+  const rt = await createRuntime({ home: box.home, threads: 1 })
+  t.teardown(async () => { await rt.stop(); box.cleanup() })
+  const repo = await rt.repo(box.repo('cycles'), { agent: 'c' })
+  const ids: string[] = []
+  for (let i = 0; i < 12; i++) ids.push((await repo.issues.create({ title: `n${i}` })).id)
+  const [a, b, c] = ids as [string, string, string]
+  await repo.issues.depend(a, { target: b, type: 'depends_on' })
+  await repo.issues.depend(b, { target: c, type: 'depends_on' })
+  await rejectsCoded(t, () => repo.issues.depend(c, { target: a, type: 'depends_on' }), 'CYCLE', null, 'a cycle through two stored edges is refused')
+  await rejectsCoded(t, () => repo.issues.depend(a, { target: c, type: 'blocks' }), 'CYCLE', null, 'and the same edge declared the other way round')
+  // Pipelined: each depend runs while the ones before it are still in flight.
+  const rnd = mulberry32(7)
+  let refused = 0
+  for (let round = 0; round < 8; round++) {
+    const calls = Array.from({ length: 6 }, () => {
+      const x = ids[Math.floor(rnd() * ids.length)] as string
+      const y = ids[Math.floor(rnd() * ids.length)] as string
+      return repo.issues.depend(x, { target: y, type: rnd() < 0.5 ? 'depends_on' : 'blocks' }).then(() => 0, (err: { code?: string }) => {
+        if (err.code !== 'CYCLE' && err.code !== 'INVALID_ARGUMENT') throw err
+        return 1
+      })
+    })
+    for (const r of await Promise.all(calls)) refused += r
+  }
+  t.ok(refused > 0, `some pipelined depends were refused (${refused})`)
+  const all = await everything(repo)
+  t.same(topo(all).cycles, [], 'and still no cycle among the issues')
+  // Claim: a blocked issue is refused, an unblocked one assigned.
+  const readyIds = new Set(ready(all).map((p) => p.id))
+  const blocked = all.find((p) => !readyIds.has(p.id)) as IssueProjection
+  t.ok(blocked, 'some issue is blocked')
+  const claimed = await repo.issues.claimNext({ ttlMs: 60_000, autoRenew: false })
+  t.ok(claimed !== null && readyIds.has(claimed.issue.id), 'claimNext takes a ready issue')
+  t.equal(claimed?.issue.id, ready(all)[0]?.id, 'the earliest ready one')
+  await claimed?.lease.release()
+})
+
 t.test('paging arguments are checked', async (t) => {
   const box = sandbox()
   const rt = await createRuntime({ home: box.home, threads: 1 })
