@@ -7,10 +7,12 @@
  *
  * Without it, results are formatted for people on stdout and errors go to
  * stderr as `cairn: CODE: message`. Either way the exit code is the one of
- * the error code (exit-codes.ts).
+ * the error code (exit-codes.ts). Human output shows control characters of
+ * stored text as visible escapes (safe-text.ts): it may come from any replica.
  */
 import { CairnError } from '../../protocol/errors.ts'
 import { exitCodeOf, EXIT_OK } from './exit-codes.ts'
+import { oneLine, terminalText } from './safe-text.ts'
 
 export interface Io {
   out(text: string): void
@@ -39,9 +41,9 @@ export function printResult(io: Io, json: boolean, data: unknown, human?: Human,
   const warnings = opts.warnings ?? []
   if (json) io.out(`${okEnvelope(data, warnings)}\n`)
   else {
-    for (const w of warnings) io.err(`cairn: warning: ${w.code}: ${w.message}\n`)
+    for (const w of warnings) io.err(`cairn: warning: ${w.code}: ${terminalText(w.message)}\n`)
     const text = human ? human(data as never, opts.names ?? shortName) : defaultHuman(data)
-    if (text !== '') io.out(text.endsWith('\n') ? text : `${text}\n`)
+    if (text !== '') io.out(terminalText(text.endsWith('\n') ? text : `${text}\n`))
   }
   return EXIT_OK
 }
@@ -79,8 +81,8 @@ export function printError(io: Io, json: boolean, error: unknown, warnings: read
   const err = CairnError.from(error)
   if (json) io.out(`${errorEnvelope(err, warnings)}\n`)
   else {
-    for (const w of warnings) io.err(`cairn: warning: ${w.code}: ${w.message}\n`)
-    io.err(`cairn: ${err.code}: ${err.message}\n`)
+    for (const w of warnings) io.err(`cairn: warning: ${w.code}: ${terminalText(w.message)}\n`)
+    io.err(`cairn: ${err.code}: ${terminalText(err.message)}\n`)
   }
   return exitCodeOf(err.code)
 }
@@ -102,10 +104,11 @@ interface IssueLike {
 }
 
 const short = (id: string): string => id.slice(0, 8)
-const tags = (labels?: string[]): string => (labels && labels.length > 0 ? `  [${labels.join(', ')}]` : '')
+const tags = (labels?: string[]): string => (labels && labels.length > 0 ? `  [${labels.map(oneLine).join(', ')}]` : '')
+const list = (xs: string[]): string => xs.map(oneLine).join(', ')
 
 export function issueLine(i: IssueLike): string {
-  return `${short(i.id)}  ${i.state.padEnd(6)}  ${i.title}${tags(i.labels)}`
+  return `${oneLine(short(i.id))}  ${oneLine(i.state).padEnd(6)}  ${oneLine(i.title)}${tags(i.labels)}`
 }
 
 export function issueList(list: IssueLike[]): string {
@@ -114,14 +117,14 @@ export function issueList(list: IssueLike[]): string {
 }
 
 export function issueDetail(i: IssueLike, names: Names = shortName): string {
-  const lines = [`${i.id}  ${i.state}`, `title:     ${i.title}`]
-  if (i.createdBy) lines.push(`author:    ${names(i.createdBy)}`)
-  if (i.labels?.length) lines.push(`labels:    ${i.labels.join(', ')}`)
-  if (i.assignees?.length) lines.push(`assignees: ${i.assignees.join(', ')}`)
-  if (i.body) lines.push('', i.body)
-  for (const d of i.dependencies ?? []) lines.push(`${d.depType}: ${short(d.target)}`)
-  for (const l of i.links ?? []) lines.push(`link: ${l.url}${l.note ? ` (${l.note})` : ''}`)
-  for (const c of Array.isArray(i.comments) ? i.comments : []) lines.push('', `--- ${names(c.actor)}`, c.body)
+  const lines = [`${oneLine(i.id)}  ${oneLine(i.state)}`, `title:     ${oneLine(i.title)}`]
+  if (i.createdBy) lines.push(`author:    ${oneLine(names(i.createdBy))}`)
+  if (i.labels?.length) lines.push(`labels:    ${list(i.labels)}`)
+  if (i.assignees?.length) lines.push(`assignees: ${list(i.assignees)}`)
+  if (i.body) lines.push('', terminalText(i.body))
+  for (const d of i.dependencies ?? []) lines.push(`${oneLine(d.depType)}: ${oneLine(short(d.target))}`)
+  for (const l of i.links ?? []) lines.push(`link: ${oneLine(l.url)}${l.note ? ` (${oneLine(l.note)})` : ''}`)
+  for (const c of Array.isArray(i.comments) ? i.comments : []) lines.push('', `--- ${oneLine(names(c.actor))}`, terminalText(c.body))
   return lines.join('\n')
 }
 
@@ -133,10 +136,10 @@ export function writeLine(verb: string) {
 
 /** A lease (or hold) for people: resource, fencing token, expiry as ISO time and time left. The lease id is never printed. */
 export function leaseLine(l: { resource: string; token: number; expiresAt: number; holder?: { actor: string; agent?: string } }, names: Names = shortName): string {
-  const who = l.holder ? `  held by ${l.holder.agent ?? names(l.holder.actor)}` : ''
-  return `${l.resource}  token ${l.token}${who}  expires ${when(l.expiresAt)}`
+  const who = l.holder ? `  held by ${oneLine(l.holder.agent ?? names(l.holder.actor))}` : ''
+  return `${oneLine(l.resource)}  token ${l.token}${who}  expires ${when(l.expiresAt)}`
 }
 
 export function eventLine(e: { seq: number; event: { issueId: string; actor: string; kind: { type: string } } }, names: Names = shortName): string {
-  return `${String(e.seq).padStart(6)}  ${short(e.event.issueId)}  ${e.event.kind.type}  by ${names(e.event.actor)}`
+  return `${String(e.seq).padStart(6)}  ${oneLine(short(e.event.issueId))}  ${oneLine(e.event.kind.type)}  by ${oneLine(names(e.event.actor))}`
 }

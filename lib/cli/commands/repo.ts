@@ -5,6 +5,7 @@ import { redactUrl } from '../../../protocol/redact.ts'
 import { intFlag, type Cli } from '../context.ts'
 import { FLAGS } from '../flags.ts'
 import { eventLine, okEnvelope, type Names } from '../output.ts'
+import { terminalText } from '../safe-text.ts'
 
 type Opts = Record<string, unknown>
 
@@ -35,7 +36,7 @@ export function repoCommands(cli: Cli): Command[] {
           const exec = await cli.executor(cmd)
           const end = await exec.call<{ count: number; nextSeq: number }>('events.follow', { fromSeq: o.sinceSeq, ...(o.limit ? { limit: o.limit } : {}) }, {
             signal: stop.signal,
-            onItem: (e) => cli.io.out(json ? `${okEnvelope(e)}\n` : `${eventLine(e as never)}\n`),
+            onItem: (e) => cli.io.out(json ? `${okEnvelope(e)}\n` : `${terminalText(eventLine(e as never))}\n`),
           })
           cli.print(cmd, { end: true, ...end }, () => '')
         })
