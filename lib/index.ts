@@ -5,6 +5,8 @@
 export { createRuntime } from './api/create-runtime.ts'
 export type { Runtime, RuntimeStatus } from './api/create-runtime.ts'
 export type { RuntimeOptions } from './api/options.ts'
+export type { SupervisionApi, WatchOptions, HandOff } from './api/supervision.ts'
+export type { ActorInfo, SupervisionEvent, SupervisionEventType, MissedEvents, WatchItem, FailureCause, Failure } from '../protocol/supervision.ts'
 export type { Repo, CallOptions } from './api/repo.ts'
 export type { IssuesApi, WriteOptions } from './api/issues.ts'
 export type { SubscribeOptions } from './api/subscribe.ts'

@@ -48,6 +48,8 @@ export interface ActorStats {
   state: string
   mailbox: number
   capacity: number
+  /** Requests answered since the actor last started. */
+  handled: number
 }
 
 // ---- host <-> supervisor -------------------------------------------------

@@ -21,7 +21,7 @@
  *
  * Effects are named actions with plain-data params, implemented by the engine:
  * `launch`, `announceReady`, `failInFlight`, `threadDied`, `gaveUp`,
- * `restartActor`, `actorRestarted`, `sendStop`.
+ * `actorFailing`, `restartActor`, `actorRestarted`, `sendStop`.
  */
 import { assign, enqueueActions, setup } from 'xstate'
 import { ACTOR_KINDS, actorAddress, type ActorKind } from '../../protocol/messages.ts'
@@ -71,6 +71,7 @@ interface Effects {
   failInFlight: { cause: FailureCause }
   threadDied: { threadId: number | null; generation: number; cause: FailureCause }
   gaveUp: { kind: ActorKind | null; error: WireError }
+  actorFailing: { kind: ActorKind; cause: FailureCause; restartInMs: number | null }
   restartActor: { kind: ActorKind; generation: number }
   actorRestarted: { kind: ActorKind; generation: number }
   sendStop: { generation: number }
@@ -96,6 +97,7 @@ export const hostMachine = setup({
     failInFlight: (_, _p: { cause: FailureCause }) => {},
     threadDied: (_, _p: { threadId: number | null; generation: number; cause: FailureCause }) => {},
     gaveUp: (_, _p: { kind: ActorKind | null; error: WireError }) => {},
+    actorFailing: (_, _p: { kind: ActorKind; cause: FailureCause; restartInMs: number | null }) => {},
     restartActor: (_, _p: { kind: ActorKind; generation: number }) => {},
     actorRestarted: (_, _p: { kind: ActorKind; generation: number }) => {},
     sendStop: (_, _p: { generation: number }) => {},
@@ -142,6 +144,7 @@ export const hostMachine = setup({
       const e = event as Ev<'ACTOR_FAILED'>
       const next = restartAfterActorFailure(context, e.kind, e.cause, e.at, e.jitter)
       enqueue.assign({ actors: { ...context.actors, [e.kind]: next.actor } })
+      enqueue(effect('actorFailing', { kind: e.kind, cause: e.cause, restartInMs: next.delayMs }))
       if (next.delayMs === null) {
         enqueue(effect('gaveUp', { kind: e.kind, error: failureOfActor(actorAddress(e.kind, context.repoId), next.actor) }))
       } else {

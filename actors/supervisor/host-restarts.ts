@@ -10,15 +10,10 @@
  */
 import type { ActorKind } from '../../protocol/messages.ts'
 import type { WireError } from '../../protocol/errors.ts'
+import type { Failure, FailureCause } from '../../protocol/supervision.ts'
 import { decideRestart, EMPTY_HISTORY, type RestartHistory, type RestartPolicy } from './restart-policy.ts'
 
-/**
- * Why something died, as plain data: the error's message, its class name and
- * its own code (a Cairn code, or Node's `ERR_MODULE_NOT_FOUND` and the like).
- */
-export interface FailureCause { message: string; name?: string; code?: string }
-
-export interface Failure { cause: FailureCause; at: number }
+export type { Failure, FailureCause }
 
 export type ActorSupervisionState = 'running' | 'restarting' | 'failed'
 

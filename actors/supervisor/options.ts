@@ -16,6 +16,8 @@ export interface SupervisorOptions {
   watchdog: { intervalMs: number; timeoutMs: number } | false
   clock: Clock & { describe(): ClockDescriptor }
   coalesceRequests: boolean
+  /** Close (passivate) a repository nobody used for this long, on the runtime clock; 0 never. */
+  idleCloseMs: number
   faultInjection: boolean
   /** URL of the host task module Piscina loads in each thread. */
   hostEntry: string

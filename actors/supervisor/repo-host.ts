@@ -23,8 +23,9 @@ import { FramePort, framesIn } from '../../lib/kernel/frame-port.ts'
 import type { Clock, ClockDescriptor } from '../../lib/kernel/ports/clock.ts'
 import { StoreReader } from '../repo-worker/store/reader.ts'
 import { hostMachine, hostState, type HostContext, type HostState } from './host-machine.ts'
-import { causeOf, failureOfActor, type ActorSupervision } from './host-restarts.ts'
+import { causeOf, failureOfActor, type ActorSupervision, type FailureCause } from './host-restarts.ts'
 import type { EventFeed } from './event-feed.ts'
+import type { SupervisionReport } from './supervision-log.ts'
 import type { RestartPolicy } from './restart-policy.ts'
 import type { RequestOptions, Router } from './router.ts'
 import type { ThreadSlot } from './thread-slot.ts'
@@ -45,6 +46,8 @@ export interface HostServices {
   serving(): boolean
   /** The host reported ready for the first time: what its boot reconciled. */
   firstReady(report: RepoReconciliation): void
+  /** A supervision event for runtime.watch(). */
+  report(event: SupervisionReport): void
 }
 
 /** One actor of a host, for status(). */
@@ -75,13 +78,18 @@ export class RepoHost {
   #reader: StoreReader | null = null
   #slot: ThreadSlot | null = null
 
-  constructor(repoId: string, path: string, storeDir: string, feed: EventFeed, services: HostServices) {
+  /**
+   * `announce`: report `started` when it first serves (an operator's restart
+   * or a move reports itself instead).
+   */
+  constructor(repoId: string, path: string, storeDir: string, feed: EventFeed, services: HostServices, announce = true) {
     this.repoId = repoId
     this.path = path
     this.storeDir = storeDir
     this.feed = feed
     this.#s = services
     const ignore = (p: Promise<unknown>): void => { p.catch(() => undefined) }
+    const report = (e: Omit<SupervisionReport, 'repo' | 'repoId'>): void => services.report({ repo: path, repoId, ...e })
     this.#actor = createActor(hostMachine.provide({
       actions: {
         launch: (_, { generation }) => this.#launch(generation),
@@ -90,29 +98,37 @@ export class RepoHost {
           for (const kind of Object.keys(this.#context().actors)) {
             publish(first ? CHANNELS.actorStarted : CHANNELS.actorRestarted, { actor: actorAddress(kind as ActorKind, repoId), thread: threadId })
           }
+          if (!first) report({ type: 'restarted', reason: 'thread', thread: threadId })
+          else if (announce) report({ type: 'started', thread: threadId })
         },
         failInFlight: (_, { cause }) => {
           this.#s.router.rejectGroup(repoId, () => new CairnError('UNAVAILABLE', `the thread hosting ${path} died: ${cause.message}`,
             { repo: path, cause, retryable: true }))
         },
-        threadDied: (_, { threadId, generation, cause }) => publish(CHANNELS.threadDied, { repo: repoId, path, thread: threadId, generation, cause }),
-        gaveUp: (_, { kind, error }) => publish(CHANNELS.actorFailed, {
-          actor: kind === null ? hostAddress(repoId) : actorAddress(kind, repoId), repo: repoId, reason: error.message, error,
-        }),
-        restartActor: (_, { kind, generation }) => ignore(this.#send(hostAddress(repoId), M.actorRestart, { kind }, { timeoutMs: 30_000 }).then(
+        threadDied: (_, { threadId, generation, cause }) => {
+          publish(CHANNELS.threadDied, { repo: repoId, path, thread: threadId, generation, cause })
+          report({ type: 'thread-died', thread: threadId, cause })
+        },
+        gaveUp: (_, { kind, error }) => {
+          publish(CHANNELS.actorFailed, { actor: kind === null ? hostAddress(repoId) : actorAddress(kind, repoId), repo: repoId, reason: error.message, error })
+          const cause = (error.details as { cause?: FailureCause } | undefined)?.cause
+          report({ type: 'gave-up', ...(kind === null ? {} : { kind }), thread: this.threadId, error: { code: error.code, message: error.message }, ...(cause ? { cause } : {}) })
+        },
+        actorFailing: (_, { kind, cause, restartInMs }) => report({ type: 'failed', kind, thread: this.threadId, cause, restartInMs }),
+        restartActor: (_, { kind, generation }) => ignore(this.#send(hostAddress(repoId), M.actorRestart, { kind }, { timeoutMs: 30_000 }, true).then(
           () => this.#actor.send({ type: 'ACTOR_RESTARTED', kind, generation }),
           (err: unknown) => { if (this.#context().generation === generation) this.#actorFailed(kind, causeOf(err)) },
         )),
-        actorRestarted: (_, { kind }) => publish(CHANNELS.actorRestarted, { actor: actorAddress(kind, repoId) }),
+        actorRestarted: (_, { kind }) => {
+          publish(CHANNELS.actorRestarted, { actor: actorAddress(kind, repoId) })
+          report({ type: 'restarted', kind, reason: 'failure', thread: this.threadId })
+        },
         // Posted at once; the task returns once its actors stopped and its store closed (EXITED).
-        sendStop: () => ignore(this.#send(hostAddress(repoId), M.hostStop, {}, { timeoutMs: 30_000 })),
+        sendStop: () => ignore(this.#send(hostAddress(repoId), M.hostStop, {}, { timeoutMs: 30_000 }, true)),
       },
     }), { input: { repoId, path, policy: services.restart }, clock: machineClock(services.clock) })
     this.#actor.start()
   }
-
-  /** The repository's id (RepoLink). */
-  get id(): string { return this.repoId }
 
   get state(): HostState { return hostState(this.#actor.getSnapshot().value) }
 
@@ -239,11 +255,12 @@ export class RepoHost {
     return this.#send(kind === 'host' ? hostAddress(this.repoId) : actorAddress(kind, this.repoId), type, body, opts)
   }
 
-  #send(to: string, type: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
+  /** `control`: the Supervisor's own message (a ping, a tick, a stop), not a caller's request. */
+  #send(to: string, type: string, body: unknown, opts?: RequestOptions, control = false): Promise<unknown> {
     const port = this.#port
     if (port === null) return Promise.reject(new CairnError('UNAVAILABLE', `repository ${this.path} has no thread`, { retryable: true }))
     const router = this.#s.router
-    this.#slot?.touch()
+    if (!control) this.#slot?.touch()
     const id = router.nextId()
     let frame: Uint8Array
     try {
@@ -251,7 +268,7 @@ export class RepoHost {
     } catch (err) {
       return Promise.reject(new CairnError('INVALID_ARGUMENT', `arguments cannot be encoded: ${(err as Error).message}`, { field: 'arguments' }))
     }
-    return router.request(this.repoId, id, () => port.post(frame), opts)
+    return router.request(this.repoId, id, () => port.post(frame), opts, !control)
   }
 
   /**
@@ -267,12 +284,12 @@ export class RepoHost {
 
   /** Live liveness probe (the watchdog, status()). */
   ping(timeoutMs: number): Promise<PongBody> {
-    return this.#send(hostAddress(this.repoId), M.ping, { at: Date.now() }, { timeoutMs }) as Promise<PongBody>
+    return this.#send(hostAddress(this.repoId), M.ping, { at: Date.now() }, { timeoutMs }, true) as Promise<PongBody>
   }
 
   /** Tells a serving host that the manual clock moved. */
   tick(): Promise<unknown> {
-    return this.state === 'ready' ? this.#send(hostAddress(this.repoId), M.clockTick, {}, { timeoutMs: 60_000 }).catch(() => undefined) : Promise.resolve()
+    return this.state === 'ready' ? this.#send(hostAddress(this.repoId), M.clockTick, {}, { timeoutMs: 60_000 }, true).catch(() => undefined) : Promise.resolve()
   }
 
   /**

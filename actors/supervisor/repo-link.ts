@@ -18,6 +18,10 @@ export interface RepoLink {
   readonly feed: EventFeed
   /** A request to one of the repository's actors (or its host), answered by its thread. */
   request(kind: ActorKind | 'host', type: string, body: unknown, opts?: RequestOptions): Promise<unknown>
-  /** The reader of the repository's store, answering RepoWorker queries on the calling thread; refused as `request` would be. */
-  reader(): StoreReader
+  /**
+   * The reader of the repository's store, answering RepoWorker queries on the
+   * calling thread; refused as `request` would be. A promise while the
+   * repository changes hands or is closed (it opens again for the read).
+   */
+  reader(): StoreReader | Promise<StoreReader>
 }

@@ -9,6 +9,8 @@ import type { Clock } from '../../lib/kernel/ports/clock.ts'
 
 interface Pending {
   group: string
+  /** Counted in inFlight (a caller's request, not the Supervisor's own control traffic). */
+  counted: boolean
   deadline: number
   timeoutMs: number
   resolve(value: unknown): void
@@ -27,6 +29,8 @@ export interface RequestOptions {
 export class Router {
   #nextId = 1
   #pending = new Map<number, Pending>()
+  /** Requests in flight per group, kept as they come and go (the idle policy asks often). */
+  #perGroup = new Map<string, number>()
   #clock: Clock
   #defaultTimeoutMs: number
   // One timer for all deadlines, armed at the earliest one: arming and
@@ -43,18 +47,22 @@ export class Router {
     return this.#nextId++
   }
 
-  /** Requests in flight to `group` (a repository's host). */
+  /** Callers' requests in flight to `group` (a repository's host); the Supervisor's own (pings, ticks) do not count. */
   inFlight(group: string): number {
-    let n = 0
-    for (const p of this.#pending.values()) if (p.group === group) n++
-    return n
+    return this.#perGroup.get(group) ?? 0
+  }
+
+  #left(group: string): void {
+    const n = (this.#perGroup.get(group) ?? 1) - 1
+    if (n <= 0) this.#perGroup.delete(group)
+    else this.#perGroup.set(group, n)
   }
 
   /**
    * Registers a request before it is posted; `send` posts it. The promise
    * settles with the reply, TIMEOUT, ABORTED, or a bulk rejection.
    */
-  request(group: string, id: number, send: () => void, opts: RequestOptions = {}): Promise<unknown> {
+  request(group: string, id: number, send: () => void, opts: RequestOptions = {}, counted = true): Promise<unknown> {
     const signal = opts.signal
     if (signal?.aborted) return Promise.reject(new CairnError('ABORTED', 'request aborted before it was sent'))
     const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs
@@ -62,8 +70,10 @@ export class Router {
       const onAbort = (): void => this.#settle(id, new CairnError('ABORTED', 'request aborted by the caller'))
       signal?.addEventListener('abort', onAbort, { once: true })
       const deadline = this.#clock.now() + timeoutMs
+      if (counted) this.#perGroup.set(group, (this.#perGroup.get(group) ?? 0) + 1)
       this.#pending.set(id, {
         group,
+        counted,
         deadline,
         timeoutMs,
         resolve,
@@ -97,6 +107,7 @@ export class Router {
     if (!p) return false
     const body = reply.body as ReplyBody
     this.#pending.delete(reply.corr!)
+    if (p.counted) this.#left(p.group)
     if (this.#pending.size === 0) this.close()
     p.cleanup()
     if (body.ok) p.resolve(body.value)
@@ -146,6 +157,7 @@ export class Router {
     const p = this.#pending.get(id)
     if (!p) return
     this.#pending.delete(id)
+    if (p.counted) this.#left(p.group)
     if (this.#pending.size === 0) this.close()
     p.cleanup()
     p.reject(err)

@@ -10,24 +10,26 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { createActor, fromPromise, type ActorRefFrom } from 'xstate'
-import { CairnError } from '../../protocol/errors.ts'
-import { type ActorKind, type ActorStats } from '../../protocol/messages.ts'
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
+import { actorAddress, type ActorStats } from '../../protocol/messages.ts'
 import type { ReconciliationReport } from '../../protocol/results.ts'
+import type { ActorInfo, WatchItem } from '../../protocol/supervision.ts'
 import { supervisorMachine } from './machine.ts'
 import { CHANNELS, publish } from '../../lib/kernel/diagnostics.ts'
 import { gitCommonDir } from '../../lib/kernel/store/common-dir.ts'
 import type { Clock } from '../../lib/kernel/ports/clock.ts'
 import { HomeStore, type SessionRecord } from './home-store.ts'
-import { EventFeed } from './event-feed.ts'
 import type { SupervisorOptions } from './options.ts'
-import { RepoHost, type HostServices } from './repo-host.ts'
+import { notOpen, Placement, type HandOff } from './placement.ts'
+import type { RepoEntry } from './repo-entry.ts'
 import type { RepoLink } from './repo-link.ts'
 import { Router } from './router.ts'
+import { SupervisionLog } from './supervision-log.ts'
 import { ThreadSlot } from './thread-slot.ts'
 import { Watchdog } from './watchdog.ts'
 import { causeOf } from './host-restarts.ts'
 
-export type { ReconciliationReport, RepoLink }
+export type { HandOff, ReconciliationReport, RepoLink }
 
 /** One actor in status(): what its thread reports, and what supervision knows. */
 export interface ActorStatus extends ActorStats {
@@ -40,10 +42,11 @@ export interface ActorStatus extends ActorStats {
 export class Supervisor {
   readonly #options: SupervisorOptions
   readonly #router: Router
-  readonly #hosts = new Map<string, RepoHost>()
-  readonly #feeds = new Map<string, EventFeed>()
+  readonly #log: SupervisionLog
   readonly #report: ReconciliationReport = { previousSessions: [], repos: [] }
+  #placement: Placement | null = null
   #slots: ThreadSlot[] = []
+  #cancelSweep: (() => void) | null = null
   #home!: HomeStore
   #session!: SessionRecord
   #watchdog: Watchdog | null = null
@@ -55,6 +58,7 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#options = options
     this.#router = new Router(options.clock, options.requestTimeoutMs)
+    this.#log = new SupervisionLog(options.clock)
     this.#machine = createActor(supervisorMachine.provide({
       actors: {
         boot: fromPromise(() => this.#step(() => this.#boot())),
@@ -108,7 +112,9 @@ export class Supervisor {
   async #boot(): Promise<void> {
     const o = this.#options
     this.#home = await HomeStore.open(o.home)
-    this.#slots = Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread))
+    // With an idle policy, a thread whose repositories all idled out ends after as long again (its memory goes with it).
+    const recycleMs = o.idleCloseMs > 0 ? o.idleCloseMs : Infinity
+    this.#slots = Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread, recycleMs))
     // A host module that does not load fails the runtime now, with its cause,
     // not each repository later. The first thread to answer proves the module
     // loads; the others keep loading meanwhile (a launch on a thread that
@@ -118,6 +124,21 @@ export class Supervisor {
     await Promise.race(probes).catch((err: unknown) => {
       const cause = causeOf(err)
       throw new CairnError('UNAVAILABLE', `repository threads cannot start: ${cause.message}`, { cause, hostEntry: o.hostEntry })
+    })
+    this.#placement = new Placement(this.#slots, {
+      options: o, router: this.#router, log: this.#log,
+      serving: () => this.#serving(),
+      firstReady: (report) => { this.#report.repos.push(report) },
+      opened: async (entry) => {
+        await this.#home.repos.put(entry.id, { repoId: entry.id, path: entry.path, storeDir: entry.storeDir, lastOpenedAt: Date.now() })
+        if (!this.#session.repos.includes(entry.id)) this.#session.repos.push(entry.id)
+        await this.#home.put(this.#session)
+      },
+      // A closed repository was stopped cleanly: a crash of this session leaves nothing of it to reconcile.
+      closed: async (entry) => {
+        this.#session.repos = this.#session.repos.filter((id) => id !== entry.id)
+        await this.#home.put(this.#session)
+      },
     })
     const clock = o.clock as { onAdvance?: (fn: () => Promise<void>) => () => void }
     if (clock.onAdvance) this.#unsubscribeClock = clock.onAdvance(() => this.#broadcastTick())
@@ -132,7 +153,7 @@ export class Supervisor {
       const known = this.#home.repos.get(repoId)
       if (!known) continue
       try {
-        await this.#place(known.repoId, known.path, known.storeDir)
+        await this.#placement!.open(this.#placement!.entry(known.repoId, known.path, known.storeDir))
       } catch {
         // A repository that cannot reopen (deleted, foreign) is reported by
         // openRepo when someone asks for it; it must not block boot.
@@ -141,6 +162,7 @@ export class Supervisor {
     this.#report.previousSessions = crashed.map((s) => ({ id: s.id, pid: s.pid, startedAt: s.startedAt, outcome: 'crashed' as const }))
     await this.#home.sessions.transaction(() => { for (const s of crashed) this.#home.sessions.remove(s.id) })
     if (this.#options.watchdog) this.#watchdog = new Watchdog(this.#watched(), this.#options.watchdog)
+    if (this.#options.idleCloseMs > 0) this.#armSweep()
     publish(CHANNELS.reconciled, { report: this.#report })
     publish(CHANNELS.runtimeServing, { session: this.#session.id })
   }
@@ -152,87 +174,65 @@ export class Supervisor {
    */
   async openRepo(path: string): Promise<RepoLink> {
     if (!this.#serving()) throw new CairnError('STOPPED', 'runtime is not serving')
-    const { commonDir } = gitCommonDir(path)
-    const repoId = createHash('sha256').update(commonDir).digest('hex').slice(0, 16)
-    return this.#place(repoId, commonDir, join(commonDir, 'cairn'))
+    const { repoId, commonDir } = identify(path)
+    const entry = this.#placement!.entry(repoId, commonDir, join(commonDir, 'cairn'))
+    await this.#placement!.open(entry)
+    return entry
   }
 
-  async #place(repoId: string, path: string, storeDir: string): Promise<RepoHost> {
-    let host = this.#hosts.get(repoId)
-    if (host?.failedToStart) {
-      // Nothing runs and nothing loops: each open tries again, and fails fast with the cause.
-      await host.stop()
-      for (const s of this.#slots) s.repos.delete(repoId)
-      if (this.#hosts.get(repoId) === host) this.#hosts.delete(repoId)
-      host = this.#hosts.get(repoId)
-    }
-    if (!host) {
-      const slot = this.#pickSlot()
-      let feed = this.#feeds.get(repoId)
-      if (!feed) this.#feeds.set(repoId, feed = new EventFeed())
-      const slots = new Map([[repoId, slot]])
-      slot.repos.add(repoId)
-      host = new RepoHost(repoId, path, storeDir, feed, this.#services(() => this.#launchSlot(slots, repoId)))
-      this.#hosts.set(repoId, host)
-      await this.#home.repos.put(repoId, { repoId, path, storeDir, lastOpenedAt: Date.now() })
-      this.#session.repos.push(repoId)
-      await this.#home.put(this.#session)
-    }
-    await host.whenOpen()
-    return host
+  /** The open repository containing `path` (NOT_FOUND when it is not open here). */
+  #openEntry(path: unknown): RepoEntry {
+    if (!this.#serving()) throw new CairnError('STOPPED', 'runtime is not serving')
+    if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')
+    const { repoId, commonDir } = identify(path)
+    const entry = this.#placement!.entries.get(repoId)
+    if (!entry || entry.host === null) throw notOpen(commonDir, entry ? 'closed' : 'unknown')
+    return entry
   }
 
-  /** The thread with room that carries the fewest repositories, then the least recent load; live threads first. */
-  #pickSlot(): ThreadSlot {
-    let best: ThreadSlot | null = null
-    const better = (a: ThreadSlot, b: ThreadSlot): boolean => a.alive !== b.alive ? a.alive
-      : a.repos.size !== b.repos.size ? a.repos.size < b.repos.size : a.load() < b.load()
-    for (const slot of this.#slots) {
-      if (slot.repos.size >= this.#options.reposPerThread) continue
-      if (!best || better(slot, best)) best = slot
-    }
-    if (!best) {
-      const max = this.#options.threads * this.#options.reposPerThread
-      throw new CairnError('BUSY', `this runtime hosts at most ${max} repositories (threads × reposPerThread)`, { max })
-    }
-    return best
+  /** Passivates the repository containing `path`: its next use opens it again, nothing lost. */
+  close(path: string): Promise<HandOff> {
+    return this.#placement!.close(this.#openEntry(path), 'request') as Promise<HandOff>
   }
 
-  /**
-   * Where a host launches: its own thread, unless that thread died and its
-   * replacement is not up yet; then the live thread with room carrying the
-   * fewest repositories (a relaunch need not wait for a new thread to start
-   * and load the host module, seconds on a busy machine).
-   */
-  #launchSlot(slotOf: Map<string, ThreadSlot>, repoId: string): ThreadSlot {
-    const current = slotOf.get(repoId)!
-    if (current.alive) return current
-    let best: ThreadSlot | null = null
-    for (const slot of this.#slots) {
-      if (slot === current || !slot.alive || slot.repos.size >= this.#options.reposPerThread) continue
-      if (!best || slot.repos.size < best.repos.size) best = slot
-    }
-    if (!best) return current
-    current.repos.delete(repoId)
-    best.repos.add(repoId)
-    slotOf.set(repoId, best)
-    return best
+  /** Restarts the repository containing `path` on its thread, with a fresh restart history. */
+  restart(path: string): Promise<HandOff> {
+    return this.#placement!.restart(this.#openEntry(path))
   }
 
-  #services(launchSlot: () => ThreadSlot): HostServices {
-    const o = this.#options
-    return {
-      launchSlot, router: this.#router, clock: o.clock, restart: o.restart, mailboxCapacity: o.mailboxCapacity,
-      faultInjection: o.faultInjection, coalesceRequests: o.coalesceRequests,
-      serving: () => this.#serving(),
-      firstReady: (report) => { this.#report.repos.push(report) },
-    }
+  /** Hands the repository containing `path` off to the thread `threadId`. */
+  move(path: string, threadId: number): Promise<HandOff> {
+    const entry = this.#openEntry(path)
+    if (!Number.isSafeInteger(threadId) || threadId < 0) throw invalidArgument('thread', 'must be a thread id (a non-negative integer)')
+    this.#placement!.checkThread(threadId)
+    return this.#placement!.move(entry, threadId)
+  }
+
+  /** Supervision events from now on (protocol/supervision.ts). */
+  watch(opts: { signal?: AbortSignal; buffer: number }): AsyncIterable<WatchItem> {
+    return this.#log.watch(opts)
+  }
+
+  /** Closes the repositories nobody used for idleCloseMs, then looks again in a quarter of it. */
+  #armSweep(): void {
+    const idleMs = this.#options.idleCloseMs
+    const clock = this.#options.clock
+    this.#cancelSweep = clock.at(clock.now() + Math.max(10, Math.floor(idleMs / 4)), () => {
+      this.#cancelSweep = null
+      if (!this.#serving()) return
+      const idle = (e: RepoEntry): boolean => e.host?.state === 'ready' && this.#router.inFlight(e.id) === 0
+        && clock.now() - e.lastUsed >= idleMs
+      for (const entry of this.#placement!.openEntries()) {
+        if (!entry.busy && idle(entry)) this.#placement!.close(entry, 'idle', idle).catch(() => undefined)
+      }
+      this.#armSweep()
+    })
   }
 
   /** What the watchdog may see and do: probe live hosts, terminate a silent thread. */
   #watched(): ConstructorParameters<typeof Watchdog>[0] {
     return {
-      live: () => [...this.#hosts.values()].filter((h) => h.state === 'ready' && h.threadId !== null)
+      live: () => [...this.#placement!.openEntries()].map((e) => e.host!).filter((h) => h.state === 'ready' && h.threadId !== null)
         .map((h) => ({ threadId: h.threadId!, ping: (timeoutMs: number) => h.ping(timeoutMs) })),
       terminateThread: async (threadId) => {
         const slot = this.#slots.find((s) => s.threadId === threadId)
@@ -244,36 +244,48 @@ export class Supervisor {
   }
 
   async #broadcastTick(): Promise<void> {
-    await Promise.all([...this.#hosts.values()].map((h) => h.tick()))
+    await Promise.all([...this.#placement!.openEntries()].map((e) => e.host!.tick()))
   }
 
   /** Threads and the repositories they serve now. */
   threads(): { threadId: number; repos: string[] }[] {
-    const threads = new Map<number, string[]>()
-    for (const h of this.#hosts.values()) {
-      const threadId = h.threadId
-      if (threadId === null || h.state !== 'ready') continue
-      threads.set(threadId, [...(threads.get(threadId) ?? []), h.path])
-    }
-    return [...threads].map(([threadId, repos]) => ({ threadId, repos }))
+    return this.#placement?.threads() ?? []
   }
 
-  /** Every actor of every repository: its thread's live report where it answers, and its supervision. */
+  /** Every actor of every open repository: its supervision, and what its thread reports where it answers. */
+  async actors(): Promise<ActorInfo[]> {
+    if (!this.#serving()) throw new CairnError('STOPPED', 'runtime is not serving')
+    return this.#actorInfos()
+  }
+
+  async #actorInfos(): Promise<ActorInfo[]> {
+    // The hosts as they are now: a repository closed while its thread answers is reported as it was.
+    const entries = [...(this.#placement?.openEntries() ?? [])].map((entry) => ({ entry, host: entry.host!, openSince: entry.openSince ?? 0 }))
+    const live = await Promise.all(entries.map(({ host }) => host.state === 'ready' ? host.ping(2000).then((p) => p.actors, () => null) : null))
+    return entries.flatMap(({ entry, host, openSince }, i) => {
+      const state = host.state
+      return host.actors().map(({ kind, supervision }): ActorInfo => {
+        const s: ActorStats | undefined = live[i]?.find((x) => x.kind === kind)
+        return {
+          repo: entry.path, repoId: entry.id, actor: actorAddress(kind, entry.id), kind, thread: host.threadId,
+          state: state === 'ready' ? supervision.state : state === 'failed' ? 'failed' : state === 'restarting' ? 'restarting'
+            : state === 'starting' ? 'starting' : 'stopping',
+          machine: s?.state ?? null, mailbox: s?.mailbox ?? 0, capacity: s?.capacity ?? this.#options.mailboxCapacity,
+          handled: s?.handled ?? 0, restarts: supervision.history.total, lastFailure: supervision.lastFailure,
+          openSince,
+        }
+      })
+    })
+  }
+
+  /** The older per-actor view of runtime.status(). */
   async status(): Promise<{ actors: ActorStatus[] }> {
-    const actors: ActorStatus[] = []
-    for (const host of this.#hosts.values()) {
-      let live: ActorStats[] = []
-      if (host.state === 'ready') live = (await host.ping(2000).catch(() => null))?.actors ?? []
-      for (const { kind, supervision } of host.actors()) {
-        const s = live.find((x) => x.kind === kind)
-        actors.push({
-          actor: `${kind}:${host.repoId}`, kind: kind as ActorKind, repo: host.path, thread: host.threadId,
-          state: s?.state ?? supervision.state, mailbox: s?.mailbox ?? 0, capacity: s?.capacity ?? this.#options.mailboxCapacity,
-          restarts: supervision.history.total, supervision: host.state === 'failed' ? 'failed' : supervision.state,
-        })
-      }
+    return {
+      actors: (await this.#actorInfos()).map((a) => ({
+        actor: a.actor, kind: a.kind, repo: a.repo, thread: a.thread, state: a.machine ?? a.state,
+        mailbox: a.mailbox, capacity: a.capacity, handled: a.handled, restarts: a.restarts, supervision: a.state,
+      })),
     }
-    return { actors }
   }
 
   /** Work the runtime must end when it stops (lease heartbeats); returns an unregister function. */
@@ -296,8 +308,10 @@ export class Supervisor {
   async #drain(): Promise<void> {
     this.#watchdog?.stop()
     this.#unsubscribeClock?.()
-    for (const feed of this.#feeds.values()) feed.close()
-    await Promise.all([...this.#hosts.values()].map((h) => h.stop()))
+    this.#cancelSweep?.()
+    this.#log.close()
+    for (const entry of this.#placement?.entries.values() ?? []) entry.feed.close()
+    await this.#placement?.stopAll()
     this.#router.rejectGroup(null, () => new CairnError('STOPPED', 'runtime stopped'))
     this.#router.close()
     await Promise.all(this.#slots.map((s) => s.destroy()))
@@ -307,4 +321,10 @@ export class Supervisor {
     }
     publish(CHANNELS.runtimeStopped, {})
   }
+}
+
+/** A repository's id and git common dir, from any path inside it (NOT_FOUND outside a repository). */
+function identify(path: string): { repoId: string; commonDir: string } {
+  const { commonDir } = gitCommonDir(path)
+  return { repoId: createHash('sha256').update(commonDir).digest('hex').slice(0, 16), commonDir }
 }

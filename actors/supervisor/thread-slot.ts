@@ -40,14 +40,20 @@ export class ThreadSlot {
   /** A worker is ready: Piscina says so when one starts ('workerCreate') and when it goes ('workerDestroy'). */
   #alive = false
 
-  constructor(index: number, hostEntry: string, reposPerThread: number) {
+  /**
+   * `recycleMs`: a thread that has hosted nothing for this long ends, and the
+   * slot starts a fresh one when a repository is placed on it again. Closing
+   * repositories frees their stores, but the memory their thread's heap grew
+   * to stays with the thread until it ends. Infinity keeps threads for ever.
+   */
+  constructor(index: number, hostEntry: string, reposPerThread: number, recycleMs = Infinity) {
     this.index = index
     const capacity = reposPerThread + 2 // room for a probe and a repository handed off while its old task still ends
     this.#pool = new Piscina({
       filename: hostEntry,
-      minThreads: 1,
+      minThreads: recycleMs === Infinity ? 1 : 0,
       maxThreads: 1,
-      idleTimeout: Infinity,
+      idleTimeout: recycleMs,
       concurrentTasksPerWorker: capacity,
       maxQueue: capacity,
       recordTiming: false,
@@ -62,7 +68,8 @@ export class ThreadSlot {
   /**
    * The slot has a worker ready to run a task now. False from the moment its
    * thread dies until Piscina's replacement has started (and loaded the host
-   * module): a repository that must relaunch meanwhile goes to a live slot.
+   * module), and while a recycled slot waits for its next repository: a
+   * repository that must relaunch meanwhile goes to a live slot.
    */
   get alive(): boolean {
     return this.#alive

@@ -7,6 +7,7 @@ import { resolveOptions, type RuntimeOptions } from './options.ts'
 import { HOST_ENTRY } from '../host/entry.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import { repoCall, repoHandle, type Repo } from './repo.ts'
+import { supervisionApi, type SupervisionApi } from './supervision.ts'
 
 /** The agent a handle acts as when the caller names none. */
 export const DEFAULT_AGENT = 'default'
@@ -19,7 +20,7 @@ export interface RuntimeStatus {
   reconciliation: ReconciliationReport
 }
 
-export interface Runtime {
+export interface Runtime extends SupervisionApi {
   /** What boot reconciliation found and did, before anything was served. */
   readonly reconciliation: ReconciliationReport
   /**
@@ -49,6 +50,7 @@ export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> 
   await sup.start()
   const identities = new Map<string, string>()
   return {
+    ...supervisionApi(sup),
     get reconciliation() { return sup.reconciliation() },
     async repo(path, opts) {
       if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')

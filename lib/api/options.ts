@@ -35,6 +35,12 @@ export interface RuntimeOptions {
    * leaves only once it is complete). Default false.
    */
   coalesceRequests?: boolean
+  /**
+   * Closes (passivates) a repository nobody used for this long: its thread
+   * slot, LMDB handles and caches are freed, and its next use opens it again
+   * with nothing lost. 0 never closes. Default 0; the daemon's is 120 s.
+   */
+  idleCloseMs?: number
   /** Tests only: lets `repoHooks(repo).fault()` (`cairn/testing`) crash threads and actors. */
   __unsafe_faultInjection?: boolean
 }
@@ -42,7 +48,7 @@ export interface RuntimeOptions {
 /** The options after validation and defaults; createRuntime adds where the host module is. */
 export type ResolvedOptions = Omit<SupervisorOptions, 'hostEntry'>
 
-const KNOWN = new Set(['home', 'threads', 'reposPerThread', 'mailboxCapacity', 'requestTimeoutMs', 'restart', 'watchdog', 'clock', 'coalesceRequests', '__unsafe_faultInjection'])
+const KNOWN = new Set(['home', 'threads', 'reposPerThread', 'mailboxCapacity', 'requestTimeoutMs', 'restart', 'watchdog', 'clock', 'coalesceRequests', 'idleCloseMs', '__unsafe_faultInjection'])
 
 function bad(name: string, problem: string): CairnError {
   return new CairnError('INVALID_ARGUMENT', `options.${name} ${problem}`, { option: name })
@@ -109,6 +115,7 @@ export function resolveOptions(options: unknown = {}): ResolvedOptions {
     watchdog,
     clock: clock as ResolvedOptions['clock'],
     coalesceRequests: o.coalesceRequests === true,
+    idleCloseMs: int('idleCloseMs', o.idleCloseMs, 0, 0, 7 * 86_400_000),
     faultInjection: o.__unsafe_faultInjection === true,
   }
 }

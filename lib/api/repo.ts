@@ -89,11 +89,11 @@ export function repoReads(link: RepoLink, call: Call): RepoReads {
   return {
     query: async <T>(type: string, body: unknown, opts?: CallOptions): Promise<T> => {
       const fields = body as Record<string, unknown>
-      return (local(type, fields, opts) ? link.reader().query(type, fields) : await call<T>(type, body, opts)) as T
+      return (local(type, fields, opts) ? (await link.reader()).query(type, fields) : await call<T>(type, body, opts)) as T
     },
     encoded: async (type, body, opts) => {
       checkPlainFields(body)
-      return local(type, body, opts) ? link.reader().encoded(type, body) : new EncodedValue(encodeValue(await call(type, body, opts)))
+      return local(type, body, opts) ? (await link.reader()).encoded(type, body) : new EncodedValue(encodeValue(await call(type, body, opts)))
     },
   }
 }

@@ -38,6 +38,8 @@ export class ActorCell {
   #generation = 0
   #outstanding = new Map<string, Envelope>()
   #timers = new Map<string, { timer: DurableTimer; cancel: () => void }>()
+  /** Requests answered since the last start (runtime.actors()). */
+  #handled = 0
   status: 'running' | 'stopping' | 'failed' | 'stopped' = 'stopped'
 
   readonly #repo: { gitDir: string; git: GitOpeners; readOnly: boolean; ports: ThreadPorts }
@@ -59,6 +61,7 @@ export class ActorCell {
   /** Starts (or restarts) from the last persisted snapshot and durable timers. */
   start(resume: JournalEntry[] = []): { discardedVersion?: number; restored: boolean; timers: number; overdue: number } {
     const generation = ++this.#generation
+    this.#handled = 0
     const loaded = loadSnapshot(this.#actors, this.address, this.#module.snapshotVersion)
     const live = (): boolean => generation === this.#generation
     const timers: TimerService = {
@@ -130,6 +133,7 @@ export class ActorCell {
   #answer(req: Envelope, ok: boolean, value: unknown): void {
     // Only the first answer to a request counts.
     if (!this.#outstanding.delete(`${req.from}:${req.id}`)) return
+    this.#handled++
     this.#hooks.reply(req, ok, value)
   }
 
@@ -174,6 +178,7 @@ export class ActorCell {
       state: this.status === 'running' ? this.#instance!.state() : this.status,
       mailbox: this.#outstanding.size,
       capacity: this.capacity,
+      handled: this.#handled,
     }
   }
 }

@@ -25,7 +25,13 @@ function restorable(machine: AnyStateMachine, snapshot: unknown): unknown {
 
 export function runMachine(machine: AnyStateMachine, snapshot: unknown): RunningMachine {
   const restored = restorable(machine, snapshot)
-  const actor = createActor(machine, restored ? { snapshot: restored as never } : {})
+  // The error that sent the machine to `failed` (an invoked effect's), so the
+  // failure reported to the Supervisor carries its cause, not just "failed".
+  let lastError: unknown = null
+  const inspect = (ev: { type: string; event?: { type?: string; error?: unknown } }): void => {
+    if (ev.type === '@xstate.event' && ev.event?.type?.startsWith('xstate.error.actor.')) lastError = ev.event.error
+  }
+  const actor = createActor(machine, restored ? { snapshot: restored as never, inspect } : { inspect })
   let fail!: (err: unknown) => void
   let finish!: () => void
   const failure = new Promise<never>((_, reject) => { fail = reject })
@@ -34,7 +40,10 @@ export function runMachine(machine: AnyStateMachine, snapshot: unknown): Running
   actor.subscribe({
     next: (snap) => {
       if (snap.status === 'done') {
-        if (snap.value === 'failed') fail(new CairnError('INTERNAL', `${machine.id} entered its failed state`))
+        if (snap.value === 'failed') {
+          const cause = lastError === null ? null : CairnError.from(lastError)
+          fail(cause ?? new CairnError('INTERNAL', `${machine.id} entered its failed state`))
+        }
         else finish()
       }
     },

@@ -133,7 +133,10 @@ t.test('one actor failing restarts only that actor, after its backoff', async (t
   t.equal(r.state, 'ready', 'the host and its other actors keep serving')
   t.equal(r.s.context.actors['repo-worker'].state, 'restarting')
   t.equal(r.s.context.actors['lock-keeper'].state, 'running')
-  t.strictSame(r.actions, [{ type: 'xstate.raise', params: { event: { type: 'ACTOR_RESTART_DUE', kind: 'repo-worker', generation: 1 }, id: 'restart:repo-worker', delay: 50 } }])
+  t.strictSame(r.actions, [
+    { type: 'actorFailing', params: { kind: 'repo-worker', cause: { message: 'boom' }, restartInMs: 50 } },
+    { type: 'xstate.raise', params: { event: { type: 'ACTOR_RESTART_DUE', kind: 'repo-worker', generation: 1 }, id: 'restart:repo-worker', delay: 50 } },
+  ])
 
   const due = step(r.s, { type: 'ACTOR_RESTART_DUE', kind: 'repo-worker', generation: 1 })
   t.strictSame(due.actions, [{ type: 'restartActor', params: { kind: 'repo-worker', generation: 1 } }])
@@ -154,8 +157,9 @@ t.test('an actor past its intensity gives up alone; requests to it are refused, 
   const r = step(s, { type: 'ACTOR_FAILED', kind: 'sync', cause: { message: 'bad remote' }, at: 1_002, jitter: 0 })
   t.equal(r.state, 'ready')
   t.equal(r.s.context.actors.sync.state, 'failed')
-  t.equal(r.actions.length, 1)
-  t.match(r.actions[0], { type: 'gaveUp', params: { kind: 'sync', error: { code: 'ACTOR_FAILED', details: { cause: { message: 'bad remote' } } } } })
+  t.equal(r.actions.length, 2)
+  t.strictSame(r.actions[0], { type: 'actorFailing', params: { kind: 'sync', cause: { message: 'bad remote' }, restartInMs: null } })
+  t.match(r.actions[1], { type: 'gaveUp', params: { kind: 'sync', error: { code: 'ACTOR_FAILED', details: { cause: { message: 'bad remote' } } } } })
   t.strictSame(step(r.s, { type: 'ACTOR_FAILED', kind: 'sync', cause: { message: 'x' }, at: 1_003, jitter: 0 }).actions, [], 'a given-up actor is not decided on again')
 })
 
