@@ -67,7 +67,8 @@ const GROUPS: [string, (m: string) => boolean][] = [
   ['Issues', (m) => m.startsWith('issues.')],
   ['Leases', (m) => m.startsWith('locks.')],
   ['Repository, log and sync', (m) => !m.startsWith('issues.') && !m.startsWith('locks.') && !DOCUMENTED[m]!.global],
-  ['The daemon itself', (m) => DOCUMENTED[m]!.global === true],
+  ["The runtime's Supervisor", (m) => m.startsWith('runtime.')],
+  ['The daemon itself', (m) => DOCUMENTED[m]!.global === true && !m.startsWith('runtime.')],
 ]
 
 export function renderOperations(): string {

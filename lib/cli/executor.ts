@@ -85,6 +85,7 @@ export async function embeddedExecutor(target: Target): Promise<Executor> {
         emit: async (item) => { opts.onItem?.(plainAnswer(item)) },
         holds,
         mode: 'embedded',
+        runtime,
       }, args).catch((err: unknown) => { throw CairnError.from(err) })
       return plainAnswer(value) as never
     },

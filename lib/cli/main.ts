@@ -19,6 +19,7 @@ import { issueCommand } from './commands/issue.ts'
 import { heartbeatCommand, lockCommand } from './commands/lock.ts'
 import { mcpCommand } from './commands/mcp.ts'
 import { repoCommands } from './commands/repo.ts'
+import { runtimeCommand } from './commands/runtime.ts'
 import { uiCommand } from './commands/ui.ts'
 import { printError, type Io } from './output.ts'
 
@@ -51,6 +52,7 @@ export function buildProgram(cli: Cli, jsonMode: boolean): Command {
   for (const c of repoCommands(cli)) program.addCommand(c)
   program.addCommand(doctorCommand(cli))
   program.addCommand(daemonCommand(cli))
+  program.addCommand(runtimeCommand(cli))
   program.addCommand(mcpCommand(cli, VERSION))
   program.addCommand(uiCommand(cli))
   program.addCommand(demoCommand(cli))

@@ -2,7 +2,7 @@
  * Daemon settings from `$CAIRN_HOME/config.json`, overridden by flags:
  *
  * ```json
- * { "daemon": { "idleTimeoutSec": 300, "maxConnections": 256, "threads": 2 } }
+ * { "daemon": { "idleTimeoutSec": 300, "maxConnections": 256, "threads": 2, "idleCloseSec": 120, "reposPerThread": 128 } }
  * ```
  *
  * A missing file means defaults; a malformed one is an INVALID_ARGUMENT that
@@ -18,14 +18,24 @@ export interface DaemonConfig {
   maxConnections: number
   /** Runtime worker threads; default the runtime's own. */
   threads?: number
+  /**
+   * Close (passivate) a repository nobody used for this long; 0 never. Default
+   * 120 s: a daemon that served hundreds of repositories keeps only the ones
+   * in use open (each costs a thread slot, LMDB handles and caches).
+   */
+  idleCloseSec: number
+  /** Repositories a runtime thread hosts at once. Default 128. */
+  reposPerThread: number
 }
 
-export const DEFAULT_DAEMON_CONFIG: DaemonConfig = { idleTimeoutSec: 300, maxConnections: 256 }
+export const DEFAULT_DAEMON_CONFIG: DaemonConfig = { idleTimeoutSec: 300, maxConnections: 256, idleCloseSec: 120, reposPerThread: 128 }
 
 const LIMITS: Record<keyof DaemonConfig, [number, number]> = {
   idleTimeoutSec: [0, 7 * 86_400],
   maxConnections: [1, 65_536],
   threads: [1, 64],
+  idleCloseSec: [0, 7 * 86_400],
+  reposPerThread: [1, 1024],
 }
 
 function bad(field: string, problem: string): CairnError {

@@ -41,6 +41,8 @@ export interface DaemonOptions {
   idleTimeoutSec?: number
   maxConnections?: number
   threads?: number
+  idleCloseSec?: number
+  reposPerThread?: number
   /** Extra runtime options (tests: clock, watchdog). */
   runtime?: Omit<RuntimeOptions, 'home' | 'threads'>
   /** How long to wait for a one-shot embedded CLI to let go of the home. */
@@ -91,6 +93,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (opts.idleTimeoutSec !== undefined) config.idleTimeoutSec = checkSetting('idleTimeoutSec', opts.idleTimeoutSec)
   if (opts.maxConnections !== undefined) config.maxConnections = checkSetting('maxConnections', opts.maxConnections)
   if (opts.threads !== undefined) config.threads = checkSetting('threads', opts.threads)
+  if (opts.idleCloseSec !== undefined) config.idleCloseSec = checkSetting('idleCloseSec', opts.idleCloseSec)
+  if (opts.reposPerThread !== undefined) config.reposPerThread = checkSetting('reposPerThread', opts.reposPerThread)
   const log = opts.log ?? (() => undefined)
 
   const mutex = await takeHome(paths, opts.mutexWaitMs ?? 10_000)
@@ -98,7 +102,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const replaced = await clearStale(paths)
     if (replaced.lock || replaced.socket) log(`replaced stale daemon files (previous pid ${replaced.lock?.pid ?? 'unknown'})`)
     // Requests from many sockets meet in one turn: one port message for them (lib/kernel/frame-port.ts).
-    const runtime = await createRuntime({ coalesceRequests: true, ...opts.runtime, home: paths.home, ...(config.threads ? { threads: config.threads } : {}) })
+    const runtime = await createRuntime({
+      coalesceRequests: true, idleCloseMs: config.idleCloseSec * 1000, reposPerThread: config.reposPerThread,
+      ...opts.runtime, home: paths.home, ...(config.threads ? { threads: config.threads } : {}),
+    })
     const server = createServer({ allowHalfOpen: true })
     try {
       await listen(server, paths.socket)
@@ -266,11 +273,11 @@ class DaemonImpl implements Daemon {
     const body = (req.body ?? {}) as RequestBody
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('body', 'must be a map')
     // The operation checks body.args against its schema (INVALID_ARGUMENT naming the field).
-    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, holds: this.#holds, mode: 'daemon' }, body.args)
+    return op.run({ repo: () => this.#open(body.repo, body.agent), get signal() { return ctx.signal }, emit: ctx.emit, holds: this.#holds, mode: 'daemon', runtime: this.runtime }, body.args)
   }
 
   async status(): Promise<DaemonStatus> {
-    const rt = await this.runtime.status().catch(() => ({ threads: [] as { repos: string[] }[] }))
+    const rt = await this.runtime.status().catch(() => ({ threads: [] as { threadId: number; repos: string[] }[] }))
     let inflight = 0
     for (const c of this.#conns) inflight += c.inflight
     return {

@@ -152,6 +152,19 @@ export function notAnswering(home: string): CairnError {
     { reason: 'daemon-not-answering', pid })
 }
 
+/**
+ * The daemon's environment: the caller's, plus a fixed glibc mmap threshold
+ * unless the caller tuned malloc itself. glibc raises its threshold as large
+ * blocks are freed, and then serves them from per-thread heaps that a closed
+ * repository leaves fragmented: 200 repositories idled out left a daemon at
+ * 258 MiB beside 143 MiB for a fresh one; with the threshold fixed at 128 KiB
+ * it went back to 145 MiB beside 136 MiB (peak 304 instead of 419 MiB).
+ */
+export function daemonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (Object.keys(env).some((k) => k.startsWith('MALLOC_'))) return env
+  return { ...env, MALLOC_MMAP_THRESHOLD_: '131072' }
+}
+
 interface Launched { pid: number; exited: Promise<number | null>; exitCode: number | null | undefined }
 
 function launch(home: string, logPath: string, opts: SpawnOptions): Launched {
@@ -160,7 +173,7 @@ function launch(home: string, logPath: string, opts: SpawnOptions): Launched {
     const child = spawn(process.execPath, [...cairnCommand(), 'daemon', 'start', '--foreground', '--home', home, ...(opts.flags ?? [])], {
       detached: true,
       stdio: ['ignore', log, log],
-      env: opts.env ?? process.env,
+      env: daemonEnv(opts.env ?? process.env),
     })
     const launched: Launched = {
       pid: child.pid ?? -1,

@@ -19,14 +19,16 @@ import { AGENT_OPERATIONS } from './agent.ts'
 import { ISSUE_OPERATIONS } from './issues.ts'
 import { LOCK_OPERATIONS } from './locks.ts'
 import { REPO_OPERATIONS } from './repo.ts'
+import { RUNTIME_OPERATIONS } from './runtime.ts'
 import type { OperationSpec } from './spec.ts'
 
-export const OPERATION_SPECS = Object.freeze({ ...ISSUE_OPERATIONS, ...LOCK_OPERATIONS, ...AGENT_OPERATIONS, ...REPO_OPERATIONS })
+export const OPERATION_SPECS = Object.freeze({ ...ISSUE_OPERATIONS, ...LOCK_OPERATIONS, ...AGENT_OPERATIONS, ...REPO_OPERATIONS, ...RUNTIME_OPERATIONS })
 
 export type Method = keyof typeof OPERATION_SPECS
 export type IssueMethod = keyof typeof ISSUE_OPERATIONS
 export type LockMethod = keyof typeof LOCK_OPERATIONS
 export type AgentMethod = keyof typeof AGENT_OPERATIONS
+export type RuntimeMethod = keyof typeof RUNTIME_OPERATIONS
 /** Repository-wide methods; the daemon's own (`ping`, `daemon.*`) are served by the daemon itself. */
 export type RepoMethod = Exclude<keyof typeof REPO_OPERATIONS, DaemonMethod>
 export type DaemonMethod = 'ping' | 'daemon.status' | 'daemon.stop'

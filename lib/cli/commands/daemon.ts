@@ -22,6 +22,8 @@ function startFlags(o: Opts): string[] {
   if (o.idleTimeout !== undefined) flags.push('--idle-timeout', String(o.idleTimeout))
   if (o.maxConnections !== undefined) flags.push('--max-connections', String(o.maxConnections))
   if (o.threads !== undefined) flags.push('--threads', String(o.threads))
+  if (o.idleClose !== undefined) flags.push('--idle-close', String(o.idleClose))
+  if (o.reposPerThread !== undefined) flags.push('--repos-per-thread', String(o.reposPerThread))
   return flags
 }
 
@@ -96,6 +98,8 @@ export function daemonCommand(cli: Cli): Command {
     .option('--idle-timeout <sec>', 'stop after this long without connections (0: never)', intFlag(0, 7 * 86_400))
     .option('--max-connections <n>', 'connections served at once; more are answered BUSY', intFlag(1, 65_536))
     .option('--threads <n>', 'runtime worker threads', intFlag(1, 64))
+    .option('--idle-close <sec>', 'close repositories nobody used for this long (0: never; default 120)', intFlag(0, 7 * 86_400))
+    .option('--repos-per-thread <n>', 'repositories a thread hosts at once (default 128)', intFlag(1, 1024))
     .action(async (o: Opts, cmd: Command) => {
       const { home } = cli.globals(cmd)
       if (!o.foreground) {
@@ -113,6 +117,8 @@ export function daemonCommand(cli: Cli): Command {
           ...(o.idleTimeout !== undefined ? { idleTimeoutSec: o.idleTimeout as number } : {}),
           ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections as number } : {}),
           ...(o.threads !== undefined ? { threads: o.threads as number } : {}),
+          ...(o.idleClose !== undefined ? { idleCloseSec: o.idleClose as number } : {}),
+          ...(o.reposPerThread !== undefined ? { reposPerThread: o.reposPerThread as number } : {}),
           log: (line) => cli.io.err(`cairn daemon: ${line}\n`),
         })
         const onSignal = (): void => { void d.stop('signal') }
@@ -154,6 +160,8 @@ export function daemonCommand(cli: Cli): Command {
     .option('--idle-timeout <sec>', 'as for start', intFlag(0, 7 * 86_400))
     .option('--max-connections <n>', 'as for start', intFlag(1, 65_536))
     .option('--threads <n>', 'as for start', intFlag(1, 64))
+    .option('--idle-close <sec>', 'as for start', intFlag(0, 7 * 86_400))
+    .option('--repos-per-thread <n>', 'as for start', intFlag(1, 1024))
     .action(async (o: Opts, cmd: Command) => {
       await cli.guard(cmd, async () => {
         const { home } = cli.globals(cmd)

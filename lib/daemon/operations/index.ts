@@ -10,9 +10,10 @@ import { agentOperations } from './agent.ts'
 import { issueOperations } from './issues.ts'
 import { lockOperations } from './locks.ts'
 import { repoOperations } from './repo-ops.ts'
+import { runtimeOperations } from './runtime-ops.ts'
 import type { Impl, Operation } from './types.ts'
 
-const IMPLS: Record<string, Impl<never>> = { ...issueOperations, ...lockOperations, ...agentOperations, ...repoOperations }
+const IMPLS: Record<string, Impl<never>> = { ...issueOperations, ...lockOperations, ...agentOperations, ...repoOperations, ...runtimeOperations }
 
 export const OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze(Object.fromEntries(
   Object.entries(IMPLS).map(([method, impl]) => [method, {

@@ -9,6 +9,7 @@
 import type { ArgsOf, Method, OperationSpec } from '../../../protocol/operations/index.ts'
 import { decodeValue, EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import type { Repo } from '../../api/repo.ts'
+import type { SupervisionApi } from '../../api/supervision.ts'
 import { channelsOf } from '../../api/repo-channels.ts'
 import type { HoldStore } from '../holds.ts'
 
@@ -22,6 +23,8 @@ export interface OpContext {
   holds: HoldStore
   /** Where the operation runs: a daemon can watch a process (`pid`), a one-shot embedded CLI cannot. */
   mode: 'daemon' | 'embedded'
+  /** The runtime's supervision (`runtime.*` operations). */
+  runtime: SupervisionApi
 }
 
 /** A method as the daemon and the embedded CLI run it: raw arguments in, checked against `spec.args`, then served. */
