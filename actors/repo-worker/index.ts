@@ -53,7 +53,8 @@ export const repoWorker: ActorModule = {
       : restored.snapshot
     const run = runMachine(machine, snapshot)
     shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
-    void run.failure.catch(() => { shell.dispose(); return wal.stop() })
+    // A failed machine stops its WAL drain; its host waits for that before closing the store.
+    const released = run.failure.catch(() => { shell.dispose(); return wal.stop() })
     // prepare drained what a previous run left; this picks up anything it could not (git was failing).
     if (!ctx.readOnly) wal.kick()
     return {
@@ -75,6 +76,7 @@ export const repoWorker: ActorModule = {
       state: run.state,
       injectFailure: () => { shell.failNextCommit = true },
       failure: run.failure,
+      released,
     }
   },
 }

@@ -38,6 +38,8 @@ export class ActorCell {
   #generation = 0
   #outstanding = new Map<string, Envelope>()
   #timers = new Map<string, { timer: DurableTimer; cancel: () => void }>()
+  /** Settles once a failed instance stopped touching the store. */
+  #released: Promise<void> = Promise.resolve()
   /** Requests answered since the last start (runtime.actors()). */
   #handled = 0
   status: 'running' | 'stopping' | 'failed' | 'stopped' = 'stopped'
@@ -140,6 +142,7 @@ export class ActorCell {
   #fail(error: CairnError): void {
     if (this.status !== 'running') return
     this.status = 'failed'
+    this.#released = this.#instance?.released ?? Promise.resolve()
     this.#generation++
     this.#disarmAll()
     const lost = [...this.#outstanding.values()]
@@ -155,6 +158,8 @@ export class ActorCell {
 
   /** Drains, persists the snapshot durably, disarms timers. */
   async stop(): Promise<void> {
+    // A failed instance's background work ends before the host closes the store under it.
+    if (this.status === 'failed') await this.#released.catch(() => undefined)
     if (this.status !== 'running') return
     // Accepted work drains; anything arriving from now on is refused at once.
     this.status = 'stopping'

@@ -76,6 +76,11 @@ export interface ActorInstance {
   injectFailure(): void
   /** Resolves/rejects when the machine fails on its own (error or `failed` state). */
   readonly failure: Promise<never>
+  /**
+   * After a failure: settles once the instance's background work (a WAL
+   * drain) stopped touching the store, so its host may close the store.
+   */
+  readonly released?: Promise<void>
 }
 
 export interface ActorModule {
