@@ -29,13 +29,14 @@ t.test('the command tree is the documented one', async (t) => {
     'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'demo', 'doctor', 'events', 'heartbeat', 'import-grite', 'init',
     'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
     'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
-    'lock acquire', 'lock break', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp', 'sync', 'ui',
+    'lock acquire', 'lock break', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp',
+    'runtime actors', 'runtime close', 'runtime move', 'runtime restart', 'runtime watch', 'sync', 'ui',
   ])
 })
 
 t.test('an unknown flag on every command: exit 2 and a message, as text and as JSON', async (t) => {
   // Required options are checked before unknown ones: give them.
-  const required: Record<string, string[]> = { 'lock acquire': ['--ttl', '1000'], 'lock break': ['--reason', 'r'] }
+  const required: Record<string, string[]> = { 'lock acquire': ['--ttl', '1000'], 'lock break': ['--reason', 'r'], 'runtime move': ['--to', '1'] }
   for (const leaf of commands) {
     const c = [...leaf, ...(required[leaf.join(' ')] ?? [])]
     const text = await cli([...c, '--bogus-flag'], environment)
@@ -82,6 +83,13 @@ t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t
     [['demo', '--no-ui'], /--no-ui only go with --board/],
     [['demo', '--board', '--agents', '500'], /--agents.*from 1 to 200 with --board/],
     [['demo', '--seconds', '4000'], /--seconds.*at most 3600 without --board/],
+    [['runtime', 'move', '/x'], /required option '--to <thread>' not specified/],
+    [['runtime', 'move', '/x', '--to', '-1'], /--to.*must be an integer from 0/],
+    [['runtime', 'move', '/x', '--to', 'two'], /--to.*must be an integer/],
+    [['runtime', 'watch', '--limit', '0'], /--limit.*must be an integer from 1/],
+    [['runtime', 'watch', '--buffer', '70000'], /--buffer.*must be an integer from 1 to 65536/],
+    [['daemon', 'start', '--idle-close', '-1'], /--idle-close.*must be an integer from 0/],
+    [['daemon', 'start', '--repos-per-thread', '0'], /--repos-per-thread.*must be an integer from 1/],
   ]
   for (const [args, message] of cases) {
     const r = await cli([...args, '--json'], environment)
