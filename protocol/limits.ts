@@ -25,6 +25,8 @@ export const MAX_TTL_MS = 86_400_000
 export const MAX_GRACE_MS = 3_600_000
 /** Most events one page of the log holds. */
 export const MAX_PAGE = 1000
+/** Most supervision events a slow `runtime.watch` consumer may have held for it. */
+export const MAX_WATCH_BUFFER = 65_536
 /** Longest name after a lease resource's prefix. */
 export const MAX_RESOURCE_NAME = 1024
 

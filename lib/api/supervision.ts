@@ -8,6 +8,7 @@
  * it does not have is NOT_FOUND with `details.field: 'thread'`.
  */
 import { invalidArgument } from '../../protocol/errors.ts'
+import { MAX_WATCH_BUFFER } from '../../protocol/limits.ts'
 import type { ActorInfo, WatchItem } from '../../protocol/supervision.ts'
 import type { HandOff, Supervisor } from '../../actors/supervisor/supervisor.ts'
 
@@ -65,7 +66,7 @@ export function supervisionApi(sup: Supervisor): SupervisionApi {
       if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgument('options', 'must be an object')
       if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidArgument('signal', 'must be an AbortSignal')
       const buffer = opts?.buffer ?? 1024
-      if (!Number.isSafeInteger(buffer) || buffer < 1 || buffer > 65_536) throw invalidArgument('buffer', 'must be an integer from 1 to 65536')
+      if (!Number.isSafeInteger(buffer) || buffer < 1 || buffer > MAX_WATCH_BUFFER) throw invalidArgument('buffer', `must be an integer from 1 to ${MAX_WATCH_BUFFER}`)
       return sup.watch({ signal: opts?.signal, buffer })
     },
     restart: async (path) => sup.restart(checkPath(path)),

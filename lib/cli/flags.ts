@@ -7,7 +7,7 @@
  *
  * @example cmd.option('--ttl <ms>', 'time to live in ms', FLAGS.ttlMs)
  */
-import { MAX_PAGE, MAX_TTL_MS } from '../../protocol/limits.ts'
+import { MAX_PAGE, MAX_TTL_MS, MAX_WATCH_BUFFER } from '../../protocol/limits.ts'
 import { DEP_TYPES, ISSUE_STATES } from '../../protocol/operations/choices.ts'
 import { choiceFlag, intFlag } from './context.ts'
 
@@ -26,6 +26,12 @@ export const FLAGS = {
   pageLimit: intFlag(1, MAX_PAGE),
   /** `limit` of a page of issues.list and issues.ready. */
   listLimit: intFlag(1),
+  /** `thread` of runtime.move. */
+  thread: intFlag(0),
+  /** `limit` of runtime.watch. */
+  watchLimit: intFlag(1),
+  /** `buffer` of runtime.watch. */
+  watchBuffer: intFlag(1, MAX_WATCH_BUFFER),
   /** `state` of issues.list. */
   state: choiceFlag(ISSUE_STATES),
   /** `type` of issues.depend. */

@@ -6,6 +6,7 @@
  * working directory is not the caller's).
  */
 import { z } from 'zod'
+import { MAX_WATCH_BUFFER } from '../limits.ts'
 import { intIn } from './fields.ts'
 import { specs } from './spec.ts'
 
@@ -28,7 +29,7 @@ export const RUNTIME_OPERATIONS = specs({
     summary: 'supervision events from now on: placed, started, failed (with cause), restarted, gave-up, thread-died, closed, moved',
     args: z.strictObject({
       limit: intIn(1).optional().describe('end the stream after this many items'),
-      buffer: intIn(1, 65_536).optional().describe('events held for this watcher while it is slow (default 1024); past that a { type: missed, count, fromSeq, toSeq } item replaces the dropped ones'),
+      buffer: intIn(1, MAX_WATCH_BUFFER).optional().describe('events held for this watcher while it is slow (default 1024); past that a { type: missed, count, fromSeq, toSeq } item replaces the dropped ones'),
     }),
     reply: 'streams { seq, at, type, repo, repoId, kind?, thread?, cause?, ... } items; the reply { count } ends the stream (after limit items, on stream.cancel, or when the daemon stops)',
     stream: true,

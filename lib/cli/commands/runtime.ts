@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { Command } from 'commander'
 import type { ActorInfo, HandOff, WatchItem } from '../../api/supervision.ts'
 import type { Cli } from '../context.ts'
-import { argFlag } from '../flags.ts'
+import { FLAGS } from '../flags.ts'
 import { okEnvelope } from '../output.ts'
 
 type Opts = Record<string, unknown>
@@ -47,8 +47,8 @@ export function runtimeCommand(cli: Cli): Command {
     })
 
   runtime.command('watch').description('stream supervision events (placed, started, failed, restarted, gave-up, thread-died, closed, moved) until interrupted')
-    .option('-n, --limit <n>', 'stop after this many events', argFlag('runtime.watch', 'limit'))
-    .option('--buffer <n>', 'events held while this watcher is slow (default 1024)', argFlag('runtime.watch', 'buffer'))
+    .option('-n, --limit <n>', 'stop after this many events', FLAGS.watchLimit)
+    .option('--buffer <n>', 'events held while this watcher is slow (default 1024)', FLAGS.watchBuffer)
     .action(async (o: Opts, cmd: Command) => {
       const json = cli.globals(cmd).json
       const stop = new AbortController()
@@ -80,7 +80,7 @@ export function runtimeCommand(cli: Cli): Command {
     })
 
   runtime.command('move [path]').description('hand a repository off to another thread, under load')
-    .requiredOption('--to <thread>', 'the target thread id (see `cairn runtime actors` or `cairn daemon status`)', argFlag('runtime.move', 'thread'))
+    .requiredOption('--to <thread>', 'the target thread id (see `cairn runtime actors` or `cairn daemon status`)', FLAGS.thread)
     .action(async (path: string | undefined, o: Opts, cmd: Command) => {
       await cli.call(cmd, 'runtime.move', { path: pathOf(path, cmd), thread: o.to }, handOffLine('moved') as never)
     })

@@ -31,6 +31,7 @@ const INT_FLAGS: [keyof typeof FLAGS, Method, string][] = [
   ['token', 'issues.comment', 'lease'], ['fromSeq', 'events.read', 'fromSeq'], ['pageLimit', 'events.read', 'limit'],
   ['listLimit', 'issues.list', 'limit'], ['listLimit', 'issues.ready', 'limit'],
   ['pid', 'locks.acquire', 'pid'], ['pid', 'issues.claim', 'pid'],
+  ['thread', 'runtime.move', 'thread'], ['watchLimit', 'runtime.watch', 'limit'], ['watchBuffer', 'runtime.watch', 'buffer'],
 ]
 
 t.test('integer flags: the schema\'s range, both ends', async (t) => {
