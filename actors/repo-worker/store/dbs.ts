@@ -14,7 +14,7 @@ export type CommentKey = [string, number]
 export type CommentsDb = Database<IssueComment, CommentKey>
 
 /** Bump when the projection's shape, fold or stored form changes: stores then rebuild on open. */
-export const PROJECTION_VERSION = 5
+export const PROJECTION_VERSION = 6
 export const CHECKPOINT_KEY = 'projection'
 
 /** `[issueId, tsUnixMs, actor, eventId]`: LMDB's key order is the projection order. */
@@ -80,7 +80,7 @@ export interface RepoDbs {
   /** issueId -> projection without comments (the projection snapshot, current with every commit); see projections.ts. */
   issues: Database<IssueProjection, string>
   /** The listing index (listing.ts): keys only, so list, ready and topo read what they return and little else. */
-  listing: Database<true, ListingKey>
+  listing: Database<true | [string, number], ListingKey>
   /** [issueId, index] -> comment, as schema 1 stored them. No longer written; the rebuild empties it. */
   issueComments: CommentsDb
   /** seq -> eventId: locally authored events not yet written to the git WAL. */

@@ -17,7 +17,10 @@
  *   removing one leaves the other
  * - `['n', before, after, declarer]`       the same edge the other way round, for
  *   the write path's cycle search (graph-view.ts)
- * - `['x', id, state, createdAt]`          an issue's state by its id
+ * - `['x', id]` -> `[state, createdAt]`    an issue's state by its id: the one
+ *   entry with a value, read with a point lookup (a range per issue was
+ *   most of a ready page); written whenever either changes, never removed
+ *   (an issue never goes away; the rebuild clears the index)
  *
  * The keys are written with the projection head, in the same block
  * (batch.ts), and rebuilt with the projections (rebuild.ts), so they are
@@ -53,6 +56,12 @@ export function listingKeys(p: IssueProjection): ListingKey[] {
 
 const flat = (k: ListingKey): string => k.join('\u0000')
 
+/** The `x` entry is listed as `['x', id, state, createdAt]` and stored as `['x', id]` -> `[state, createdAt]`. */
+function put(dbs: RepoDbs, k: ListingKey, w: Writes): void {
+  if (k[0] === 'x') w.put(dbs.listing, ['x', k[1]], [k[2], k[3]])
+  else w.put(dbs.listing, k, true)
+}
+
 /**
  * Writes what changed between the keys `before` (of the projection as it
  * was, null for a new issue) and those of `next`. A comment changes none,
@@ -61,7 +70,7 @@ const flat = (k: ListingKey): string => k.join('\u0000')
 export function writeListing(dbs: RepoDbs, before: ListingKey[] | null, next: IssueProjection, w: Writes): void {
   const after = listingKeys(next)
   if (before === null) {
-    for (const k of after) w.put(dbs.listing, k, true)
+    for (const k of after) put(dbs, k, w)
     return
   }
   const had = new Set(before.map(flat))
@@ -69,7 +78,7 @@ export function writeListing(dbs: RepoDbs, before: ListingKey[] | null, next: Is
   for (const k of after) {
     const f = flat(k)
     has.add(f)
-    if (!had.has(f)) w.put(dbs.listing, k, true)
+    if (!had.has(f)) put(dbs, k, w)
   }
-  for (const k of before) if (!has.has(flat(k))) w.remove(dbs.listing, k)
+  for (const k of before) if (k[0] !== 'x' && !has.has(flat(k))) w.remove(dbs.listing, k)
 }

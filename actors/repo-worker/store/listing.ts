@@ -44,11 +44,8 @@ export function summaryOfHead(h: StoredIssue): IssueSummary {
 
 /** The state and creation time of an issue, from its `x` key, or undefined for an issue this store does not hold. */
 export function placeOf(dbs: RepoDbs, id: string): { state: State; at: number } | undefined {
-  for (const key of dbs.listing.getKeys({ start: ['x', id], end: ['x', id, '\uffff'], limit: 1 })) {
-    const k = key as ListingKey
-    return { state: k[2] as State, at: k[3] as number }
-  }
-  return undefined
+  const v = dbs.listing.get(['x', id]) as unknown as [State, number] | undefined
+  return v === undefined ? undefined : { state: v[0], at: v[1] }
 }
 
 /** Issues of one index range (`prefix` + state), in listing order, from just after `from`; complete ones only. */
