@@ -246,3 +246,18 @@ t.test('daemon.status answers by round trip with live numbers', async (t) => {
   t.match(s, { pid: process.pid, protocol: 2, home: d.paths.home, socket: d.paths.socket, connections: 1, idleTimeoutSec: 0 })
   t.ok((s.requests as number) >= 1)
 })
+
+t.test('leases over the socket belong to their holders: another agent\'s release or renew is LEASE_NOT_HELD, the lease unchanged', async (t) => {
+  const { repo, d } = await setup(t)
+  const c = await connect(d.paths.home)
+  t.teardown(() => c.close())
+  const lease = await c.request<{ resource: string; token: number; expiresAt: number; leaseId?: string }>('locks.acquire', { repo, agent: 'alice', args: { resource: 'path:src/api.ts', ttlMs: 60_000 } })
+  const refused = (p: Promise<unknown>) => p.then(() => null, (err: { code?: string }) => err.code)
+  t.equal(await refused(c.request('locks.release', { repo, agent: 'bob', args: { resource: 'path:src/api.ts', token: lease.token } })), 'LEASE_NOT_HELD', 'bob releasing alice\'s lease by its token')
+  t.equal(await refused(c.request('locks.renew', { repo, agent: 'mallory', args: { resource: 'path:src/api.ts', token: lease.token, ttlMs: 600_000 } })), 'LEASE_NOT_HELD', 'mallory extending it')
+  t.equal(await refused(c.request('locks.release', { repo, agent: 'bob', args: { resource: 'path:src/api.ts' } })), 'LEASE_NOT_HELD', 'or releasing it by resource alone')
+  const status = await c.request<{ lease: { token: number; expiresAt: number; holder: { agent?: string } } }>('locks.status', { repo, agent: 'carol', args: { resource: 'path:src/api.ts' } })
+  t.match(status.lease, { token: lease.token, expiresAt: lease.expiresAt, holder: { agent: 'alice' } }, 'the lease is unchanged, still alice\'s')
+  const released = await c.request<{ released: boolean }>('locks.release', { repo, agent: 'alice', args: { resource: 'path:src/api.ts' } })
+  t.equal(released.released, true, 'alice releases it by resource alone')
+})
