@@ -73,6 +73,43 @@ export interface HandleDeps {
 
 type Snap = SnapshotFrom<typeof leaseHandleMachine>
 
+/** One handle's effects: the machine's actions and actors, bound to its lease, clock and caller. */
+interface HandleEffects {
+  armBeat(p: { expiresAt: number; ttlMs: number }): void
+  armExpiry(p: { expiresAt: number }): void
+  disarmBeat(): void
+  disarm(): void
+  abort(p: { error: CairnError | null }): void
+  renewLease(input: { ttlMs: number }): Promise<HeldLease>
+  releaseLease(): Promise<void>
+}
+
+/**
+ * Each handle's effects, by its actor system (one per root actor, shared
+ * with the renewal and release actors it invokes). The machine is bound to
+ * them once, here: `provide()` per handle would build a new machine for
+ * every lease (about a millisecond of CPU each, most of a claim's cost).
+ */
+const EFFECTS = new WeakMap<object, HandleEffects>()
+const effectsOf = (system: object): HandleEffects => {
+  const fx = EFFECTS.get(system)
+  if (fx === undefined) throw new CairnError('INTERNAL', 'a lease handle ran without its effects')
+  return fx
+}
+const boundMachine = leaseHandleMachine.provide({
+  actions: {
+    armBeat: ({ system }, p: { expiresAt: number; ttlMs: number }) => effectsOf(system).armBeat(p),
+    armExpiry: ({ system }, p: { expiresAt: number }) => effectsOf(system).armExpiry(p),
+    disarmBeat: ({ system }) => effectsOf(system).disarmBeat(),
+    disarm: ({ system }) => effectsOf(system).disarm(),
+    abort: ({ system }, p: { error: CairnError | null }) => effectsOf(system).abort(p),
+  },
+  actors: {
+    renewLease: fromPromise<HeldLease, { ttlMs: number }>(({ input, system }) => effectsOf(system).renewLease(input)),
+    releaseLease: fromPromise<void, void>(({ system }) => effectsOf(system).releaseLease()),
+  },
+})
+
 /** The clock's monotonic reading when it has one (the system clock), else its `now()` (a manual clock never jumps). */
 export const monotonicOf = (clock: Clock): (() => number) =>
   typeof clock.monotonic === 'function' ? () => (clock.monotonic as () => number).call(clock) : () => clock.now()
@@ -120,57 +157,54 @@ export function leaseHandle(deps: HandleDeps, granted: HeldLease, ttlMs: number,
   let latest: HeldLease = granted
   const send = (event: HandleEvent): void => { actor.send(event) }
 
-  const actor: Actor<typeof leaseHandleMachine> = createActor(leaseHandleMachine.provide({
-    actions: {
-      armBeat: (_, { expiresAt, ttlMs: ttl }) => {
-        const at = Math.min(expiresAt, clock.now() + Math.max(1, Math.floor(ttl / 3)))
-        cancelBeat = clock.at(at, () => send({ type: 'BEAT' }))
-      },
-      armExpiry: (_, { expiresAt }) => {
-        cancelExpiry?.()
-        cancelExpiry = clock.at(expiresAt, () => send({ type: 'EXPIRED', error: new CairnError('LEASE_LOST',
-          `remote lease on ${granted.resource} reached its expiry without a renewal`, { resource: granted.resource, token: granted.token }) }))
-      },
-      disarmBeat: () => {
-        cancelBeat?.()
-        cancelBeat = null
-      },
-      disarm: () => {
-        cancelBeat?.()
-        cancelExpiry?.()
-        cancelBeat = cancelExpiry = null
-      },
-      abort: (_, { error }) => {
-        const reason = error ?? new CairnError('LEASE_LOST', `lease on ${granted.resource} lost`, { resource: granted.resource })
-        if (!lost.signal.aborted) deps.lost?.(latest, reason)
-        lost.abort(reason)
-      },
+  const actor: Actor<typeof leaseHandleMachine> = createActor(boundMachine, { input: { lease: granted, ttlMs, autoRenew, remote: remote !== null } })
+  EFFECTS.set(actor.system, {
+    armBeat: ({ expiresAt, ttlMs: ttl }) => {
+      const at = Math.min(expiresAt, clock.now() + Math.max(1, Math.floor(ttl / 3)))
+      cancelBeat = clock.at(at, () => send({ type: 'BEAT' }))
     },
-    actors: {
-      renewLease: fromPromise<HeldLease, { ttlMs: number }>(async ({ input }) => {
-        const current = latest
-        if (!valid()) throw failure(endedError())
-        const sentAt = mono()
-        let renewed: HeldLease
-        try {
-          renewed = await call<HeldLease>(remote === null ? M.lockRenew : M.lockRemoteRenew, { ...fence(current), ttlMs: input.ttlMs })
-        } catch (err) {
-          throw failure(err)
-        }
-        // Answered after the old deadline passed: the holder may already have stopped on it, so it stays ended.
-        if (!valid()) throw failure(endedError())
-        validUntil = validUntilOf(renewed, sentAt, input.ttlMs)
-        return { ...renewed, id: renewed.id ?? current.id }
-      }),
-      releaseLease: fromPromise<void, void>(async () => {
-        try {
-          await call(remote === null ? M.lockRelease : M.lockRemoteRelease, fence(latest))
-        } catch (err) {
-          throw failure(err)
-        }
-      }),
+    armExpiry: ({ expiresAt }) => {
+      cancelExpiry?.()
+      cancelExpiry = clock.at(expiresAt, () => send({ type: 'EXPIRED', error: new CairnError('LEASE_LOST',
+        `remote lease on ${granted.resource} reached its expiry without a renewal`, { resource: granted.resource, token: granted.token }) }))
     },
-  }), { input: { lease: granted, ttlMs, autoRenew, remote: remote !== null } })
+    disarmBeat: () => {
+      cancelBeat?.()
+      cancelBeat = null
+    },
+    disarm: () => {
+      cancelBeat?.()
+      cancelExpiry?.()
+      cancelBeat = cancelExpiry = null
+    },
+    abort: ({ error }) => {
+      const reason = error ?? new CairnError('LEASE_LOST', `lease on ${granted.resource} lost`, { resource: granted.resource })
+      if (!lost.signal.aborted) deps.lost?.(latest, reason)
+      lost.abort(reason)
+    },
+    renewLease: async (input) => {
+      const current = latest
+      if (!valid()) throw failure(endedError())
+      const sentAt = mono()
+      let renewed: HeldLease
+      try {
+        renewed = await call<HeldLease>(remote === null ? M.lockRenew : M.lockRemoteRenew, { ...fence(current), ttlMs: input.ttlMs })
+      } catch (err) {
+        throw failure(err)
+      }
+      // Answered after the old deadline passed: the holder may already have stopped on it, so it stays ended.
+      if (!valid()) throw failure(endedError())
+      validUntil = validUntilOf(renewed, sentAt, input.ttlMs)
+      return { ...renewed, id: renewed.id ?? current.id }
+    },
+    releaseLease: async () => {
+      try {
+        await call(remote === null ? M.lockRelease : M.lockRemoteRelease, fence(latest))
+      } catch (err) {
+        throw failure(err)
+      }
+    },
+  })
 
   // The runtime stopping ends the heartbeat: the lease then lapses on its own TTL.
   const unregister = deps.onStop(() => actor.send({ type: 'STOPPED',
