@@ -230,7 +230,10 @@ export class SyncRun {
           pending.push(ev)
           m.to = pending.length
           marks.set(i, m)
-          if (pending.length >= INGEST_BATCH) await flush()
+          if (pending.length >= INGEST_BATCH) {
+            await flush()
+            deps.progress({ phase: 'ingesting', done, total })
+          }
         }
         // The commit is whole now; when its last event closed a request, its mark carries no events.
         const m = marks.get(i)
