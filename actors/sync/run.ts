@@ -174,18 +174,26 @@ export class SyncRun {
     // Events of several refs go in one ingest (one commit): a team's refs each hold a few commits, and a commit per ref cost most of a run.
     let pending: CairnEvent[] = []
     /**
-     * Per ref (plan index) in `pending`: where its events start and end, and its
-     * last commit whose events are all in `pending` or ingested, the one a bank
-     * may name (a commit larger than one request goes in several).
+     * Per ref (plan index) in `pending`: where its events start and end, and
+     * its last commit whose events are all in `pending` or ingested (the one
+     * a bank may name), ending at `whole`. Requests are cut between commits;
+     * only a commit larger than one request goes in several, its head
+     * counted (`carried`) once it is whole.
      */
-    let marks = new Map<number, { commit: string | null; from: number; to: number }>()
+    let marks = new Map<number, { commit: string | null; from: number; to: number; whole: number }>()
+    const carried = new Map<number, number>()
     const flush = async (): Promise<void> => {
       if (marks.size === 0) return
       const progress = { ...this.#bank.progress }
       for (const [i, m] of marks) {
-        if (m.commit === null) continue
+        const carry = carried.get(i) ?? 0
+        if (m.commit === null) {
+          carried.set(i, carry + m.to - m.from)
+          continue
+        }
         const ref = plan[i]!.ref
-        progress[ref] = { commit: m.commit, events: (progress[ref]?.events ?? 0) + (m.to - m.from) }
+        progress[ref] = { commit: m.commit, events: (progress[ref]?.events ?? 0) + carry + (m.whole - m.from) }
+        carried.set(i, m.to - m.whole)
       }
       const value: RunBank = { ...this.#bank, progress }
       const r = await deps.ingest(pending, { key: runKey(this.#key), value })
@@ -225,20 +233,31 @@ export class SyncRun {
           pages.quarantine(i, pos, e.commit, new CairnError('INVALID_FORMAT', `WAL commit ${e.commit} on ${plan[i]!.ref}: ${(err as Error).message}`, { ref: plan[i]!.ref, commit: e.commit }))
           continue
         }
-        for (const ev of events) {
-          const m = marks.get(i) ?? { commit: null, from: pending.length, to: pending.length }
-          pending.push(ev)
-          m.to = pending.length
-          marks.set(i, m)
-          if (pending.length >= INGEST_BATCH) {
+        // Cut between commits: a resumed run starts after the banked commit, so a commit split over two requests would be read twice.
+        if (pending.length > 0 && pending.length + events.length > INGEST_BATCH) {
+          await flush()
+          deps.progress({ phase: 'ingesting', done, total })
+        }
+        const mark = (): { commit: string | null; from: number; to: number; whole: number } => {
+          let m = marks.get(i)
+          if (!m) marks.set(i, m = { commit: null, from: pending.length, to: pending.length, whole: pending.length })
+          return m
+        }
+        for (let at = 0; at < events.length;) {
+          const room = INGEST_BATCH - pending.length
+          const slice = events.slice(at, at + room)
+          for (const ev of slice) pending.push(ev)
+          at += slice.length
+          mark().to = pending.length
+          // A commit larger than one request: its slices go one request each.
+          if (at < events.length) {
             await flush()
             deps.progress({ phase: 'ingesting', done, total })
           }
         }
-        // The commit is whole now; when its last event closed a request, its mark carries no events.
-        const m = marks.get(i)
-        if (m) m.commit = e.commit
-        else marks.set(i, { commit: e.commit, from: pending.length, to: pending.length })
+        const m = mark()
+        m.commit = e.commit
+        m.whole = pending.length
         done++
       }
       done = Math.min(total, from + PAGE_COMMITS)
