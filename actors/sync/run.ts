@@ -174,13 +174,15 @@ export class SyncRun {
     // Events of several refs go in one ingest (one commit): a team's refs each hold a few commits, and a commit per ref cost most of a run.
     let pending: CairnEvent[] = []
     /**
-     * Per ref (plan index) in `pending`: where its events start and end, and
-     * its last commit whose events are all in `pending` or ingested (the one
-     * a bank may name), ending at `whole`. Requests are cut between commits;
-     * only a commit larger than one request goes in several, its head
-     * counted (`carried`) once it is whole.
+     * Per ref (plan index) in `pending`: how many of its events are there,
+     * and its last commit whose events are all in `pending` or ingested (the
+     * one a bank may name), with how many of them precede that commit's end
+     * (`whole`). `owners` names each pending event's ref (pages may mix refs).
+     * Requests are cut between commits; only a commit larger than one request
+     * goes in several, its head counted (`carried`) once it is whole.
      */
-    let marks = new Map<number, { commit: string | null; from: number; to: number; whole: number }>()
+    let marks = new Map<number, { commit: string | null; count: number; whole: number }>()
+    let owners: number[] = []
     const carried = new Map<number, number>()
     const flush = async (): Promise<void> => {
       if (marks.size === 0) return
@@ -188,24 +190,23 @@ export class SyncRun {
       for (const [i, m] of marks) {
         const carry = carried.get(i) ?? 0
         if (m.commit === null) {
-          carried.set(i, carry + m.to - m.from)
+          carried.set(i, carry + m.count)
           continue
         }
         const ref = plan[i]!.ref
-        progress[ref] = { commit: m.commit, events: (progress[ref]?.events ?? 0) + carry + (m.whole - m.from) }
-        carried.set(i, m.to - m.whole)
+        progress[ref] = { commit: m.commit, events: (progress[ref]?.events ?? 0) + carry + m.whole }
+        carried.set(i, m.count - m.whole)
       }
       const value: RunBank = { ...this.#bank, progress }
       const r = await deps.ingest(pending, { key: runKey(this.#key), value })
       this.#bank = value
       this.report.pulled += r.ingested
       this.report.duplicates += r.duplicates
-      const dup = r.duplicateAt ?? []
-      for (const [i, m] of marks) {
-        const duplicates = dup.filter((d) => d >= m.from && d < m.to).length
-        this.#refs.get(plan[i]!.ref)!.events += m.to - m.from - duplicates
-      }
+      const duplicates = new Map<number, number>()
+      for (const d of r.duplicateAt ?? []) duplicates.set(owners[d]!, (duplicates.get(owners[d]!) ?? 0) + 1)
+      for (const [i, m] of marks) this.#refs.get(plan[i]!.ref)!.events += m.count - (duplicates.get(i) ?? 0)
       pending = []
+      owners = []
       marks = new Map()
     }
     let finished = 0
@@ -238,17 +239,20 @@ export class SyncRun {
           await flush()
           deps.progress({ phase: 'ingesting', done, total })
         }
-        const mark = (): { commit: string | null; from: number; to: number; whole: number } => {
+        const mark = (): { commit: string | null; count: number; whole: number } => {
           let m = marks.get(i)
-          if (!m) marks.set(i, m = { commit: null, from: pending.length, to: pending.length, whole: pending.length })
+          if (!m) marks.set(i, m = { commit: null, count: 0, whole: 0 })
           return m
         }
         for (let at = 0; at < events.length;) {
           const room = INGEST_BATCH - pending.length
           const slice = events.slice(at, at + room)
-          for (const ev of slice) pending.push(ev)
+          for (const ev of slice) {
+            pending.push(ev)
+            owners.push(i)
+          }
           at += slice.length
-          mark().to = pending.length
+          mark().count += slice.length
           // A commit larger than one request: its slices go one request each.
           if (at < events.length) {
             await flush()
@@ -257,7 +261,7 @@ export class SyncRun {
         }
         const m = mark()
         m.commit = e.commit
-        m.whole = pending.length
+        m.whole = m.count
         done++
       }
       done = Math.min(total, from + PAGE_COMMITS)
