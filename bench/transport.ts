@@ -11,6 +11,7 @@
  *   cairn.remote-lease.acquire  repo.locks.acquire(r, { scope: 'remote' }): read the tip, push a commit on it
  *   cairn.remote-lease.release  the matching release (one push)
  *   cairn.sync.one-event        repo.sync() after one new event: fetch, ingest nothing, push one ref
+ *   cairn.claim.*               claims through a coordination remote, 3 hosts × agents (bench/transport/claims.ts)
  *
  * Each against the plain push of one ref, the round trip everything else
  * is made of; p50 and p99 over the samples. This is also the frame for the
@@ -29,6 +30,7 @@ import { startDelayProxy } from '../test/helpers/delay-proxy.ts'
 import { benchDirs, type BenchDirs } from './lib/dirs.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
 import { LatencyRecorder, summarize } from './lib/stats.ts'
+import { claimScenario } from './transport/claims.ts'
 
 const SCHEMA = 'cairn-bench-transport/1'
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -44,7 +46,8 @@ export interface TransportFixture {
   url: string
   delayMs: number
   samples: number
-  repo(name: string): Promise<Repo>
+  /** A handle on clone `name` with its own runtime home (one per name; `agent` adds an agent on it). */
+  repo(name: string, agent?: string): Promise<Repo>
 }
 
 export type Scenario = (f: TransportFixture) => Promise<BenchResult[]>
@@ -112,8 +115,13 @@ const syncOneEvent: Scenario = async (f) => {
   return [latency('cairn.sync.one-event', sync, 'repo.sync() after one new event: WAL flush, fetch (nothing new), push of one ref', 'raw.git.push.one-ref')]
 }
 
+const claims: Scenario = (f) => claimScenario({
+  url: f.url, delayMs: f.delayMs, quick: f.samples < 40, remoteDir: join(f.dirs.root, 'remote.git'),
+  repo: (host, agent) => f.repo(host, agent),
+})
+
 /** Scenarios in run order; the raw baseline first. */
-export const SCENARIOS: Scenario[] = [rawGit, remoteLease, syncOneEvent]
+export const SCENARIOS: Scenario[] = [rawGit, remoteLease, syncOneEvent, claims]
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench-out' }, quick: { type: 'boolean', default: false }, 'delay-ms': { type: 'string', default: '20' } } })
@@ -127,14 +135,19 @@ async function main(): Promise<void> {
   const daemon = await startGitDaemon(dirs.root)
   const proxy = await startDelayProxy({ port: daemon.port, delayMs })
   const runtimes: { stop(): Promise<void> }[] = []
+  const hosts = new Map<string, { rt: Awaited<ReturnType<typeof createRuntime>>; clone: string }>()
   const results: BenchResult[] = []
   try {
     const fixture: TransportFixture = {
       dirs, url: `git://127.0.0.1:${proxy.port}/remote.git`, delayMs, samples,
-      repo: async (name) => {
-        const rt = await createRuntime({ threads: 1, home: dirs.home(name) })
-        runtimes.push(rt)
-        return rt.repo(dirs.repo(`clone-${name}`), { agent: name })
+      repo: async (name, agent) => {
+        let host = hosts.get(name)
+        if (!host) {
+          host = { rt: await createRuntime({ threads: 1, home: dirs.home(name) }), clone: dirs.repo(`clone-${name}`) }
+          runtimes.push(host.rt)
+          hosts.set(name, host)
+        }
+        return host.rt.repo(host.clone, { agent: agent ?? name })
       },
     }
     for (const scenario of SCENARIOS) {

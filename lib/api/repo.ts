@@ -17,6 +17,10 @@ import type { RepoLink, Supervisor } from '../../actors/supervisor/supervisor.ts
 import type { WalFlushReport } from '../../protocol/results.ts'
 import { checkOpts, type Call, type CallOptions } from './call.ts'
 import { attachChannels, type RepoReads } from './repo-channels.ts'
+import { coordinated, type CoordinatedClaimOptions, type CoordinatedWriteOptions } from './claims/coordinated.ts'
+import { coordination, type CoordinationApi } from './claims/coordination.ts'
+import { claimsFor, type CollectReport } from './claims/remote-claims.ts'
+import type { ClaimRecord } from '../../protocol/claim-record.ts'
 export { checkOpts, type Call, type CallOptions }
 export type { WalFlushReport }
 
@@ -37,7 +41,20 @@ export interface Repo extends SyncApi {
      * claimable. Two callers never win the same issue; `opId` makes a retry
      * answer the same issue.
      */
-    claimNext(opts: ClaimOptions): Promise<ClaimResult>
+    claimNext(opts: ClaimOptions & Pick<CoordinatedClaimOptions, 'local'>): Promise<ClaimResult>
+    /** With a coordination remote, marks the issue's claim done there first (`local: true`: this clone only). */
+    close(id: string, opts?: CoordinatedWriteOptions): ReturnType<IssuesApi['close']>
+  }
+  /**
+   * The repository's coordination remote (`git config cairn.remote`): when
+   * set, claimNext and close go through its claim refs, so one issue is
+   * claimed once across every machine sharing it.
+   */
+  readonly coordination: CoordinationApi & {
+    /** The remote's claim on an issue now (one fetch); null when it has none. */
+    claim(issueId: string): Promise<ClaimRecord | null>
+    /** Deletes finished and lapsed claims from the remote (done ones after `doneRetentionMs`, default 15 min). */
+    collect(opts?: { doneRetentionMs?: number }): Promise<CollectReport>
   }
   /** Leases on `repo:`, `path:` and `issue:` resources, held by this handle's actor. */
   readonly locks: LocksApi
@@ -109,13 +126,29 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
     },
     { actor: identity.actor, session: sup.sessionId(), ...(identity.agent !== null ? { agent: identity.agent } : {}), repo: link.id },
     sup.clock(), sup.requestTimeoutMs(), (fn) => sup.onStop(fn))
+  const who = { actor: identity.actor, session: sup.sessionId(), user: identity.agent ?? identity.actor }
+  const coord = coordination(link.path)
+  const claims = claimsFor(link.path, sup.sessionId(), (fn) => sup.onStop(fn))
   const repo: Repo = {
     id: link.id,
     path: link.path,
     actor: identity.actor,
     agent: identity.agent,
-    issues: { ...issuesApi(call, query, identity.actor), claimNext: claimNext(call,
-      locks, { actor: identity.actor, session: sup.sessionId(), user: identity.agent ?? identity.actor }) },
+    issues: coordinated({ ...issuesApi(call, query, identity.actor), claimNext: claimNext(call, locks, who) },
+      { call, locks, who, coordination: coord, claims }) as Repo['issues'],
+    coordination: {
+      ...coord,
+      claim: async (issueId) => {
+        const remote = await coord.get()
+        if (remote === null) throw new CairnError('NOT_FOUND', 'this repository names no coordination remote (git config cairn.remote)')
+        return claims.status(remote, issueId)
+      },
+      collect: async (opts) => {
+        const remote = await coord.get()
+        if (remote === null) throw new CairnError('NOT_FOUND', 'this repository names no coordination remote (git config cairn.remote)')
+        return claims.collect(remote, opts)
+      },
+    },
     locks,
     agents: (opts) => query(M.identityList, {}, opts),
     wal: {

@@ -20,6 +20,7 @@ import { heartbeatCommand, lockCommand } from './commands/lock.ts'
 import { mcpCommand } from './commands/mcp.ts'
 import { repoCommands } from './commands/repo.ts'
 import { runtimeCommand } from './commands/runtime.ts'
+import { coordinationCommand } from './commands/coordination.ts'
 import { uiCommand } from './commands/ui.ts'
 import { printError, type Io } from './output.ts'
 
@@ -50,6 +51,7 @@ export function buildProgram(cli: Cli, jsonMode: boolean): Command {
   program.addCommand(lockCommand(cli))
   program.addCommand(heartbeatCommand(cli))
   for (const c of repoCommands(cli)) program.addCommand(c)
+  program.addCommand(coordinationCommand(cli))
   program.addCommand(doctorCommand(cli))
   program.addCommand(daemonCommand(cli))
   program.addCommand(runtimeCommand(cli))

@@ -73,7 +73,9 @@ export function applyClaimNext(cmd: ClaimNextCommand, batch: Batch, ready: Ready
   if (freed.stale) ready.unholdAll()
   else for (const id of freed.ids) ready.unhold(id)
   ready.freedCursor = freed.cursor
-  for (const id of ready.free(now)) {
+  // One named issue (won on the coordination remote): a candidate while ready; the gate decides the rest.
+  const candidates = cmd.issue === null ? ready.free(now) : ready.has(cmd.issue) ? [cmd.issue] : []
+  for (const id of candidates) {
     const p = batch.issue(id) as IssueProjection
     if (cmd.label !== null && !p.labels.includes(cmd.label)) continue
     const got = gate.claim({ issueId: id, holder, ttlMs: cmd.ttlMs, now })

@@ -27,7 +27,8 @@ export type IssueCommand =
   | Base & { type: 'attach'; id: string; name: string; sha256: string; mime: string }
   | Base & { type: 'depend'; id: string; target: string; depType: DepType; remove: boolean }
   /** claimNext, one step: the first ready, unleased issue, leased to the caller and assigned to `user`. */
-  | Base & { type: 'claim-next'; user: string; session: string; ttlMs: number; label: string | null }
+  /** `issue`: only that issue is a candidate (a claim already won on the coordination remote, lib/api/claims). */
+  | Base & { type: 'claim-next'; user: string; session: string; ttlMs: number; label: string | null; issue: string | null }
 
 export type Command = IssueCommand | IngestCommand | { type: 'identity'; agent: string; opId: null }
 
@@ -170,7 +171,9 @@ export function parseCommand(req: Pick<Envelope, 'type' | 'body'>): Command {
       const ttlMs = b.ttlMs
       if (!Number.isSafeInteger(ttlMs) || (ttlMs as number) < 1 || (ttlMs as number) > 86_400_000) throw invalidArgument('ttlMs', 'must be an integer in 1..86400000')
       const label = b.label === undefined || b.label === null ? null : name(b.label, 'label', LIMITS.name)
-      return { ...base, type: 'claim-next', user: name(b.user, 'user', LIMITS.name), session, ttlMs: ttlMs as number, label }
+      if (b.issue !== undefined && b.issue !== null && (typeof b.issue !== 'string' || !HEX32.test(b.issue))) throw invalidArgument('issue', 'must be a full issue id (32 lowercase hex)')
+      const issue = typeof b.issue === 'string' ? b.issue : null
+      return { ...base, type: 'claim-next', user: name(b.user, 'user', LIMITS.name), session, ttlMs: ttlMs as number, label, issue }
     }
     default:
       throw invalidArgument('type', `${req.type} is not an issue command`)

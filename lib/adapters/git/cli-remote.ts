@@ -147,11 +147,14 @@ export interface PushResult {
 /**
  * Pushes `<src>:<dst>` refspecs without force. `expect` turns a ref's
  * update into a compare-and-swap: it applies only while the remote ref is
- * at the given id (null: must not exist). Refs refused one by one come
+ * at the given id (null: must not exist); `:<dst>` deletes that way. Refs refused one by one come
  * back with `ok: false`; a push that could not run at all throws.
  */
 export async function pushRefs(place: GitPlace, remote: TransportRemote, refspecs: string[], opts: { expect?: Map<string, string | null>; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PushResult[]> {
-  checkRefspecs(refspecs)
+  // `:<dst>` deletes, and only as a compare-and-swap on the id it must still have.
+  const deletions = refspecs.filter((r) => typeof r === 'string' && r.startsWith(':'))
+  if (deletions.some((r) => typeof opts.expect?.get(r.slice(1)) !== 'string')) throw invalidArgument('refspecs', 'a deletion needs the id the remote ref must still have')
+  checkRefspecs(refspecs.map((r) => (typeof r === 'string' && r.startsWith(':') ? `${opts.expect?.get(r.slice(1))}${r}` : r)))
   if (refspecs.some((r) => r.startsWith('+'))) throw invalidArgument('refspecs', 'Cairn never force-pushes')
   if (refspecs.length === 0) return []
   const leases = [...(opts.expect ?? new Map())].map(([ref, old]) => `--force-with-lease=${ref}:${old ?? ''}`)

@@ -270,7 +270,7 @@ t.test('leaseToken fences any write; a claim takes its own lease; close may carr
   }
   const claim = { actor: ACTOR, user: 'agent-1', session: 's1', ttlMs: 60_000 }
   t.same(parseCommand({ type: M.issueClaimNext, body: { ...claim, label: 'api', opId: 'c-1' } }),
-    { actor: ACTOR, opId: 'c-1', leaseToken: null, type: 'claim-next', user: 'agent-1', session: 's1', ttlMs: 60_000, label: 'api' })
+    { actor: ACTOR, opId: 'c-1', leaseToken: null, type: 'claim-next', user: 'agent-1', session: 's1', ttlMs: 60_000, label: 'api', issue: null })
   const field = (type: string, body: Record<string, unknown>) => {
     const e = (() => { try { parseCommand({ type, body }) } catch (err) { return err } })() as CairnError
     return [e?.code, e?.details?.field]
@@ -280,6 +280,8 @@ t.test('leaseToken fences any write; a claim takes its own lease; close may carr
   t.same(field(M.issueClaimNext, { ...claim, session: '' }), ['INVALID_ARGUMENT', 'session'])
   t.same(field(M.issueClaimNext, { ...claim, ttlMs: 0 }), ['INVALID_ARGUMENT', 'ttlMs'])
   t.same(field(M.issueClaimNext, { ...claim, label: '' }), ['INVALID_ARGUMENT', 'label'])
+  t.match(parseCommand({ type: M.issueClaimNext, body: { ...claim, issue: 'ab'.repeat(16) } }), { type: 'claim-next', issue: 'ab'.repeat(16) }, 'a claim of one named issue')
+  for (const bad of ['abcd', 'AB'.repeat(16), 5, {}]) t.same(field(M.issueClaimNext, { ...claim, issue: bad }), ['INVALID_ARGUMENT', 'issue'], `issue ${JSON.stringify(bad)}`)
   t.match(parseCommand({ type: M.issueState, body: { actor: ACTOR, id: 'abcd', state: 'closed', reason: 'done', leaseToken: 2, leaseId: 'f'.repeat(32) } }),
     { type: 'state', state: 'closed', reason: 'done', leaseToken: 2, leaseId: 'f'.repeat(32) })
   t.same(field(M.issueState, { actor: ACTOR, id: 'abcd', state: 'closed', leaseId: 'f'.repeat(32) }), ['INVALID_ARGUMENT', 'leaseToken'], 'a lease id alone releases nothing')

@@ -1,0 +1,124 @@
+/**
+ * Issues through a coordination remote (issue 19): when the repository names
+ * one (`cairn.remote`, coordination.ts), `claimNext` and `close` go through
+ * its claim refs (remote-claims.ts) before anything is written here, so one
+ * issue is claimed once across every machine that shares the remote, and a
+ * host whose board has not seen a close yet still cannot claim that issue
+ * again (its push is refused by the done record).
+ *
+ * claimNext, in order: this host's ready, unclaimed candidates; the remote
+ * claim of the first one (one push; a candidate another agent of this
+ * runtime is claiming or holds is skipped without the network); then the
+ * local claim of exactly that issue (the RepoWorker's claim step: lease and
+ * assignment in one block). A remote refusal tries the next candidate; a
+ * local one gives the remote claim back; a remote that cannot be reached
+ * fails the claim (UNREACHABLE),
+ * never falling back to a local one, unless the caller asked `local: true`.
+ * The remote claim is renewed beside the local lease and released when the
+ * lease ends; losing it ends the lease, which fences the holder's writes.
+ *
+ * close marks the claim done on the remote first (the holder's claim, or a
+ * done record when nobody else's claim is live), then closes here.
+ */
+import { invalidArgument } from '../../../protocol/errors.ts'
+import { MESSAGE_TYPES as M, type LeaseInfo } from '../../../protocol/messages.ts'
+import type { IssueProjection, IssueSummary } from '../../../protocol/results.ts'
+import type { Call } from '../call.ts'
+import type { ClaimOptions, ClaimResult } from '../claim.ts'
+import type { WriteOptions } from '../issues.ts'
+import type { LocksApi } from '../locks.ts'
+import type { CoordinationApi } from './coordination.ts'
+import type { RemoteClaims } from './remote-claims.ts'
+
+const ROUNDS = 8
+const CANDIDATES_PER_ROUND = 64
+const ISSUE_ID = /^[0-9a-f]{32}$/
+
+/** `local: true` claims or closes on this clone only, even when the repository names a coordination remote. */
+export type CoordinatedClaimOptions = ClaimOptions & { local?: boolean }
+export type CoordinatedWriteOptions = WriteOptions & { local?: boolean }
+
+export interface CoordinatedIssues {
+  claimNext(opts: CoordinatedClaimOptions): Promise<ClaimResult>
+  close(id: string, opts?: CoordinatedWriteOptions): Promise<unknown>
+}
+
+export interface CoordinationDeps {
+  call: Call
+  locks: LocksApi
+  who: { actor: string; session: string; user: string }
+  coordination: CoordinationApi
+  claims: RemoteClaims
+}
+
+/** `issues` with claimNext and close going through the coordination remote when one is set. */
+export function coordinated<I extends CoordinatedIssues>(issues: I, d: CoordinationDeps): I {
+  const holder = { actor: d.who.actor, session: d.who.session }
+  const remoteOf = async (opts: { local?: boolean } | undefined): Promise<string | null> => {
+    if (opts !== undefined && opts !== null && typeof opts === 'object' && opts.local !== undefined && typeof opts.local !== 'boolean') {
+      throw invalidArgument('local', 'must be a boolean')
+    }
+    return opts?.local === true ? null : d.coordination.get()
+  }
+  const strip = <T extends { local?: boolean }>(opts: T | undefined): T | undefined => {
+    if (opts === undefined || opts === null || typeof opts !== 'object' || !('local' in opts)) return opts
+    const { local: _local, ...rest } = opts
+    return rest as T
+  }
+
+  const claimNext = async (opts: CoordinatedClaimOptions): Promise<ClaimResult> => {
+    const remote = await remoteOf(opts)
+    if (remote === null) return issues.claimNext(strip(opts) as ClaimOptions)
+    if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with ttlMs')
+    if (opts.label !== undefined && typeof opts.label !== 'string') throw invalidArgument('label', 'must be a string')
+    if (opts.autoRenew !== undefined && typeof opts.autoRenew !== 'boolean') throw invalidArgument('autoRenew', 'must be a boolean')
+    if (opts.opId !== undefined) throw invalidArgument('opId', 'a claim through a coordination remote is not retried by opId (the remote claim is the record); pass local: true for a local claim')
+    const skip = new Set<string>()
+    for (let round = 0; round < ROUNDS; round++) {
+      const ready = await d.call<IssueSummary[]>(M.issueReady, { label: opts.label, limit: CANDIDATES_PER_ROUND + skip.size })
+      const candidates = ready.map((i) => i.id).filter((id) => !skip.has(id)).slice(0, CANDIDATES_PER_ROUND)
+      if (candidates.length === 0) return null
+      for (const id of candidates) {
+        // The remote first: nothing is written here for an issue another host holds or finished.
+        const attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
+        if (!attempt.ok) {
+          skip.add(id)
+          continue
+        }
+        const claim = attempt.claim
+        let got: { issue: IssueProjection; lease: LeaseInfo; duplicate: boolean } | null
+        const sent = d.locks.monotonic()
+        try {
+          got = await d.call(M.issueClaimNext, { actor: d.who.actor, session: d.who.session, user: d.who.user, ttlMs: opts.ttlMs, label: opts.label, issue: id },
+            { timeoutMs: opts.timeoutMs, signal: opts.signal })
+        } catch (err) {
+          await d.claims.release(claim).catch(() => undefined)
+          throw err
+        }
+        if (got === null) {
+          // Not claimable here after all (leased locally, closed or blocked on this board): the remote claim goes back.
+          await d.claims.release(claim).catch(() => undefined)
+          skip.add(id)
+          continue
+        }
+        const lease = d.locks.adoptGranted(got.lease, opts.ttlMs, opts.autoRenew ?? true, sent)
+        // The remote claim lives as long as the local lease: renewed beside it, released with it, and its loss ends it.
+        d.claims.hold(claim, () => { void lease.release().catch(() => undefined) })
+        lease.signal.addEventListener('abort', () => { void d.claims.release(claim).catch(() => undefined) }, { once: true })
+        return { issue: got.issue, lease, duplicate: false }
+      }
+    }
+    return null
+  }
+
+  const close = async (id: string, opts?: CoordinatedWriteOptions): Promise<unknown> => {
+    const remote = await remoteOf(opts)
+    if (remote !== null) {
+      const full = typeof id === 'string' && ISSUE_ID.test(id) ? id : (await d.call<IssueProjection>(M.issueShow, { id })).id
+      await d.claims.done(remote, full, holder)
+    }
+    return issues.close(id, strip(opts))
+  }
+
+  return { ...issues, claimNext, close }
+}
