@@ -5,8 +5,7 @@
  * socket accepts every request of the user who owns it, so nobody else may
  * reach it.
  */
-import { createHash } from 'node:crypto'
-import { chmodSync, mkdirSync, realpathSync, statSync } from 'node:fs'
+import { chmodSync, mkdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CairnError } from '../../protocol/errors.ts'
@@ -17,7 +16,7 @@ export interface DaemonPaths {
   lock: string
   config: string
   log: string
-  /** Kernel-held name of the home's mutex (see home-mutex.ts). */
+  /** The home's mutex: a file in the home, flocked by whoever serves it (see home-mutex.ts). */
   mutexName: string
 }
 
@@ -36,20 +35,17 @@ export function resolveHome(explicit?: string): string {
  * @example const p = daemonPaths(ensureHome(resolveHome())); p.socket
  */
 export function daemonPaths(home: string): DaemonPaths {
-  let real = home
-  try { real = realpathSync(home) } catch { /* not created yet: the name is still unique */ }
   const socket = join(home, 'daemon.sock')
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
     throw new CairnError('INVALID_ARGUMENT', `CAIRN_HOME is too long for a Unix socket path (${socket}); use a shorter home`, { field: 'home' })
   }
-  const hash = createHash('sha256').update(real).digest('hex').slice(0, 40)
   return {
     home,
     socket,
     lock: join(home, 'daemon.lock'),
     config: join(home, 'config.json'),
     log: join(home, 'daemon.log'),
-    mutexName: `cairn-home:${hash}`,
+    mutexName: join(home, 'home.lock'),
   }
 }
 
