@@ -67,6 +67,10 @@ export interface DaemonStatus {
   maxConnections: number
   rssBytes: number
   repos: string[]
+  /** Repositories idle this long are closed (0: never). */
+  idleCloseSec: number
+  /** Each runtime thread and the repositories it hosts now (`cairn runtime move --to <threadId>`). */
+  threads: { threadId: number; repos: string[] }[]
   /** The board `cairn ui` serves (its address without the token), or null. */
   ui: BoardStatus | null
 }
@@ -186,7 +190,7 @@ class DaemonImpl implements Daemon {
       ...(clock ? { clock } : {}),
       log,
       processInfo: async () => {
-        const { repos: _repos, ui: _ui, ...rest } = await this.status()
+        const { repos: _repos, ui: _ui, threads: _threads, ...rest } = await this.status()
         return rest as unknown as Record<string, unknown>
       },
     })
@@ -294,6 +298,8 @@ class DaemonImpl implements Daemon {
       maxConnections: this.config.maxConnections,
       rssBytes: process.memoryUsage.rss(),
       repos: rt.threads.flatMap((t) => t.repos),
+      idleCloseSec: this.config.idleCloseSec,
+      threads: rt.threads.map((t) => ({ threadId: t.threadId, repos: t.repos })),
       ui: this.#board.status(),
     }
   }

@@ -65,7 +65,7 @@ export const REPO_OPERATIONS = specs({
   'daemon.status': {
     summary: "the daemon's state: pid, uptime, connections, requests, repositories, memory",
     args: z.strictObject({}),
-    reply: '{ pid, startedAt, uptimeMs, protocol, home, socket, connections, inflight, requests, idleTimeoutSec, maxConnections, rssBytes, repos, threads: [{ threadId, repos }] }',
+    reply: '{ pid, startedAt, uptimeMs, protocol, home, socket, connections, inflight, requests, idleTimeoutSec, maxConnections, rssBytes, repos, idleCloseSec, threads: [{ threadId, repos }] }',
     global: true,
   },
   'daemon.stop': {
