@@ -196,7 +196,7 @@ export class Placement {
    */
   #launchSlot(repoId: string): ThreadSlot {
     const current = this.#slotOf.get(repoId)!
-    if (current.alive) return current
+    if (!current.replacing) return current
     let best: ThreadSlot | null = null
     for (const slot of this.slots) {
       if (slot === current || !slot.alive || slot.repos.size >= this.#d.options.reposPerThread) continue

@@ -39,6 +39,8 @@ export class ThreadSlot {
   #loadAt = 0
   /** A worker is ready: Piscina says so when one starts ('workerCreate') and when it goes ('workerDestroy'). */
   #alive = false
+  /** Its thread died while hosting repositories, and no replacement is ready yet. */
+  #replacing = false
 
   /**
    * `recycleMs`: a thread that has hosted nothing for this long ends, and the
@@ -61,18 +63,25 @@ export class ThreadSlot {
       atomics: 'disabled',
     })
     this.#pool.on('error', (err: unknown) => this.#onPoolError(err))
-    this.#pool.on('workerCreate', () => { this.#alive = true })
-    this.#pool.on('workerDestroy', () => { this.#alive = false })
+    this.#pool.on('workerCreate', () => { this.#alive = true; this.#replacing = false })
+    // A thread that ends with nothing placed on it was recycled (idle), not lost.
+    this.#pool.on('workerDestroy', () => { this.#alive = false; if (this.repos.size > 0) this.#replacing = true })
+  }
+
+  /** The slot has a worker ready to run a task now (false while one boots, after one died, and while a recycled slot waits). */
+  get alive(): boolean {
+    return this.#alive
   }
 
   /**
-   * The slot has a worker ready to run a task now. False from the moment its
-   * thread dies until Piscina's replacement has started (and loaded the host
-   * module), and while a recycled slot waits for its next repository: a
-   * repository that must relaunch meanwhile goes to a live slot.
+   * Its thread died while hosting repositories and Piscina's replacement has
+   * not started (and loaded the host module) yet: a repository that must
+   * relaunch meanwhile goes to a live slot. A slot still booting its first
+   * thread, or one whose idle thread ended, is not replacing: a launch there
+   * starts its thread.
    */
-  get alive(): boolean {
-    return this.#alive
+  get replacing(): boolean {
+    return this.#replacing
   }
 
   /** The thread id of the slot's live worker, or null while there is none. */
