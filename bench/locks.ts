@@ -28,7 +28,7 @@
 import { fatalFailures, renderChecks, type Check } from './lib/checks.ts'
 import { checkGoals, renderGoals, type Goal } from './lib/goals.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
-import { claimResultNames, runClaimScenario } from './locks/claims.ts'
+import { CLAIM_BASELINE, claimResultNames, runClaimScenario } from './locks/claims.ts'
 import { benchDirs } from './locks/fixture.ts'
 import { pairClientCounts, runCairnPairs, runRawPairs } from './locks/pairs.ts'
 import { claimBoards, parseLocksArgs } from './locks/params.ts'
@@ -86,6 +86,14 @@ async function main(): Promise<void> {
       const claimed = await phase(`seed ${n} issues, then claimNext with ${params.claimClients} clients`,
         () => runClaimScenario(params, dirs, log, n), (o) => o.results)
       checks = [...checks, ...claimed.checks]
+    }
+    // claims/s and pairs/s are different units, so the report cannot divide them itself: the ratio is a result of its own.
+    const raw = results.find((r) => r.name === CLAIM_BASELINE)?.value ?? 0
+    for (const n of claimBoards(params)) {
+      const rate = results.find((r) => r.name === claimResultNames(n).rate)?.value ?? 0
+      results.push({ name: claimResultNames(n).perRaw, group: 'claims', unit: 'ratio', value: raw > 0 ? rate / raw : 0, better: 'higher',
+        note: `claims/s at ${n} issues (${rate.toFixed(0)}) ÷ ${CLAIM_BASELINE} pairs/s of this run (${raw.toFixed(0)}): ` +
+          'a claim is one durable block (lease, event, claim record) plus two thread crossings; a raw pair is two durable lmdb writes' })
     }
     const rates = claimBoards(params).map((n) => results.find((r) => r.name === claimResultNames(n).rate)?.value ?? 0)
     const [small, big] = [rates[0] as number, rates.at(-1) as number]
