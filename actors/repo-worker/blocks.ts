@@ -21,7 +21,9 @@
  *
  * A failed commit (`commit-failed`: the disk, not another writer) still
  * breaks the writer: its view may be ahead of a disk in an unknown state,
- * and the actor restarts.
+ * and the actor restarts. A full disk does not: its block's commands are
+ * answered STORAGE_FULL, the view is reloaded from the disk like after a
+ * refusal, and the next commands write as soon as space is freed.
  */
 import type { RootDatabase } from 'lmdb'
 import { CairnError } from '../../protocol/errors.ts'
@@ -141,6 +143,14 @@ export class CommandBlocks {
       for (const settle of settles) settle(false)
       const error = CairnError.from(err)
       if (!this.#broken && error.details?.reason === 'store-changed') return this.#refuse(toRun)
+      if (!this.#broken && error.code === 'STORAGE_FULL') {
+        // Nothing of the block applied; the chain's re-read reloads this view from the disk.
+        toRun.forEach((p, i) => {
+          const o = outcomes[i] as Outcome
+          this.#hooks.reply(p.req, o.ok ? { ok: false, error } : o)
+        })
+        return
+      }
       const broken = this.#break(error)
       toRun.forEach((p, i) => {
         const o = outcomes[i] as Outcome

@@ -35,6 +35,23 @@ import { sync } from '../../actors/sync/index.ts'
 
 const MODULES: Record<ActorKind, ActorModule> = { 'repo-worker': repoWorker, 'lock-keeper': lockKeeper, sync }
 
+/**
+ * When a commit fails (a full disk), lmdb-js rejects the promise of every
+ * write of the transaction and, later, each error's `commitError`. The
+ * transaction's owner learns of the failure through the transaction or block
+ * it awaits (write-chain.ts answers STORAGE_FULL); the echoes of single
+ * writes nobody awaits must not end the thread and every actor on it. Any
+ * other unhandled rejection still does.
+ */
+process.on('unhandledRejection', (reason) => {
+  const echo = reason as { message?: unknown; commitError?: Promise<unknown> } | null
+  if (echo !== null && typeof echo === 'object' && echo.message === 'Commit failed (see commitError for details)') {
+    void echo.commitError?.catch(() => undefined)
+    return
+  }
+  throw reason
+})
+
 export type { HostTask }
 
 export interface HostExit { repoId: string; threadId: number }

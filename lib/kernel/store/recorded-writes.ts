@@ -17,8 +17,16 @@ export interface RecordedWrite { db: Database<any, any>; key: unknown; value: un
  * @example writeAll([{ db: leases, key: 'path:a', value: lease }, { db: leases, key: 'path:b', value: REMOVE }])
  */
 export function writeAll(writes: readonly RecordedWrite[]): void {
-  for (const w of writes) {
-    if (w.value === REMOVE) void w.db.remove(w.key)
-    else void w.db.put(w.key, w.value)
-  }
+  for (const w of writes) settleQuietly(w.value === REMOVE ? w.db.remove(w.key) : w.db.put(w.key, w.value))
+}
+
+const ignore = (): void => undefined
+
+/**
+ * Each write's own promise rejects when its transaction's commit fails (a
+ * full disk); the block's owner sees that failure through the block, and a
+ * rejection left unhandled here ended the whole thread.
+ */
+function settleQuietly(result: unknown): void {
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, ignore)
 }

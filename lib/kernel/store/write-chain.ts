@@ -24,11 +24,15 @@
  * listeners in two phases: first every listener reloads its view from the
  * disk, then every listener runs again what was refused. A failed commit
  * (the disk, not another writer) is a refusal to the chain; the actor that
- * wrote it also breaks and restarts (actors/repo-worker/blocks.ts).
+ * wrote it also breaks and restarts (actors/repo-worker/blocks.ts), unless
+ * the disk is full: that is STORAGE_FULL, nothing applied, and the writers
+ * reload from the disk and carry on, so writes succeed again once space is
+ * freed, without a restart.
  *
  * Durability contract: {@link WriteChain.write} resolves once its block is
  * durable (the transaction holding it is flushed), never before.
  */
+import { statfsSync } from 'node:fs'
 import type { Database, RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
 import { writeAll, type RecordedWrite } from './recorded-writes.ts'
@@ -113,7 +117,8 @@ export class WriteChain {
     this.#inFlight++
     const applied = this.#fence.ifVersion(FENCE_KEY, expected as number, () => {
       writeAll(writes)
-      void this.#fence.put(FENCE_KEY, next, next)
+      // Its failure is the block's (below); left unhandled it would end the thread.
+      void Promise.resolve(this.#fence.put(FENCE_KEY, next, next)).catch(() => undefined)
     })
     // Taken now, not after the commit: `flushed` then names the flush of the
     // transaction holding this block, not of whatever is pending later.
@@ -122,6 +127,11 @@ export class WriteChain {
       if (!ok) throw storeChanged()
       return flushed
     }, (err: unknown) => {
+      // lmdb-js rejects `commitError` with the cause later; unhandled, that ended the thread.
+      void (err as { commitError?: Promise<unknown> } | null)?.commitError?.catch(() => undefined)
+      if (diskFull(this.#env)) {
+        throw new CairnError('STORAGE_FULL', 'the disk holding the store is full; nothing of this write was stored, retry once space is freed', { reason: 'disk-full' })
+      }
       throw new CairnError('UNAVAILABLE', `the store's commit failed: ${err instanceof Error ? err.message : String(err)}; the repository restarts`,
         { reason: 'commit-failed' })
     })
@@ -151,6 +161,21 @@ export class WriteChain {
     // One listener's bug must not keep the others on a stale view.
     for (const l of listeners) try { l.reload() } catch { /* the listener reports its own failures */ }
     for (const l of listeners) try { l.rerun() } catch { /* likewise */ }
+  }
+}
+
+/** Free space under which a failed commit is taken for a full disk (LMDB reports ENOSPC as an I/O error). */
+const FULL_BELOW_BYTES = 1024 * 1024
+
+/** Whether the file system holding `env` is (nearly) full: a failed commit then says STORAGE_FULL, not a broken store. */
+function diskFull(env: RootDatabase): boolean {
+  const path = (env as unknown as { path?: string }).path
+  if (!path) return false
+  try {
+    const st = statfsSync(path)
+    return st.bavail * st.bsize < FULL_BELOW_BYTES
+  } catch {
+    return false
   }
 }
 
