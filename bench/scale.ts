@@ -102,7 +102,11 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
   const bytes = statSync(join(storeDir, 'data.mdb')).size
   const raw = rawPage(storeDir)
   const t0 = performance.now()
-  const rt = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2 })
+  // The watchdog judges threads from the main thread, and topo over a big board (answered
+  // on the main thread) stalls it past the default 5 s under load: the watchdog then takes
+  // its own stall for a silent worker and terminates it (seen at 100k issues). A generous
+  // timeout keeps that false kill out of the measurement.
+  const rt = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2, watchdog: { timeoutMs: 120_000 } })
   try {
     const repo = await rt.repo(path, { agent: 'reader' })
     const first = await repo.issues.list({ state: 'open', limit: PAGE })
