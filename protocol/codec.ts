@@ -89,6 +89,16 @@ export function encodeFramedReply(id: number, req: Envelope, valueBytes: Uint8Ar
   return framePair(head.subarray(0, head.byteLength - 1), valueBytes)
 }
 
+/** As {@link encodeFramedReply} without the frame (and its size limit): the bytes of the reply envelope. */
+export function encodeReplyBytes(id: number, req: Envelope, valueBytes: Uint8Array, data = false): Uint8Array {
+  const head = packr.pack(data ? replyData(id, req, null) : replyOk(id, req, null))
+  if (head[head.byteLength - 1] !== 0xc0) throw new CairnError('INTERNAL', 'a reply does not end with its value')
+  const out = new Uint8Array(head.byteLength - 1 + valueBytes.byteLength)
+  out.set(head.subarray(0, head.byteLength - 1), 0)
+  out.set(valueBytes, head.byteLength - 1)
+  return out
+}
+
 /** Decodes and validates an envelope (INVALID_FORMAT / SCHEMA_MISMATCH on bad input). */
 export function decode(bytes: Uint8Array): Envelope {
   return validateEnvelope(decodeValue(bytes))

@@ -19,7 +19,7 @@ import { PROTOCOL_VERSION, REPLY, type DataReplyBody, type Envelope, type ReplyB
 import { CairnError } from '../../protocol/errors.ts'
 import { FrameDecoder } from '../../protocol/framing.ts'
 import { daemonPaths } from './paths.ts'
-import { DAEMON_ADDRESS, ERROR_FRAME, HELLO, SOCKET_PROTOCOL, STREAM_CANCEL, STREAM_ITEM, type HelloReply, type RequestBody } from './wire.ts'
+import { DAEMON_ADDRESS, ERROR_FRAME, HELLO, MAX_REPLY_BYTES, REPLY_PART, SOCKET_PROTOCOL, STREAM_CANCEL, STREAM_ITEM, type HelloReply, type RequestBody } from './wire.ts'
 
 export interface RequestOptions {
   /** Receives each stream item of a streaming method, in order. */
@@ -50,6 +50,8 @@ interface Pending {
   timer: NodeJS.Timeout | undefined
   signal: AbortSignal | undefined
   cancel: (() => void) | undefined
+  /** Pieces of a reply too large for one frame, until the last one. */
+  parts?: { chunks: Uint8Array[]; bytes: number }
 }
 
 /**
@@ -72,7 +74,7 @@ async function connectAs(protocol: number, target: string | { socket: string }, 
   const sock = await open(socketPath, opts.timeoutMs ?? 5000)
   const client = new Client(sock, protocol >= 2)
   const helloMs = opts.timeoutMs ?? 5000
-  const hello = await client.request<HelloReply>(HELLO, { protocol, client: opts.client ?? 'cairn-client' } as never, { timeoutMs: helloMs })
+  const hello = await client.request<HelloReply>(HELLO, { protocol, client: opts.client ?? 'cairn-client', parts: true } as never, { timeoutMs: helloMs })
     .catch((err: unknown) => {
       client.close()
       // Something accepted the connection and then said nothing: a stopped or hung daemon, not an absent one.
@@ -217,13 +219,44 @@ class Client implements DaemonClient {
       if (env.type === STREAM_ITEM) {
         p.onItem?.(env.body)
       } else if (env.type === REPLY) {
-        this.#pending.delete(env.corr!)
-        this.#settle(p)
-        const body = env.body as ReplyBody | DataReplyBody
-        if (body.ok) p.resolve(this.#data ? (body as { data: unknown }).data : (body as { value: unknown }).value)
-        else p.reject(CairnError.fromWire(body.error))
+        this.#reply(env.corr!, p, env)
+      } else if (env.type === REPLY_PART) {
+        this.#part(env.corr!, p, env.body)
       }
     }
+  }
+
+  #reply(corr: number, p: Pending, env: Envelope): void {
+    this.#pending.delete(corr)
+    this.#settle(p)
+    const body = env.body as ReplyBody | DataReplyBody
+    if (body.ok) p.resolve(this.#data ? (body as { data: unknown }).data : (body as { value: unknown }).value)
+    else p.reject(CairnError.fromWire(body.error))
+  }
+
+  /** Joins the pieces of a reply too large for one frame; the last one makes it a reply. */
+  #part(corr: number, p: Pending, body: unknown): void {
+    const { bytes, last } = (body ?? {}) as { bytes?: unknown; last?: unknown }
+    const fail = (message: string): void => {
+      this.#pending.delete(corr)
+      this.#settle(p)
+      p.reject(new CairnError('INVALID_FORMAT', message))
+    }
+    if (!(bytes instanceof Uint8Array)) return fail('a reply part without bytes')
+    p.parts ??= { chunks: [], bytes: 0 }
+    p.parts.chunks.push(bytes)
+    p.parts.bytes += bytes.byteLength
+    if (p.parts.bytes > MAX_REPLY_BYTES) return fail(`a reply of more than ${MAX_REPLY_BYTES} bytes`)
+    if (last !== true) return
+    let env: Envelope
+    try {
+      env = decode(Buffer.concat(p.parts.chunks))
+    } catch (err) {
+      return fail(`a reply in parts does not decode: ${(err as Error).message}`)
+    }
+    p.parts = undefined
+    if (env.type !== REPLY) return fail('a reply in parts is not a reply')
+    this.#reply(corr, p, env)
   }
 
   #fail(err: CairnError): void {

@@ -20,11 +20,11 @@
  *   wait for a slow reader.
  */
 import type { Socket } from 'node:net'
-import { decodeUntrusted, encode, EncodedValue, encodeValue, encodeFramed, encodeFramedReply } from '../../protocol/codec.ts'
+import { decodeUntrusted, encode, EncodedValue, encodeValue, encodeFramed, encodeFramedReply, encodeReplyBytes } from '../../protocol/codec.ts'
 import { PROTOCOL_VERSION, replyData, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
-import { DAEMON_ADDRESS, errorFrame, HELLO, SOCKET_PROTOCOL, SOCKET_PROTOCOLS, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
+import { DAEMON_ADDRESS, errorFrame, HELLO, MAX_REPLY_BYTES, REPLY_PART, REPLY_PART_BYTES, SOCKET_PROTOCOL, SOCKET_PROTOCOLS, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
 
 const MAX_INFLIGHT = 256
 const WRITE_HIGH_WATER = 4 * 1024 * 1024
@@ -82,6 +82,8 @@ export class Connection {
   #greeted = false
   /** The socket protocol the hello chose: 1 replies with `value`, 2 with `data`. */
   #protocol = SOCKET_PROTOCOL
+  /** The hello said the client joins `reply.part` frames. */
+  #parts = false
   #closing = false
   #peerEnded = false
   #inflight = 0
@@ -209,6 +211,7 @@ export class Connection {
     }
     this.#greeted = true
     this.#protocol = protocol
+    this.#parts = (env.body as { parts?: unknown }).parts === true
     if (this.#helloTimer) clearTimeout(this.#helloTimer)
     this.#helloTimer = null
     this.#send(this.#reply(env, this.#hello()))
@@ -274,8 +277,9 @@ export class Connection {
     try {
       bytes = encodeFramed(env)
     } catch (err) {
-      // A reply too large for one frame becomes a coded error reply instead.
       if (env.corr === undefined) return
+      if (this.#parts && env.type === 'reply' && this.#sendParts(env.corr, env.to, () => encodeValue(env))) return
+      // A reply too large for one frame becomes a coded error reply instead.
       bytes = encodeFramed(replyError(env.id, { ...env, id: env.corr, from: env.to, to: env.from }, boundedError(CairnError.from(err))))
     }
     this.#write(bytes, true)
@@ -288,9 +292,29 @@ export class Connection {
     try {
       framed = encodeFramedReply(this.#nextId++, req, value.bytes, this.#protocol >= 2)
     } catch (err) {
+      if (this.#parts && this.#sendParts(req.id, req.from, () => encodeReplyBytes(this.#nextId++, req, value.bytes, this.#protocol >= 2))) return
       framed = encodeFramed(replyError(this.#nextId++, req, boundedError(CairnError.from(err))))
     }
     this.#write(framed, true)
+  }
+
+  /**
+   * A reply too large for one frame, as `reply.part` frames; false when it
+   * is too large even for that (the caller sends an error reply).
+   */
+  #sendParts(corr: number, to: string, bytesOf: () => Uint8Array): boolean {
+    let bytes: Uint8Array
+    try {
+      bytes = bytesOf()
+    } catch {
+      return false
+    }
+    if (bytes.byteLength > MAX_REPLY_BYTES) return false
+    for (let at = 0; at < bytes.byteLength; at += REPLY_PART_BYTES) {
+      const last = at + REPLY_PART_BYTES >= bytes.byteLength
+      this.#write(encodeFramed({ v: PROTOCOL_VERSION, id: this.#nextId++, type: REPLY_PART, from: DAEMON_ADDRESS, to, corr, body: { bytes: bytes.subarray(at, at + REPLY_PART_BYTES), last } }), true)
+    }
+    return true
   }
 
   // Replies finishing in the same turn of the event loop go out in one writev.

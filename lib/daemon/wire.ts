@@ -20,6 +20,11 @@
  * - A streaming method (`events.follow`, `sync`) sends any number of
  *   `stream.item` frames (`corr` = request id) before its reply, which is the
  *   end frame of the stream. `stream.cancel` `{ corr }` ends a stream early.
+ * - A reply too large for one frame goes, to a client whose hello said
+ *   `parts: true`, as `reply.part` frames (`corr` = request id, body
+ *   `{ bytes, last }`): the bytes of the reply envelope cut in pieces of at
+ *   most 4 MiB, to be joined and decoded as one reply when `last` is true.
+ *   Any other client gets an error reply for it.
  * - A frame that cannot be answered (oversized, truncated, not msgpack, not an
  *   envelope, another protocol version) gets one `error` frame (no `corr`,
  *   body a WireError) and the connection is closed; the daemon and its other
@@ -39,11 +44,17 @@ export const SOCKET_PROTOCOLS: readonly number[] = [1, 2]
 export const HELLO = 'hello'
 export const STREAM_ITEM = 'stream.item'
 export const STREAM_CANCEL = 'stream.cancel'
+/** A piece of a reply too large for one frame (see the contract above). */
+export const REPLY_PART = 'reply.part'
+/** Largest reply sent in parts, in bytes of its envelope: past it the reply is an error. */
+export const MAX_REPLY_BYTES = 256 * 1024 * 1024
+/** Bytes of a reply envelope per `reply.part` frame. */
+export const REPLY_PART_BYTES = 4 * 1024 * 1024
 /** A connection-level failure; the sender closes the connection after it. */
 export const ERROR_FRAME = 'error'
 export const DAEMON_ADDRESS = 'daemon'
 
-export interface HelloBody { protocol: number; client?: string }
+export interface HelloBody { protocol: number; client?: string; /** The client joins `reply.part` frames. */ parts?: boolean }
 export interface HelloReply { protocol: number; pid: number; startedAt: number; home: string }
 
 /**
