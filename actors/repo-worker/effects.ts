@@ -6,7 +6,7 @@
  * Its write path: issue commands run at once against the event store's
  * in-memory view, which already holds every earlier command's writes, and
  * their recorded writes go to lmdb-js as fenced blocks (blocks.ts,
- * store/fence.ts) without waiting for earlier blocks to commit; replies
+ * lib/kernel/store/write-chain.ts) without waiting for earlier blocks to commit; replies
  * follow each block's flush, in order. The journaled record log and its
  * durable timers (journal/record-log.ts, reached through cairn/testing)
  * commit in the same turn, after the block.

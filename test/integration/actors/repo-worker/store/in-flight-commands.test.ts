@@ -2,7 +2,7 @@
  * Commands that depend on writes still in flight. The RepoWorker runs each
  * command as soon as it arrives, against an in-memory view holding every
  * earlier command's writes, while lmdb-js commits those writes in the
- * background (effects.ts, store/fence.ts). Requests sent together land in
+ * background (effects.ts, lib/kernel/store/write-chain.ts). Requests sent together land in
  * the same or adjacent blocks, so each case here fires its requests without
  * waiting and checks what a strictly serial writer would answer.
  */

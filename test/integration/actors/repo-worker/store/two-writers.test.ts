@@ -1,7 +1,7 @@
 /**
  * Two runtimes (two homes, so two RepoWorkers) writing one repository's
  * store. Each worker runs commands against its in-memory view and commits
- * them as fenced blocks (store/fence.ts). When the other runtime has
+ * them as fenced blocks (lib/kernel/store/write-chain.ts). When the other runtime has
  * written since, the stale worker's block must not apply: before the fence
  * it took the same seq as the other's event and overwrote it (a comment
  * vanished from the log and the index pointed twice at one seq).
