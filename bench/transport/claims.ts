@@ -6,7 +6,8 @@
  * the run, so every host keeps seeing issues others already closed: the worst
  * case for stale boards, decided only by the claim refs.
  *
- *   cairn.claim.remote     one claimNext through the coordination remote (p50/p99), beside one plain git push
+ *   cairn.claim.uncontended  one agent alone claiming fresh issues (one push each), beside one plain git push
+ *   cairn.claim.remote     one claimNext through the coordination remote (p50/p99) with every agent at once
  *   cairn.claim.close      close through it: done on the remote, then closed here
  *   cairn.claim.rate       claims per second over the run
  *   cairn.claim.twice      issues claimed by more than one holder (goal 0)
@@ -46,6 +47,19 @@ export async function claimScenario(f: ClaimFixture): Promise<BenchResult[]> {
     await repos[0]!.coordination.set(f.url)
     byHost.push(repos)
   }
+  // Uncontended first: one agent claims and closes alone (fresh issues, nobody else pushing): one push per claim.
+  const solo = new LatencyRecorder(f.quick ? 10 : 30)
+  const soloRepo = await f.repo('claim-solo', 'solo')
+  await soloRepo.coordination.set(f.url)
+  for (let i = 0; i < (f.quick ? 10 : 30); i++) {
+    const { id } = await soloRepo.issues.create({ title: `solo ${i}` })
+    const s = performance.now()
+    const got = await soloRepo.issues.claimNext({ ttlMs: 60_000, autoRenew: false })
+    solo.record(performance.now() - s)
+    if (got?.issue.id !== id) throw new Error(`solo claim took ${got?.issue.id ?? 'nothing'}, not ${id}`)
+    await soloRepo.issues.close(id, { lease: got.lease, local: true })
+    await got.lease.release().catch(() => undefined)
+  }
   const claimLat = new LatencyRecorder(issues * 2)
   const closeLat = new LatencyRecorder(issues * 2)
   const claims: { issue: string; actor: string; at: number }[] = []
@@ -78,7 +92,10 @@ export async function claimScenario(f: ClaimFixture): Promise<BenchResult[]> {
   const afterCollect = refsOnRemote()
   const c = summarize(claimLat.samples())
   const d = summarize(closeLat.samples())
+  const u = summarize(solo.samples())
   return [
+    { name: 'cairn.claim.uncontended', group: 'transport', unit: 'ms', value: u.p50, p50: u.p50, p99: u.p99, baseline: 'raw.git.push.one-ref',
+      note: `claimNext through the coordination remote, one agent alone (commit-tree + one push); n=${u.count} (goal p50 ≤ push + 50 ms)` },
     { name: 'cairn.claim.remote', group: 'transport', unit: 'ms', value: c.p50, p50: c.p50, p99: c.p99, baseline: 'raw.git.push.one-ref',
       note: `claimNext through the coordination remote, ${hosts} hosts × ${agents} agents, stale boards; n=${c.count} p95=${c.p95.toFixed(1)} max=${c.max.toFixed(1)} ms (goal p50 ≤ push + 50 ms)` },
     { name: 'cairn.claim.close', group: 'transport', unit: 'ms', value: d.p50, p50: d.p50, p99: d.p99, baseline: 'raw.git.push.one-ref',

@@ -20,6 +20,7 @@
  * close marks the claim done on the remote first (the holder's claim, or a
  * done record when nobody else's claim is live), then closes here.
  */
+import { createHash } from 'node:crypto'
 import { invalidArgument } from '../../../protocol/errors.ts'
 import { MESSAGE_TYPES as M, type LeaseInfo } from '../../../protocol/messages.ts'
 import type { IssueProjection, IssueSummary } from '../../../protocol/results.ts'
@@ -31,6 +32,8 @@ import type { CoordinationApi } from './coordination.ts'
 import type { RemoteClaims } from './remote-claims.ts'
 
 const ROUNDS = 8
+/** How far apart (in ready order) hosts start their claims. */
+const SPREAD = 8
 const CANDIDATES_PER_ROUND = 64
 const ISSUE_ID = /^[0-9a-f]{32}$/
 
@@ -54,6 +57,7 @@ export interface CoordinationDeps {
 /** `issues` with claimNext and close going through the coordination remote when one is set. */
 export function coordinated<I extends CoordinatedIssues>(issues: I, d: CoordinationDeps): I {
   const holder = { actor: d.who.actor, session: d.who.session }
+  const spread = createHash('sha256').update(d.who.session).digest().readUInt32BE(0)
   const remoteOf = async (opts: { local?: boolean } | undefined): Promise<string | null> => {
     if (opts !== undefined && opts !== null && typeof opts === 'object' && opts.local !== undefined && typeof opts.local !== 'boolean') {
       throw invalidArgument('local', 'must be a boolean')
@@ -72,13 +76,14 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
     if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with ttlMs')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw invalidArgument('label', 'must be a string')
     if (opts.autoRenew !== undefined && typeof opts.autoRenew !== 'boolean') throw invalidArgument('autoRenew', 'must be a boolean')
-    if (opts.opId !== undefined) throw invalidArgument('opId', 'a claim through a coordination remote is not retried by opId (the remote claim is the record); pass local: true for a local claim')
     const skip = new Set<string>()
     for (let round = 0; round < ROUNDS; round++) {
       const ready = await d.call<IssueSummary[]>(M.issueReady, { label: opts.label, limit: CANDIDATES_PER_ROUND + skip.size })
       const candidates = ready.map((i) => i.id).filter((id) => !skip.has(id)).slice(0, CANDIDATES_PER_ROUND)
       if (candidates.length === 0) return null
-      for (const id of candidates) {
+      // Hosts start a few places apart in ready order: all starting on the earliest issue, all but one lose a round trip.
+      const start = spread % Math.min(candidates.length, SPREAD)
+      for (const id of [...candidates.slice(start), ...candidates.slice(0, start)]) {
         // The remote first: nothing is written here for an issue another host holds or finished.
         const attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
         if (!attempt.ok) {
@@ -89,7 +94,7 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         let got: { issue: IssueProjection; lease: LeaseInfo; duplicate: boolean } | null
         const sent = d.locks.monotonic()
         try {
-          got = await d.call(M.issueClaimNext, { actor: d.who.actor, session: d.who.session, user: d.who.user, ttlMs: opts.ttlMs, label: opts.label, issue: id },
+          got = await d.call(M.issueClaimNext, { actor: d.who.actor, session: d.who.session, user: d.who.user, ttlMs: opts.ttlMs, label: opts.label, opId: opts.opId, issue: id },
             { timeoutMs: opts.timeoutMs, signal: opts.signal })
         } catch (err) {
           await d.claims.release(claim).catch(() => undefined)
@@ -101,11 +106,19 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
           skip.add(id)
           continue
         }
+        if (got.issue.id !== id) await d.claims.release(claim).catch(() => undefined) // an opId retry answered its first issue
         const lease = d.locks.adoptGranted(got.lease, opts.ttlMs, opts.autoRenew ?? true, sent)
-        // The remote claim lives as long as the local lease: renewed beside it, released with it, and its loss ends it.
-        d.claims.hold(claim, () => { void lease.release().catch(() => undefined) })
-        lease.signal.addEventListener('abort', () => { void d.claims.release(claim).catch(() => undefined) }, { once: true })
-        return { issue: got.issue, lease, duplicate: false }
+        if (got.issue.id !== id) return { issue: got.issue, lease, duplicate: got.duplicate }
+        // The remote claim lives as long as the local lease (however it is renewed: this handle, or a daemon's holds),
+        // goes back at once when this handle releases it, and its loss ends the local lease, fencing the holder's writes.
+        const token = lease.token
+        d.claims.hold(claim, async () => {
+          const st = await d.locks.status(`issue:${id}`)
+          return st.lease !== null && (st.lease as { token?: number }).token === token && st.lease.live
+        }, () => { void lease.release().catch(() => undefined) })
+        const release = lease.release.bind(lease)
+        Object.assign(lease, { release: async () => { try { await release() } finally { await d.claims.release(claim).catch(() => undefined) } } })
+        return { issue: got.issue, lease, duplicate: got.duplicate }
       }
     }
     return null

@@ -211,19 +211,29 @@ export class RemoteClaims {
     return (await this.#read(await this.#remote(remote), issue))?.record ?? null
   }
 
-  /** Keeps `c` renewed every ttl/3 until released or done; `onLost` hears of a loss once. */
-  hold(c: HeldClaim, onLost: (err: CairnError) => void): void {
+  /**
+   * Keeps `c` renewed every ttl/3 while `stillHeld()` says the local claim it
+   * guards is alive; once it is not (released, closed, lapsed), the remote
+   * claim is released. `onLost` hears once of a renewal the remote refused.
+   */
+  hold(c: HeldClaim, stillHeld: () => Promise<boolean>, onLost: (err: CairnError) => void): void {
     const key = `${c.remote}\n${c.issue}`
     const entry = { claim: c, timer: null as NodeJS.Timeout | null, onLost }
     this.#held.set(key, entry)
+    const mine = (): boolean => this.#held.get(key) === entry
+    const step = async (): Promise<void> => {
+      if (!(await stillHeld().catch(() => true))) {
+        if (mine()) await this.release(entry.claim)
+        return
+      }
+      if (!mine()) return
+      entry.claim = await this.renew(entry.claim)
+      if (mine()) schedule()
+    }
     const schedule = (): void => {
       entry.timer = setTimeout(() => {
-        this.renew(entry.claim).then((next) => {
-          if (this.#held.get(key) !== entry) return
-          entry.claim = next
-          schedule()
-        }, (err: unknown) => {
-          if (this.#held.get(key) !== entry) return
+        step().catch((err: unknown) => {
+          if (!mine()) return
           this.#held.delete(key)
           onLost(CairnError.from(err))
         })
