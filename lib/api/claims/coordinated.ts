@@ -18,10 +18,13 @@
  * lease ends; losing it ends the lease, which fences the holder's writes.
  *
  * close marks the claim done on the remote first (the holder's claim, or a
- * done record when nobody else's claim is live), then closes here.
+ * done record when nobody else's claim is live), then closes here; a close
+ * carrying a lease whose remote claim was lost is refused (LEASE_LOST), and
+ * once the remote says done, a local lease that lapsed meanwhile does not
+ * keep the issue open here.
  */
 import { createHash } from 'node:crypto'
-import { invalidArgument } from '../../../protocol/errors.ts'
+import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { MESSAGE_TYPES as M, type LeaseInfo } from '../../../protocol/messages.ts'
 import type { IssueProjection, IssueSummary } from '../../../protocol/results.ts'
 import type { Call } from '../call.ts'
@@ -77,6 +80,7 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
     if (opts.label !== undefined && typeof opts.label !== 'string') throw invalidArgument('label', 'must be a string')
     if (opts.autoRenew !== undefined && typeof opts.autoRenew !== 'boolean') throw invalidArgument('autoRenew', 'must be a boolean')
     const skip = new Set<string>()
+    let refreshed = false
     for (let round = 0; round < ROUNDS; round++) {
       const ready = await d.call<IssueSummary[]>(M.issueReady, { label: opts.label, limit: CANDIDATES_PER_ROUND + skip.size })
       const candidates = ready.map((i) => i.id).filter((id) => !skip.has(id)).slice(0, CANDIDATES_PER_ROUND)
@@ -88,6 +92,11 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         const attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
         if (!attempt.ok) {
           skip.add(id)
+          // A finished issue still ready here: this board is stale; learn every claim at once (one fetch).
+          if (attempt.why === 'done' && !refreshed) {
+            refreshed = true
+            await d.claims.refresh(remote)
+          }
           continue
         }
         const claim = attempt.claim
@@ -128,7 +137,16 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
     const remote = await remoteOf(opts)
     if (remote !== null) {
       const full = typeof id === 'string' && ISSUE_ID.test(id) ? id : (await d.call<IssueProjection>(M.issueShow, { id })).id
-      await d.claims.done(remote, full, holder)
+      await d.claims.done(remote, full, holder, opts?.lease !== undefined)
+      try {
+        return await issues.close(id, strip(opts))
+      } catch (err) {
+        // The remote says done under this holder's claim: that is the record. A local lease that lapsed
+        // meanwhile (a slow machine) must not leave the issue open here and unclaimable everywhere.
+        if (!(err instanceof CairnError) || !['LEASE_LOST', 'LEASE_NOT_HELD'].includes(err.code) || opts?.lease === undefined) throw err
+        const { lease: _lease, ...unfenced } = strip(opts) as CoordinatedWriteOptions
+        return issues.close(id, unfenced)
+      }
     }
     return issues.close(id, strip(opts))
   }

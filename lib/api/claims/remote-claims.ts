@@ -30,6 +30,10 @@ export const CLAIM_GRACE_MS = 2_000
 export const DONE_RETENTION_MS = 15 * 60_000
 /** Tips remembered per remote and issue; past it the oldest is forgotten (its next claim costs a read). */
 const MAX_KNOWN = 100_000
+/** A remembered tip younger than this is trusted without reading the remote again. */
+const FRESH_MS = 1_000
+/** Every claim is read at once at most this often per remote. */
+const REFRESH_MS = 2_000
 /** Attempts of one claim/renew/done against a chain that keeps moving. */
 const ATTEMPTS = 3
 
@@ -57,6 +61,10 @@ export class RemoteClaims {
   readonly #remotes = new Map<string, Promise<TransportRemote>>()
   /** The last tip seen or written, by remote (shown) and issue; null: seen absent. */
   readonly #known = new Map<string, ClaimTip | null>()
+  /** When each remembered tip was read from the remote (a tip this host wrote is as fresh as its push). */
+  readonly #seenAt = new Map<string, number>()
+  /** One refresh of every claim at a time, per remote, at most every REFRESH_MS. */
+  readonly #refreshing = new Map<string, { at: number; done: Promise<void> }>()
   readonly #held = new Map<string, { claim: HeldClaim; timer: NodeJS.Timeout | null; onLost: (err: CairnError) => void }>()
   /** Claims on their way to the remote: another agent of this runtime skips them without a round trip. */
   readonly #claiming = new Set<string>()
@@ -79,8 +87,13 @@ export class RemoteClaims {
   #remember(t: TransportRemote, issue: string, tip: ClaimTip | null): void {
     const key = `${t.shown}\n${issue}`
     this.#known.delete(key)
-    if (this.#known.size >= MAX_KNOWN) this.#known.delete(this.#known.keys().next().value as string)
+    if (this.#known.size >= MAX_KNOWN) {
+      const oldest = this.#known.keys().next().value as string
+      this.#known.delete(oldest)
+      this.#seenAt.delete(oldest)
+    }
     this.#known.set(key, tip)
+    this.#seenAt.set(key, this.#now())
   }
 
   async #read(t: TransportRemote, issue: string): Promise<ClaimTip | null> {
@@ -125,7 +138,8 @@ export class RemoteClaims {
 
   async #claim(t: TransportRemote, issue: string, holder: ClaimHolder, ttlMs: number, known: ClaimTip | null): Promise<ClaimAttempt> {
     let tip = known
-    let fresh = false
+    // A tip read (or written) moments ago is trusted as it is: a live claim there is not read again.
+    let fresh = this.#now() - (this.#seenAt.get(`${t.shown}\n${issue}`) ?? -Infinity) < FRESH_MS
     let pushes = 0
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const step = claimRecord(tip?.record ?? null, { issue, holder, ttlMs, graceMs: CLAIM_GRACE_MS }, this.#now())
@@ -179,9 +193,10 @@ export class RemoteClaims {
   /**
    * Marks `issue` done on the remote (closing it): the holder's own claim
    * when it holds one, else a done record on whatever is there, unless
-   * someone else's claim is live (LEASE_HELD).
+   * someone else's claim is live (LEASE_HELD). `fenced` (the close carries
+   * the holder's lease): a lost claim is LEASE_LOST, never closed anyway.
    */
-  async done(remote: string, issue: string, holder: ClaimHolder): Promise<void> {
+  async done(remote: string, issue: string, holder: ClaimHolder, fenced = false): Promise<void> {
     const t = await this.#remote(remote)
     const held = this.#held.get(`${t.shown}\n${issue}`)
     if (held) this.#stop(held.claim)
@@ -192,8 +207,9 @@ export class RemoteClaims {
       try {
         record = doneClaim(tip?.record ?? null, { issue, holder, token }, this.#now())
       } catch (err) {
-        // Our claim lapsed and someone took it: close as anyone would, against what is there now.
-        if (!(err instanceof CairnError) || err.code !== 'LEASE_LOST' || token === null) throw err
+        // Our claim lapsed and someone took it. A close fenced on that claim is refused (its work may be
+        // being redone); an unfenced one closes as anyone would, against what is there now.
+        if (!(err instanceof CairnError) || err.code !== 'LEASE_LOST' || token === null || fenced) throw err
         token = null
         tip = await this.#read(t, issue)
         continue
@@ -203,6 +219,25 @@ export class RemoteClaims {
       tip = await this.#read(t, issue)
     }
     throw new CairnError('BUSY', `the claim of issue ${issue} on ${t.shown} keeps moving; retry`, { issue, remote: t.shown })
+  }
+
+  /**
+   * Reads every claim on the remote at once (one fetch) into what this host
+   * remembers: a host that met one finished issue its board still shows
+   * ready has a stale board, and learning every claim costs one round trip
+   * instead of one per stale issue. At most once per REFRESH_MS per remote.
+   */
+  async refresh(remote: string): Promise<void> {
+    const t = await this.#remote(remote)
+    const now = this.#now()
+    const last = this.#refreshing.get(t.shown)
+    if (last && now - last.at < REFRESH_MS) return last.done
+    const done = this.#refs.readAll(t).then((all) => {
+      for (const [issue, tip] of all) this.#remember(t, issue, tip)
+    })
+    this.#refreshing.set(t.shown, { at: now, done })
+    done.catch(() => { if (this.#refreshing.get(t.shown)?.done === done) this.#refreshing.delete(t.shown) })
+    return done
   }
 
   /** The remote's claim on `issue` now (one fetch). */
