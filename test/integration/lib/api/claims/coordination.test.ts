@@ -116,7 +116,8 @@ t.test('a remote claim lives with its local lease: renewed while it lives, given
   const repo = await rt.repo(box.repo('a'), { agent: 'solo' })
   await repo.coordination.set(bare)
   const { id } = await repo.issues.create({ title: 'held a while' })
-  const got = await repo.issues.claimNext({ ttlMs: 1_500 })
+  // A TTL a loaded machine's heartbeat keeps: renewals every second, two or more in the wait below.
+  const got = await repo.issues.claimNext({ ttlMs: 3_000 })
   t.equal(got?.issue.id, id)
   const first = await repo.coordination.claim(id)
   t.match(first, { state: 'held', holder: { actor: repo.actor } })
