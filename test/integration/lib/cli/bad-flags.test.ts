@@ -87,6 +87,8 @@ t.test('missing arguments, bad numbers, bad choices, unknown commands', async (t
     [['runtime', 'move', '/x', '--to', '-1'], /--to.*must be an integer from 0/],
     [['runtime', 'move', '/x', '--to', 'two'], /--to.*must be an integer/],
     [['runtime', 'watch', '--limit', '0'], /--limit.*must be an integer from 1/],
+    [['issue', 'list', '--limit', '0'], /--limit.*must be an integer from 1/],
+    [['issue', 'ready', '-n', 'ten'], /--limit.*must be an integer/],
     [['runtime', 'watch', '--buffer', '70000'], /--buffer.*must be an integer from 1 to 65536/],
     [['daemon', 'start', '--idle-close', '-1'], /--idle-close.*must be an integer from 0/],
     [['daemon', 'start', '--repos-per-thread', '0'], /--repos-per-thread.*must be an integer from 1/],
