@@ -53,8 +53,13 @@ export const repoWorker: ActorModule = {
       : restored.snapshot
     const run = runMachine(machine, snapshot)
     shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
-    // A failed machine stops its WAL drain; its host waits for that before closing the store.
-    const released = run.failure.catch(() => { shell.dispose(); return wal.stop() })
+    // A failed machine's commits in flight finish and its WAL drain stops; its
+    // host waits for that before closing the store (as stop() below does).
+    const released = run.failure.catch(async () => {
+      shell.dispose()
+      await shell.settled().catch(() => undefined)
+      await wal.stop()
+    })
     // prepare drained what a previous run left; this picks up anything it could not (git was failing).
     if (!ctx.readOnly) wal.kick()
     return {
