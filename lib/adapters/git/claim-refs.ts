@@ -9,7 +9,7 @@
  * distributed engine. One push is one network round trip, as plain
  * `git push` of one ref is.
  *
- * Reading fetches into `refs/cairn-claims/<16 hex of the remote>/<issue>`
+ * Reading fetches into `refs/cairn-claims/<16 hex of the remote>/<issue>` (every claim at once: under `<16 hex>-all/`)
  * (never under refs/cairn/, which Sync and leases own). Collection fetches
  * every claim ref at once and deletes the finished ones in one push, each
  * deletion a compare-and-swap on the tip it judged.
@@ -107,7 +107,9 @@ export class ClaimRefs {
 
   /** Every claim on the remote (one fetch, pruning the tracking refs of claims it deleted). */
   async readAll(remote: TransportRemote): Promise<Map<string, ClaimTip>> {
-    const prefix = `${TRACKING_PREFIX}${hex16(remote.shown)}/`
+    // Its own namespace: single reads and pushes move the per-issue tracking refs all the time,
+    // and a wildcard fetch that finds one of them moved under it fails whole.
+    const prefix = `${TRACKING_PREFIX}${hex16(remote.shown)}-all/`
     await fetchRefs(this.place, remote, [`+${CLAIM_REF_PREFIX}*:${prefix}*`])
     return this.#local(prefix)
   }

@@ -95,7 +95,7 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
           // A finished issue still ready here: this board is stale; learn every claim at once (one fetch).
           if (attempt.why === 'done' && !refreshed) {
             refreshed = true
-            await d.claims.refresh(remote)
+            await d.claims.refresh(remote).catch(() => undefined) // only a shortcut: each claim still asks the remote
           }
           continue
         }
