@@ -30,7 +30,15 @@ const MAX_CACHED = 1_024
 export function coordination(gitDir: string, now: () => number = Date.now): CoordinationApi {
   const place = placeOf(gitDir)
   const read = async (): Promise<string | null> => {
-    const r = await runGit(['config', '--get', COORDINATION_KEY], { ...place, timeoutMs: TIMEOUT_MS })
+    let r
+    try {
+      r = await runGit(['config', '--get', COORDINATION_KEY], { ...place, timeoutMs: TIMEOUT_MS })
+    } catch (err) {
+      // No git binary: nothing could have set the key through git, and no remote could be reached
+      // anyway; local claims keep working for embedders without git installed.
+      if (err instanceof CairnError && err.code === 'UNAVAILABLE') return null
+      throw err
+    }
     // 1: the key is not set.
     if (r.code !== 0 && r.code !== 1) throw new CairnError('INTERNAL', `git config --get ${COORDINATION_KEY} failed: ${r.stderr.trim().slice(0, 300)}`)
     return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null

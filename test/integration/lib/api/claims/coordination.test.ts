@@ -131,3 +131,15 @@ t.test('a remote claim lives with its local lease: renewed while it lives, given
   t.equal(again?.issue.id, id, 'and claimable again at once')
   await again?.lease.release()
 })
+
+t.test('without a git binary, a repository with no coordination remote claims and closes locally', async (t) => {
+  const box = sandbox()
+  t.teardown(() => box.cleanup())
+  const repo = box.repo('plain')
+  const { TSX_IMPORT } = await import('../../../lib/daemon/daemon-helpers.ts')
+  const fixture = join(import.meta.dirname, '../../../../fixtures/claim-without-git.ts')
+  const out = execFileSync(process.execPath, [TSX_IMPORT, fixture, box.home, repo], {
+    encoding: 'utf8', env: { ...process.env, CAIRN_GIT: join(box.dir, 'no-such-git') }, timeout: 120_000,
+  })
+  t.same(JSON.parse(out.trim().split('\n').pop()!), { claimed: true, closed: true, coordination: null })
+})
