@@ -184,7 +184,7 @@ export class PageFile {
       throw new PageError(`page ${first} is not the overflow page its node names`, first)
     }
     const pages = head.readUInt32LE(20)
-    if (pages < 1 || first + pages - 1 > lastPage || pages * this.pageSize < PAGE_HEADER + node.dataSize) {
+    if (pages < 1 || first + pages - 1 > lastPage || (first + pages) * this.pageSize > this.size || pages * this.pageSize < PAGE_HEADER + node.dataSize) {
       throw new PageError(`overflow run at page ${first} (${pages} pages) does not hold its ${node.dataSize} bytes inside the file`, first)
     }
     return pages
