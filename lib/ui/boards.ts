@@ -17,7 +17,8 @@ import type { Clock } from '../kernel/ports/clock.ts'
 import { BoardFeed, type FeedOptions } from './board/feed.ts'
 
 /** What the board needs of the runtime. */
-export type BoardRuntime = Pick<Runtime, 'repo' | 'status'>
+/** What the board needs of a runtime; with `actors`/`watch` its runtime view shows supervision too. */
+export type BoardRuntime = Pick<Runtime, 'repo' | 'status'> & Partial<Pick<Runtime, 'actors' | 'watch'>>
 
 export interface BoardEntry {
   id: string

@@ -7,13 +7,19 @@
  *
  * Polled every `everyMs` (1 s) while a page watches, sent only when changed;
  * one poll at a time, so a slow status (a thread that does not answer its
- * ping) delays the next poll instead of piling them up.
+ * ping) delays the next poll instead of piling them up. With the runtime's
+ * supervision API, each actor also shows what `runtime.actors()` says
+ * (requests handled, last failure with its cause, open since), and the
+ * events include what `runtime.watch()` reports beyond the diagnostics
+ * channels: repositories closed (by request or idle), moved, given up on.
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { CHANNELS } from '../kernel/diagnostics.ts'
 import type { Clock } from '../kernel/ports/clock.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import type { RuntimeStatus } from '../api/create-runtime.ts'
+import type { SupervisionApi } from '../api/supervision.ts'
+import type { ActorInfo, WatchItem } from '../../protocol/supervision.ts'
 
 export interface SupervisionEvent { at: number; kind: string; actor?: string; thread?: number; repo?: string; detail?: string; count: number }
 
@@ -21,7 +27,7 @@ export interface RuntimeView {
   now: number
   state: string
   threads: RuntimeStatus['threads']
-  actors: RuntimeStatus['actors']
+  actors: (RuntimeStatus['actors'][number] & Partial<Pick<ActorInfo, 'handled' | 'lastFailure' | 'openSince'>>)[]
   process: Record<string, unknown>
   events: SupervisionEvent[]
   error?: { code: string; message: string }
@@ -35,6 +41,11 @@ const WATCHED = [
   CHANNELS.leaseLost, CHANNELS.leaseBroken, CHANNELS.syncFailed, CHANNELS.walFailed,
 ] as const
 const DETAIL_CHARS = 300
+/** Supervision events the diagnostics channels do not carry. */
+const WATCHED_TYPES = new Set(['closed', 'moved', 'gave-up'])
+
+/** The part of the runtime's supervision API the board reads. */
+export type SupervisionSource = Pick<SupervisionApi, 'actors' | 'watch'>
 
 export class RuntimeFeed {
   readonly #status: () => Promise<RuntimeStatus>
@@ -48,12 +59,16 @@ export class RuntimeFeed {
   #last: RuntimeView | null = null
   #lastJson = ''
   #gen = 0
+  readonly #supervision: SupervisionSource | null
+  readonly #stopWatch = new AbortController()
 
-  constructor(status: () => Promise<RuntimeStatus>, processInfo: () => Promise<Record<string, unknown>>, clock: Clock, everyMs = 1000) {
+  constructor(status: () => Promise<RuntimeStatus>, processInfo: () => Promise<Record<string, unknown>>, clock: Clock, everyMs = 1000, supervision: SupervisionSource | null = null) {
     this.#status = status
     this.#process = processInfo
     this.#clock = clock
     this.#everyMs = everyMs
+    this.#supervision = supervision
+    if (supervision !== null) void this.#follow(supervision)
     for (const name of WATCHED) {
       const handler = (m: unknown): void => this.#heard(name, m as Record<string, unknown>)
       this.#handlers.set(name, handler)
@@ -79,6 +94,7 @@ export class RuntimeFeed {
 
   /** Stops listening on the diagnostics channels. */
   close(): void {
+    this.#stopWatch.abort()
     this.#gen++
     this.#cancel?.()
     this.#cancel = null
@@ -105,14 +121,44 @@ export class RuntimeFeed {
   async #poll(): Promise<RuntimeView> {
     let view: RuntimeView
     try {
-      const [s, p] = await Promise.all([this.#status(), this.#process()])
-      view = { now: this.#clock.now(), state: s.state, threads: s.threads, actors: s.actors, process: p, events: [...this.#events] }
+      const [s, p, infos] = await Promise.all([this.#status(), this.#process(), this.#actors()])
+      const actors = s.actors.map((a) => {
+        const info = infos.find((i) => i.repo === a.repo && i.kind === a.kind)
+        return info === undefined ? a : { ...a, handled: info.handled, lastFailure: info.lastFailure, openSince: info.openSince }
+      })
+      view = { now: this.#clock.now(), state: s.state, threads: s.threads, actors, process: p, events: [...this.#events] }
     } catch (err) {
       const e = CairnError.from(err)
       view = { now: this.#clock.now(), state: 'unknown', threads: [], actors: [], process: {}, events: [...this.#events], error: { code: e.code, message: e.message } }
     }
     this.#last = view
     return view
+  }
+
+  /** What `runtime.actors()` says; none when the runtime has no supervision API or it failed (the status still shows). */
+  async #actors(): Promise<ActorInfo[]> {
+    if (this.#supervision === null) return []
+    try {
+      return await this.#supervision.actors()
+    } catch {
+      return []
+    }
+  }
+
+  /** Follows `runtime.watch()` until closed, keeping the events the channels do not carry. */
+  async #follow(supervision: SupervisionSource): Promise<void> {
+    try {
+      for await (const e of supervision.watch({ signal: this.#stopWatch.signal })) this.#watched(e)
+    } catch {
+      // A runtime that stops ends the watch; the board shows what it heard.
+    }
+  }
+
+  #watched(e: WatchItem): void {
+    if (e.type === 'missed') { this.#heard('cairn:supervision:missed', { reason: `${e.count} supervision events missed` }); return }
+    if (!WATCHED_TYPES.has(e.type)) return
+    const why = e.type === 'moved' ? `thread #${e.from ?? '?'} → #${e.to ?? '?'}` : e.type === 'closed' ? e.reason : e.error?.message
+    this.#heard(`cairn:repo:${e.type}`, { repo: e.repo, ...(why !== undefined ? { reason: why } : {}) })
   }
 
   /** Keeps the latest supervision events; repeats of the newest one (a mailbox full again and again) only count up. */

@@ -20,7 +20,7 @@ import { buildApp } from './http/app.ts'
 import { loadAssets } from './http/assets.ts'
 import { LiveStreams } from './http/live.ts'
 import type { WriteSettings } from './http/writes.ts'
-import { RuntimeFeed } from './runtime-feed.ts'
+import { RuntimeFeed, type SupervisionSource } from './runtime-feed.ts'
 import { cookieName, loadOrCreateToken } from './token.ts'
 
 export const HOST = '127.0.0.1'
@@ -84,7 +84,9 @@ export async function startBoard(opts: BoardServerOptions): Promise<BoardServer>
   let token = loadOrCreateToken(opts.home, { rotate: opts.rotateToken === true })
   const assets = loadAssets()
   const boards = new BoardRegistry(opts.runtime, clock, opts.feed)
-  const runtimeFeed = new RuntimeFeed(() => opts.runtime.status(), opts.processInfo ?? (async () => ({ pid: process.pid })), clock)
+  const rt = opts.runtime
+  const supervision: SupervisionSource | null = rt.actors && rt.watch ? { actors: rt.actors.bind(rt), watch: rt.watch.bind(rt) } : null
+  const runtimeFeed = new RuntimeFeed(() => opts.runtime.status(), opts.processInfo ?? (async () => ({ pid: process.pid })), clock, 1000, supervision)
   let port = 0
   const live = new LiveStreams({
     boards,

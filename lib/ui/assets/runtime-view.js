@@ -2,7 +2,8 @@
 /**
  * The runtime: the process serving the board (pid, uptime, memory,
  * connections), its worker threads and the repositories on each, every
- * actor with its state, mailbox depth against capacity and restarts, and
+ * actor with its state, mailbox depth against capacity, restarts, requests
+ * handled, its last failure with the cause and how long it has been open, and
  * the events of note of late (failures, restarts, dead threads, full
  * mailboxes, lost or broken leases, failed syncs and WAL drains).
  */
@@ -29,7 +30,7 @@ export function runtimeView(root) {
     h('section.panel', null, h('h2', null, 'Process'), proc),
     h('section.panel', null, h('h2', null, 'Threads'), threads),
     h('section.panel.wide', null, h('h2', null, 'Actors'), h('table.grid', null,
-      h('thead', null, h('tr', null, ['Actor', 'Repository', 'Thread', 'State', 'Mailbox', 'Restarts', 'Supervision'].map((t) => h('th', null, t)))), actors)),
+      h('thead', null, h('tr', null, ['Actor', 'Repository', 'Thread', 'State', 'Mailbox', 'Handled', 'Restarts', 'Last failure', 'Open since', 'Supervision'].map((t) => h('th', null, t)))), actors)),
     h('section.panel.wide', null, h('h2', null, 'Events of note'), events)))
 
   const draw = () => {
@@ -50,10 +51,15 @@ export function runtimeView(root) {
         h('td', null, a.kind), h('td', { title: a.repo }, repoName(a.repo)), h('td', null, a.thread ?? '–'),
         h('td', null, pill(a.state, stateKind(a.state))),
         h('td', null, `${a.mailbox} / ${a.capacity}`, h('div.bar', null, h(`i.${share > 0.8 ? 'low' : 'ok'}`, { style: { width: `${Math.round(share * 100)}%` } }))),
-        h('td', null, String(a.restarts)), h('td', null, pill(a.supervision, stateKind(a.supervision))))
+        h('td', null, typeof a.handled === 'number' ? String(a.handled) : '–'), h('td', null, String(a.restarts)),
+        h('td', a.lastFailure ? { title: clockTime(a.lastFailure.at) } : null, a.lastFailure
+          ? [ago(a.lastFailure.at, now()), ' ', h('span.muted', null, `${a.lastFailure.cause.code ? `${a.lastFailure.cause.code}: ` : ''}${a.lastFailure.cause.message}`.slice(0, 200))]
+          : '–'),
+        h('td', typeof a.openSince === 'number' ? { title: clockTime(a.openSince) } : null, typeof a.openSince === 'number' ? ago(a.openSince, now()) : '–'),
+        h('td', null, pill(a.supervision, stateKind(a.supervision))))
     }))
     const boardName = (/** @type {string} */ id) => state.boards.find((b) => b.id === id || b.path === id)?.name ?? id
-    fill(events, r.events.length === 0 ? h('li.muted', null, 'No failures, restarts or lost leases since the board started.') : r.events.slice().reverse().map((/** @type {any} */ e) =>
+    fill(events, r.events.length === 0 ? h('li.muted', null, 'No failures, restarts, closes, moves or lost leases since the board started.') : r.events.slice().reverse().map((/** @type {any} */ e) =>
       h('li', null, h('time', { title: clockTime(e.at) }, ago(e.at, now())), ' ', pill(e.kind, stateKind(e.kind)), ' ',
         e.actor ?? (e.thread !== undefined ? `thread #${e.thread}` : ''), e.repo ? ` ${boardName(e.repo)}` : '', e.count > 1 ? ` ×${e.count}` : '',
         e.detail ? h('div.muted', null, e.detail) : null)))
