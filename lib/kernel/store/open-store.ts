@@ -46,11 +46,16 @@ export interface StoreMeta {
 
 export const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
 
+/** Reads of a store a live process has open: 10, 20, 40, 80, 160 ms apart (about 0.3 s in all). */
+const LIVE_RETRIES = 5
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
 /**
  * Reads `<dir>/data.mdb` without mapping it: the whole page walk while no
  * other process has the store open, the meta pages and main tree while one
  * has (store-file.ts says why). A walk that fails beside a live writer is
- * tried again (the writer may have been rewriting a page just then).
+ * tried again a little later (the writer may have been rewriting a page just
+ * then, or creating the store).
  */
 export function readChecked(dir: string): StoreFileFacts {
   const path = join(dir, 'data.mdb')
@@ -63,7 +68,12 @@ export function readChecked(dir: string): StoreFileFacts {
         const code = (err as NodeJS.ErrnoException).code
         throw new CairnError(code === 'EACCES' ? 'STORE_READ_ONLY' : 'UNAVAILABLE', `cannot read ${path}: ${(err as Error).message}`, { dir })
       }
-      if (live && attempt < 3) continue
+      if (live && attempt < LIVE_RETRIES) {
+        // A live writer may be rewriting that page, or creating the store (LMDB
+        // makes an empty data.mdb, then writes its meta pages): give it a moment.
+        Atomics.wait(PAUSE, 0, 0, 10 * 2 ** attempt)
+        continue
+      }
       throw new CairnError('STORE_CORRUPT', `${path} is damaged: ${err.message}; \`cairn doctor --fix\` rebuilds it from the git WAL`,
         { dir, file: 'data.mdb', ...(err.page !== null ? { page: err.page } : {}) })
     }
