@@ -101,8 +101,9 @@ export async function runAgent(call: Call, name: string, o: AgentOptions): Promi
       if (await counted(() => call('issues.close', { id: issue.id }, name))) o.stats.closed++
       done = true
     } finally {
-      // Stopped mid-work (the demo ends, Ctrl-C): the claim is let go, not left to lapse.
-      await counted(() => call('locks.release', { resource: lease.resource, token: lease.token }, name))
+      // Stopped mid-work (the demo ends, Ctrl-C): the claim is let go, not left to lapse
+      // (a close already ended it).
+      if (!done) await counted(() => call('locks.release', { resource: lease.resource, token: lease.token }, name))
       if (path) await counted(() => call('locks.release', { resource: path!.resource, token: path!.token }, name))
     }
     if (!done) break
