@@ -9,7 +9,6 @@ import { promisify } from 'node:util'
 import { Command } from 'commander'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { redactUrl } from '../../../protocol/redact.ts'
-import { coordination } from '../../api/claims/coordination.ts'
 import type { Cli } from '../context.ts'
 
 const run = promisify(execFile)
@@ -29,6 +28,8 @@ export function coordinationCommand(cli: Cli): Command {
     .action(async (remote: string | undefined, o: { unset?: boolean }, cmd: Command) => {
       await cli.guard(cmd, async () => {
         if (remote !== undefined && o.unset) throw invalidArgument('remote', 'give a remote or --unset, not both')
+        // Loaded here: it reaches nodegit, which a one-shot command through the daemon must not load.
+        const { coordination } = await import('../../api/claims/coordination.ts')
         const api = coordination(await gitDirOf(cli.globals(cmd).repo))
         if (o.unset) await api.set(null)
         else if (remote !== undefined) await api.set(remote)

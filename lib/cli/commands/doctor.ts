@@ -15,7 +15,6 @@ import { pidAlive, readLockFile, removeLockFile } from '../../daemon/lock-file.t
 import type { DoctorCheck } from '../../daemon/operations/index.ts'
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
 import { daemonExecutor, embeddedExecutor } from '../executor.ts'
-import { repairRepoStore, valuesCheck } from './doctor-repair.ts'
 import type { Cli } from '../context.ts'
 
 /** Exit code of a doctor run that found a problem it did not fix (not an error code: the run itself worked). */
@@ -103,12 +102,15 @@ export function doctorCommand(cli: Cli): Command {
         const allChecks = async (): Promise<DoctorCheck[]> => {
           const got = await storeCheck()
           if (got.some((c) => c.code === 'STORE_CORRUPT')) return got
+          // Loaded here: the repair path brings LMDB and nodegit, which no other command needs in this process.
+          const { valuesCheck } = await import('./doctor-repair.ts')
           const values = await valuesCheck(g.repo)
           return values ? [...got, values] : got
         }
         let mode = 'embedded'
         let found = await allChecks()
         if (fix && found.some((c) => c.code === 'STORE_CORRUPT')) {
+          const { repairRepoStore } = await import('./doctor-repair.ts')
           const rebuilt = await repairRepoStore(g.repo)
           found = rebuilt.fixed ? [rebuilt, ...await allChecks()] : [...found, rebuilt]
         }
