@@ -10,7 +10,7 @@ import { CairnError } from '../../protocol/errors.ts'
 import { resolveHome } from '../daemon/paths.ts'
 import { chooseExecutor, type CallOptions, type Executor } from './executor.ts'
 import { EXIT_CLAIM_LAPSED } from './exit-codes.ts'
-import { printError, printResult, shortName, type Human, type Io, type Names, type Warning } from './output.ts'
+import { okEnvelope, printError, printResult, shortName, type Human, type Io, type Names, type Warning } from './output.ts'
 
 /** Options of one printed call. */
 export interface PrintOptions extends CallOptions {
@@ -112,6 +112,33 @@ export class Cli {
     const warnings = this.#warnings
     this.#warnings = []
     this.exitCode = printError(this.io, json, err, warnings)
+  }
+
+  /**
+   * Runs a streaming method until it ends or the user interrupts it
+   * (SIGINT/SIGTERM end the stream, not the process): each item is printed
+   * as it arrives (`--json`: one envelope per line; else `line(item)`), then
+   * the stream's closing answer.
+   */
+  async stream(cmd: Command, method: string, args: Record<string, unknown>, line: (item: unknown) => string): Promise<void> {
+    const json = this.globals(cmd).json
+    const stop = new AbortController()
+    const onSignal = (): void => stop.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      await this.guard(cmd, async () => {
+        const exec = await this.executor(cmd)
+        const end = await exec.call<Record<string, unknown>>(method, args, {
+          signal: stop.signal,
+          onItem: (e) => this.io.out(json ? `${okEnvelope(e)}\n` : `${line(e)}\n`),
+        })
+        this.print(cmd, { end: true, ...end }, () => '')
+      })
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
   }
 
   /** Runs `fn`, turning anything it throws into the error output and exit code. */

@@ -4,7 +4,7 @@ import { CairnError } from '../../../protocol/errors.ts'
 import { redactUrl } from '../../../protocol/redact.ts'
 import { intFlag, type Cli } from '../context.ts'
 import { FLAGS } from '../flags.ts'
-import { eventLine, okEnvelope, type Names } from '../output.ts'
+import { eventLine, type Names } from '../output.ts'
 import { terminalText } from '../safe-text.ts'
 
 type Opts = Record<string, unknown>
@@ -21,29 +21,13 @@ export function repoCommands(cli: Cli): Command[] {
     .option('--since-seq <n>', 'first seq to show', FLAGS.fromSeq, 1)
     .option('-n, --limit <n>', 'stop after this many events', intFlag(1, 1_000_000))
     .action(async (o: Opts, cmd: Command) => {
-      const json = cli.globals(cmd).json
       if (!o.follow) {
         await cli.call(cmd, 'events.read', { fromSeq: o.sinceSeq, limit: Math.min((o.limit as number | undefined) ?? 256, 1000) },
           ((l: never[], names: Names) => l.map((e) => eventLine(e, names)).join('\n')) as never, { names: true })
         return
       }
-      const stop = new AbortController()
-      const onSignal = (): void => stop.abort()
-      process.once('SIGINT', onSignal)
-      process.once('SIGTERM', onSignal)
-      try {
-        await cli.guard(cmd, async () => {
-          const exec = await cli.executor(cmd)
-          const end = await exec.call<{ count: number; nextSeq: number }>('events.follow', { fromSeq: o.sinceSeq, ...(o.limit ? { limit: o.limit } : {}) }, {
-            signal: stop.signal,
-            onItem: (e) => cli.io.out(json ? `${okEnvelope(e)}\n` : `${terminalText(eventLine(e as never))}\n`),
-          })
-          cli.print(cmd, { end: true, ...end }, () => '')
-        })
-      } finally {
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
-      }
+      await cli.stream(cmd, 'events.follow', { fromSeq: o.sinceSeq, ...(o.limit ? { limit: o.limit } : {}) },
+        (e) => terminalText(eventLine(e as never)))
     })
 
   const sync = new Command('sync').description('fetch, ingest and push Cairn refs with a git remote')

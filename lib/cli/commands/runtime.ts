@@ -9,7 +9,6 @@ import { Command } from 'commander'
 import type { ActorInfo, HandOff, WatchItem } from '../../api/supervision.ts'
 import type { Cli } from '../context.ts'
 import { FLAGS } from '../flags.ts'
-import { okEnvelope } from '../output.ts'
 
 type Opts = Record<string, unknown>
 
@@ -50,23 +49,9 @@ export function runtimeCommand(cli: Cli): Command {
     .option('-n, --limit <n>', 'stop after this many events', FLAGS.watchLimit)
     .option('--buffer <n>', 'events held while this watcher is slow (default 1024)', FLAGS.watchBuffer)
     .action(async (o: Opts, cmd: Command) => {
-      const json = cli.globals(cmd).json
-      const stop = new AbortController()
-      const onSignal = (): void => stop.abort()
-      process.once('SIGINT', onSignal)
-      process.once('SIGTERM', onSignal)
-      try {
-        await cli.guard(cmd, async () => {
-          const exec = await cli.executor(cmd)
-          const end = await exec.call<{ count: number }>('runtime.watch', {
-            ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(o.buffer !== undefined ? { buffer: o.buffer } : {}),
-          }, { signal: stop.signal, onItem: (e) => cli.io.out(json ? `${okEnvelope(e)}\n` : `${watchLine(e as WatchItem)}\n`) })
-          cli.print(cmd, { end: true, ...end }, () => '')
-        })
-      } finally {
-        process.off('SIGINT', onSignal)
-        process.off('SIGTERM', onSignal)
-      }
+      await cli.stream(cmd, 'runtime.watch', {
+        ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(o.buffer !== undefined ? { buffer: o.buffer } : {}),
+      }, (e) => watchLine(e as WatchItem))
     })
 
   runtime.command('restart [path]').description('restart a repository with a fresh restart history (brings it back from ACTOR_FAILED)')
