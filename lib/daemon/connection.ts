@@ -24,6 +24,7 @@ import { decodeUntrusted, encode, EncodedValue, encodeValue, encodeFramed, encod
 import { PROTOCOL_VERSION, replyData, replyError, replyOk, type Envelope } from '../../protocol/envelope.ts'
 import { CairnError } from '../../protocol/errors.ts'
 import { frame, FrameDecoder } from '../../protocol/framing.ts'
+import { boundedError, echo } from './bounded-error.ts'
 import { DAEMON_ADDRESS, errorFrame, HELLO, MAX_REPLY_BYTES, REPLY_PART, REPLY_PART_BYTES, SOCKET_PROTOCOL, SOCKET_PROTOCOLS, STREAM_CANCEL, STREAM_ITEM, type HelloReply } from './wire.ts'
 
 const MAX_INFLIGHT = 256
@@ -384,32 +385,4 @@ export class Connection {
     this.#helloTimer = null
     this.#partialTimer = null
   }
-}
-
-/** Longest error message a reply or error frame carries, in characters. */
-const MAX_ERROR_MESSAGE = 2048
-/** Largest encoded `details` an error keeps; past it the details are dropped, the code and message kept. */
-const MAX_ERROR_DETAILS_BYTES = 64 * 1024
-
-/** A peer's value in an error message: its type, or a short cut of it (never a walk of the whole value). */
-function echo(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value)
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value)
-  if (Array.isArray(value)) return 'an array'
-  if (ArrayBuffer.isView(value)) return 'binary'
-  return `a ${typeof value}`
-}
-
-/** The error with its message cut to MAX_ERROR_MESSAGE and details that fit a frame, or none. */
-function boundedError(err: CairnError): CairnError {
-  const message = err.message.length > MAX_ERROR_MESSAGE ? `${err.message.slice(0, MAX_ERROR_MESSAGE)}…` : err.message
-  let details = err.details
-  if (details !== undefined) {
-    try {
-      if (encodeValue(details).byteLength > MAX_ERROR_DETAILS_BYTES) details = undefined
-    } catch {
-      details = undefined
-    }
-  }
-  return message === err.message && details === err.details ? err : new CairnError(err.code, message, details)
 }
