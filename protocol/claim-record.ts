@@ -130,6 +130,23 @@ export function doneClaim(tip: ClaimRecord | null, req: { issue: string; holder:
   return { v: 1, issue: req.issue, state: 'done', holder: { ...req.holder }, epoch: tip !== null && same(tip.holder, req.holder) ? tip.epoch : seq, seq, ttlMs: 0, graceMs: 0, at: now, expiresAt: 0 }
 }
 
+/** The least time a done record waits before a board that never saw its close closes the issue on its word. */
+export const ADOPT_MIN_MS = 5_000
+
+/**
+ * Whether a board on which the issue is still open, unchanged since
+ * `updatedAt`, closes it on the word of done record `r` (its holder's own
+ * close never reached this board). The holder writes its close right after
+ * the done record; once as long has passed as anyone waits before taking a
+ * lapsed claim over (ttl + grace, at least ADOPT_MIN_MS), the holder died
+ * between the two or its host does not sync, and the issue would otherwise
+ * stay open everywhere and claimable nowhere. An issue changed here after
+ * the done record (reopened) is left as it is.
+ */
+export function adoptable(r: ClaimRecord, updatedAt: number, now: number): boolean {
+  return r.state === 'done' && updatedAt < r.at && now >= r.at + Math.max(r.ttlMs + r.graceMs, ADOPT_MIN_MS)
+}
+
 /**
  * Whether a tip may be deleted from the remote so refs stay bounded: a
  * released claim once a grace has passed, a lapsed one once twice its grace

@@ -8,7 +8,7 @@
  * Writes resolve once their events are durable. Pass `opId` to make a retry
  * (after a timeout or a restart) apply at most once.
  */
-import { invalidArgument } from '../../protocol/errors.ts'
+import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { MESSAGE_TYPES as M, type LoggedEvent, type WriteResult } from '../../protocol/messages.ts'
 import type { DepType } from '../../protocol/events/types.ts'
 import type { IssueProjection } from '../../protocol/results.ts'
@@ -18,9 +18,20 @@ import { checkPlainFields } from './plain-data.ts'
 
 export type WriteOptions = CallOptions & {
   opId?: string
-  /** Fence the write on a lease: refused with LEASE_LOST unless this is the writer's live lease covering the issue. */
+  /**
+   * Fence the write on a lease: refused with LEASE_LOST unless this is the
+   * writer's live lease covering the issue. A remote-scope handle (its chain
+   * lives on a git remote) fences on the holder's side: it must be
+   * {@link LeaseHandle.valid} and lease exactly `issue:<this issue>`.
+   */
   lease?: { token: number } | number
 }
+
+/** A remote-scope lease handle, as far as fencing needs it. */
+type RemoteFence = { token: number; scope: 'remote'; resource: string; valid: () => boolean; release?: () => Promise<void> }
+const remoteFence = (lease: unknown): lease is RemoteFence => typeof lease === 'object' && lease !== null &&
+  (lease as { scope?: unknown }).scope === 'remote' && typeof (lease as { valid?: unknown }).valid === 'function' && typeof (lease as { resource?: unknown }).resource === 'string'
+const FULL_ID = /^[0-9a-f]{32}$/
 
 /** A page of a listing: at most `limit` issues, after the issue `after` (a full id, the last of the previous page). */
 export interface Page { limit?: number; after?: string }
@@ -80,8 +91,24 @@ function record(v: unknown, field: string, optional = false): Record<string, unk
 /** `call` reaches the RepoWorker; `query` answers reads (on this thread where it can). */
 export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
   // Only named fields cross the thread: unknown keys and prototypes stay behind.
+  // The remote chain is on another machine: what fences here is the holder's own bound (valid() is false before
+  // anyone else could take the lease over) and the lease being on exactly this issue.
+  const checkRemote = async (lease: RemoteFence, id: unknown, opts?: CallOptions): Promise<void> => {
+    if (!lease.valid()) {
+      throw new CairnError('LEASE_LOST', `remote lease on ${lease.resource} with epoch ${lease.token} is no longer valid`, { resource: lease.resource, token: lease.token })
+    }
+    const leased = lease.resource.startsWith('issue:') ? lease.resource.slice('issue:'.length) : null
+    const issue = typeof id === 'string' && FULL_ID.test(id) ? id : (await read<IssueProjection>(M.issueShow, { id }, opts)).id
+    if (leased !== issue) {
+      throw new CairnError('LEASE_LOST', `remote lease on ${lease.resource} does not cover issue:${issue}`, { resource: `issue:${issue}`, token: lease.token })
+    }
+  }
   const write = async <T>(type: string, fields: Record<string, unknown>, opts?: WriteOptions): Promise<T> => {
-    const lease = opts?.lease
+    let lease = opts?.lease
+    if (remoteFence(lease)) {
+      await checkRemote(lease, fields.id, opts)
+      lease = undefined
+    }
     const leaseToken = typeof lease === 'object' && lease !== null ? lease.token : lease
     const body = { ...fields, actor, opId: opts?.opId, leaseToken }
     checkPlainFields(body)
@@ -108,6 +135,12 @@ export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
     comment: async (id, body, opts) => write(M.issueComment, { id, body }, opts),
     close: async (id, opts) => {
       const lease = opts?.lease
+      if (remoteFence(lease)) {
+        // Fenced like any write; the remote lease ends with the issue, as a local claim's does.
+        const r = await write<WriteResult>(M.issueState, { id, state: 'closed', reason: opts?.reason }, opts as WriteOptions)
+        await lease.release?.().catch(() => undefined)
+        return r
+      }
       const leaseId = typeof lease === 'object' && lease !== null ? (lease.leaseId ?? lease.id) : undefined
       const r = await write<WriteResult>(M.issueState, { id, state: 'closed', reason: opts?.reason, ...(leaseId !== undefined ? { leaseId } : {}) },
         opts as WriteOptions | undefined)

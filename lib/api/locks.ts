@@ -40,6 +40,12 @@ export interface AcquireOptions {
   scope?: LeaseScope
   /** With scope `remote`: a configured remote name (`origin`), a URL, or the path of a repository on this machine. */
   remote?: string
+  /**
+   * When the repository names a coordination remote (`cairn.remote`), a
+   * local lease on `issue:<id>` is a claim on it too (claims/coordinated-locks.ts);
+   * `local: true` leases on this clone only.
+   */
+  local?: boolean
 }
 
 export interface StatusOptions extends CallOptions { scope?: LeaseScope; remote?: string }

@@ -17,6 +17,7 @@ import type { RepoLink, Supervisor } from '../../actors/supervisor/supervisor.ts
 import type { WalFlushReport } from '../../protocol/results.ts'
 import { checkOpts, type Call, type CallOptions } from './call.ts'
 import { attachChannels, type RepoReads } from './repo-channels.ts'
+import { coordinatedLocks } from './claims/coordinated-locks.ts'
 import { coordinated, type CoordinatedClaimOptions, type CoordinatedWriteOptions } from './claims/coordinated.ts'
 import { coordination, type CoordinationApi } from './claims/coordination.ts'
 import { claimsFor, type CollectReport } from './claims/remote-claims.ts'
@@ -129,6 +130,7 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
   const who = { actor: identity.actor, session: sup.sessionId(), user: identity.agent ?? identity.actor }
   const coord = coordination(link.path)
   const claims = claimsFor(link.path, sup.sessionId(), (fn) => sup.onStop(fn))
+  const leases = coordinatedLocks(locks, { who, coordination: coord, claims })
   const repo: Repo = {
     id: link.id,
     path: link.path,
@@ -149,7 +151,7 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
         return claims.collect(remote, opts)
       },
     },
-    locks,
+    locks: leases,
     agents: (opts) => query(M.identityList, {}, opts),
     wal: {
       flush: (opts) => call(M.walFlush, {}, opts),

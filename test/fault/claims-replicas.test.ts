@@ -29,13 +29,6 @@ const TTL_MS = 2_000
 /** The claim refs' grace (lib/api/claims/remote-claims.ts CLAIM_GRACE_MS): a paused holder's claim is taken after TTL + grace. */
 const GRACE_MS = 2_000
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-/**
- * Known gap (issue 19, open): on a quiet machine the claims a SIGKILLed
- * replica held were not taken over by the live replicas before they went
- * idle, so those issues stayed unclosed. Safety (one live holder, nothing
- * redone, convergence) is asserted; liveness is reported as todo until fixed.
- */
-const LIVENESS = 'a killed replica\'s lapsed claims are not always taken over (issue 19)'
 /** Whether replica 0 claimed within 700 ms of ready depends on the machine's speed. */
 const TIMING = 'depends on how fast the replicas start claiming'
 
@@ -88,6 +81,7 @@ t.test('3 replicas × 3 agents, stale boards, a SIGSTOP and a SIGKILL: one live 
   await Promise.all([live[0]!, live[2]!, restarted].map((c) => c.waitExit(120_000)))
 
   const lines: (Line & { replica: number })[] = children.flatMap((c, i) => c.lines.map((l) => ({ ...l, replica: i })))
+  if (process.env.CLAIMS_DUMP) (await import('node:fs')).writeFileSync(process.env.CLAIMS_DUMP, JSON.stringify({ lines, stderr: children.map((c) => c.stderr) }, null, 1))
   const claims = lines.filter((l) => typeof l.claim === 'string') as unknown as { claim: string; agent: string; at: number }[]
   const closes = lines.filter((l) => typeof l.close === 'string') as unknown as { close: string; agent: string; at: number }[]
   const errors = lines.filter((l) => l.error !== undefined)
@@ -99,8 +93,10 @@ t.test('3 replicas × 3 agents, stale boards, a SIGSTOP and a SIGKILL: one live 
   for (const c of closes) closedBy.set(c.close, [...(closedBy.get(c.close) ?? []), c])
   t.same([...closedBy].filter(([, v]) => v.length > 1).map(([issue]) => story(issue)), [], 'no issue was closed by two holders')
   const everyIssue = new Set(lines.flatMap((l) => [l.claim, l.gaveUp].filter((x): x is string => typeof x === 'string')))
-  t.same([...everyIssue].filter((id) => !closedBy.has(id)).map(story), [], 'no issue claimed and left unclosed', { todo: LIVENESS })
-  t.equal(closedBy.size, ISSUES, 'every issue was closed', { todo: LIVENESS })
+  // An agent killed between its done record and its local close closes nothing itself: another board closes the issue on
+  // the remote's word (claim-record.ts adoptable), seen below on the converged boards.
+  const unclosed = [...everyIssue].filter((id) => !closedBy.has(id))
+  t.comment(`${closedBy.size} issues closed by their holders, ${unclosed.length} claimed and closed by none of them`)
   const twoLive = [...closedBy].filter(([issue, [close]]) => {
     const mine = claims.filter((c) => c.claim === issue && c.agent === close!.agent && c.at <= close!.at).sort((a, b) => b.at - a.at)[0]
     return mine === undefined || claims.some((c) => c.claim === issue && c.agent !== close!.agent && c.at > mine.at && c.at < close!.at)
@@ -116,7 +112,7 @@ t.test('3 replicas × 3 agents, stale boards, a SIGSTOP and a SIGKILL: one live 
   for (let round = 0; round < 2; round++) for (const repo of repos) await repo.sync({ remote: url })
   const boards = await Promise.all(repos.map(async (repo) => (await repo.issues.list()).map((i) => `${i.id} ${i.state}`).sort()))
   t.equal(boards[0]!.length, ISSUES)
-  t.ok(boards[0]!.every((l) => l.endsWith(' closed')), 'every issue is closed', { todo: LIVENESS })
+  t.same(boards[0]!.filter((l) => !l.endsWith(' closed')), [], 'every issue is closed: lapsed claims were taken over, unfinished closes adopted')
   t.same(boards[1], boards[0], 'replica 1 converged')
   t.same(boards[2], boards[0], 'replica 2 converged')
 })

@@ -21,9 +21,13 @@
  * done record when nobody else's claim is live), then closes here; a close
  * carrying a lease whose remote claim was lost is refused (LEASE_LOST), and
  * once the remote says done, a local lease that lapsed meanwhile does not
- * keep the issue open here.
+ * keep the issue open here. A holder that dies between its done record and
+ * its local close leaves an issue done on the remote and open on every
+ * board: a claimNext that meets such a record, once the holder had its time
+ * (protocol/claim-record.ts adoptable), closes the issue here on its word.
  */
 import { createHash } from 'node:crypto'
+import { adoptable, type ClaimRecord } from '../../../protocol/claim-record.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { MESSAGE_TYPES as M, type LeaseInfo } from '../../../protocol/messages.ts'
 import type { IssueProjection, IssueSummary } from '../../../protocol/results.ts'
@@ -32,7 +36,8 @@ import type { ClaimOptions, ClaimResult } from '../claim.ts'
 import type { WriteOptions } from '../issues.ts'
 import type { LocksApi } from '../locks.ts'
 import type { CoordinationApi } from './coordination.ts'
-import type { RemoteClaims } from './remote-claims.ts'
+import type { HeldClaim, RemoteClaims } from './remote-claims.ts'
+import type { LeaseHandle } from '../lease-handle/handle.ts'
 
 const ROUNDS = 8
 /** How far apart (in ready order) hosts start their claims. */
@@ -42,7 +47,7 @@ const ISSUE_ID = /^[0-9a-f]{32}$/
 
 /** `local: true` claims or closes on this clone only, even when the repository names a coordination remote. */
 export type CoordinatedClaimOptions = ClaimOptions & { local?: boolean }
-export type CoordinatedWriteOptions = WriteOptions & { local?: boolean }
+export type CoordinatedWriteOptions = WriteOptions & { local?: boolean; reason?: string }
 
 export interface CoordinatedIssues {
   claimNext(opts: CoordinatedClaimOptions): Promise<ClaimResult>
@@ -73,6 +78,14 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
     return rest as T
   }
 
+  // The remote says done long past when its holder would have closed it here too (claim-record.ts adoptable):
+  // closed on its word, so the issue does not stay open on every board and claimable on none. Best effort:
+  // a local lease of the holder not yet lapsed refuses it, and the next claimNext tries again.
+  const adopt = async (id: string, record: ClaimRecord): Promise<void> => {
+    const reason = `closed on the word of the coordination remote: ${record.holder.actor} finished it at ${new Date(record.at).toISOString()}`
+    await issues.close(id, { reason }).catch(() => undefined)
+  }
+
   const claimNext = async (opts: CoordinatedClaimOptions): Promise<ClaimResult> => {
     const remote = await remoteOf(opts)
     if (remote === null) return issues.claimNext(strip(opts) as ClaimOptions)
@@ -92,10 +105,14 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         const attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
         if (!attempt.ok) {
           skip.add(id)
-          // A finished issue still ready here: this board is stale; learn every claim at once (one fetch).
-          if (attempt.why === 'done' && !refreshed) {
-            refreshed = true
-            await d.claims.refresh(remote).catch(() => undefined) // only a shortcut: each claim still asks the remote
+          if (attempt.why === 'done') {
+            const seen = ready.find((i) => i.id === id)
+            if (attempt.record !== null && seen !== undefined && adoptable(attempt.record, seen.updatedAt, d.claims.now())) await adopt(id, attempt.record)
+            // A finished issue still ready here: this board is stale; learn every claim at once (one fetch).
+            if (!refreshed) {
+              refreshed = true
+              await d.claims.refresh(remote).catch(() => undefined) // only a shortcut: each claim still asks the remote
+            }
           }
           continue
         }
@@ -118,15 +135,7 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         if (got.issue.id !== id) await d.claims.release(claim).catch(() => undefined) // an opId retry answered its first issue
         const lease = d.locks.adoptGranted(got.lease, opts.ttlMs, opts.autoRenew ?? true, sent)
         if (got.issue.id !== id) return { issue: got.issue, lease, duplicate: got.duplicate }
-        // The remote claim lives as long as the local lease (however it is renewed: this handle, or a daemon's holds),
-        // goes back at once when this handle releases it, and its loss ends the local lease, fencing the holder's writes.
-        const token = lease.token
-        d.claims.hold(claim, async () => {
-          const st = await d.locks.status(`issue:${id}`)
-          return st.lease !== null && (st.lease as { token?: number }).token === token && st.lease.live
-        }, () => { void lease.release().catch(() => undefined) })
-        const release = lease.release.bind(lease)
-        Object.assign(lease, { release: async () => { try { await release() } finally { await d.claims.release(claim).catch(() => undefined) } } })
+        bindClaim(d, claim, lease)
         return { issue: got.issue, lease, duplicate: got.duplicate }
       }
     }
@@ -136,6 +145,9 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
   const close = async (id: string, opts?: CoordinatedWriteOptions): Promise<unknown> => {
     const remote = await remoteOf(opts)
     if (remote !== null) {
+      // A remote-scope lease fences on the holder's side: a lapsed one must not mark the issue done first.
+      const fence = opts?.lease as { scope?: unknown; assertValid?: () => void } | undefined
+      if (typeof fence === 'object' && fence !== null && fence.scope === 'remote') fence.assertValid?.()
       const full = typeof id === 'string' && ISSUE_ID.test(id) ? id : (await d.call<IssueProjection>(M.issueShow, { id })).id
       await d.claims.done(remote, full, holder, opts?.lease !== undefined)
       try {
@@ -152,4 +164,20 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
   }
 
   return { ...issues, claimNext, close }
+}
+
+/**
+ * The remote claim lives as long as the local lease on its issue (however
+ * that is renewed: this handle, or a daemon's holds), goes back at once when
+ * the handle releases it, and its loss ends the local lease, fencing the
+ * holder's writes.
+ */
+export function bindClaim(d: Pick<CoordinationDeps, 'locks' | 'claims'>, claim: HeldClaim, lease: LeaseHandle): void {
+  const token = lease.token
+  d.claims.hold(claim, async () => {
+    const st = await d.locks.status(`issue:${claim.issue}`)
+    return st.lease !== null && (st.lease as { token?: number }).token === token && st.lease.live
+  }, () => { void lease.release().catch(() => undefined) })
+  const release = lease.release.bind(lease)
+  Object.assign(lease, { release: async () => { try { await release() } finally { await d.claims.release(claim).catch(() => undefined) } } })
 }

@@ -278,6 +278,11 @@ export class RemoteClaims {
     schedule()
   }
 
+  /** This host's clock, as the claim records read it. */
+  now(): number {
+    return this.#now()
+  }
+
   /** The claim this runtime holds on `issue` through `remote`, if any. */
   held(remote: string, issue: string): HeldClaim | null {
     for (const e of this.#held.values()) if (e.claim.issue === issue && (e.claim.remote === remote)) return e.claim

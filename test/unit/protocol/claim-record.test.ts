@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import {
-  claimRecord, claimRef, collectable, decodeClaim, doneClaim, encodeClaim, isLive, releaseClaim, renewClaim, type ClaimRecord,
+  ADOPT_MIN_MS, adoptable, claimRecord, claimRef, collectable, decodeClaim, doneClaim, encodeClaim, isLive, releaseClaim, renewClaim, type ClaimRecord,
 } from '../../../protocol/claim-record.ts'
 
 const issue = 'ab'.repeat(16)
@@ -74,6 +74,19 @@ t.test('collection: released after a grace, lapsed after two, done after the ret
   const done = doneClaim(r, { issue, holder: a, token: 1 }, 100)!
   t.notOk(collectable(done, 100 + 59_999, 60_000), 'done stays for its retention')
   t.ok(collectable(done, 100 + 60_000, 60_000))
+})
+
+t.test('a done record is taken at its word by a board that never saw the close, only once the holder had its time', async (t) => {
+  const long = { ...req(), ttlMs: 4_000, graceMs: 2_000 }
+  const r = granted(claimRecord(null, long, 0))
+  const done = doneClaim(r, { issue, holder: a, token: 1 }, 1_000)!
+  t.notOk(adoptable(done, 500, 1_000 + 5_999), 'not before ttl + grace past the done record')
+  t.ok(adoptable(done, 500, 1_000 + 6_000), 'a board unchanged since before the done record closes it then')
+  t.notOk(adoptable(done, 1_500, 1e9), 'an issue changed here after the done record (reopened) is left open')
+  t.notOk(adoptable(r, 0, 1e9), 'a held claim is never adopted')
+  const bare = doneClaim(null, { issue, holder: b, token: null }, 1_000)!
+  t.notOk(adoptable(bare, 0, 1_000 + ADOPT_MIN_MS - 1), 'a done record without a claim waits the least time')
+  t.ok(adoptable(bare, 0, 1_000 + ADOPT_MIN_MS))
 })
 
 t.test('the record round-trips through a commit message; forged ones are INVALID_FORMAT', async (t) => {
