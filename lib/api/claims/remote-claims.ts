@@ -36,6 +36,8 @@ const FRESH_MS = 1_000
 const REFRESH_MS = 2_000
 /** Attempts of one claim/renew/done against a chain that keeps moving. */
 const ATTEMPTS = 3
+/** A runtime that finishes or gives back claims on a remote collects it at most this often (one fetch + one push, in the background). */
+export const COLLECT_EVERY_MS = 5 * 60_000
 
 export interface HeldClaim {
   /** The remote as shown (redacted). */
@@ -68,6 +70,10 @@ export class RemoteClaims {
   readonly #held = new Map<string, { claim: HeldClaim; timer: NodeJS.Timeout | null; onLost: (err: CairnError) => void }>()
   /** Claims on their way to the remote: another agent of this runtime skips them without a round trip. */
   readonly #claiming = new Set<string>()
+  /** When each remote may be collected again, and the collection running now. */
+  readonly #collectAt = new Map<string, number>()
+  #collecting: Promise<unknown> | null = null
+  readonly #collectTimers = new Set<NodeJS.Timeout>()
 
   constructor(gitDir: string, now: () => number = Date.now) {
     this.#refs = new ClaimRefs(gitDir)
@@ -185,7 +191,7 @@ export class RemoteClaims {
         if (err instanceof CairnError && err.code === 'LEASE_LOST') return
         throw err
       }
-      if (await this.#append(t, c.issue, tip, record)) return
+      if (await this.#append(t, c.issue, tip, record)) return this.#scheduleCollect(c.remote)
       tip = await this.#read(t, c.issue)
     }
   }
@@ -215,7 +221,7 @@ export class RemoteClaims {
         continue
       }
       if (record === null) return
-      if (await this.#append(t, issue, tip, record)) return
+      if (await this.#append(t, issue, tip, record)) return this.#scheduleCollect(remote)
       tip = await this.#read(t, issue)
     }
     throw new CairnError('BUSY', `the claim of issue ${issue} on ${t.shown} keeps moving; retry`, { issue, remote: t.shown })
@@ -321,8 +327,36 @@ export class RemoteClaims {
     return { remote: t.shown, seen: all.size, deleted, kept: all.size - deleted }
   }
 
+  /**
+   * Keeps the remote's claim refs bounded without anyone calling collect():
+   * a runtime that ends a claim on a remote collects it in the background
+   * once that claim can go (a grace after a release), then at most every
+   * COLLECT_EVERY_MS, one collection at a time. A failed collection is only
+   * late: the next one deletes the same refs.
+   */
+  #scheduleCollect(remote: string): void {
+    const now = this.#now()
+    if (now < (this.#collectAt.get(remote) ?? -Infinity)) return
+    this.#collectAt.set(remote, now + COLLECT_EVERY_MS)
+    const timer = setTimeout(() => {
+      this.#collectTimers.delete(timer)
+      if (this.#collecting !== null) return
+      const run = this.collect(remote).catch(() => undefined).finally(() => { if (this.#collecting === run) this.#collecting = null })
+      this.#collecting = run
+    }, CLAIM_GRACE_MS + 100)
+    timer.unref?.()
+    this.#collectTimers.add(timer)
+  }
+
+  /** The background collection running now, if any (tests and a stopping runtime wait for it). */
+  collecting(): Promise<unknown> {
+    return this.#collecting ?? Promise.resolve()
+  }
+
   /** Stops every renewal (the runtime is stopping); claims lapse on the remote by themselves. */
   close(): void {
+    for (const timer of this.#collectTimers) clearTimeout(timer)
+    this.#collectTimers.clear()
     for (const e of this.#held.values()) if (e.timer) clearTimeout(e.timer)
     this.#held.clear()
   }

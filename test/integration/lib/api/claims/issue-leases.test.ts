@@ -57,3 +57,28 @@ t.test('an issue lease here is a claim on the coordination remote: the other mac
   await path.release()
   t.equal(await codeOf(a.locks.acquire(`issue:${id}`, { ttlMs: 30_000, local: 'yes' as unknown as boolean })), 'INVALID_ARGUMENT', 'a bad local flag is refused')
 })
+
+t.test('claim refs are collected without anyone calling collect(): a released claim is gone from the remote a grace later', async (t) => {
+  const box = sandbox()
+  const bare = join(box.dir, 'remote.git')
+  execFileSync('git', ['init', '-q', '--bare', bare])
+  const rt = await createRuntime({ home: box.home, threads: 1 })
+  t.teardown(async () => { await rt.stop(); box.cleanup() })
+  const repo = await rt.repo(box.repo('solo'), { agent: 'solo' })
+  await repo.coordination.set(bare)
+  const { id } = await repo.issues.create({ title: 'claimed and given back' })
+  const refs = (): string[] => execFileSync('git', ['-C', bare, 'for-each-ref', '--format=%(refname)', 'refs/cairn/claims/'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+  const got = await repo.issues.claimNext({ ttlMs: 30_000, autoRenew: false })
+  t.equal(got?.issue.id, id)
+  t.same(refs(), [`refs/cairn/claims/${id}`], 'the claim is on the remote')
+  await got!.lease.release()
+  t.match(await repo.coordination.claim(id), { state: 'released' })
+  // Bounded wait: the grace (2 s) + the collection's fetch and push.
+  let left = refs()
+  for (let i = 0; i < 100 && left.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    left = refs()
+  }
+  t.same(left, [], 'the released claim was collected in the background')
+  t.equal(await repo.coordination.claim(id), null, 'and the remote has no claim for it any more')
+})
