@@ -13,6 +13,7 @@ import { threadId, type MessagePort } from 'node:worker_threads'
 import type { RootDatabase } from 'lmdb'
 import { decode, encode } from '../../protocol/codec.ts'
 import { CairnError } from '../../protocol/errors.ts'
+import { redactText } from '../../protocol/redact.ts'
 import { envelope, PROTOCOL_VERSION, REPLY, type Envelope } from '../../protocol/envelope.ts'
 import {
   ACTOR_KINDS, actorAddress, hostAddress, MESSAGE_TYPES as M, SUPERVISOR,
@@ -49,6 +50,9 @@ process.on('unhandledRejection', (reason) => {
     void echo.commitError?.catch(() => undefined)
     return
   }
+  // The thread ends with it; say why where the operator looks (the main thread only learns an exit code).
+  const told = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)
+  process.stderr.write(`cairn: repository thread ${threadId} ends on an unhandled rejection: ${redactText(told).slice(0, 4_000)}\n`)
   throw reason
 })
 

@@ -29,8 +29,6 @@ const TTL_MS = 2_000
 /** The claim refs' grace (lib/api/claims/remote-claims.ts CLAIM_GRACE_MS): a paused holder's claim is taken after TTL + grace. */
 const GRACE_MS = 2_000
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-/** Whether replica 0 claimed within 700 ms of ready depends on the machine's speed. */
-const TIMING = 'depends on how fast the replicas start claiming'
 
 t.test('3 replicas × 3 agents, stale boards, a SIGSTOP and a SIGKILL: one live holder per issue, nothing redone, boards converge', async (t) => {
   const box = sandbox()
@@ -86,7 +84,8 @@ t.test('3 replicas × 3 agents, stale boards, a SIGSTOP and a SIGKILL: one live 
   const closes = lines.filter((l) => typeof l.close === 'string') as unknown as { close: string; agent: string; at: number }[]
   const errors = lines.filter((l) => l.error !== undefined)
   t.comment(`${claims.length} claims, ${closes.length} closes, ${lines.filter((l) => l.gaveUp).length} given up, errors: ${JSON.stringify(errors.slice(0, 3))}`)
-  t.ok(lines.some((l) => l.replica === 0 && typeof l.claim === 'string'), 'the paused replica had claimed before its pause', { todo: TIMING })
+  // Whether replica 0 claimed within 700 ms of ready depends on the machine's speed: told, not asserted.
+  t.comment(`the paused replica ${lines.some((l) => l.replica === 0 && typeof l.claim === 'string') ? 'had' : 'had not'} claimed before its pause`)
 
   const story = (issue: string): unknown[] => lines.filter((l) => l.claim === issue || l.close === issue || l.gaveUp === issue)
   const closedBy = new Map<string, { agent: string; at: number }[]>()
