@@ -80,7 +80,7 @@ export function query(store: EventStore, type: string, body: unknown, claimedBy:
       return readyIssues(store.dbs, { label: optName(b, 'label'), ...page(b), claimedBy, includeClaimed: b.includeClaimed === true })
     }
     case M.issueTopo:
-      return topoIssues(store.dbs) satisfies TopoView
+      return topoIssues(store.dbs, positive(b, 'limit', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) satisfies TopoView
     case M.issueHistory:
       return store.history(store.resolve(idRef(b.id, 'id'))) satisfies LoggedEvent[]
     case M.eventsRead:

@@ -76,8 +76,8 @@ export interface IssuesApi {
    * ones too, each with `claimedBy`.
    */
   ready(filter?: { label?: string; includeClaimed?: boolean } & Page, opts?: CallOptions): Promise<IssueSummary[]>
-  /** Open issues in dependency order; cycles merged from replicas are reported, not thrown. */
-  topo(opts?: CallOptions): Promise<TopoView>
+  /** Open issues in dependency order (the first `limit` of them); cycles merged from replicas are reported, not thrown. */
+  topo(opts?: CallOptions & { limit?: number }): Promise<TopoView>
   /** The issue's events in projection order. */
   history(id: string, opts?: CallOptions): Promise<LoggedEvent[]>
 }
@@ -173,7 +173,10 @@ export function issuesApi(call: Call, query: Call, actor: string): IssuesApi {
       const f = record(filter, 'filter', true)
       return read(M.issueReady, { label: f.label, limit: f.limit, after: f.after, includeClaimed: f.includeClaimed }, opts)
     },
-    topo: async (opts) => query(M.issueTopo, {}, opts),
+    topo: async (opts) => {
+      const o = record(opts, 'options', true)
+      return read(M.issueTopo, o.limit !== undefined ? { limit: o.limit } : {}, opts)
+    },
     history: async (id, opts) => read(M.issueHistory, { id }, opts),
   }
 }

@@ -124,8 +124,8 @@ export const ISSUE_OPERATIONS = specs({
     reply: SUMMARIES,
   },
   'issues.topo': {
-    summary: 'open issues in dependency order',
-    args: z.strictObject({}),
+    summary: 'open issues in dependency order (the first limit of them)',
+    args: z.strictObject({ limit: paging.limit }),
     reply: '{ order: issue summaries, cycles: lists of issue ids merged from replicas that form a cycle }',
   },
   'issues.history': {

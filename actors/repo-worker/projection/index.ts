@@ -39,8 +39,8 @@ export {
   findNewCycle,
   findNewCycleIn,
   ready,
-  topo,
-  topoStrict,
   wouldCreateCycle,
 } from './graph.ts'
-export type { GraphLookup, TopoResult } from './graph.ts'
+export type { GraphLookup } from './graph.ts'
+export { topo, topoStrict } from './topo.ts'
+export type { TopoResult } from './topo.ts'

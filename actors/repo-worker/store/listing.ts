@@ -138,7 +138,7 @@ export function readyIssues(dbs: RepoDbs, f: ReadyFilter): IssueSummary[] {
 }
 
 /** graph.ts's topo over the open issues' heads (incomplete ones too: they constrain the order). */
-export function topoIssues(dbs: RepoDbs): TopoView {
+export function topoIssues(dbs: RepoDbs, limit = Number.MAX_SAFE_INTEGER): TopoView {
   const open: IssueProjection[] = []
   for (const key of dbs.listing.getKeys({ start: ['s', 'open'], end: ['s', 'open', END_AT] })) {
     const id = (key as ListingKey)[3] as string
@@ -148,5 +148,6 @@ export function topoIssues(dbs: RepoDbs): TopoView {
     open.push(h as unknown as IssueProjection)
   }
   const { order, cycles } = topo(open)
-  return { order: order.map((p) => summaryOfHead(p as unknown as StoredIssue)), cycles }
+  // The whole order is decided (any issue may come first); only the first `limit` are summarised and sent.
+  return { order: order.slice(0, limit).map((p) => summaryOfHead(p as unknown as StoredIssue)), cycles }
 }

@@ -126,7 +126,8 @@ export function issueCommand(cli: Cli): Command {
     })
 
   issue.command('topo').description('open issues in dependency order')
-    .action(async (_o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.topo', {}) })
+    .option('-n, --limit <n>', 'only the first this many of the order', FLAGS.listLimit)
+    .action(async (o: Opts, cmd: Command) => { await cli.call(cmd, 'issues.topo', o.limit !== undefined ? { limit: o.limit } : {}) })
 
   return issue
 }

@@ -50,7 +50,7 @@ export const issueOperations: Impls<IssueMethod> = {
   'issues.attach': async (ctx, a) => (await ctx.repo()).issues.attach(a.id, { name: a.name, sha256: a.sha256, mime: a.mime }, writeOpts(a)),
   'issues.depend': async (ctx, a) => (await ctx.repo()).issues.depend(a.id, { target: a.target, type: a.type, remove: a.remove }, writeOpts(a)),
   'issues.ready': (ctx, a) => read(ctx, M.issueReady, { label: a.label, limit: a.limit, after: a.after, includeClaimed: a.includeClaimed }),
-  'issues.topo': (ctx) => read(ctx, M.issueTopo, {}),
+  'issues.topo': (ctx, a) => read(ctx, M.issueTopo, { limit: a.limit }),
   'issues.history': (ctx, a) => read(ctx, M.issueHistory, { id: a.id }),
   /**
    * Claims the next ready issue for the calling agent and keeps the claim

@@ -217,6 +217,7 @@ t.test('list, ready, topo: bad filters', async (t) => {
   for (const f of [null, 'x', 5]) await fails(t, `ready(${JSON.stringify(f)})`, () => issues.ready!(f), 'INVALID_ARGUMENT', 'filter')
   for (const v of ['', 'l'.repeat(129), 5]) await fails(t, `ready({ label: ${JSON.stringify(v).slice(0, 12)} })`, () => issues.ready!({ label: v }), 'INVALID_ARGUMENT', 'label')
   await fails(t, 'topo("x")', () => issues.topo!('x'), 'INVALID_ARGUMENT', 'options')
+  for (const v of [0, -1, 1.5, '3']) await fails(t, `topo({ limit: ${JSON.stringify(v)} })`, () => issues.topo!({ limit: v }), 'INVALID_ARGUMENT', 'limit')
 })
 
 t.test('events.read: bad range', async (t) => {

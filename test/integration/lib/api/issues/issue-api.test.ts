@@ -95,6 +95,7 @@ t.test('dependencies: ready, topo, cycles refused, removal frees', async (t) => 
   const titles = (xs: { title: string }[]) => xs.map((x) => x.title)
   t.same(titles(await repo.issues.ready()), ['design'], 'only the issue without open blockers is ready')
   t.same(titles((await repo.issues.topo()).order), ['design', 'build', 'ship'])
+  t.same(titles((await repo.issues.topo({ limit: 2 })).order), ['design', 'build'], 'limit: the first of the same order')
 
   const err = await repo.issues.depend(design.id, { target: ship.id, type: 'depends_on' }).catch((e) => e)
   t.equal(err.code, 'CYCLE', 'design depends_on ship would close design -> build -> ship -> design')

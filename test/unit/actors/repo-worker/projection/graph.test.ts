@@ -7,10 +7,9 @@ import {
   edgeOf,
   findNewCycle,
   ready,
-  topo,
-  topoStrict,
   wouldCreateCycle,
 } from '../../../../../actors/repo-worker/projection/graph.ts'
+import { topo, topoStrict } from '../../../../../actors/repo-worker/projection/topo.ts'
 import { ACTOR_1, created, ev, mulberry32, shuffle } from './fixtures/events.ts'
 
 const A = 'a'.repeat(32)
