@@ -16,7 +16,6 @@
  * and the report names it. Our own refs are never rewritten; if the remote's
  * copy of one diverged the push is refused and the run fails PUSH_REJECTED.
  */
-import { createHash } from 'node:crypto'
 import { CairnError } from '../../protocol/errors.ts'
 import { decodeChunkInSlices } from '../../protocol/events/chunk.ts'
 import type { CairnEvent } from '../../protocol/events/types.ts'
@@ -24,10 +23,12 @@ import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { GitSync, WalReader } from '../../lib/kernel/ports/git-sync.ts'
 import type { IngestResult } from '../../protocol/messages.ts'
 import type { RunSpec } from './machine.ts'
+import { sourceKey, type RunDeps } from './run-deps.ts'
 import { WalPages, type ReadItem } from './wal-pages.ts'
 import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
 import type { RefReport, SyncProgress, SyncReport } from '../../protocol/results.ts'
 export type { RefReport, SyncProgress, SyncReport }
+export type { RunDeps }
 
 /** Events per ingest request (one RepoWorker commit, one bank). */
 export const INGEST_BATCH = 2_000
@@ -37,26 +38,6 @@ const PAGE_COMMITS = 1_024
 const MAX_CHAIN = 2_000_000
 const WAL_PREFIX = 'refs/cairn/wal/'
 const GRITE_PREFIX = 'refs/grite/'
-
-
-
-export interface RunDeps {
-  git(): Promise<GitSync>
-  db: SyncDb
-  ingest(events: CairnEvent[], bank: { key: string; value: RunBank }): Promise<IngestResult>
-  flushWal(): Promise<unknown>
-  /** Actor ids of this clone's identities (refs we author and must be able to push). */
-  ownActors(): Promise<ReadonlySet<string>>
-  now(): number
-  progress(p: SyncProgress): void
-  /** Throws STOPPED once the actor is stopping; checked between steps. */
-  checkAlive(): void
-}
-
-/** The tracking namespace for a remote URL: fetched refs never touch refs/cairn/. */
-export function sourceKey(url: string): string {
-  return createHash('sha256').update(url).digest('hex').slice(0, 16)
-}
 
 /** Push rounds when refs lost a race to another pusher (a second runtime on this clone): bounded, each re-reads the remote. */
 const PUSH_ROUNDS = 4
