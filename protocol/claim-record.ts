@@ -71,11 +71,15 @@ export type ClaimStep =
 /**
  * The record claiming `issue` on `tip` (null: no chain yet), or why not.
  * The same holder claiming again while its claim is live is refused too: one
- * token names one grant.
+ * token names one grant. A done tip is claimed only by a board that saw the
+ * issue reopened after it (`reopenedAt`, the reopen's time, later than the
+ * done record): that board is not stale about the close.
  */
-export function claimRecord(tip: ClaimRecord | null, req: { issue: string; holder: ClaimHolder; ttlMs: number; graceMs: number }, now: number): ClaimStep {
-  if (tip !== null && tip.state === 'done') return { ok: false, why: 'done', tip }
-  if (tip !== null && isLive(tip, now)) return { ok: false, why: 'held', tip }
+export function claimRecord(tip: ClaimRecord | null, req: { issue: string; holder: ClaimHolder; ttlMs: number; graceMs: number; reopenedAt?: number }, now: number): ClaimStep {
+  // Done is terminal for every board but one that saw the issue reopened after it (reopenedAt > its time).
+  if (tip !== null && tip.state === 'done') {
+    if (!(req.reopenedAt !== undefined && req.reopenedAt > tip.at)) return { ok: false, why: 'done', tip }
+  } else if (tip !== null && isLive(tip, now)) return { ok: false, why: 'held', tip }
   const seq = (tip?.seq ?? 0) + 1
   return {
     ok: true,

@@ -29,7 +29,7 @@
 import { createHash } from 'node:crypto'
 import { adoptable, type ClaimRecord } from '../../../protocol/claim-record.ts'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
-import { MESSAGE_TYPES as M, type LeaseInfo } from '../../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type LeaseInfo, type LoggedEvent } from '../../../protocol/messages.ts'
 import type { IssueProjection, IssueSummary } from '../../../protocol/results.ts'
 import type { Call } from '../call.ts'
 import type { ClaimOptions, ClaimResult } from '../claim.ts'
@@ -86,6 +86,14 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
     await issues.close(id, { reason }).catch(() => undefined)
   }
 
+  /** When this board saw the issue reopened after `since`, if it did (its last StateChanged to open). */
+  const reopenedAfter = async (id: string, since: number): Promise<number | null> => {
+    const events = await d.call<LoggedEvent[]>(M.issueHistory, { id }).catch(() => [] as LoggedEvent[])
+    let at: number | null = null
+    for (const { event } of events) if (event.kind.type === 'StateChanged' && event.kind.state === 'open' && event.tsUnixMs > since) at = event.tsUnixMs
+    return at
+  }
+
   const claimNext = async (opts: CoordinatedClaimOptions): Promise<ClaimResult> => {
     const remote = await remoteOf(opts)
     if (remote === null) return issues.claimNext(strip(opts) as ClaimOptions)
@@ -102,7 +110,13 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
       const start = spread % Math.min(candidates.length, SPREAD)
       for (const id of [...candidates.slice(start), ...candidates.slice(0, start)]) {
         // The remote first: nothing is written here for an issue another host holds or finished.
-        const attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
+        let attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
+        if (!attempt.ok && attempt.why === 'done' && attempt.record !== null) {
+          // Changed here since the done record: if that change is a reopen, this board is not stale about the close.
+          const seen = ready.find((i) => i.id === id)
+          const reopenedAt = seen !== undefined && seen.updatedAt > attempt.record.at ? await reopenedAfter(id, attempt.record.at) : null
+          if (reopenedAt !== null) attempt = await d.claims.claim(remote, id, holder, opts.ttlMs, reopenedAt)
+        }
         if (!attempt.ok) {
           skip.add(id)
           if (attempt.why === 'done') {

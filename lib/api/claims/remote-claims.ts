@@ -124,7 +124,7 @@ export class RemoteClaims {
   }
 
   /** Claims `issue` for `holder` on the remote: one push when nobody moved its chain since this host last saw it. */
-  async claim(remote: string, issue: string, holder: ClaimHolder, ttlMs: number): Promise<ClaimAttempt> {
+  async claim(remote: string, issue: string, holder: ClaimHolder, ttlMs: number, reopenedAt?: number): Promise<ClaimAttempt> {
     claimRef(issue)
     const t = await this.#remote(remote)
     const key = `${t.shown}\n${issue}`
@@ -136,19 +136,19 @@ export class RemoteClaims {
     }
     this.#claiming.add(key)
     try {
-      return await this.#claim(t, issue, holder, ttlMs, tip)
+      return await this.#claim(t, issue, holder, ttlMs, tip, reopenedAt)
     } finally {
       this.#claiming.delete(key)
     }
   }
 
-  async #claim(t: TransportRemote, issue: string, holder: ClaimHolder, ttlMs: number, known: ClaimTip | null): Promise<ClaimAttempt> {
+  async #claim(t: TransportRemote, issue: string, holder: ClaimHolder, ttlMs: number, known: ClaimTip | null, reopenedAt?: number): Promise<ClaimAttempt> {
     let tip = known
     // A tip read (or written) moments ago is trusted as it is: a live claim there is not read again.
     let fresh = this.#now() - (this.#seenAt.get(`${t.shown}\n${issue}`) ?? -Infinity) < FRESH_MS
     let pushes = 0
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const step = claimRecord(tip?.record ?? null, { issue, holder, ttlMs, graceMs: CLAIM_GRACE_MS }, this.#now())
+      const step = claimRecord(tip?.record ?? null, { issue, holder, ttlMs, graceMs: CLAIM_GRACE_MS, reopenedAt }, this.#now())
       if (!step.ok) {
         // Done never changes; a claim we remember as live may have ended since: look once.
         if (step.why === 'done' || fresh) return { ok: false, why: step.why, record: step.tip }

@@ -76,6 +76,15 @@ t.test('collection: released after a grace, lapsed after two, done after the ret
   t.ok(collectable(done, 100 + 60_000, 60_000))
 })
 
+t.test('a done claim is claimed again only by a board that saw the issue reopened after it', async (t) => {
+  const r = granted(claimRecord(null, req(), 0))
+  const done = doneClaim(r, { issue, holder: a, token: 1 }, 100)!
+  t.match(claimRecord(done, { ...req(b), reopenedAt: 100 }, 500), { ok: false, why: 'done' }, 'a reopen not after the done record is no reopen of it')
+  t.match(claimRecord(done, { ...req(b), reopenedAt: 50 }, 500), { ok: false, why: 'done' })
+  const again = granted(claimRecord(done, { ...req(b), reopenedAt: 101 }, 500))
+  t.match(again, { state: 'held', holder: b, epoch: 3, seq: 3 }, 'reopened after it: claimed on top of the done record, next epoch')
+})
+
 t.test('a done record is taken at its word by a board that never saw the close, only once the holder had its time', async (t) => {
   const long = { ...req(), ttlMs: 4_000, graceMs: 2_000 }
   const r = granted(claimRecord(null, long, 0))

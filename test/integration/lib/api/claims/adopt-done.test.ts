@@ -6,6 +6,8 @@
  * with a comment naming the holder; a fresh done record (the board may just
  * be stale) and an issue changed here after the record (reopened) are left
  * open. The done records are written into a real bare remote with git.
+ * An issue closed through the remote and then reopened is claimable again
+ * by the board that saw the reopen.
  */
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
@@ -62,4 +64,28 @@ t.test('a done record nobody closed: closed here on its word after the holder\'s
   t.same(await repo.locks.list(), [], 'no lease was taken for any of them')
   t.equal(await repo.issues.claimNext({ ttlMs: 30_000, autoRenew: false }), null, 'asking again changes nothing')
   t.equal((await repo.issues.show(orphan)).comments.length, 1, 'and closes nothing twice')
+})
+
+t.test('closed through the remote, then reopened: the board that saw the reopen claims it again', async (t) => {
+  const box = sandbox()
+  const bare = join(box.dir, 'remote.git')
+  execFileSync('git', ['init', '-q', '--bare', bare])
+  const rt = await createRuntime({ home: box.home, threads: 1 })
+  t.teardown(async () => { await rt.stop(); box.cleanup() })
+  const repo = await rt.repo(box.repo('r'), { agent: 'again' })
+  await repo.coordination.set(bare)
+  const { id } = await repo.issues.create({ title: 'fixed, then not' })
+  const first = await repo.issues.claimNext({ ttlMs: 30_000, autoRenew: false })
+  await repo.issues.close(id, { lease: first!.lease })
+  const done = await repo.coordination.claim(id)
+  t.match(done, { state: 'done' })
+  t.equal(await repo.issues.claimNext({ ttlMs: 30_000, autoRenew: false }), null, 'closed: nothing to claim')
+  await sleep(5)
+  await repo.issues.reopen(id)
+  const second = await repo.issues.claimNext({ ttlMs: 30_000, autoRenew: false })
+  t.equal(second?.issue.id, id, 'reopened: claimed again through the remote')
+  t.match(await repo.coordination.claim(id), { state: 'held', holder: { actor: repo.actor } })
+  t.ok((await repo.coordination.claim(id))!.epoch > done!.epoch, 'with a newer epoch than the done record')
+  await repo.issues.close(id, { lease: second!.lease })
+  t.match(await repo.coordination.claim(id), { state: 'done' }, 'and done again when closed')
 })
