@@ -11,14 +11,21 @@ import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import type { Hold } from '../holds.ts'
 import { holdView } from './holding.ts'
 import { checkPid } from './locks.ts'
-import { readEncoded as read, writeOpts, type Impls } from './types.ts'
+import { fencedWriteOpts, readEncoded as read, writeOpts, type Impls } from './types.ts'
+import type { WriteOptions } from '../../api/issues.ts'
 
 export const issueOperations: Impls<IssueMethod> = {
   'issues.create': async (ctx, a) => (await ctx.repo()).issues.create({ title: a.title, body: a.body, labels: a.labels }, writeOpts(a)),
   'issues.show': (ctx, a) => read(ctx, M.issueShow, { id: a.id }),
   'issues.list': (ctx, a) => read(ctx, M.issueList, { state: a.state, label: a.label, assignee: a.assignee, limit: a.limit, after: a.after }),
-  'issues.update': async (ctx, a) => (await ctx.repo()).issues.update(a.id, { title: a.title, body: a.body }, writeOpts(a)),
-  'issues.comment': async (ctx, a) => (await ctx.repo()).issues.comment(a.id, a.body, writeOpts(a)),
+  'issues.update': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.update(a.id, { title: a.title, body: a.body }, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
+  'issues.comment': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.comment(a.id, a.body, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
   /**
    * Closes the issue; when the calling agent holds its claim, the claim's
    * lease is released in the same step and the hold forgotten. `reason` is
@@ -27,7 +34,7 @@ export const issueOperations: Impls<IssueMethod> = {
   'issues.close': async (ctx, a) => {
     const repo = await ctx.repo()
     const holds = ctx.holds.of(repo.id, repo.actor, repo.path)
-    const opts = { ...writeOpts(a), ...(a.reason !== undefined ? { reason: a.reason } : {}) }
+    const opts = { ...(await fencedWriteOpts(ctx, repo, a) as WriteOptions), ...(a.reason !== undefined ? { reason: a.reason } : {}) }
     const claims = holds.list().filter((h) => h.issueId?.startsWith(a.id.toLowerCase()))
     const claim = claims.length === 1 && opts.lease === undefined ? claims[0] as Hold : undefined
     if (claim === undefined) return repo.issues.close(a.id, opts)
@@ -43,12 +50,30 @@ export const issueOperations: Impls<IssueMethod> = {
     holds.remove(claim.resource)
     return r
   },
-  'issues.reopen': async (ctx, a) => (await ctx.repo()).issues.reopen(a.id, writeOpts(a)),
-  'issues.label': async (ctx, a) => (await ctx.repo()).issues.label(a.id, { add: a.add, remove: a.remove }, writeOpts(a)),
-  'issues.assign': async (ctx, a) => (await ctx.repo()).issues.assign(a.id, { add: a.add, remove: a.remove }, writeOpts(a)),
-  'issues.link': async (ctx, a) => (await ctx.repo()).issues.link(a.id, { url: a.url, note: a.note }, writeOpts(a)),
-  'issues.attach': async (ctx, a) => (await ctx.repo()).issues.attach(a.id, { name: a.name, sha256: a.sha256, mime: a.mime }, writeOpts(a)),
-  'issues.depend': async (ctx, a) => (await ctx.repo()).issues.depend(a.id, { target: a.target, type: a.type, remove: a.remove }, writeOpts(a)),
+  'issues.reopen': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.reopen(a.id, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
+  'issues.label': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.label(a.id, { add: a.add, remove: a.remove }, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
+  'issues.assign': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.assign(a.id, { add: a.add, remove: a.remove }, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
+  'issues.link': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.link(a.id, { url: a.url, note: a.note }, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
+  'issues.attach': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.attach(a.id, { name: a.name, sha256: a.sha256, mime: a.mime }, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
+  'issues.depend': async (ctx, a) => {
+    const repo = await ctx.repo()
+    return repo.issues.depend(a.id, { target: a.target, type: a.type, remove: a.remove }, await fencedWriteOpts(ctx, repo, a) as WriteOptions)
+  },
   'issues.ready': (ctx, a) => read(ctx, M.issueReady, { label: a.label, limit: a.limit, after: a.after, includeClaimed: a.includeClaimed }),
   'issues.topo': (ctx, a) => read(ctx, M.issueTopo, { limit: a.limit }),
   'issues.history': (ctx, a) => read(ctx, M.issueHistory, { id: a.id }),

@@ -63,3 +63,25 @@ export function writeOpts(args: { opId?: string | undefined; lease?: number | un
   if (args.lease !== undefined) opts.lease = args.lease
   return opts
 }
+
+/** A remote lease kept as a hold, as the library's write fence takes it (lib/api/issues.ts). */
+export interface HeldRemoteFence { scope: 'remote'; resource: string; token: number; valid(): boolean }
+
+/**
+ * {@link writeOpts}, where a `lease` token naming one of the caller's remote
+ * holds (`lock acquire --remote`) fences as that remote lease: valid until
+ * its recorded expiry, on exactly its issue. A token that is no remote hold
+ * on this issue is sent as it is (a local lease's fence).
+ */
+export async function fencedWriteOpts(ctx: OpContext, repo: Repo, args: { id: string; opId?: string | undefined; lease?: number | undefined }):
+  Promise<{ opId?: string; lease?: number | HeldRemoteFence }> {
+  const opts = writeOpts(args)
+  if (opts.lease === undefined) return opts
+  // Epochs count per lease chain: token 1 may be held on several issues, so the hold is the one on this issue.
+  const prefix = `issue:${args.id.toLowerCase()}`
+  const holds = ctx.holds.of(repo.id, repo.actor, repo.path).list().filter((h) => h.remote !== undefined && h.token === opts.lease && h.resource.startsWith(prefix))
+  if (holds.length !== 1) return opts
+  const hold = holds[0] as (typeof holds)[number]
+  const { expiresAt, resource, token } = hold
+  return { ...opts, lease: { scope: 'remote', resource, token, valid: () => Date.now() < expiresAt } }
+}
