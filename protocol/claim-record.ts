@@ -116,12 +116,17 @@ export function releaseClaim(tip: ClaimRecord | null, req: { issue: string; toke
 
 /**
  * The record marking `issue` done. With a token: the holder's own claim
- * (LEASE_LOST if it is not). Without: a close by someone holding no claim,
- * allowed while nobody else's claim is live (LEASE_HELD otherwise). Null when
- * the tip already says done (closing twice changes nothing).
+ * (LEASE_LOST if it is not, or if another holder finished it). Without: a
+ * close by someone holding no claim, allowed while nobody else's claim is
+ * live (LEASE_HELD otherwise). Null when the tip already says done under
+ * this claim or, without a token, under any (closing twice changes nothing).
  */
 export function doneClaim(tip: ClaimRecord | null, req: { issue: string; holder: ClaimHolder; token: number | null }, now: number): ClaimRecord | null {
-  if (tip !== null && tip.state === 'done') return null
+  if (tip !== null && tip.state === 'done') {
+    // Finished under another claim: a close fenced on a claim that was taken over must not pass as done.
+    if (req.token !== null && (tip.epoch !== req.token || !same(tip.holder, req.holder))) throw lost(tip, req.issue, req.token, 'another holder finished it')
+    return null
+  }
   if (req.token !== null) {
     const r = own(tip, req.issue, req.token, req.holder)
     return { ...r, holder: { ...r.holder }, state: 'done', seq: r.seq + 1, at: now, expiresAt: 0 }

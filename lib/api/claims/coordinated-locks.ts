@@ -86,6 +86,12 @@ export function coordinatedLocks(locks: LocksApi, d: CoordinatedLocksDeps): Lock
       await d.claims.release(claim).catch(() => undefined)
       throw err
     }
+    // Paused between the push and the local grant, the remote claim may have lapsed (and been taken) meanwhile.
+    if (d.claims.now() >= claim.tip.record.expiresAt) {
+      await lease.release().catch(() => undefined)
+      await d.claims.release(claim).catch(() => undefined)
+      throw new CairnError('LEASE_LOST', `the claim of issue ${issue} on ${remote} lapsed while it was being taken; acquire again`, { resource, token: claim.token })
+    }
     bindClaim({ locks, claims: d.claims }, claim, lease)
     return lease
   }

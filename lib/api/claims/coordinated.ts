@@ -109,6 +109,9 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
       // Hosts start a few places apart in ready order: all starting on the earliest issue, all but one lose a round trip.
       const start = spread % Math.min(candidates.length, SPREAD)
       for (const id of [...candidates.slice(start), ...candidates.slice(0, start)]) {
+        // Before the remote claim: the handle's validity must bound the remote claim's life too (a process
+        // paused between its push and its local step must not wake up holding a claim another host took over).
+        const sent = d.locks.monotonic()
         // The remote first: nothing is written here for an issue another host holds or finished.
         let attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
         if (!attempt.ok && attempt.why === 'done' && attempt.record !== null) {
@@ -132,7 +135,6 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         }
         const claim = attempt.claim
         let got: { issue: IssueProjection; lease: LeaseInfo; duplicate: boolean } | null
-        const sent = d.locks.monotonic()
         try {
           got = await d.call(M.issueClaimNext, { actor: d.who.actor, session: d.who.session, user: d.who.user, ttlMs: opts.ttlMs, label: opts.label, opId: opts.opId, issue: id },
             { timeoutMs: opts.timeoutMs, signal: opts.signal })

@@ -119,3 +119,12 @@ t.test('the record round-trips through a commit message; forged ones are INVALID
   t.equal(code(() => claimRef('../../heads/main')), 'INVALID_ARGUMENT', 'a ref name is never built from anything but an issue id')
   t.equal(claimRef(issue), `refs/cairn/claims/${issue}`)
 })
+
+t.test('a close fenced on a claim that another holder finished is LEASE_LOST, never done twice quietly', async (t) => {
+  const r = granted(claimRecord(null, req(), 0))
+  const taken = granted(claimRecord(r, req(b), 2_000))
+  const doneByB = doneClaim(taken, { issue, holder: b, token: taken.epoch }, 2_100)!
+  t.equal(code(() => doneClaim(doneByB, { issue, holder: a, token: r.epoch }, 2_200)), 'LEASE_LOST', 'the first holder, resumed, cannot close on its old epoch')
+  t.equal(doneClaim(doneByB, { issue, holder: b, token: taken.epoch }, 2_200), null, 'its finisher closing again changes nothing')
+  t.equal(doneClaim(doneByB, { issue, holder: a, token: null }, 2_200), null, 'an unfenced close of a finished issue changes nothing')
+})
