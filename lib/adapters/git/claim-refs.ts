@@ -17,9 +17,8 @@
 import { createHash } from 'node:crypto'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { decodeClaim, encodeClaim, CLAIM_REF_PREFIX, type ClaimRecord, type ClaimTip } from '../../../protocol/claim-record.ts'
-import { fetchOne, fetchRefs, LEASE_TIMEOUT_MS, pushRefs, transportRemote, type GitPlace, type TransportRemote } from './cli-remote.ts'
+import { fetchOne, fetchRefs, LEASE_TIMEOUT_MS, placeOf, pushRefs, transportRemote, type GitPlace, type TransportRemote } from './cli-remote.ts'
 import { runGit } from './git-cli.ts'
-import { placeOf } from './nodegit-remote.ts'
 
 const TRACKING_PREFIX = 'refs/cairn-claims/'
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'

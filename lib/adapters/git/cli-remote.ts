@@ -17,6 +17,7 @@
  * old id under the ref's lock). `--no-verify`: the user's pre-push hook is
  * for their branches, not for Cairn's bookkeeping refs.
  */
+import { basename, dirname } from 'node:path'
 import { invalidArgument, type CairnError } from '../../../protocol/errors.ts'
 import { redactText, redactUrl, secretsOf } from '../../../protocol/redact.ts'
 import { runGit, type GitRunResult } from './git-cli.ts'
@@ -37,6 +38,12 @@ const ENV_REMOTE = 'cairn-transport'
 
 /** The repository git runs in. */
 export interface GitPlace { gitDir: string; cwd: string }
+
+/** Where git runs for a repository whose git dir is `gitDir`: relative remote paths resolve from its work tree, as for git run at its top. */
+export function placeOf(gitDir: string): GitPlace {
+  const dir = gitDir.replace(/[/\\]+$/, '')
+  return { gitDir: dir, cwd: basename(dir) === '.git' ? dirname(dir) : dir }
+}
 
 /**
  * A remote as the transport reaches it. `shown` is safe to print and store;

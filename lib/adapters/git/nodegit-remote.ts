@@ -3,12 +3,11 @@
  * means (as a {@link TransportRemote} for cli-remote.ts, which does the
  * network part through the git binary), and commit ancestry.
  */
-import { basename, dirname } from 'node:path'
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { GIT_ERROR, gitErrno, NodeGit, type Repository } from './nodegit-api.ts'
 import { isOid } from './wal-format.ts'
 import { gitFailure } from './git-failure.ts'
-import { transportRemote, type GitPlace, type TransportRemote } from './cli-remote.ts'
+import { placeOf, transportRemote, type TransportRemote } from './cli-remote.ts'
 
 const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 
@@ -19,11 +18,8 @@ function checkRemote(remote: unknown): asserts remote is string {
   if (remote.startsWith('-')) throw invalidArgument('remote', 'must be a remote name, URL or path, not an option (it starts with "-")')
 }
 
-/** Where git runs for a repository whose git dir is `gitDir`: relative remote paths resolve from its work tree, as for git run at its top. */
-export function placeOf(gitDir: string): GitPlace {
-  const dir = gitDir.replace(/[/\\]+$/, '')
-  return { gitDir: dir, cwd: basename(dir) === '.git' ? dirname(dir) : dir }
-}
+// Pure, so it lives beside GitPlace (importing it must not load nodegit); re-exported for the adapters here.
+export { placeOf }
 
 /**
  * A configured remote's name (`origin`) or a URL/path, as the transport reaches it.

@@ -10,7 +10,7 @@
  */
 import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { runGit } from '../../adapters/git/git-cli.ts'
-import { placeOf } from '../../adapters/git/nodegit-remote.ts'
+import { placeOf } from '../../adapters/git/cli-remote.ts'
 
 export const COORDINATION_KEY = 'cairn.remote'
 const REMEMBER_MS = 1_000
