@@ -15,10 +15,13 @@ import { collidingRef } from './wal-read.ts'
 
 /**
  * Retries when another writer holds `<ref>.lock` but the ref still reads as
- * expectedTip (it is mid-update). Holders keep the lock for microseconds, so
- * ~20 ms of waiting in total is ample.
+ * expectedTip (it is mid-update). A holder keeps the lock for microseconds
+ * on an idle machine, but a starved thread or process (a loaded host, two
+ * runtimes on one clone) can keep it for hundreds of milliseconds: about a
+ * second in all, backing off (git's own core.filesRefLockTimeout is 100 ms).
+ * Waiting happens only while the lock is held.
  */
-const LOCK_RETRY_DELAYS_MS = [0, 1, 1, 2, 4, 4, 8]
+const LOCK_RETRY_DELAYS_MS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 /**
  * A lock on one of Cairn's own refs older than this was left by a process
  * killed mid-update (only Cairn writes `refs/cairn/`), so it is removed.
