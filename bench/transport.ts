@@ -4,7 +4,12 @@
  * proxy (test/helpers/delay-proxy.ts; 20 ms per direction by default), all
  * measured in the same run.
  *
- * Usage: tsx bench/transport.ts [--out DIR] [--quick] [--delay-ms N]
+ * Usage: tsx bench/transport.ts [--out DIR] [--quick] [--delay-ms N] [--scenario LIST]
+ *                                [--interval-ms N] [--seconds N]
+ *
+ *   --scenario LIST   comma-separated: lease, sync, claims, visibility (default all; the raw baseline always runs)
+ *   --interval-ms N   the visibility scenario's sync interval per host (default 3000, quick 1000)
+ *   --seconds N       how long its writers run (default 60, quick 8)
  *
  *   raw.git.push.one-ref        plain `git push` of one new commit (a fast-forward) of one ref
  *   raw.git.fetch.one-ref       plain `git fetch` of that ref
@@ -12,6 +17,9 @@
  *   cairn.remote-lease.release  the matching release (one push)
  *   cairn.sync.one-event        repo.sync() after one new event: fetch, ingest nothing, push one ref
  *   cairn.claim.*               claims through a coordination remote, 3 hosts × agents (bench/transport/claims.ts)
+ *   cairn.visibility.*, cairn.sync.steady*, cairn.write.*
+ *                               3 hosts writing 50 comments/s each while syncing every interval:
+ *                               ack → readable on another host, and sync/flush duration (bench/transport/visibility.ts)
  *
  * Each against the plain push of one ref, the round trip everything else
  * is made of; p50 and p99 over the samples. This is also the frame for the
@@ -31,6 +39,7 @@ import { benchDirs, type BenchDirs } from './lib/dirs.ts'
 import { buildReport, machineInfo, writeReport, type BenchResult } from './lib/report.ts'
 import { LatencyRecorder, summarize } from './lib/stats.ts'
 import { claimScenario } from './transport/claims.ts'
+import { visibilityScenario } from './transport/visibility.ts'
 
 const SCHEMA = 'cairn-bench-transport/1'
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -46,6 +55,10 @@ export interface TransportFixture {
   url: string
   delayMs: number
   samples: number
+  quick: boolean
+  /** --interval-ms and --seconds, when given. */
+  intervalMs?: number
+  seconds?: number
   /** A handle on clone `name` with its own runtime home (one per name; `agent` adds an agent on it). */
   repo(name: string, agent?: string): Promise<Repo>
 }
@@ -116,17 +129,35 @@ const syncOneEvent: Scenario = async (f) => {
 }
 
 const claims: Scenario = (f) => claimScenario({
-  url: f.url, delayMs: f.delayMs, quick: f.samples < 40, remoteDir: join(f.dirs.root, 'remote.git'),
+  url: f.url, delayMs: f.delayMs, quick: f.quick, remoteDir: join(f.dirs.root, 'remote.git'),
   repo: (host, agent) => f.repo(host, agent),
 })
 
-/** Scenarios in run order; the raw baseline first. */
-export const SCENARIOS: Scenario[] = [rawGit, remoteLease, syncOneEvent, claims]
+const visibility: Scenario = (f) => visibilityScenario({
+  url: f.url, quick: f.quick, intervalMs: f.intervalMs, seconds: f.seconds, repo: (host, agent) => f.repo(host, agent),
+})
+
+/** Scenarios in run order, by --scenario name; the raw baseline runs first, always. */
+export const SCENARIOS: Record<string, Scenario> = { lease: remoteLease, sync: syncOneEvent, claims, visibility }
+
+const positiveInt = (flag: string, v: string | undefined, max: number): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new Error(`--${flag} must be an integer in 1..${max}`)
+  return n
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench-out' }, quick: { type: 'boolean', default: false }, 'delay-ms': { type: 'string', default: '20' } } })
+  const { values } = parseArgs({ options: {
+    out: { type: 'string', default: 'bench-out' }, quick: { type: 'boolean', default: false }, 'delay-ms': { type: 'string', default: '20' },
+    scenario: { type: 'string', default: 'all' }, 'interval-ms': { type: 'string' }, seconds: { type: 'string' },
+  } })
   const delayMs = Number(values['delay-ms'])
   if (!Number.isSafeInteger(delayMs) || delayMs < 0 || delayMs > 1000) throw new Error('--delay-ms must be an integer in 0..1000')
+  const chosen = values.scenario === 'all' ? Object.keys(SCENARIOS) : values.scenario!.split(',')
+  for (const name of chosen) if (!(name in SCENARIOS)) throw new Error(`--scenario: unknown ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`)
+  const intervalMs = positiveInt('interval-ms', values['interval-ms'], 600_000)
+  const seconds = positiveInt('seconds', values.seconds, 3_600)
   const samples = values.quick ? 10 : 40
   const startedAt = new Date().toISOString()
   const log = (m: string): void => { process.stderr.write(`bench:transport: ${m}\n`) }
@@ -139,7 +170,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = []
   try {
     const fixture: TransportFixture = {
-      dirs, url: `git://127.0.0.1:${proxy.port}/remote.git`, delayMs, samples,
+      dirs, url: `git://127.0.0.1:${proxy.port}/remote.git`, delayMs, samples, quick: values.quick!, intervalMs, seconds,
       repo: async (name, agent) => {
         let host = hosts.get(name)
         if (!host) {
@@ -150,7 +181,7 @@ async function main(): Promise<void> {
         return host.rt.repo(host.clone, { agent: agent ?? name })
       },
     }
-    for (const scenario of SCENARIOS) {
+    for (const scenario of [rawGit, ...chosen.map((name) => SCENARIOS[name]!)]) {
       const r = await scenario(fixture)
       for (const x of r) log(`${x.name}: p50 ${x.p50?.toFixed(1)} ms, p99 ${x.p99?.toFixed(1)} ms`)
       results.push(...r)
@@ -161,7 +192,7 @@ async function main(): Promise<void> {
     await daemon.stop()
     dirs.cleanup()
   }
-  const report = buildReport({ machine: machineInfo(), startedAt, params: { delayMs, samples, connections: proxy.connections() }, results, schema: SCHEMA })
+  const report = buildReport({ machine: machineInfo(), startedAt, params: { delayMs, samples, scenarios: chosen.join(','), connections: proxy.connections(), ...(intervalMs ? { intervalMs } : {}), ...(seconds ? { seconds } : {}) }, results, schema: SCHEMA })
   const { jsonPath, mdPath, markdown } = await writeReport(values.out!, report, { name: 'transport', title: `Cairn transport benchmark (git daemon behind a ${delayMs} ms/direction proxy)` })
   process.stdout.write(markdown)
   log(`wrote ${jsonPath} and ${mdPath}`)

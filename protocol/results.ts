@@ -128,6 +128,8 @@ export interface SyncReport {
   /** Refs stopped at a commit that cannot be read; every other ref is ingested and pushed as usual. */
   quarantined: QuarantinedCommit[]
   durationMs: number
+  /** Where `durationMs` went: fetch (resolve + git fetch), ingest, the WAL flush before the push, and the push itself. */
+  phasesMs?: { fetch: number; ingest: number; flush: number; push: number }
 }
 
 /** How far a sync run has come: commits while ingesting, refs while pushing. */

@@ -25,6 +25,7 @@ import type { IngestResult } from '../../protocol/messages.ts'
 import type { RunSpec } from './machine.ts'
 import { sourceKey, type RunDeps } from './run-deps.ts'
 import { WalPages, type ReadItem } from './wal-pages.ts'
+import { afterRace } from './push-race.ts'
 import { anchorKey, bankedEvents, completeRun, readAnchor, readBank, runKey, type RunBank, type SyncDb } from './store.ts'
 import type { RefReport, SyncProgress, SyncReport } from '../../protocol/results.ts'
 export type { RefReport, SyncProgress, SyncReport }
@@ -56,6 +57,8 @@ export class SyncRun {
   /** The remote's reasons for refusals, redacted, for the PUSH_REJECTED message. */
   #rejections: string[] = []
   #git!: GitSync
+  /** Where the run's time went (report.phasesMs), on the runtime clock. */
+  #phases = { fetch: 0, ingest: 0, flush: 0, push: 0 }
   report!: SyncReport
 
   /** `remote` is what to connect to (may carry credentials); `spec.remote` is its redacted form. */
@@ -68,6 +71,7 @@ export class SyncRun {
 
   async fetch(): Promise<void> {
     const deps = this.#deps
+    const t0 = deps.now()
     deps.progress({ phase: 'fetching', done: 0, total: 1 })
     this.#git = await deps.git()
     const git = this.#git
@@ -92,12 +96,15 @@ export class SyncRun {
     if (this.spec.pull) await deps.db.put(runKey(this.#key), this.#bank)
     this.report = {
       remote: this.spec.remote, url: this.#url, pulled: 0, duplicates: 0, pushed: 0, refs: [],
-      resumedFrom: bankedEvents(resumed), diverged: [], quarantined: [], durationMs: 0,
+      resumedFrom: bankedEvents(resumed), diverged: [], quarantined: [], durationMs: 0, phasesMs: this.#phases,
     }
+    this.#phases.fetch = deps.now() - t0
     deps.progress({ phase: 'fetching', done: 1, total: 1 })
   }
 
-  async ingest(): Promise<void> {
+  ingest(): Promise<void> { return this.#timed('ingest', () => this.#ingest()) }
+
+  async #ingest(): Promise<void> {
     const deps = this.#deps
     const git = this.#git
     // A push-only run leaves the ingest bank and the anchor as they are.
@@ -292,11 +299,25 @@ export class SyncRun {
     await this.#deps.db.put(anchorKey(this.#key), { version: 1, url: this.#url, completedAt: anchor?.completedAt ?? this.#deps.now(), refs })
   }
 
-  async push(): Promise<void> {
+  /** Its time without the flush's, which #push records apart. */
+  push(): Promise<void> { return this.#timed('push', () => this.#push()) }
+
+  async #timed(phase: 'ingest' | 'push', fn: () => Promise<void>): Promise<void> {
+    const t0 = this.#deps.now()
+    try {
+      await fn()
+    } finally {
+      this.#phases[phase] = this.#deps.now() - t0 - (phase === 'push' ? this.#phases.flush : 0)
+    }
+  }
+
+  async #push(): Promise<void> {
     const deps = this.#deps
     const git = this.#git
     deps.checkAlive()
+    const f0 = deps.now()
     await deps.flushWal()
+    this.#phases.flush = deps.now() - f0
     const own = await deps.ownActors()
     const specs: string[] = []
     const refused: string[] = []
@@ -341,7 +362,7 @@ export class SyncRun {
         }
       }
       // Someone pushed the ref meanwhile (another runtime on this clone pushes the same refs): compare again.
-      if (raced.length > 0) pending = await this.#afterRace(git, raced, refused)
+      if (raced.length > 0) pending = await afterRace(git, this.#remote, raced, this.#refs, refused)
     }
     // What we pushed came from our own store: reading it back next time would only find duplicates.
     if (Object.keys(pushed).length > 0) await this.#advanceAnchor(pushed)
@@ -351,33 +372,6 @@ export class SyncRun {
       throw new CairnError('PUSH_REJECTED', `the remote refused ${refused.join(', ')}: its copy is not an ancestor of ours (rewritten, or the same actor id writes from another clone)${why}`,
         { refs: refused, report: this.finalReport() })
     }
-  }
-
-  /**
-   * Refs whose push lost a race: what the remote holds now decides. Already
-   * there or ahead (the other pusher sent ours): done. An ancestor of ours:
-   * pushed again. Anything else diverged from ours: refused.
-   */
-  async #afterRace(git: GitSync, raced: string[], refused: string[]): Promise<string[]> {
-    const remote = await git.listRemote(this.#remote, WAL_PREFIX)
-    const again: string[] = []
-    for (const name of raced) {
-      const ref = name.slice('refs/cairn/'.length)
-      const entry = this.#refs.get(ref)
-      const theirs = remote.get(name) ?? null
-      const ours = await git.readRef(name)
-      if (ours === null || theirs === ours) {
-        if (entry) entry.status = 'unchanged'
-      } else if (theirs === null || await git.isAncestor(theirs, ours)) {
-        again.push(`${ours}:${name}`)
-      } else if (await git.isAncestor(ours, theirs)) {
-        if (entry) entry.status = 'behind'
-      } else {
-        if (entry) entry.status = 'rejected'
-        refused.push(ref)
-      }
-    }
-    return again
   }
 
   finalReport(): SyncReport {

@@ -47,6 +47,10 @@ t.test('what one replica writes, another reads after both sync; refs are plain g
   t.equal(pushed.pushed, 1, 'alice pushes her one WAL ref')
   t.equal(pushed.pulled, 0, 'and pulls nothing from an empty remote')
   t.same(refsOf(remote), refsOf(join(a!.path, '.git')), 'the remote now holds exactly alice\'s WAL ref')
+  const phases = pushed.phasesMs!
+  t.same(Object.keys(phases).sort(), ['fetch', 'flush', 'ingest', 'push'], 'the report says where its time went, phase by phase')
+  t.ok(Object.values(phases).every((ms) => Number.isFinite(ms) && ms >= 0), `every phase took a non-negative time: ${JSON.stringify(phases)}`)
+  t.ok(phases.fetch + phases.ingest + phases.flush + phases.push <= pushed.durationMs, 'the phases are disjoint parts of the run\'s duration')
 
   const progress: SyncProgress[] = []
   const pulled = await b!.repo.sync({ remote: url, onProgress: (p) => progress.push(p) })
@@ -154,6 +158,8 @@ t.test('after a run only its anchor stays; a push-only run banks nothing', async
   await b!.repo.sync({ remote: url })
   await b!.repo.issues.create({ title: 'two' })
   await b!.repo.sync({ remote: url, pull: false })
+  const pullOnly = await a!.repo.sync({ remote: url, push: false })
+  t.same({ flush: pullOnly.phasesMs?.flush, push: pullOnly.phasesMs?.push }, { flush: 0, push: 0 }, 'a pull-only run neither flushes nor pushes (its phases say so)')
   await b!.rt.stop()
   const env = open({ path: join(b!.path, '.git', 'cairn'), readOnly: true, maxDbs: 32, compression: false, cache: false })
   try {
