@@ -139,7 +139,8 @@ export function repoHandle(sup: RepoRuntime, link: RepoLink, identity: { actor: 
     issues: coordinated({ ...issuesApi(call, query, identity.actor), claimNext: claimNext(call, locks, who) },
       { call, locks, who, coordination: coord, claims }) as Repo['issues'],
     coordination: {
-      ...coord,
+      get: coord.get,
+      set: coord.set,
       claim: async (issueId) => {
         const remote = await coord.get()
         if (remote === null) throw new CairnError('NOT_FOUND', 'this repository names no coordination remote (git config cairn.remote)')

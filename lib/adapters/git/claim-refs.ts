@@ -1,8 +1,10 @@
 /**
- * Claim refs on a coordination remote (protocol/claim-record.ts), all
- * through the user's git binary: a claim commit is written with one
- * `git commit-tree` (the record is the commit message, the tree the empty
- * one), and moved onto the remote with
+ * Claim refs on a coordination remote (protocol/claim-record.ts). A claim
+ * commit (the record is the commit message, the tree the empty one) is
+ * written in this process as a loose object (loose-objects.ts: the same
+ * bytes, so the same id, `git commit-tree` would write; with
+ * `git commit-tree` itself in a repository that is not SHA-1 with loose
+ * refs), and moved onto the remote through the user's git binary with
  * `git push --force-with-lease=<ref>:<expected> <commit>:<ref>`, which
  * receive-pack applies only while the ref still holds the expected id (none:
  * it must not exist). That push is the compare-and-swap; git is the whole
@@ -19,6 +21,7 @@ import { CairnError, invalidArgument } from '../../../protocol/errors.ts'
 import { decodeClaim, encodeClaim, CLAIM_REF_PREFIX, type ClaimRecord, type ClaimTip } from '../../../protocol/claim-record.ts'
 import { fetchOne, fetchRefs, LEASE_TIMEOUT_MS, placeOf, pushRefs, transportRemote, type GitPlace, type TransportRemote } from './cli-remote.ts'
 import { runGit } from './git-cli.ts'
+import { commitBody, repoLayout, writeLooseObject, writeLooseRef, type RepoLayout } from './loose-objects.ts'
 
 const TRACKING_PREFIX = 'refs/cairn-claims/'
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -32,6 +35,8 @@ export type ClaimPush = { ok: true } | { ok: false; raced: boolean; message: str
 export class ClaimRefs {
   readonly place: GitPlace
   #emptyTree: Promise<void> | null = null
+  /** Where to write objects and refs without a git process (null: through git); looked up once. */
+  #layout: Promise<RepoLayout | null> | null = null
 
   constructor(gitDir: string) {
     this.place = placeOf(gitDir)
@@ -58,12 +63,16 @@ export class ClaimRefs {
 
   /** Writes the commit holding `record` on `parent` (null: a root) in this repository; its id. */
   async write(parent: string | null, record: ClaimRecord): Promise<string> {
-    await this.#ensureEmptyTree()
-    const seconds = `${Math.floor(record.at / 1000)} +0000`
-    const who = { GIT_AUTHOR_NAME: 'cairn', GIT_AUTHOR_EMAIL: `${record.holder.actor}@cairn.invalid`, GIT_AUTHOR_DATE: seconds }
+    const layout = await this.#ensureEmptyTree()
+    const seconds = Math.floor(record.at / 1000)
+    const email = `${record.holder.actor}@cairn.invalid`
+    if (layout !== null) {
+      return writeLooseObject(layout.objectsDir, 'commit', commitBody({ tree: EMPTY_TREE, parent, name: 'cairn', email, seconds, message: encodeClaim(record) }))
+    }
+    const date = `${seconds} +0000`
     const r = await runGit(['commit-tree', EMPTY_TREE, ...(parent === null ? [] : ['-p', parent]), '-F', '-'], {
       ...this.place, timeoutMs: LOCAL_TIMEOUT_MS, input: encodeClaim(record),
-      env: { ...who, GIT_COMMITTER_NAME: who.GIT_AUTHOR_NAME, GIT_COMMITTER_EMAIL: who.GIT_AUTHOR_EMAIL, GIT_COMMITTER_DATE: seconds },
+      env: { GIT_AUTHOR_NAME: 'cairn', GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date, GIT_COMMITTER_NAME: 'cairn', GIT_COMMITTER_EMAIL: email, GIT_COMMITTER_DATE: date },
     })
     const id = r.stdout.trim()
     if (r.code !== 0 || !/^[0-9a-f]{40}$/.test(id)) throw new CairnError('INTERNAL', `git commit-tree failed: ${r.stderr.trim().slice(0, 500)}`)
@@ -81,7 +90,10 @@ export class ClaimRefs {
 
   /** Points the tracking ref at a commit this host pushed (so the next read starts from it). */
   async track(remote: TransportRemote, issue: string, commit: string): Promise<void> {
-    await runGit(['update-ref', this.tracking(remote, issue), commit], { ...this.place, timeoutMs: LOCAL_TIMEOUT_MS })
+    const layout = await this.#ensureLayout()
+    // Its lock held by a fetch of this clone right now: that fetch sets it from the remote anyway.
+    if (layout !== null) writeLooseRef(layout.commonDir, this.tracking(remote, issue), commit)
+    else await runGit(['update-ref', this.tracking(remote, issue), commit], { ...this.place, timeoutMs: LOCAL_TIMEOUT_MS })
   }
 
   /** The remote's claim tip for `issue` now (one fetch), or null when it has none. */
@@ -129,11 +141,24 @@ export class ClaimRefs {
     return out
   }
 
-  #ensureEmptyTree(): Promise<void> {
-    this.#emptyTree ??= runGit(['hash-object', '-w', '-t', 'tree', '--stdin'], { ...this.place, timeoutMs: LOCAL_TIMEOUT_MS, input: '' }).then((r) => {
-      if (r.code !== 0) { this.#emptyTree = null; throw new CairnError('INTERNAL', `git hash-object failed: ${r.stderr.trim().slice(0, 500)}`) }
-    })
-    return this.#emptyTree
+  #ensureLayout(): Promise<RepoLayout | null> {
+    this.#layout ??= repoLayout(this.place).catch((err) => { this.#layout = null; throw err })
+    return this.#layout
+  }
+
+  /** The empty tree is in this repository (git's pack-objects reads it when pushing); the layout to write with. */
+  async #ensureEmptyTree(): Promise<RepoLayout | null> {
+    const layout = await this.#ensureLayout()
+    this.#emptyTree ??= (layout !== null
+      ? Promise.resolve().then(() => {
+        const id = writeLooseObject(layout.objectsDir, 'tree', Buffer.alloc(0))
+        if (id !== EMPTY_TREE) throw new CairnError('INTERNAL', `the empty tree hashed to ${id}`)
+      })
+      : runGit(['hash-object', '-w', '-t', 'tree', '--stdin'], { ...this.place, timeoutMs: LOCAL_TIMEOUT_MS, input: '' }).then((r) => {
+        if (r.code !== 0) throw new CairnError('INTERNAL', `git hash-object failed: ${r.stderr.trim().slice(0, 500)}`)
+      })).catch((err) => { this.#emptyTree = null; throw err })
+    await this.#emptyTree
+    return layout
   }
 }
 

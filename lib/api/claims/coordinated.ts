@@ -14,6 +14,10 @@
  * local one gives the remote claim back; a remote that cannot be reached
  * fails the claim (UNREACHABLE),
  * never falling back to a local one, unless the caller asked `local: true`.
+ * The setting (`cairn.remote`) is read beside the first push, not before it:
+ * claimNext starts on the last value read and confirms it before writing
+ * anything here (a changed setting gives back what it claimed there and
+ * starts again on the new value).
  * The remote claim is renewed beside the local lease and released when the
  * lease ends; losing it ends the lease, which fences the holder's writes.
  *
@@ -35,7 +39,7 @@ import type { Call } from '../call.ts'
 import type { ClaimOptions, ClaimResult } from '../claim.ts'
 import type { WriteOptions } from '../issues.ts'
 import type { LocksApi } from '../locks.ts'
-import type { CoordinationApi } from './coordination.ts'
+import type { CoordinationApi, Speculation } from './coordination.ts'
 import type { HeldClaim, RemoteClaims } from './remote-claims.ts'
 import type { LeaseHandle } from '../lease-handle/handle.ts'
 
@@ -58,18 +62,25 @@ export interface CoordinationDeps {
   call: Call
   locks: LocksApi
   who: { actor: string; session: string; user: string }
-  coordination: CoordinationApi
+  /** With speculate(), claimNext starts on the last value read while a new read confirms it (coordination.ts). */
+  coordination: CoordinationApi & { speculate?(): Speculation }
   claims: RemoteClaims
 }
+
+/** The coordination remote changed while a claimNext speculated on the old one: it starts again on the new one. */
+class Moved extends Error {}
 
 /** `issues` with claimNext and close going through the coordination remote when one is set. */
 export function coordinated<I extends CoordinatedIssues>(issues: I, d: CoordinationDeps): I {
   const holder = { actor: d.who.actor, session: d.who.session }
   const spread = createHash('sha256').update(d.who.session).digest().readUInt32BE(0)
-  const remoteOf = async (opts: { local?: boolean } | undefined): Promise<string | null> => {
+  const checkLocal = (opts: { local?: boolean } | undefined): void => {
     if (opts !== undefined && opts !== null && typeof opts === 'object' && opts.local !== undefined && typeof opts.local !== 'boolean') {
       throw invalidArgument('local', 'must be a boolean')
     }
+  }
+  const remoteOf = async (opts: { local?: boolean } | undefined): Promise<string | null> => {
+    checkLocal(opts)
     return opts?.local === true ? null : d.coordination.get()
   }
   const strip = <T extends { local?: boolean }>(opts: T | undefined): T | undefined => {
@@ -95,8 +106,48 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
   }
 
   const claimNext = async (opts: CoordinatedClaimOptions): Promise<ClaimResult> => {
-    const remote = await remoteOf(opts)
-    if (remote === null) return issues.claimNext(strip(opts) as ClaimOptions)
+    if (opts?.local === true || d.coordination.speculate === undefined) {
+      const remote = await remoteOf(opts)
+      return remote === null ? issues.claimNext(strip(opts) as ClaimOptions) : claimNextOn(remote, opts, null)
+    }
+    checkLocal(opts)
+    const { guess, fresh } = d.coordination.speculate()
+    // Nothing known, or known local: nothing to start before the read (a local claim writes here at once).
+    if (guess === undefined || guess === null) {
+      const remote = await fresh
+      return remote === null ? issues.claimNext(strip(opts) as ClaimOptions) : claimNextOn(remote, opts, null)
+    }
+    try {
+      return await claimNextOn(guess, opts, fresh)
+    } catch (err) {
+      if (!(err instanceof Moved)) throw err
+      const remote = await fresh
+      return remote === null ? issues.claimNext(strip(opts) as ClaimOptions) : claimNextOn(remote, opts, null)
+    }
+  }
+
+  /**
+   * claimNext through `remote`. `fresh` (when `remote` is a guess): the
+   * setting's read, awaited before anything is written here and before any
+   * answer or error; a different value gives back what was claimed on the
+   * guessed remote and throws Moved.
+   */
+  const claimNextOn = async (remote: string, opts: CoordinatedClaimOptions, fresh: Promise<string | null> | null): Promise<ClaimResult> => {
+    const confirm = async (claim?: HeldClaim): Promise<void> => {
+      if (fresh === null || await fresh === remote) return
+      if (claim) await d.claims.release(claim).catch(() => undefined)
+      throw new Moved()
+    }
+    try {
+      return await claimNextSteps(remote, opts, confirm)
+    } catch (err) {
+      // An error from the guessed remote is no answer if the setting names another one.
+      if (!(err instanceof Moved)) await confirm()
+      throw err
+    }
+  }
+
+  const claimNextSteps = async (remote: string, opts: CoordinatedClaimOptions, confirm: (claim?: HeldClaim) => Promise<void>): Promise<ClaimResult> => {
     if (typeof opts !== 'object' || opts === null) throw invalidArgument('options', 'must be an object with ttlMs')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw invalidArgument('label', 'must be a string')
     if (opts.autoRenew !== undefined && typeof opts.autoRenew !== 'boolean') throw invalidArgument('autoRenew', 'must be a boolean')
@@ -105,7 +156,10 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
     for (let round = 0; round < ROUNDS; round++) {
       const ready = await d.call<IssueSummary[]>(M.issueReady, { label: opts.label, limit: CANDIDATES_PER_ROUND + skip.size })
       const candidates = ready.map((i) => i.id).filter((id) => !skip.has(id)).slice(0, CANDIDATES_PER_ROUND)
-      if (candidates.length === 0) return null
+      if (candidates.length === 0) {
+        await confirm()
+        return null
+      }
       // Hosts start a few places apart in ready order: all starting on the earliest issue, all but one lose a round trip.
       const start = spread % Math.min(candidates.length, SPREAD)
       for (const id of [...candidates.slice(start), ...candidates.slice(0, start)]) {
@@ -124,7 +178,10 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
           skip.add(id)
           if (attempt.why === 'done') {
             const seen = ready.find((i) => i.id === id)
-            if (attempt.record !== null && seen !== undefined && adoptable(attempt.record, seen.updatedAt, d.claims.now())) await adopt(id, attempt.record)
+            if (attempt.record !== null && seen !== undefined && adoptable(attempt.record, seen.updatedAt, d.claims.now())) {
+              await confirm()
+              await adopt(id, attempt.record)
+            }
             // A finished issue still ready here: this board is stale; learn every claim at once (one fetch).
             if (!refreshed) {
               refreshed = true
@@ -134,6 +191,8 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
           continue
         }
         const claim = attempt.claim
+        // Nothing is written here on a remote the setting no longer names (the read finished long before the push).
+        await confirm(claim)
         let got: { issue: IssueProjection; lease: LeaseInfo; duplicate: boolean } | null
         try {
           got = await d.call(M.issueClaimNext, { actor: d.who.actor, session: d.who.session, user: d.who.user, ttlMs: opts.ttlMs, label: opts.label, opId: opts.opId, issue: id },
@@ -155,6 +214,7 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         return { issue: got.issue, lease, duplicate: got.duplicate }
       }
     }
+    await confirm()
     return null
   }
 

@@ -115,8 +115,9 @@ export class RemoteClaims {
     if (r?.ok) {
       const next = { commit, record }
       this.#remember(t, issue, next)
-      // The tracking ref follows what we pushed: the next read of this clone starts from it.
-      void this.#refs.track(t, issue, commit).catch(() => undefined)
+      // The tracking ref follows what we pushed: the next read of this clone starts from it. After this
+      // turn: the claim's next step (the local claim) goes first.
+      setImmediate(() => { this.#refs.track(t, issue, commit).catch(() => undefined) })
       return next
     }
     if (r && !r.raced) throw new CairnError('PUSH_REJECTED', `git push ${t.shown} ${claimRef(issue)}: ${r.message ?? 'refused'}`, { url: t.shown, ref: claimRef(issue) })
