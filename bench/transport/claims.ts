@@ -95,7 +95,7 @@ export async function claimScenario(f: ClaimFixture): Promise<BenchResult[]> {
   const u = summarize(solo.samples())
   return [
     { name: 'cairn.claim.uncontended', group: 'transport', unit: 'ms', value: u.p50, p50: u.p50, p99: u.p99, baseline: 'raw.git.push.one-ref',
-      note: `claimNext through the coordination remote, one agent alone (commit-tree + one push); n=${u.count} (goal p50 ≤ push + 50 ms)` },
+      note: `claimNext through the coordination remote, one agent alone (one push; the claim commit written in-process); n=${u.count} (goal p50 ≤ push + 50 ms)` },
     { name: 'cairn.claim.remote', group: 'transport', unit: 'ms', value: c.p50, p50: c.p50, p99: c.p99, baseline: 'raw.git.push.one-ref',
       note: `claimNext through the coordination remote, ${hosts} hosts × ${agents} agents, stale boards; n=${c.count} p95=${c.p95.toFixed(1)} max=${c.max.toFixed(1)} ms (goal p50 ≤ push + 50 ms)` },
     { name: 'cairn.claim.close', group: 'transport', unit: 'ms', value: d.p50, p50: d.p50, p99: d.p99, baseline: 'raw.git.push.one-ref',
