@@ -18,7 +18,7 @@
  *   cairn.sync.one-event        repo.sync() after one new event: fetch, ingest nothing, push one ref
  *   cairn.claim.*               claims through a coordination remote, 3 hosts × agents (bench/transport/claims.ts)
  *   cairn.visibility.*, cairn.sync.steady*, cairn.write.*
- *                               3 hosts writing 50 comments/s each while syncing every interval:
+ *                               3 hosts writing 50 writes/s each (comments, an issue every tenth) while syncing every interval:
  *                               ack → readable on another host, and sync/flush duration (bench/transport/visibility.ts)
  *
  * Each against the plain push of one ref, the round trip everything else

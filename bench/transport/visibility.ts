@@ -2,11 +2,13 @@
  * bench:transport's cross-host visibility scenario (issue 19: "cross-host
  * visibility p50/p99, goal p99 ≤ 2 sync intervals; sync p99 at 50 writes/s
  * per host"). `hosts` clones, each with its own runtime home, `agents` agents
- * per host writing comments at a steady `rate` per host (open loop: each
+ * per host writing at a steady `rate` per host (open loop: each
  * write is due at its time and issued then, whether or not the ones before
  * it were answered), while every host runs `repo.sync()` against the remote
  * behind the delay proxy every `intervalMs` (hosts staggered by a third of an
- * interval; a sync that overruns its tick starts at the next one).
+ * interval; a sync that overruns its tick starts at the next one). Each
+ * agent opens an issue every tenth write and comments on its latest issue
+ * otherwise, so no issue grows past the size of a real one.
  *
  * Visibility of a write is the time from its acknowledgement on its host
  * to its arrival in another host's event log (`events.subscribe`, which
@@ -20,7 +22,7 @@
  *   cairn.sync.steady                   repo.sync() duration under the writers (p50/p99), beside one plain push
  *   cairn.sync.steady.flush             its WAL flush part (report.phasesMs.flush)
  *   cairn.sync.steady.trend             p50 of the last third of syncs ÷ the first third (≈1: not growing)
- *   cairn.write.steady                  one comment's acknowledgement under the syncs (due time → answer)
+ *   cairn.write.steady                  one write's acknowledgement under the syncs (due time → answer)
  *   cairn.write.rate                    acknowledged writes/s per host (offered: `rate`)
  */
 import type { Repo } from '../../lib/index.ts'
@@ -39,6 +41,8 @@ export interface VisibilityFixture {
 
 const HOSTS = 3
 const MARK = /^vis h(\d+) (\d+)$/
+/** Each agent opens a new issue every this many writes (the rest are comments on it). */
+const ISSUE_EVERY = 10
 /** Writes in flight per host at most: a host that cannot keep up shows in write latency, not in unbounded memory. */
 const MAX_IN_FLIGHT = 200
 
@@ -77,8 +81,9 @@ export async function visibilityScenario(f: VisibilityFixture): Promise<BenchRes
     const from = (await h.repos[0]!.events.stats()).lastSeq + 1
     try {
       for await (const { event } of h.repos[0]!.events.subscribe({ fromSeq: from, signal: stopFeeds.signal })) {
-        if (event.kind.type !== 'CommentAdded') continue
-        const m = MARK.exec(event.kind.body)
+        const text = event.kind.type === 'CommentAdded' ? event.kind.body : event.kind.type === 'IssueCreated' ? event.kind.title : null
+        if (text === null) continue
+        const m = MARK.exec(text)
         if (m && Number(m[1]) !== b) arrived[b]!.set(`${m[1]} ${m[2]}`, performance.now())
       }
     } catch (err) {
@@ -135,7 +140,13 @@ export async function visibilityScenario(f: VisibilityFixture): Promise<BenchRes
       await sleep(due - performance.now())
       if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight)
       const a = n % repos.length
-      const p = repos[a]!.issues.comment(issues[a]!, `vis h${h} ${n}`).then(
+      // Every agent's tenth write opens a new issue, the others comment on its latest: issues stay the size of real ones.
+      const fresh = Math.floor(n / repos.length) % ISSUE_EVERY === 0
+      const mark = `vis h${h} ${n}`
+      const write = fresh
+        ? repos[a]!.issues.create({ title: mark }).then((r) => { issues[a] = r.id })
+        : repos[a]!.issues.comment(issues[a]!, mark)
+      const p = write.then(
         () => { const now = performance.now(); writeLat.record(now - due); acked[h]!.set(n, now) },
         () => { writeFailures++ },
       ).finally(() => inFlight.delete(p))
@@ -182,7 +193,7 @@ export async function visibilityScenario(f: VisibilityFixture): Promise<BenchRes
   const p50Of = (xs: typeof syncs): number => summarize(Float64Array.from(xs.map((x) => x.ms))).p50
   const trend = third > 0 ? p50Of(syncs.slice(-third)) / p50Of(syncs.slice(0, third)) : NaN
   const ackedWrites = acked.reduce((n, m) => n + m.size, 0)
-  const where = `${HOSTS} hosts × ${agents} agents, ${rate} comments/s per host for ${seconds} s, sync every ${intervalMs} ms per host`
+  const where = `${HOSTS} hosts × ${agents} agents, ${rate} writes/s per host for ${seconds} s, sync every ${intervalMs} ms per host`
   return [
     latency('cairn.visibility', v, `ack on one host → in another host's event log (subscribe), every pair; ${where}`),
     { name: 'cairn.visibility.p99-intervals', group: 'transport', unit: 'intervals', value: v.p99 / intervalMs,
@@ -193,8 +204,8 @@ export async function visibilityScenario(f: VisibilityFixture): Promise<BenchRes
     latency('cairn.sync.steady.flush', fl, 'the WAL flush inside each of those syncs (report.phasesMs.flush)'),
     { name: 'cairn.sync.steady.trend', group: 'transport', unit: '×', value: trend,
       note: `p50 sync duration of the last third of the run ÷ the first third (${third} syncs each); ≈1 means not growing` },
-    latency('cairn.write.steady', w, `one comment, due time → acknowledgement, under the syncs; ${writeFailures} failed`),
+    latency('cairn.write.steady', w, `one write (a comment, or every tenth an issue), due time → acknowledgement, under the syncs; ${writeFailures} failed`),
     { name: 'cairn.write.rate', group: 'transport', unit: 'writes/s', value: ackedWrites / HOSTS / wroteS,
-      note: `acknowledged comments per second per host (offered ${rate}/s)` },
+      note: `acknowledged writes per second per host (offered ${rate}/s)` },
   ]
 }
