@@ -233,11 +233,11 @@ export class Supervisor {
     return {
       live: () => [...this.#placement!.openEntries()].map((e) => e.host!).filter((h) => h.state === 'ready' && h.threadId !== null)
         .map((h) => ({ threadId: h.threadId!, ping: (timeoutMs: number) => h.ping(timeoutMs) })),
-      terminateThread: async (threadId) => {
+      terminateThread: async (threadId, why) => {
         const slot = this.#slots.find((s) => s.threadId === threadId)
         if (!slot) return false
         publish(CHANNELS.threadUnresponsive, { thread: threadId })
-        return slot.terminate()
+        return slot.terminate(why)
       },
     }
   }

@@ -50,6 +50,9 @@ export class ThreadSlot {
   /** Its thread died while hosting repositories, and no replacement is ready yet. */
   #replacing = false
 
+  /** Why this slot's thread was just terminated, while its tasks fail. */
+  #terminatedFor: string | null = null
+
   /**
    * `recycleMs`: a thread that has hosted nothing for this long ends, and the
    * slot starts a fresh one when a repository is placed on it again. Closing
@@ -150,6 +153,12 @@ export class ThreadSlot {
     const failed = new Promise<never>((_, reject) => { fail = reject })
     this.#queued.add(fail)
     const ended = Promise.race([this.#pool.run(task, { filename, transferList: transferList as never, ...(name ? { name } : {}) }), failed])
+      .catch((err: unknown) => {
+        // Piscina only says the worker exited: a termination by the watchdog is named as such.
+        const why = this.#terminatedFor
+        if (why !== null && err instanceof Error && /^worker exited/.test(err.message)) throw new Error(`terminated: ${why} (${err.message})`)
+        throw err
+      })
       .finally(() => this.#queued.delete(fail))
     return { ended, running: () => { this.#queued.delete(fail) } }
   }
@@ -163,11 +172,17 @@ export class ThreadSlot {
     this.#queued.clear()
   }
 
-  /** Terminates the slot's thread (the watchdog's last resort); Piscina starts a new one. */
-  async terminate(): Promise<boolean> {
+  /** Terminates the slot's thread (the watchdog's last resort, `why` its reason); Piscina starts a new one. */
+  async terminate(why = 'by the supervisor'): Promise<boolean> {
     const worker = this.#pool.threads[0]
     if (!worker) return false
-    await worker.terminate()
+    this.#terminatedFor = why
+    try {
+      await worker.terminate()
+    } finally {
+      // The tasks of the terminated thread have been failed by now; later exits are not this one.
+      setTimeout(() => { this.#terminatedFor = null }, 1_000).unref()
+    }
     return true
   }
 

@@ -8,7 +8,7 @@
 /** What the watchdog needs from the Supervisor: probes of live hosts, and the last resort. */
 export interface Watched {
   live(): { threadId: number; ping(timeoutMs: number): Promise<unknown> }[]
-  terminateThread(threadId: number): Promise<boolean>
+  terminateThread(threadId: number, why: string): Promise<boolean>
 }
 
 export class Watchdog {
@@ -31,7 +31,9 @@ export class Watchdog {
       if (await heard(host.ping(timeoutMs * 4), timeoutMs)) answered.add(host.threadId)
       else silent.add(host.threadId)
     }))
-    for (const threadId of silent) if (!answered.has(threadId)) await supervisor.terminateThread(threadId)
+    for (const threadId of silent) {
+      if (!answered.has(threadId)) await supervisor.terminateThread(threadId, `by the watchdog: no answer to its ping within ${timeoutMs} ms`)
+    }
   }
 
   stop(): void {

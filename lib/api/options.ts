@@ -23,7 +23,12 @@ export interface RuntimeOptions {
   requestTimeoutMs?: number
   /** Restart intensity and backoff. Default 5 restarts in 10 s. */
   restart?: Partial<RestartPolicy>
-  /** Thread liveness checks; `false` disables. Default every 1 s, 5 s to answer. */
+  /**
+   * Thread liveness checks; `false` disables. Default every 1 s, 20 s to
+   * answer: a live thread can block that long loading a native module (the
+   * first git write loads nodegit) on a loaded machine, and a thread killed
+   * for it loses its in-flight requests; a truly hung one is still freed.
+   */
   watchdog?: { intervalMs?: number; timeoutMs?: number } | false
   /** The clock every deadline reads. Default the system clock. */
   clock?: Clock & { describe(): ClockDescriptor }
@@ -47,6 +52,9 @@ export interface RuntimeOptions {
 
 /** The options after validation and defaults; createRuntime adds where the host module is. */
 export type ResolvedOptions = Omit<SupervisorOptions, 'hostEntry'>
+
+/** How long a thread may leave the watchdog's ping unanswered before it is terminated. */
+export const DEFAULT_WATCHDOG_TIMEOUT_MS = 20_000
 
 const KNOWN = new Set(['home', 'threads', 'reposPerThread', 'mailboxCapacity', 'requestTimeoutMs', 'restart', 'watchdog', 'clock', 'coalesceRequests', 'idleCloseMs', '__unsafe_faultInjection'])
 
@@ -84,7 +92,7 @@ export function resolveOptions(options: unknown = {}): ResolvedOptions {
     maxBackoffMs: int('restart.maxBackoffMs', rr.maxBackoffMs, DEFAULT_RESTART_POLICY.maxBackoffMs, 0, 3_600_000),
   }
 
-  let watchdog: ResolvedOptions['watchdog'] = { intervalMs: 1000, timeoutMs: 5000 }
+  let watchdog: ResolvedOptions['watchdog'] = { intervalMs: 1000, timeoutMs: DEFAULT_WATCHDOG_TIMEOUT_MS }
   if (o.watchdog === false) watchdog = false
   else if (o.watchdog !== undefined) {
     if (typeof o.watchdog !== 'object' || o.watchdog === null) throw bad('watchdog', 'must be an object or false')
@@ -92,7 +100,7 @@ export function resolveOptions(options: unknown = {}): ResolvedOptions {
     for (const key of Object.keys(w)) if (key !== 'intervalMs' && key !== 'timeoutMs') throw bad(`watchdog.${key}`, 'is not a known option')
     watchdog = {
       intervalMs: int('watchdog.intervalMs', w.intervalMs, 1000, 10, 3_600_000),
-      timeoutMs: int('watchdog.timeoutMs', w.timeoutMs, 5000, 10, 3_600_000),
+      timeoutMs: int('watchdog.timeoutMs', w.timeoutMs, DEFAULT_WATCHDOG_TIMEOUT_MS, 10, 3_600_000),
     }
   }
 

@@ -63,6 +63,7 @@ for (const mode of ['exit', 'throw-thread', 'hang'] as const) {
     for (const r of [...before.ok, ...inflight.ok]) t.ok(ids.has(r.opId), `acknowledged ${r.opId} survived`)
     t.equal(ids.size, records.length, 'no duplicates')
     t.ok(died.length >= 1, 'thread death published on cairn:thread:died')
+    if (mode === 'hang') t.match(JSON.stringify(died), /terminated: by the watchdog: no answer to its ping within 300 ms/, 'its cause says the watchdog ended the thread, and why')
     const status = await rt.status()
     const worker = status.actors.find((a) => a.kind === 'repo-worker' && a.repo.includes('victim'))!
     t.ok(worker.restarts >= 1, 'restart counted in status()')
