@@ -116,11 +116,12 @@ export class Supervisor {
     const recycleMs = o.idleCloseMs > 0 ? o.idleCloseMs : Infinity
     this.#slots = Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread, recycleMs))
     // A host module that does not load fails the runtime now, with its cause,
-    // not each repository later: the first slot's thread loads it and answers.
-    // The other threads start bare and load it with their first repository
-    // (thread-slot.ts); a launch on a thread that cannot load fails with the cause too.
-    for (const slot of this.#slots.slice(1)) slot.start().catch(() => undefined)
-    await this.#slots[0]!.probe().catch((err: unknown) => {
+    // not each repository later. The first thread to answer proves the module
+    // loads; the others keep loading meanwhile (a launch on a thread that
+    // cannot load fails with the cause too: thread-slot.ts).
+    const probes = this.#slots.map((slot) => slot.probe())
+    for (const p of probes) p.catch(() => undefined)
+    await Promise.race(probes).catch((err: unknown) => {
       const cause = causeOf(err)
       throw new CairnError('UNAVAILABLE', `repository threads cannot start: ${cause.message}`, { cause, hostEntry: o.hostEntry })
     })

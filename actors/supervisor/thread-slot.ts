@@ -10,12 +10,6 @@
  * part (creating the thread, replacing it when it dies, rejecting its tasks
  * then) and makes placement a plain choice of pool.
  *
- * Only the first slot's threads load the host module as they start (the
- * boot probe proves it loads, and its load error reaches the caller whole).
- * The other slots' threads start bare and import it with their first host
- * task: a spare thread hosting nothing costs Node's worker, not LMDB, xstate
- * and the actors' code and heap (measured: about 8 MiB of RSS per thread).
- *
  * A worker that cannot load the host module never gets ready: Piscina then
  * emits 'error' and, with no worker left, would keep the tasks queued for
  * ever. Such launches are aborted here with the load error as their cause,
@@ -24,7 +18,6 @@
 import type { Transferable } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { HostTask } from '../../lib/kernel/host-task.ts'
-import { THREAD_START } from './thread-start.ts'
 
 /** A host task launched on a slot: its end, and a way to say it runs (it spoke). */
 export interface Launch {
@@ -40,7 +33,6 @@ export class ThreadSlot {
   /** Repositories placed on this slot (their ids). */
   readonly repos = new Set<string>()
   readonly #pool: Piscina
-  readonly #hostEntry: string
   readonly #queued = new Set<(err: unknown) => void>()
   /** Requests routed to this slot's repositories recently, decayed (placement by load). */
   #load = 0
@@ -58,16 +50,12 @@ export class ThreadSlot {
    * slot starts a fresh one when a repository is placed on it again. Closing
    * repositories frees their stores, but the memory their thread's heap grew
    * to stays with the thread until it ends. Infinity keeps threads for ever.
-   * `preload`: the slot's threads load the host module as they start (the
-   * first slot); otherwise with their first host task.
    */
-  constructor(index: number, hostEntry: string, reposPerThread: number, recycleMs = Infinity, preload = index === 0) {
+  constructor(index: number, hostEntry: string, reposPerThread: number, recycleMs = Infinity) {
     this.index = index
-    this.#hostEntry = hostEntry
     const capacity = reposPerThread + 2 // room for a probe and a repository handed off while its old task still ends
     this.#pool = new Piscina({
-      // null: a worker loads each task's module when the task names it (#run).
-      filename: preload ? hostEntry : null,
+      filename: hostEntry,
       minThreads: recycleMs === Infinity ? 1 : 0,
       maxThreads: 1,
       idleTimeout: recycleMs,
@@ -130,29 +118,18 @@ export class ThreadSlot {
     return threadId as number
   }
 
-  /**
-   * Starts the slot's thread without loading the host module, and answers its
-   * thread id (a spare slot at boot: the runtime lists its threads).
-   */
-  async start(): Promise<number> {
-    const launch = this.#run(undefined, [], undefined, THREAD_START)
-    const threadId = await launch.ended
-    launch.running()
-    return threadId as number
-  }
-
   run(task: HostTask, transferList: Transferable[]): Launch {
     return this.#run(task, transferList)
   }
 
-  #run(task: unknown, transferList: Transferable[], name?: string, filename = this.#hostEntry): Launch {
+  #run(task: unknown, transferList: Transferable[], name?: string): Launch {
     // No AbortSignal on purpose: Piscina gives an abortable task a worker of
     // its own and (measured) holds back the messages of a second abortable
     // task on a worker until the first ends. A queued launch is failed here instead.
     let fail!: (err: unknown) => void
     const failed = new Promise<never>((_, reject) => { fail = reject })
     this.#queued.add(fail)
-    const ended = Promise.race([this.#pool.run(task, { filename, transferList: transferList as never, ...(name ? { name } : {}) }), failed])
+    const ended = Promise.race([this.#pool.run(task, { transferList: transferList as never, ...(name ? { name } : {}) }), failed])
       .catch((err: unknown) => {
         // Piscina only says the worker exited: a termination by the watchdog is named as such.
         const why = this.#terminatedFor
