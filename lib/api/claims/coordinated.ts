@@ -182,11 +182,12 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
               await confirm()
               await adopt(id, attempt.record)
             }
-            // A finished issue still ready here: this board is stale; learn every claim at once (one fetch).
-            if (!refreshed) {
-              refreshed = true
-              await d.claims.refresh(remote).catch(() => undefined) // only a shortcut: each claim still asks the remote
-            }
+          }
+          // A finished issue still ready here (a stale board), or one another host holds: learn every claim at once
+          // (one fetch), so the next candidates are judged here instead of by a refused push and a read each.
+          if (!refreshed && attempt.record !== null && attempt.record.holder.session !== d.who.session) {
+            refreshed = true
+            await d.claims.refresh(remote).catch(() => undefined) // only a shortcut: each claim still asks the remote
           }
           continue
         }

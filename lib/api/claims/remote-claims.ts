@@ -32,6 +32,14 @@ export const DONE_RETENTION_MS = 15 * 60_000
 const MAX_KNOWN = 100_000
 /** A remembered tip younger than this is trusted without reading the remote again. */
 const FRESH_MS = 1_000
+/**
+ * Another holder's live claim, remembered, is trusted this long (at most
+ * until it could lapse): it only ends early by a release, and missing one
+ * for a few seconds costs this host an issue another host picks up, while
+ * reading every held candidate again each second cost a round trip each
+ * under contention.
+ */
+const HELD_TRUST_MS = 5_000
 /** Every claim is read at once at most this often per remote. */
 const REFRESH_MS = 2_000
 /** Attempts of one claim/renew/done against a chain that keeps moving. */
@@ -146,7 +154,9 @@ export class RemoteClaims {
   async #claim(t: TransportRemote, issue: string, holder: ClaimHolder, ttlMs: number, known: ClaimTip | null, reopenedAt?: number): Promise<ClaimAttempt> {
     let tip = known
     // A tip read (or written) moments ago is trusted as it is: a live claim there is not read again.
-    let fresh = this.#now() - (this.#seenAt.get(`${t.shown}\n${issue}`) ?? -Infinity) < FRESH_MS
+    const age = this.#now() - (this.#seenAt.get(`${t.shown}\n${issue}`) ?? -Infinity)
+    const othersLive = tip !== null && tip.record.state === 'held' && tip.record.holder.session !== holder.session && isLive(tip.record, this.#now())
+    let fresh = age < (othersLive ? HELD_TRUST_MS : FRESH_MS)
     let pushes = 0
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const step = claimRecord(tip?.record ?? null, { issue, holder, ttlMs, graceMs: CLAIM_GRACE_MS, reopenedAt }, this.#now())
