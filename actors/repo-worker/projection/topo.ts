@@ -47,13 +47,18 @@ function adjacency(nodes: IssueProjection[]): { start: Int32Array; succ: Int32Ar
       to.push(b)
     }
   }
+  return { ...compressed(n, from, to), self }
+}
+
+/** Edges `from[e] -> to[e]` over nodes 0..n-1 as a compressed adjacency: the successors of i are succ[start[i]..start[i+1]). */
+function compressed(n: number, from: number[], to: number[]): { start: Int32Array; succ: Int32Array } {
   const start = new Int32Array(n + 1)
   for (const a of from) start[a + 1]! += 1
   for (let i = 0; i < n; i++) start[i + 1] = (start[i + 1] as number) + (start[i] as number)
   const fill = start.slice(0, n)
   const succ = new Int32Array(from.length)
   for (let e = 0; e < from.length; e++) succ[fill[from[e]!]!++] = to[e]!
-  return { start, succ, self }
+  return { start, succ }
 }
 
 /** Tarjan's components, iterative; `comp[i]` is the smallest rank in i's component. */
@@ -192,12 +197,7 @@ export function topo(projections: Iterable<IssueProjection>): TopoResult {
       indegree[b]! += 1
     }
   }
-  const cStart = new Int32Array(n + 1)
-  for (const a of cFrom) cStart[a + 1]! += 1
-  for (let i = 0; i < n; i++) cStart[i + 1] = (cStart[i + 1] as number) + (cStart[i] as number)
-  const cFill = cStart.slice(0, n)
-  const cSucc = new Int32Array(cFrom.length)
-  for (let e = 0; e < cFrom.length; e++) cSucc[cFill[cFrom[e]!]!++] = cTo[e]!
+  const { start: cStart, succ: cSucc } = compressed(n, cFrom, cTo)
 
   const heap = new RankHeap(n)
   for (let k = 0; k < n; k++) if (comp[k] === k && indegree[k] === 0) heap.push(k)

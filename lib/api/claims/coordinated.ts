@@ -168,16 +168,15 @@ export function coordinated<I extends CoordinatedIssues>(issues: I, d: Coordinat
         const sent = d.locks.monotonic()
         // The remote first: nothing is written here for an issue another host holds or finished.
         let attempt = await d.claims.claim(remote, id, holder, opts.ttlMs)
+        const seen = ready.find((i) => i.id === id)
         if (!attempt.ok && attempt.why === 'done' && attempt.record !== null) {
           // Changed here since the done record: if that change is a reopen, this board is not stale about the close.
-          const seen = ready.find((i) => i.id === id)
           const reopenedAt = seen !== undefined && seen.updatedAt > attempt.record.at ? await reopenedAfter(id, attempt.record.at) : null
           if (reopenedAt !== null) attempt = await d.claims.claim(remote, id, holder, opts.ttlMs, reopenedAt)
         }
         if (!attempt.ok) {
           skip.add(id)
           if (attempt.why === 'done') {
-            const seen = ready.find((i) => i.id === id)
             if (attempt.record !== null && seen !== undefined && adoptable(attempt.record, seen.updatedAt, d.claims.now())) {
               await confirm()
               await adopt(id, attempt.record)
