@@ -53,12 +53,13 @@ export const repoWorker: ActorModule = {
       : restored.snapshot
     const run = runMachine(machine, snapshot)
     shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
-    // A failed machine's commits in flight finish and its WAL drain stops; its
-    // host waits for that before closing the store (as stop() below does).
+    // A failed machine's commits in flight finish and its WAL drain stops at
+    // once (its successor drains the outbox); its host waits for that before
+    // starting a successor on the store or closing it.
     const released = run.failure.catch(async () => {
       shell.dispose()
       await shell.settled().catch(() => undefined)
-      await wal.stop()
+      await wal.stop({ flush: false })
     })
     // prepare drained what a previous run left; this picks up anything it could not (git was failing).
     if (!ctx.readOnly) wal.kick()

@@ -142,7 +142,9 @@ export class ActorCell {
   #fail(error: CairnError): void {
     if (this.status !== 'running') return
     this.status = 'failed'
-    this.#released = this.#instance?.released ?? Promise.resolve()
+    const previous = this.#released
+    const released = this.#instance?.released ?? Promise.resolve()
+    this.#released = Promise.all([previous.catch(() => undefined), released.catch(() => undefined)]).then(() => undefined)
     this.#generation++
     this.#disarmAll()
     const lost = [...this.#outstanding.values()]
@@ -156,10 +158,20 @@ export class ActorCell {
     this.#instance?.injectFailure()
   }
 
+  /**
+   * Settles once every failed instance of this cell stopped touching the
+   * store: a successor must not start beside its background work (two WAL
+   * drains on one outbox), and the store must not close under it.
+   */
+  released(): Promise<void> {
+    return this.#released.catch(() => undefined)
+  }
+
   /** Drains, persists the snapshot durably, disarms timers. */
   async stop(): Promise<void> {
-    // A failed instance's background work ends before the host closes the store under it.
-    if (this.status === 'failed') await this.#released.catch(() => undefined)
+    // A failed instance's background work ends before the host closes the
+    // store under it, also when a successor has been started since.
+    await this.released()
     if (this.status !== 'running') return
     // Accepted work drains; anything arriving from now on is refused at once.
     this.status = 'stopping'

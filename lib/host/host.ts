@@ -155,6 +155,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
   const done = new Promise<void>((resolve) => { resolveDone = resolve })
   const stats = () => [...cells.values()].map((c) => c.stats())
 
+  let stopping = false
   // The Supervisor's frames to the host itself (a HostControlMessage; anything else is refused below).
   const control = async (req: HostControlMessage): Promise<void> => {
     switch (req.type) {
@@ -166,11 +167,17 @@ export default async function host(task: HostTask): Promise<HostExit> {
       case M.actorRestart: {
         const cell = cells.get(actorAddress(req.body.kind, repoId))
         if (!cell) return reply(req, false, new CairnError('NOT_FOUND', 'no such actor').toWire())
+        // The failed instance's background work ends first (bounded: its WAL drain stops without flushing).
+        await cell.released()
+        if (cell.status !== 'failed' || stopping) {
+          return reply(req, false, new CairnError('STOPPED', `${cell.address} is ${stopping ? 'stopping' : cell.status}`, { actor: cell.address }).toWire())
+        }
         const resume = pendingEntries(journal).filter((e) => e.actor === cell.address && e.resumable)
         cell.start(resume)
         return reply(req, true, cell.stats())
       }
       case M.hostStop: {
+        stopping = true
         // Sync first: its last ingest still finds the RepoWorker running.
         for (const cell of [...cells.values()].reverse()) await cell.stop()
         if (!readOnly) await env.flushed

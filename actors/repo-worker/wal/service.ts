@@ -123,13 +123,15 @@ export class WalService {
   }
 
   /**
-   * Stops draining. A clean stop first drains what is pending (bounded by
+   * Stops draining; once it resolves, nothing of this service touches the
+   * store again. A clean stop first drains what is pending (bounded by
    * STOP_FLUSH_MS, and skipped while git is failing), so events do not wait
-   * for the next boot to reach git.
+   * for the next boot to reach git. `flush: false` skips that: a failed
+   * actor's successor drains the outbox itself.
    */
-  async stop(): Promise<void> {
+  async stop({ flush = true }: { flush?: boolean } = {}): Promise<void> {
     this.#disarm()
-    if (!this.#stopped && this.#status.lastError === null && this.#dbs.outbox.getCount() > 0) {
+    if (flush && !this.#stopped && this.#status.lastError === null && this.#dbs.outbox.getCount() > 0) {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, STOP_FLUSH_MS) })
       await Promise.race([this.flush().catch(() => undefined), timeout])
