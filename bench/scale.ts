@@ -10,7 +10,9 @@
  * - generate   events/s through the RepoWorker's write path in this thread
  * - size       data.mdb on disk, and bytes per event
  * - open       createRuntime + rt.repo + the first list page, 2 threads
- *              (raw: lmdb open + one read in this thread)
+ *              (raw: lmdb open + one read in this thread); first after the
+ *              generator (the whole store file is checked), then again after
+ *              the runtime's clean stop (sealed: store/seal.ts)
  * - list page  issues.list({ state: 'open', limit: 50 }), first page and a
  *              page from the middle (`after`); raw: one getRange of 50 heads
  * - ready page issues.ready({ limit: 50 })
@@ -31,6 +33,7 @@ import { LatencyRecorder, ratePerSecond, summarize } from './lib/stats.ts'
 import { issuesParams } from './issues/params.ts'
 import { runRawEventPuts, WRITER_RESULTS } from './issues/writers.ts'
 import { generateBoard } from './scale/generate.ts'
+import { isSealed } from '../lib/kernel/store/seal.ts'
 
 const SCHEMA = 'cairn-bench-scale/1'
 const PAGE = 50
@@ -39,7 +42,7 @@ const WRITERS = 50
 const WRITE_MS = 2000
 
 interface Row {
-  issues: number; events: number; bytes: number; generateRate: number; openMs: number; rawOpenMs: number
+  issues: number; events: number; bytes: number; generateRate: number; openMs: number; reopenMs: number; rawOpenMs: number
   page: number; deepPage: number; rawPage: number; ready: number; topoMs: number; topoCount: number; writeRate: number; writeP99: number
 }
 
@@ -107,6 +110,7 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
   // its own stall for a silent worker and terminates it (seen at 100k issues). A generous
   // timeout keeps that false kill out of the measurement.
   const rt = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2, watchdog: { timeoutMs: 120_000 } })
+  let row: Omit<Row, 'reopenMs'>
   try {
     const repo = await rt.repo(path, { agent: 'reader' })
     const first = await repo.issues.list({ state: 'open', limit: PAGE })
@@ -120,11 +124,23 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
     log(`${n} issues: open ${openMs.toFixed(0)} ms, page ${page.p50.toFixed(2)} ms (first page ${first.length}), ready ${ready.p50.toFixed(2)} ms, topo ${topo.p50.toFixed(0)} ms`)
     const writers = await Promise.all(Array.from({ length: WRITERS }, (_, i) => rt.repo(path, { agent: `w${i}` })))
     const w = await writeRate(writers, gen.ids)
-    return { issues: n, events: gen.events, bytes, generateRate: ratePerSecond(gen.events, gen.ms), openMs, rawOpenMs: raw.openMs,
+    row = { issues: n, events: gen.events, bytes, generateRate: ratePerSecond(gen.events, gen.ms), openMs, rawOpenMs: raw.openMs,
       page: page.p50, deepPage: deepPage.p50, rawPage: raw.p50, ready: ready.p50, topoMs: topo.p50, topoCount, writeRate: w.rate, writeP99: w.p99 }
   } finally {
     await rt.stop()
   }
+  // A restart, as a daemon's: the same home, the store as the clean stop left it.
+  const sealed = isSealed(storeDir)
+  const t1 = performance.now()
+  const again = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2, watchdog: { timeoutMs: 120_000 } })
+  try {
+    await (await again.repo(path, { agent: 'reader' })).issues.list({ state: 'open', limit: PAGE })
+  } finally {
+    await again.stop()
+  }
+  const reopenMs = performance.now() - t1
+  log(`${n} issues: reopen after a clean stop ${reopenMs.toFixed(0)} ms (sealed: ${sealed})`)
+  return { ...row, reopenMs }
 }
 
 const k = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n))
@@ -135,7 +151,8 @@ function resultsOf(r: Row, rawWrite: string): BenchResult[] {
     { name: `cairn.scale.generate.${s}`, group: 'scale', unit: 'events/s', value: r.generateRate, baseline: rawWrite, note: `${r.events} events through the RepoWorker's write path in the bench thread` },
     { name: `cairn.scale.store-size.${s}`, group: 'scale', unit: 'MiB', value: r.bytes / 2 ** 20, note: `${(r.bytes / r.events).toFixed(0)} bytes per event` },
     { name: `raw.scale.open.${s}`, group: 'scale', unit: 'ms', value: r.rawOpenMs, note: 'lmdb open + one read, this thread' },
-    { name: `cairn.scale.open.${s}`, group: 'scale', unit: 'ms', value: r.openMs, baseline: `raw.scale.open.${s}`, note: 'createRuntime + rt.repo + first list page, 2 threads' },
+    { name: `cairn.scale.open.${s}`, group: 'scale', unit: 'ms', value: r.openMs, baseline: `raw.scale.open.${s}`, note: 'createRuntime + rt.repo + first list page, 2 threads; the store file checked whole' },
+    { name: `cairn.scale.reopen.${s}`, group: 'scale', unit: 'ms', value: r.reopenMs, baseline: `raw.scale.open.${s}`, note: 'the same after a clean stop (sealed store)' },
     { name: `raw.scale.page.${s}`, group: 'scale', unit: 'ms', value: r.rawPage, p50: r.rawPage, note: `one getRange of ${PAGE} heads, decoded` },
     { name: `cairn.scale.list-page.${s}`, group: 'scale', unit: 'ms', value: r.page, p50: r.page, baseline: `raw.scale.page.${s}`, note: `issues.list({ state: 'open', limit: ${PAGE} }) p50 of ${CALLS}` },
     { name: `cairn.scale.list-deep-page.${s}`, group: 'scale', unit: 'ms', value: r.deepPage, p50: r.deepPage, baseline: `raw.scale.page.${s}`, note: 'the same from the middle of the board (after)' },
@@ -147,9 +164,9 @@ function resultsOf(r: Row, rawWrite: string): BenchResult[] {
 
 /** The scaling table: each cost per size, and how much it grew against how much the board grew. */
 function scalingTable(rows: Row[]): string[] {
-  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
   for (const r of rows) {
-    out.push(`| ${formatNumber(r.issues)} | ${formatNumber(r.events)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.events).toFixed(0)} | ${formatNumber(r.generateRate)} | ${r.openMs.toFixed(0)} | ` +
+    out.push(`| ${formatNumber(r.issues)} | ${formatNumber(r.events)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.events).toFixed(0)} | ${formatNumber(r.generateRate)} | ${r.openMs.toFixed(0)} (${r.reopenMs.toFixed(0)}) | ` +
       `${r.page.toFixed(2)} | ${r.deepPage.toFixed(2)} | ${r.ready.toFixed(2)} | ${r.topoMs.toFixed(0)} (${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)}) | ${formatNumber(r.writeRate)} (${r.writeP99.toFixed(0)}) |`)
   }
   out.push('', 'Growth from one size to the next (board ×10; a page\'s work is constant, topo\'s and the store\'s grow with the board):', '')
@@ -158,7 +175,7 @@ function scalingTable(rows: Row[]): string[] {
     const b = rows[i] as Row
     const g = (x: number, y: number) => `${(y / x).toFixed(2)}×`
     out.push(`- ${k(a.issues)} → ${k(b.issues)}: list page ${g(a.page, b.page)}, deep page ${g(a.deepPage, b.deepPage)}, ready page ${g(a.ready, b.ready)}, ` +
-      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)}`)
+      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)}`)
   }
   return out
 }

@@ -25,6 +25,7 @@ import type { RootDatabase } from 'lmdb'
 import { EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { openShared } from '../../../lib/kernel/store/open-store.ts'
+import { sealStore } from '../../../lib/kernel/store/seal.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
 import { query } from '../queries.ts'
@@ -38,7 +39,10 @@ export class StoreReader {
   readonly #encodings = new WeakMap<object, Uint8Array>()
   #closed = false
 
+  readonly #dir: string
+
   constructor(storeDir: string) {
+    this.#dir = storeDir
     this.#env = openShared(storeDir)
     const dbs = openRepoDbs(this.#env)
     this.#fresh = new EventStore(dbs, { reader: 'fresh' })
@@ -87,5 +91,7 @@ export class StoreReader {
     if (this.#closed) return
     this.#closed = true
     await this.#env.close()
+    // The last of this process to close a store seals it (the host thread may close it first).
+    sealStore(this.#dir)
   }
 }

@@ -29,6 +29,7 @@ import { canonicalPreimage } from '../../../protocol/events/canonical.ts'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { GitSync } from '../../../lib/kernel/ports/git-sync.ts'
 import { openStore } from '../../../lib/kernel/store/open-store.ts'
+import { breakSeal } from '../../../lib/kernel/store/seal.ts'
 import { salvageStoreFile, type Salvage } from '../../../lib/kernel/store/store-salvage.ts'
 import { eventKey } from './batch.ts'
 import { openRepoDbs, type RepoDbs } from './dbs.ts'
@@ -63,6 +64,7 @@ export async function repairStore(storeDir: string, git: GitSync, now: () => num
   const movedTo = join(dirname(storeDir), 'cairn-damaged', new Date(now()).toISOString().replace(/[:.]/g, '-'))
   mkdirSync(movedTo, { recursive: true, mode: 0o700 })
   for (const f of ['data.mdb', 'lock.mdb']) if (existsSync(join(storeDir, f))) renameSync(join(storeDir, f), join(movedTo, f))
+  breakSeal(storeDir)
 
   const fromGit = await readGitEvents(git)
   const env = await openStore(storeDir, 'repo')

@@ -22,6 +22,7 @@ import { CairnError } from '../../../protocol/errors.ts'
 import { PageError } from './lmdb-pages.ts'
 import { readStoreFile, type StoreFileFacts } from './store-file.ts'
 import { storeInUse } from './store-users.ts'
+import { breakSeal, isSealed } from './seal.ts'
 import { withCheckedDecoding } from './checked-decoding.ts'
 
 export const APPLICATION_ID = 'cairn'
@@ -53,7 +54,8 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 /**
  * Reads `<dir>/data.mdb` without mapping it: the whole page walk while no
  * other process has the store open, the meta pages and main tree while one
- * has (store-file.ts says why). A walk that fails beside a live writer is
+ * has (store-file.ts says why) or when the file is exactly as a clean close
+ * left it (seal.ts). A walk that fails beside a live writer is
  * tried again a little later (the writer may have been rewriting a page just
  * then, or creating the store).
  */
@@ -62,7 +64,7 @@ export function readChecked(dir: string): StoreFileFacts {
   for (let attempt = 0; ; attempt++) {
     const live = storeInUse(dir)
     try {
-      return readStoreFile(path, { deep: !live })
+      return readStoreFile(path, { deep: !live && !isSealed(dir) })
     } catch (err) {
       if (!(err instanceof PageError)) {
         const code = (err as NodeJS.ErrnoException).code
@@ -155,6 +157,7 @@ export async function openReadableStore(dir: string, kind: StoreKind): Promise<O
     return { env: withCheckedDecoding(open({ path: dir, readOnly: true, ...OPEN_OPTIONS }), dir), readOnly: true }
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 })
+  breakSeal(dir)
   const env = withCheckedDecoding(open({ path: dir, ...OPEN_OPTIONS }), dir)
   if (!existing) {
     const metaDb = env.openDB({ name: 'meta' })
