@@ -5,7 +5,10 @@
  *
  * From the sources, worker threads run Cairn through tsx's CommonJS hook,
  * where a dynamic `import()` of a `.ts` file is not hooked: a plain require()
- * loads the adapters there. The compiled package is plain ESM and uses import().
+ * loads the adapters there. The compiled package is plain ESM and uses import()
+ * of literal paths, so the build's bundle of the repository thread
+ * (scripts/build.mjs) can put them in a chunk of their own that shares the
+ * thread's modules (one CairnError class, one codec).
  */
 import { createRequire } from 'node:module'
 import type { GitOpeners } from '../../kernel/ports/git.ts'
@@ -15,12 +18,12 @@ type NodegitLeaseRefs = typeof import('./nodegit-lease-refs.ts')
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts')
 
-async function load<T>(name: string): Promise<T> {
+async function load<T>(name: 'nodegit-wal' | 'nodegit-lease-refs'): Promise<T> {
   if (FROM_SOURCES) {
     const req = typeof require === 'function' ? require : createRequire(import.meta.url)
     return req(`./${name}.ts`) as T
   }
-  return (await import(new URL(`./${name}.js`, import.meta.url).href)) as T
+  return (name === 'nodegit-wal' ? await import('./nodegit-wal.ts') : await import('./nodegit-lease-refs.ts')) as T
 }
 
 /**

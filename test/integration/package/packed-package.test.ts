@@ -61,9 +61,11 @@ const made = await repo.issues.create({ title: 'from an installed package', labe
 const shown = await repo.issues.show(made.id.slice(0, 8))
 let missing = null
 try { await repo.issues.show('f'.repeat(12)) } catch (err) { missing = isCairnError(err, 'NOT_FOUND') ? err.code : String(err) }
+// Into git: the repository thread loads its git adapters (nodegit) on first use.
+const flushed = await repo.wal.flush()
 await runtime.stop()
 const tsx = await import('tsx').then(() => 'found', () => 'absent')
-console.log(JSON.stringify({ id: made.id, title: shown.title, labels: shown.labels, missing, tsx, execArgv: process.execArgv, thread: isMainThread ? 'main' : 'worker' }))
+console.log(JSON.stringify({ id: made.id, title: shown.title, labels: shown.labels, missing, walDrained: flushed.drainedEvents, walPending: flushed.pending, tsx, execArgv: process.execArgv, thread: isMainThread ? 'main' : 'worker' }))
 `)
 writeText(join(consumer.dir, 'in-worker.mjs'), `
 import { Worker } from 'node:worker_threads'
@@ -96,6 +98,7 @@ function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
   t.same(out.labels, ['packed'])
   t.match(out.id, /^[0-9a-f]{32}$/)
   t.equal(out.missing, 'NOT_FOUND', 'a coded error, matched with isCairnError')
+  t.same([out.walDrained, out.walPending], [1, 0], "the event reached git: the thread loaded its git adapters")
   t.equal(out.tsx, 'absent', 'tsx cannot be resolved from the consumer')
   t.same(out.execArgv, [], 'no loader on the command line')
   t.equal(out.thread, thread)
