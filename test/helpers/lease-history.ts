@@ -40,6 +40,8 @@ export interface Verdict {
   claims: number
   /** Raw grant lines, against distinct (resource, token) pairs. */
   grantLines: number
+  /** The first (resource, token) pairs granted more than once, with both grant lines. */
+  repeated: { key: string; first: Line; again: Line }[]
   overlaps: string[]
   tokenOrder: string[]
   fenced: { accepted: number; refused: number; stale: string[] }
@@ -49,10 +51,15 @@ export interface Verdict {
 export function judgeLeases(lines: Line[]): Verdict {
   const grants = new Map<string, Grant>()
   let grantLines = 0
+  const repeated: Verdict['repeated'] = []
+  const firstLine = new Map<string, Line>()
   for (const l of lines) {
     const key = `${l.r}#${l.token}`
     if (l.ev === 'grant' || l.ev === 'claim') {
       grantLines++
+      const before = firstLine.get(key)
+      if (before && repeated.length < 5) repeated.push({ key, first: before, again: l })
+      else firstLine.set(key, l)
       grants.set(key, { key, c: l.c as string, r: l.r as string, token: l.token as number, grantedAt: l.grantedAt as number,
         ackAt: (l.t as number | undefined) ?? (l.grantedAt as number), beats: [[l.heartbeatAt as number, l.expiresAt as number]], relSend: null, claim: l.ev === 'claim' })
     }
@@ -113,5 +120,5 @@ export function judgeLeases(lines: Line[]): Verdict {
       break
     }
   }
-  return { grants: all, claims: all.filter((g) => g.claim).length, grantLines, overlaps, tokenOrder: tokenOrder.slice(0, 5), fenced: { accepted, refused, stale: stale.slice(0, 5) } }
+  return { grants: all, claims: all.filter((g) => g.claim).length, grantLines, repeated, overlaps, tokenOrder: tokenOrder.slice(0, 5), fenced: { accepted, refused, stale: stale.slice(0, 5) } }
 }
