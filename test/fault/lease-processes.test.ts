@@ -20,6 +20,7 @@ const CLIENTS = 5
 const KILLS = 12
 // Boots contend with the churn of the processes already running (each write of one refuses the others' blocks in flight).
 const BOOT_TIMEOUT_MS = 120_000
+const CHURN_MAX_MS = 600_000
 const seed = Number(process.env.CAIRN_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31))
 const rand = prng(seed)
 
@@ -31,6 +32,8 @@ t.test(`${PROCESSES} processes with their own homes on one repository, ${KILLS} 
   let runs = 0
   const spawn = (slot: number): RuntimeChild => kids.spawn('locks-churn', join(scratch.dir, `home-${slot}`), scratch.repo, {
     CAIRN_CLIENTS: String(CLIENTS), CAIRN_CLIENT_PREFIX: `p${slot}-${runs}-c`, CAIRN_SEED: String(seed + 100 * slot + runs++), CAIRN_ISSUES: '20',
+    // Every child is killed by this test; under load the run outlasts the fixture's default 60 s of churn.
+    CAIRN_WRITE_MAX_MS: String(CHURN_MAX_MS),
   })
   // The first one seeds the board; the others find it seeded (the same opIds) and join.
   const slots = [spawn(0)]
