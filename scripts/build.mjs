@@ -141,6 +141,8 @@ function bundleHost(dir) {
   const hostDir = join(dir, 'lib', 'host')
   const out = join(dir, '.host-bundle')
   esbuild.buildSync({
+    // Paths in the bundle's comments and chunk hashes are the package's, not the scratch folder's.
+    absWorkingDir: dir,
     entryPoints: [join(hostDir, 'host.js')],
     outdir: out,
     bundle: true,
@@ -157,51 +159,18 @@ function bundleHost(dir) {
   rmSync(out, { recursive: true, force: true })
 }
 
-const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+\.js)["']/g
+const RELATIVE_JS = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+?)\.js["']/g
 
-/**
- * Deletes every compiled module (and its map) that no entry point reaches
- * through relative imports: the package's `exports`, its bin, the thread's
- * bundle and `npm start`'s script. Assets (copied files) stay.
- */
-function pruneModules(dir, assetFiles) {
-  const { exports, bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  const fromPackage = (p) => p.replace(/^\.\/dist\//, '')
-  const roots = [
-    ...Object.values(exports).filter((e) => typeof e === 'object' && e.default).map((e) => fromPackage(e.default)),
-    ...Object.values(bin).map(fromPackage), 'lib/host/host.js', 'lib/host/entry.js', 'scripts/start.js',
-  ]
+/** The files of package.json's `exports` for `condition` (`types`, `default`), relative to dist/. */
+function entryFiles(condition) {
+  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  return Object.values(exports).filter((e) => typeof e === 'object' && e[condition]).map((e) => e[condition].replace(/^\.\/dist\//, ''))
+}
+
+/** The files of `dir` that `roots` reach through relative `.js` imports, each import read as its `ext` file. */
+function reachable(dir, roots, ext) {
   const keep = new Set()
   const stack = [...roots]
-  for (let i = 0; stack.length > 0 && i < 100_000; i++) {
-    const rel = stack.pop()
-    if (keep.has(rel)) continue
-    keep.add(rel)
-    for (const m of readFileSync(join(dir, rel), 'utf8').matchAll(RELATIVE_IMPORT)) stack.push(join(dirname(rel), m[1]))
-  }
-  const unreached = []
-  walkFiles(dir, (path) => {
-    const rel = relative(dir, path)
-    if (rel.endsWith('.js') && !keep.has(rel) && !assetFiles.has(rel)) unreached.push(path)
-  })
-  for (const path of unreached) {
-    rmSync(path)
-    rmSync(`${path}.map`, { force: true })
-  }
-}
-
-/** The `types` files of package.json's `exports`, relative to the package root. */
-function entryDeclarations() {
-  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  return Object.values(exports).filter((e) => typeof e === 'object' && e.types).map((e) => e.types.replace(/^\.\/dist\//, ''))
-}
-
-const RELATIVE_JS = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+?)\.js['"]/g
-
-/** Deletes every declaration in `dir` that no entry declaration reaches; returns how many. */
-function pruneDeclarations(dir) {
-  const keep = new Set()
-  const stack = entryDeclarations()
   for (let i = 0; stack.length > 0 && i < 100_000; i++) {
     const rel = stack.pop()
     if (keep.has(rel)) continue
@@ -209,16 +178,42 @@ function pruneDeclarations(dir) {
     try {
       text = readFileSync(join(dir, rel), 'utf8')
     } catch {
-      throw new Error(`declaration ${rel} is reached from an entry point but was not emitted`)
+      throw new Error(`${rel} is reached from an entry point but was not emitted`)
     }
     keep.add(rel)
-    for (const m of text.matchAll(RELATIVE_JS)) stack.push(join(dirname(rel), `${m[1]}.d.ts`))
+    for (const m of text.matchAll(RELATIVE_JS)) stack.push(join(dirname(rel), `${m[1]}${ext}`))
   }
-  let pruned = 0
-  walkFiles(dir, (path) => {
-    if (path.endsWith('.d.ts') && !keep.has(relative(dir, path))) { rmSync(path); pruned++ }
-  })
-  return pruned
+  return keep
+}
+
+/** Deletes the files of `dir` that `drop(rel)` names, with their source maps; returns how many. */
+function removeFiles(dir, drop) {
+  const doomed = []
+  walkFiles(dir, (path) => { if (drop(relative(dir, path))) doomed.push(path) })
+  for (const path of doomed) {
+    rmSync(path)
+    rmSync(`${path}.map`, { force: true })
+  }
+  return doomed.length
+}
+
+/**
+ * Deletes every compiled module (and its map) that no entry point reaches
+ * through relative imports: the package's `exports`, its bin, the thread's
+ * bundle and `npm start`'s script. Assets (copied files) stay.
+ */
+function pruneModules(dir, assetFiles) {
+  const { bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const roots = [...entryFiles('default'), ...Object.values(bin).map((p) => p.replace(/^\.\/dist\//, '')),
+    'lib/host/host.js', 'lib/host/entry.js', 'scripts/start.js']
+  const keep = reachable(dir, roots, '.js')
+  removeFiles(dir, (rel) => rel.endsWith('.js') && !keep.has(rel) && !assetFiles.has(rel))
+}
+
+/** Deletes every declaration in `dir` that no entry declaration reaches; returns how many. */
+function pruneDeclarations(dir) {
+  const keep = reachable(dir, entryFiles('types'), '.d.ts')
+  return removeFiles(dir, (rel) => rel.endsWith('.d.ts') && !keep.has(rel))
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -17,7 +17,7 @@ import type { ActorInfo, WatchItem } from '../../protocol/supervision.ts'
 import { supervisorMachine } from './machine.ts'
 import { CHANNELS, publish } from '../../lib/kernel/diagnostics.ts'
 import { gitCommonDir } from '../../lib/kernel/store/common-dir.ts'
-import { sealStore } from '../../lib/kernel/store/seal.ts'
+import { closeAndSeal } from '../../lib/kernel/store/seal.ts'
 import type { Clock } from '../../lib/kernel/ports/clock.ts'
 import { HomeStore, type SessionRecord } from './home-store.ts'
 import type { SupervisorOptions } from './options.ts'
@@ -318,8 +318,7 @@ export class Supervisor {
     await Promise.all(this.#slots.map((s) => s.destroy()))
     if (this.#home) {
       if (this.#session) await this.#home.put({ ...this.#session, clean: true })
-      await this.#home.env.close()
-      sealStore(join(this.#options.home, 'store'))
+      await closeAndSeal(this.#home.env, join(this.#options.home, 'store'))
     }
     publish(CHANNELS.runtimeStopped, {})
   }

@@ -23,7 +23,7 @@ import type { HostTask } from '../kernel/host-task.ts'
 import { clockFromDescriptor } from '../adapters/clock-from-descriptor.ts'
 import { nodegitOpeners } from '../adapters/git/loader.ts'
 import { openReadableStore } from '../kernel/store/open-store.ts'
-import { sealStore } from '../kernel/store/seal.ts'
+import { closeAndSeal } from '../kernel/store/seal.ts'
 import { blake2bReady } from '../../protocol/events/blake2b.ts'
 import { pendingEntries, type JournalDb, type JournalEntry } from '../kernel/store/journal.ts'
 import type { ActorsDb } from '../kernel/store/snapshots.ts'
@@ -138,8 +138,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
   } catch (err) {
     post(envelope(nextId++, M.hostFailed, self, SUPERVISOR, { error: CairnError.from(err).toWire() }))
     port.close()
-    await env.close()
-    if (!readOnly) sealStore(task.storeDir)
+    await closeAndSeal(env, task.storeDir)
     return { repoId, threadId }
   }
   const reconciliation = await reconcile(journal, cells, readOnly)
@@ -227,8 +226,7 @@ export default async function host(task: HostTask): Promise<HostExit> {
   post(envelope(nextId++, M.hostReady, self, SUPERVISOR, { threadId, reconciliation: report, actors: stats() }))
   await done
   port.close()
-  await env.close()
-  if (!readOnly) sealStore(task.storeDir)
+  await closeAndSeal(env, task.storeDir)
   return { repoId, threadId }
 }
 

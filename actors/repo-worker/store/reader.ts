@@ -25,7 +25,7 @@ import type { RootDatabase } from 'lmdb'
 import { EncodedValue, encodeValue } from '../../../protocol/codec.ts'
 import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
 import { openShared } from '../../../lib/kernel/store/open-store.ts'
-import { sealStore } from '../../../lib/kernel/store/seal.ts'
+import { closeAndSeal } from '../../../lib/kernel/store/seal.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
 import { query } from '../queries.ts'
@@ -90,8 +90,7 @@ export class StoreReader {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#env.close()
     // The last of this process to close a store seals it (the host thread may close it first).
-    sealStore(this.#dir)
+    await closeAndSeal(this.#env, this.#dir)
   }
 }

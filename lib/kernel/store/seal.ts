@@ -15,7 +15,7 @@
  * has the store open (nobody can write after it is taken) and is removed
  * when a writer opens the store, so a crash while open leaves none.
  */
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PageFile } from './lmdb-pages.ts'
 import { storeInUse } from './store-users.ts'
@@ -41,11 +41,14 @@ function currentSeal(dir: string): Seal {
 
 /**
  * Seals the store in `dir` after its environment was closed cleanly; does
- * nothing while another process (or thread of this one) has it open. Never
- * throws: a store without a seal is only walked whole at its next open.
+ * nothing while another process (or thread of this one) has it open, or
+ * when its data file cannot be written (a read-only store is left exactly
+ * as found). Never throws: a store without a seal is only walked whole at
+ * its next open.
  */
 export function sealStore(dir: string): void {
   try {
+    accessSync(join(dir, 'data.mdb'), constants.W_OK)
     if (storeInUse(dir)) return
     const seal = currentSeal(dir)
     const tmp = join(dir, `${SEAL_FILE}.${process.pid}.tmp`)
@@ -59,6 +62,12 @@ export function sealStore(dir: string): void {
   } catch {
     // Best effort by design (see above).
   }
+}
+
+/** Closes `env` (the store in `dir`) and seals it when nothing else has it open. */
+export async function closeAndSeal(env: { close(): Promise<void> }, dir: string): Promise<void> {
+  await env.close()
+  sealStore(dir)
 }
 
 /** Whether `dir`'s data file is exactly as its last clean close left it. */
