@@ -26,7 +26,7 @@ import type { RepoEntry } from './repo-entry.ts'
 import type { RepoLink } from './repo-link.ts'
 import { Router } from './router.ts'
 import { SupervisionLog } from './supervision-log.ts'
-import { ThreadSlot } from './thread-slot.ts'
+import { missingHostModule, ThreadSlot } from './thread-slot.ts'
 import { Watchdog } from './watchdog.ts'
 import { causeOf } from './host-restarts.ts'
 
@@ -115,6 +115,12 @@ export class Supervisor {
     this.#home = await HomeStore.open(o.home)
     // With an idle policy, a thread whose repositories all idled out ends after as long again (its memory goes with it).
     const recycleMs = o.idleCloseMs > 0 ? o.idleCloseMs : Infinity
+    // A host module file that is not there is told here, before any thread
+    // starts and the same way every time: a thread's loader error reaches this
+    // thread as a copy, and a copy made by structured clone (not Node's error
+    // serializer) drops its code (seen in CI, never here).
+    const missing = missingHostModule(o.hostEntry)
+    if (missing) throw new CairnError('UNAVAILABLE', `repository threads cannot start: ${missing.message}`, { cause: missing, hostEntry: o.hostEntry })
     this.#slots = Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread, recycleMs))
     // A host module that does not load fails the runtime now, with its cause,
     // not each repository later. The first thread to answer proves the module

@@ -15,9 +15,28 @@
  * ever. Such launches are aborted here with the load error as their cause,
  * so the host machine fails them instead of waiting.
  */
+import { existsSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Transferable } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { HostTask } from '../../lib/kernel/host-task.ts'
+import type { FailureCause } from '../../protocol/supervision.ts'
+
+/**
+ * The loader's own error for a host module file (a file: URL or an absolute
+ * path) that does not exist, or null: other entries are left to the loader.
+ */
+export function missingHostModule(hostEntry: string): FailureCause | null {
+  let path: string
+  try {
+    path = hostEntry.startsWith('file:') ? fileURLToPath(hostEntry) : hostEntry
+  } catch {
+    return null
+  }
+  if (!isAbsolute(path) || existsSync(path)) return null
+  return { name: 'Error', code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find module '${path}'` }
+}
 
 /** A host task launched on a slot: its end, and a way to say it runs (it spoke). */
 export interface Launch {

@@ -45,12 +45,14 @@ for (const scope of ['local', 'remote'] as const) {
     await child.waitFor('three steps', () => (child.lines.filter((l) => 'step' in l).length >= 3 ? true : undefined), 10_000)
 
     process.kill(child.pid, 'SIGSTOP')
-    const stepsBefore = child.lines.filter((l) => 'step' in l).length
     const taker = await rt.repo(takerRepo, { agent: 'taker' })
     // Waits out the holder's TTL and grace (the holder cannot renew while stopped).
     const lease = await taker.locks.acquire(resource, { ttlMs: 30_000, wait: { timeoutMs: 15_000 }, ...(scope === 'remote' ? { scope, remote: remote[0] } : {}) })
     t.ok(lease.token > (granted.granted as { token: number }).token, `the taker holds a newer token (${lease.token})`)
     await sleep(300) // the holder's timers are all long overdue now
+    // Counted while the holder is still stopped, not at SIGSTOP: a step line it
+    // wrote just before then may still have been in the pipe.
+    const stepsBefore = child.lines.filter((l) => 'step' in l).length
     const resumedAt = Date.now()
     process.kill(child.pid, 'SIGCONT')
     const stopped = await child.line('stopped', 10_000)
