@@ -12,7 +12,10 @@
  * - open       createRuntime + rt.repo + the first list page, 2 threads
  *              (raw: lmdb open + one read in this thread); first after the
  *              generator (the whole store file is checked), then again after
- *              the runtime's clean stop (sealed: store/seal.ts)
+ *              the runtime's clean stop (sealed: store/seal.ts; to the first
+ *              page, the stop not counted)
+ * - claims     after the reopen: the first issues.claimNext() (it builds
+ *              the writer's ready set over the board), then the next ones
  * - list page  issues.list({ state: 'open', limit: 50 }), first page and a
  *              page from the middle (`after`); raw: one getRange of 50 heads
  * - ready page issues.ready({ limit: 50 })
@@ -44,6 +47,7 @@ const WRITE_MS = 2000
 interface Row {
   issues: number; events: number; bytes: number; generateRate: number; openMs: number; reopenMs: number; rawOpenMs: number
   page: number; deepPage: number; rawPage: number; ready: number; topoMs: number; topoCount: number; writeRate: number; writeP99: number
+  claimFirstMs: number; claimNext: number
 }
 
 async function timed(calls: number, once: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
@@ -110,7 +114,7 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
   // its own stall for a silent worker and terminates it (seen at 100k issues). A generous
   // timeout keeps that false kill out of the measurement.
   const rt = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2, watchdog: { timeoutMs: 120_000 } })
-  let row: Omit<Row, 'reopenMs'>
+  let row: Omit<Row, 'reopenMs' | 'claimFirstMs' | 'claimNext'>
   try {
     const repo = await rt.repo(path, { agent: 'reader' })
     const first = await repo.issues.list({ state: 'open', limit: PAGE })
@@ -133,14 +137,24 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
   const sealed = isSealed(storeDir)
   const t1 = performance.now()
   const again = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2, watchdog: { timeoutMs: 120_000 } })
+  let reopenMs: number
+  let claimFirstMs: number
+  let claimNext: { p50: number }
   try {
-    await (await again.repo(path, { agent: 'reader' })).issues.list({ state: 'open', limit: PAGE })
+    const repo = await again.repo(path, { agent: 'claimer' })
+    await repo.issues.list({ state: 'open', limit: PAGE })
+    reopenMs = performance.now() - t1
+    // The first claim of a session builds the writer's ready set over the whole board; later ones pick from it.
+    const claim = () => repo.issues.claimNext({ ttlMs: 600_000, autoRenew: false })
+    const c0 = performance.now()
+    await claim()
+    claimFirstMs = performance.now() - c0
+    claimNext = await timed(CALLS, claim)
   } finally {
     await again.stop()
   }
-  const reopenMs = performance.now() - t1
-  log(`${n} issues: reopen after a clean stop ${reopenMs.toFixed(0)} ms (sealed: ${sealed})`)
-  return { ...row, reopenMs }
+  log(`${n} issues: reopen after a clean stop ${reopenMs.toFixed(0)} ms (sealed: ${sealed}), first claimNext ${claimFirstMs.toFixed(1)} ms, then ${claimNext.p50.toFixed(2)} ms`)
+  return { ...row, reopenMs, claimFirstMs, claimNext: claimNext.p50 }
 }
 
 const k = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n))
@@ -158,16 +172,18 @@ function resultsOf(r: Row, rawWrite: string): BenchResult[] {
     { name: `cairn.scale.list-deep-page.${s}`, group: 'scale', unit: 'ms', value: r.deepPage, p50: r.deepPage, baseline: `raw.scale.page.${s}`, note: 'the same from the middle of the board (after)' },
     { name: `cairn.scale.ready-page.${s}`, group: 'scale', unit: 'ms', value: r.ready, p50: r.ready, baseline: `raw.scale.page.${s}`, note: `issues.ready({ limit: ${PAGE} })` },
     { name: `cairn.scale.topo.${s}`, group: 'scale', unit: 'ms', value: r.topoMs, note: `issues.topo(): ${r.topoCount} open issues in order, ${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)} µs each` },
+    { name: `cairn.scale.claim-first.${s}`, group: 'scale', unit: 'ms', value: r.claimFirstMs, note: 'the first issues.claimNext() after a restart: it builds the ready set over the board' },
+    { name: `cairn.scale.claim-next.${s}`, group: 'scale', unit: 'ms', value: r.claimNext, p50: r.claimNext, note: `the claims after it, p50 of ${CALLS}` },
     { name: `cairn.scale.write.${s}`, group: 'scale', unit: 'events/s', value: r.writeRate, baseline: rawWrite, note: `durable comments, ${WRITERS} writers, ${WRITE_MS} ms; p99 ${r.writeP99.toFixed(1)} ms` },
   ]
 }
 
 /** The scaling table: each cost per size, and how much it grew against how much the board grew. */
 function scalingTable(rows: Row[]): string[] {
-  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | first claim ms (then) | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
   for (const r of rows) {
     out.push(`| ${formatNumber(r.issues)} | ${formatNumber(r.events)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.events).toFixed(0)} | ${formatNumber(r.generateRate)} | ${r.openMs.toFixed(0)} (${r.reopenMs.toFixed(0)}) | ` +
-      `${r.page.toFixed(2)} | ${r.deepPage.toFixed(2)} | ${r.ready.toFixed(2)} | ${r.topoMs.toFixed(0)} (${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)}) | ${formatNumber(r.writeRate)} (${r.writeP99.toFixed(0)}) |`)
+      `${r.page.toFixed(2)} | ${r.deepPage.toFixed(2)} | ${r.ready.toFixed(2)} | ${r.topoMs.toFixed(0)} (${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)}) | ${r.claimFirstMs.toFixed(0)} (${r.claimNext.toFixed(2)}) | ${formatNumber(r.writeRate)} (${r.writeP99.toFixed(0)}) |`)
   }
   out.push('', 'Growth from one size to the next (board ×10; a page\'s work is constant, topo\'s and the store\'s grow with the board):', '')
   for (let i = 1; i < rows.length; i++) {
@@ -175,7 +191,7 @@ function scalingTable(rows: Row[]): string[] {
     const b = rows[i] as Row
     const g = (x: number, y: number) => `${(y / x).toFixed(2)}×`
     out.push(`- ${k(a.issues)} → ${k(b.issues)}: list page ${g(a.page, b.page)}, deep page ${g(a.deepPage, b.deepPage)}, ready page ${g(a.ready, b.ready)}, ` +
-      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)}`)
+      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, first claim ${g(a.claimFirstMs, b.claimFirstMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)}`)
   }
   return out
 }

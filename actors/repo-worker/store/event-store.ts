@@ -17,12 +17,13 @@ import { CairnError } from '../../../protocol/errors.ts'
 import type { Database } from 'lmdb'
 import type { CairnEvent } from '../../../protocol/events/types.ts'
 import type { LoggedEvent } from '../../../protocol/messages.ts'
-import { compareIssues, type IssueProjection } from '../projection/index.ts'
+import type { IssueProjection } from '../projection/index.ts'
 import { CHECKPOINT_KEY, lastKey, seqOf, type RepoDbs } from './dbs.ts'
 import { readAllProjections, readProjection } from './projections.ts'
 import { Batch, compareKeys, eventKey } from './batch.ts'
 import { resolveRef } from './resolve.ts'
 import { ReadySet } from './ready-set.ts'
+import { indexedEdges, indexedIssues } from './listing-keys.ts'
 
 export { Batch } from './batch.ts'
 
@@ -187,16 +188,20 @@ export class EventStore {
     return this.#cache
   }
 
-  /** The writer's ready set (see ready-set.ts), built from every projection on first use. */
+  /**
+   * The writer's ready set (see ready-set.ts), built on first use from the
+   * listing index as committed, then brought up to the writes in flight.
+   * Not from every projection: that loaded the whole board, comments and
+   * all, into this thread, and kept it there.
+   */
   readySet(): ReadySet {
     if (this.#reader !== null) throw new CairnError('INTERNAL', 'a reader view of the event store keeps no ready set')
-    this.#ready ??= new ReadySet(this.all().values())
+    if (this.#ready === null) {
+      const set = ReadySet.fromIndex(indexedIssues(this.dbs), indexedEdges(this.dbs))
+      for (const { p } of this.#pendingIssues.values()) set.update(p)
+      this.#ready = set
+    }
     return this.#ready
-  }
-
-  /** Complete issues in listing order (earliest created first, then id). */
-  listed(): IssueProjection[] {
-    return [...this.all().values()].filter((p) => !p.incomplete).sort(compareIssues)
   }
 
   /**

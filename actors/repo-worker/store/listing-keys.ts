@@ -29,6 +29,7 @@
 import { edgeOf, type IssueProjection } from '../projection/index.ts'
 import type { ListingKey, RepoDbs } from './dbs.ts'
 import type { Writes } from './projections.ts'
+import type { IndexedEdge, IndexedIssue } from './ready-set.ts'
 
 export type { ListingKey }
 
@@ -81,4 +82,20 @@ export function writeListing(dbs: RepoDbs, before: ListingKey[] | null, next: Is
     if (!had.has(f)) put(dbs, k, w)
   }
   for (const k of before) if (k[0] !== 'x' && !has.has(flat(k))) w.remove(dbs.listing, k)
+}
+
+/** Every issue of the index with its state and creation (`x` entries), in id order. */
+export function* indexedIssues(dbs: RepoDbs): Generator<IndexedIssue> {
+  for (const { key, value } of dbs.listing.getRange({ start: ['x'], end: ['x', '\uffff'] })) {
+    const [state, at] = value as [string, number]
+    yield { id: (key as ListingKey)[1] as string, open: state === 'open', createdAt: at === INCOMPLETE_AT ? null : at }
+  }
+}
+
+/** Every dependency edge of the index (`p` keys), with the issue that states it. */
+export function* indexedEdges(dbs: RepoDbs): Generator<IndexedEdge> {
+  for (const key of dbs.listing.getKeys({ start: ['p'], end: ['p', '\uffff'] })) {
+    const k = key as ListingKey
+    yield { after: k[1] as string, before: k[2] as string, declarer: k[3] as string }
+  }
 }

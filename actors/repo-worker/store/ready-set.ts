@@ -25,6 +25,11 @@ import { edgeOf, type IssueProjection } from '../projection/index.ts'
 
 interface Info { open: boolean; createdAt: number; complete: boolean }
 
+/** An issue as the listing index tells it: `createdAt` null while incomplete (no IssueCreated yet). */
+export interface IndexedIssue { id: string; open: boolean; createdAt: number | null }
+/** A dependency edge of the index: `before` must close before `after`; `declarer` is the issue that states it. */
+export interface IndexedEdge { before: string; after: string; declarer: string }
+
 const cmp = (a: [number, string], b: [number, string]): number => (a[0] - b[0]) || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)
 
 /** Ids sorted by (createdAt, id): binary search, splice. */
@@ -43,6 +48,12 @@ class SortedIds {
       else hi = mid
     }
     return lo
+  }
+  /** Replaces the contents with `ids` (distinct), sorted once: n adds would move O(n²) entries. */
+  fill(ids: string[]): void {
+    const keyed = ids.map((id): [number, string] => [this.#at(id), id]).sort(cmp)
+    this.ids.length = 0
+    for (const [, id] of keyed) this.ids.push(id)
   }
   add(id: string): void {
     const i = this.#index(id)
@@ -104,6 +115,8 @@ export class ReadySet {
   readonly #free = new SortedIds((id) => this.#info.get(id)?.createdAt ?? Number.POSITIVE_INFINITY)
   readonly #held = new Map<string, number>()
   readonly #lapses = new Heap()
+  /** While a new set is filled: #refresh leaves #free to one sort at the end. */
+  #building = false
   /** Where this set is in the lease gate's list of issues freed early (see LeaseGate.freed). */
   freedCursor = -1
 
@@ -112,7 +125,35 @@ export class ReadySet {
     const ps = [...all]
     for (const p of ps) this.#info.set(p.id, infoOf(p))
     for (const p of ps) this.#setEdges(p.id, edgesOf(p))
-    for (const p of ps) this.#refresh(p.id)
+    this.#fill(ps.map((p) => p.id))
+  }
+
+  /**
+   * Builds the set from what the listing index holds (listing-keys.ts):
+   * each issue's state and creation, and every edge with the issue that
+   * states it. No projection is read, so a board of any size costs its
+   * keys, not its issues' histories and comments.
+   */
+  static fromIndex(issues: Iterable<IndexedIssue>, edges: Iterable<IndexedEdge>): ReadySet {
+    const set = new ReadySet([])
+    for (const i of issues) set.#info.set(i.id, { open: i.open, createdAt: i.createdAt ?? Number.POSITIVE_INFINITY, complete: i.createdAt !== null })
+    const stated = new Map<string, Array<[string, string]>>()
+    for (const e of edges) {
+      const list = stated.get(e.declarer)
+      if (list) list.push([e.before, e.after])
+      else stated.set(e.declarer, [[e.before, e.after]])
+    }
+    for (const [declarer, list] of stated) set.#setEdges(declarer, sortEdges(list))
+    set.#fill(set.#info.keys())
+    return set
+  }
+
+  /** Decides readiness of `ids` on a new set (nothing held yet), then orders the free ones in one sort. */
+  #fill(ids: Iterable<string>): void {
+    this.#building = true
+    for (const id of ids) this.#refresh(id)
+    this.#building = false
+    this.#free.fill([...this.#ready])
   }
 
   get size(): number { return this.#ready.size }
@@ -191,7 +232,7 @@ export class ReadySet {
     if (ready === this.#ready.has(id)) return
     if (ready) {
       this.#ready.add(id)
-      if (!this.#held.has(id)) this.#free.add(id)
+      if (!this.#held.has(id) && !this.#building) this.#free.add(id)
     } else {
       this.#ready.delete(id)
       this.#free.delete(id)
@@ -239,7 +280,12 @@ function edgesOf(p: IssueProjection): Array<[string, string]> {
     const e = edgeOf(p.id, d.target, d.depType)
     if (e !== null) out.push(e)
   }
-  return out.sort((x, y) => (x[0] + x[1] < y[0] + y[1] ? -1 : 1))
+  return sortEdges(out)
+}
+
+/** One order for an issue's edges, whichever way they were read: #setEdges compares them in order. */
+function sortEdges(edges: Array<[string, string]>): Array<[string, string]> {
+  return edges.sort((x, y) => (x[0] + x[1] < y[0] + y[1] ? -1 : 1))
 }
 
 function count(m: Map<string, Map<string, number>>, k: string, v: string, by: number): void {
