@@ -23,6 +23,11 @@ export function leaseView(lease: Lease, now: number): LeaseView {
   return { ...rest, live: isLive(lease, now, GRACE_MS), takeoverAt: takeoverTime(lease, GRACE_MS) }
 }
 
+/** Who holds the claim on an issue: its `issue:` lease while live, as list and status show it, or null. */
+export function claimOf(lease: Lease | undefined, now: number): LeaseView | null {
+  return lease !== undefined && isLive(lease, now, GRACE_MS) ? leaseView(lease, now) : null
+}
+
 /** What the holder is told: the lease with its id. */
 export function leaseInfo(lease: Lease, id: string | undefined): LeaseInfo {
   const { idHash: _hash, ...rest } = lease
@@ -52,8 +57,7 @@ export class LockGate implements LeaseGate {
   }
 
   claimedBy(issueId: string, now: number): LeaseView | null {
-    const lease = this.#ledger.get(`issue:${issueId}`)
-    return lease !== undefined && isLive(lease, now, GRACE_MS) ? leaseView(lease, now) : null
+    return claimOf(this.#ledger.get(`issue:${issueId}`), now)
   }
 
   claim(c: { issueId: string; holder: LeaseInfo['holder']; ttlMs: number; now: number }): ClaimGrant {

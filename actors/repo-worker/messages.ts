@@ -42,7 +42,7 @@ export const REPO_WORKER_MESSAGES: Readonly<Record<string, RepoWorkerEntry>> = O
   [M.eventsIngest]: command,
   [M.issueShow]: fromStore,
   [M.issueList]: fromStore,
-  [M.issueReady]: { role: 'query', answeredBy: 'worker' },
+  [M.issueReady]: fromStore,
   [M.issueTopo]: fromStore,
   [M.issueHistory]: fromStore,
   [M.eventsRead]: fromStore,

@@ -22,6 +22,7 @@ import type { HostTask } from '../../lib/kernel/host-task.ts'
 import { FramePort, framesIn } from '../../lib/kernel/frame-port.ts'
 import type { Clock, ClockDescriptor } from '../../lib/kernel/ports/clock.ts'
 import { StoreReader } from '../repo-worker/store/reader.ts'
+import { committedClaims } from '../lock-keeper/committed-claims.ts'
 import { hostMachine, hostState, type HostContext, type HostState } from './host-machine.ts'
 import { causeOf, failureOfActor, type ActorSupervision, type FailureCause } from './host-restarts.ts'
 import type { EventFeed } from './event-feed.ts'
@@ -279,7 +280,7 @@ export class RepoHost {
   reader(): StoreReader {
     const refused = this.refusal('repo-worker')
     if (refused) throw refused
-    return this.#reader ??= new StoreReader(this.storeDir)
+    return this.#reader ??= new StoreReader(this.storeDir, (env) => committedClaims(env, () => this.#s.clock.now()))
   }
 
   /** Live liveness probe (the watchdog, status()). */

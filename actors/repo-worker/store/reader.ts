@@ -3,7 +3,9 @@
  * Supervisor's), straight from LMDB.
  *
  * Why: a query needs nothing the worker holds in memory: projections,
- * indexes and the log are all committed state. LMDB readers take no lock and
+ * indexes and the log are all committed state, and so are the claims that
+ * `ready` leaves out (the LockKeeper's committed leases, passed in as
+ * {@link ClaimsOf}: this module does not read another actor's tables). LMDB readers take no lock and
  * see the last committed transaction, so answering where the request arrives
  * saves two thread hops and two msgpack round trips per read, and reads do
  * not queue behind the worker's commits. The RepoWorker stays the only
@@ -28,11 +30,15 @@ import { openShared } from '../../../lib/kernel/store/open-store.ts'
 import { closeAndSeal } from '../../../lib/kernel/store/seal.ts'
 import { openRepoDbs } from './dbs.ts'
 import { EventStore } from './event-store.ts'
-import { query } from '../queries.ts'
+import { query, type ClaimedBy } from '../queries.ts'
 import { answeredFromStore } from '../messages.ts'
+
+/** Who holds the claim on an issue now, read from the store `env`. */
+export type ClaimsOf = (env: RootDatabase) => ClaimedBy
 
 export class StoreReader {
   readonly #env: RootDatabase
+  readonly #claimedBy: ClaimedBy
   readonly #fresh: EventStore
   readonly #kept: EventStore
   /** Encodings of the kept view's projections; an entry lives as long as its projection is kept. */
@@ -41,9 +47,10 @@ export class StoreReader {
 
   readonly #dir: string
 
-  constructor(storeDir: string) {
+  constructor(storeDir: string, claims: ClaimsOf) {
     this.#dir = storeDir
     this.#env = openShared(storeDir)
+    this.#claimedBy = claims(this.#env)
     const dbs = openRepoDbs(this.#env)
     this.#fresh = new EventStore(dbs, { reader: 'fresh' })
     this.#kept = new EventStore(dbs, { reader: 'shared' })
@@ -51,8 +58,7 @@ export class StoreReader {
 
   /**
    * Whether this reader answers `type` (messages.ts). The rest go to the
-   * worker: stats carry its WAL drain's state, and `ready` needs its ready
-   * set and the lease gate (claimed issues are left out).
+   * worker: stats carry its WAL drain's state.
    */
   static answers(type: string, body: Record<string, unknown>): boolean {
     return answeredFromStore(type, body)
@@ -64,7 +70,7 @@ export class StoreReader {
    * @example reader.query('issues.show', { id: 'ab12' })
    */
   query(type: string, body: Record<string, unknown>): unknown {
-    return query(this.#fresh, type, body)
+    return query(this.#fresh, type, body, this.#claimedBy)
   }
 
   /**
@@ -74,7 +80,7 @@ export class StoreReader {
    */
   encoded(type: string, body: Record<string, unknown>): EncodedValue {
     this.#kept.revalidate()
-    const answer = query(this.#kept, type, body)
+    const answer = query(this.#kept, type, body, this.#claimedBy)
     if (type !== M.issueShow) return new EncodedValue(encodeValue(answer))
     const projection = answer as object
     let bytes = this.#encodings.get(projection)

@@ -88,7 +88,7 @@ t.test('the reader view answers as the worker\'s cached view, values and errors 
   t.same(ask(reader, M.issueShow, { id: x.id }), live, 'and what the runtime answered while it ran')
   t.same(ask(reader, M.issueShow, { id: 'zz' }), { code: 'INVALID_ARGUMENT' })
   t.same(ask(reader, M.issueShow, { id: 'f'.repeat(32) }), { code: 'NOT_FOUND' })
-  t.equal(StoreReader.answers(M.issueReady, {}), false, 'ready (claimed issues left out, from the worker\'s ready set) goes to the worker')
+  t.equal(StoreReader.answers(M.issueReady, {}), true, 'ready is answered here too (claims from the committed leases)')
   t.equal(StoreReader.answers(M.issueCreate, {}), false, 'writes go to the worker')
   t.equal(StoreReader.answers(M.eventsStats, {}), false, 'stats (with the WAL drain\'s state) go to the worker')
   t.equal(StoreReader.answers(M.issueShow, { id: x.id }), true)
