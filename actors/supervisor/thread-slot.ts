@@ -38,6 +38,15 @@ export function missingHostModule(hostEntry: string): FailureCause | null {
   return { name: 'Error', code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find module '${path}'` }
 }
 
+/**
+ * The young generation of a repository thread's heap, in MB. V8's default
+ * lets it grow to tens of MB that stay resident after a burst; at 8 a
+ * process with one repository open idles ~10 MiB lower, and 50 writers
+ * acknowledged as many comments per second (measured here, alternating
+ * runs). Objects that outlive it are promoted; nothing is refused.
+ */
+const HOST_YOUNG_GENERATION_MB = 8
+
 /** A host task launched on a slot: its end, and a way to say it runs (it spoke). */
 export interface Launch {
   /** Settles when the task returns or its thread dies. */
@@ -83,6 +92,7 @@ export class ThreadSlot {
       recordTiming: false,
       // 'sync' parks idle threads in Atomics.wait and freezes their timers.
       atomics: 'disabled',
+      resourceLimits: { maxYoungGenerationSizeMb: HOST_YOUNG_GENERATION_MB },
     })
     this.#pool.on('error', (err: unknown) => this.#onPoolError(err))
     this.#pool.on('workerCreate', () => { this.#alive = true; this.#replacing = false })
