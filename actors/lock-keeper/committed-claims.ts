@@ -8,9 +8,14 @@
 import type { RootDatabase } from 'lmdb'
 import type { LeaseView } from '../../protocol/messages.ts'
 import { claimOf } from './gate.ts'
-import { openLeaseDbs } from './store.ts'
+import { openLeaseDbs, type LeaseDbs } from './store.ts'
 
-export function committedClaims(env: RootDatabase, now: () => number): (issueId: string) => LeaseView | null {
-  const { leases } = openLeaseDbs(env)
-  return (issueId) => claimOf(leases.get(`issue:${issueId}`), now())
+/** `store` is the reader's open LMDB environment (opaque to the reader, which passes it back). */
+export function committedClaims(now: () => number): (issueId: string, store: object) => LeaseView | null {
+  const tables = new WeakMap<object, LeaseDbs['leases']>()
+  return (issueId, store) => {
+    let leases = tables.get(store)
+    if (leases === undefined) tables.set(store, leases = openLeaseDbs(store as RootDatabase).leases)
+    return claimOf(leases.get(`issue:${issueId}`), now())
+  }
 }

@@ -280,7 +280,7 @@ export class RepoHost {
   reader(): StoreReader {
     const refused = this.refusal('repo-worker')
     if (refused) throw refused
-    return this.#reader ??= new StoreReader(this.storeDir, (env) => committedClaims(env, () => this.#s.clock.now()))
+    return this.#reader ??= new StoreReader(this.storeDir, committedClaims(() => this.#s.clock.now()))
   }
 
   /** Live liveness probe (the watchdog, status()). */

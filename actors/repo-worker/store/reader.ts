@@ -4,8 +4,9 @@
  *
  * Why: a query needs nothing the worker holds in memory: projections,
  * indexes and the log are all committed state, and so are the claims that
- * `ready` leaves out (the LockKeeper's committed leases, passed in as
- * {@link ClaimsOf}: this module does not read another actor's tables). LMDB readers take no lock and
+ * `ready` leaves out (the LockKeeper's committed leases, read by the
+ * {@link StoreClaims} passed in: this module does not read another actor's
+ * tables). LMDB readers take no lock and
  * see the last committed transaction, so answering where the request arrives
  * saves two thread hops and two msgpack round trips per read, and reads do
  * not queue behind the worker's commits. The RepoWorker stays the only
@@ -25,7 +26,7 @@
  */
 import type { RootDatabase } from 'lmdb'
 import { EncodedValue, encodeValue } from '../../../protocol/codec.ts'
-import { MESSAGE_TYPES as M } from '../../../protocol/messages.ts'
+import { MESSAGE_TYPES as M, type LeaseView } from '../../../protocol/messages.ts'
 import { openShared } from '../../../lib/kernel/store/open-store.ts'
 import { closeAndSeal } from '../../../lib/kernel/store/seal.ts'
 import { openRepoDbs } from './dbs.ts'
@@ -33,8 +34,11 @@ import { EventStore } from './event-store.ts'
 import { query, type ClaimedBy } from '../queries.ts'
 import { answeredFromStore } from '../messages.ts'
 
-/** Who holds the claim on an issue now, read from the store `env`. */
-export type ClaimsOf = (env: RootDatabase) => ClaimedBy
+/**
+ * Who holds the claim on an issue now, read from the repository's store
+ * (`store`: the reader's open environment, opaque here).
+ */
+export type StoreClaims = (issueId: string, store: object) => LeaseView | null
 
 export class StoreReader {
   readonly #env: RootDatabase
@@ -47,10 +51,10 @@ export class StoreReader {
 
   readonly #dir: string
 
-  constructor(storeDir: string, claims: ClaimsOf) {
+  constructor(storeDir: string, claims: StoreClaims) {
     this.#dir = storeDir
     this.#env = openShared(storeDir)
-    this.#claimedBy = claims(this.#env)
+    this.#claimedBy = (issueId) => claims(issueId, this.#env)
     const dbs = openRepoDbs(this.#env)
     this.#fresh = new EventStore(dbs, { reader: 'fresh' })
     this.#kept = new EventStore(dbs, { reader: 'shared' })

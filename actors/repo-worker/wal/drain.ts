@@ -108,6 +108,11 @@ export class WalDrain {
       if (bytes >= ROUND_BYTES) { full = true; break }
     }
     if (listed.length >= DRAIN_BATCH) full = true
+    // The recorded states in the same read as the listing: while an actor's
+    // state is still the one read here, nothing listed of it has left the
+    // outbox (see #stillPending), and the listing need not be checked again.
+    const listedStates = new Map<string, WalState>()
+    for (const { key, value } of this.#state.getRange()) listedStates.set(key, value)
     const coveredSeq = full ? listed[listed.length - 1]!.key as number : Infinity
     const report: DrainReport = { commits: 0, events: 0, adopted: 0, complete: true, coveredSeq }
     const byActor = new Map<string, Drained[]>()
@@ -121,14 +126,20 @@ export class WalDrain {
     }
     for (const [actor, list] of byActor) {
       let pending = list
+      /** The state `pending` is known to be in the outbox under (undefined: none recorded). */
+      let checked = listedStates.get(actor)
       for (let failures = 0; failures < CAS_RETRIES && pending.length > 0;) {
         // State first, then the outbox, in one synchronous step (one LMDB
         // snapshot): the outbox is never older than the tip it goes with.
         // Another drain (a thread or process on this clone) may have written
         // and recorded some of what this round listed since: only what is
         // still in the outbox goes on top of the recorded tip.
-        const state = this.#state.get(actor) ?? { tip: null, events: 0, commits: 0 }
-        pending = pending.filter((p) => this.#stillPending(p))
+        const recorded = this.#state.get(actor)
+        const state = recorded ?? { tip: null, events: 0, commits: 0 }
+        if (!sameState(recorded, checked)) {
+          pending = pending.filter((p) => this.#stillPending(p))
+          checked = recorded
+        }
         if (pending.length === 0) break
         const actual = await this.#git.readRef(walRef(actor))
         if (actual !== state.tip) {
@@ -157,7 +168,10 @@ export class WalDrain {
           failures++
           continue
         }
-        await this.#record(actor, { tip: res.commit, events: state.events + batch.length, commits: state.commits + 1 }, batch.map((p) => p.seq))
+        const next = { tip: res.commit, events: state.events + batch.length, commits: state.commits + 1 }
+        await this.#record(actor, next, batch.map((p) => p.seq))
+        // What is left of `pending` stays in the outbox under the state this drain just recorded.
+        checked = next
         report.commits++
         report.events += batch.length
         pending = pending.slice(take)
@@ -176,7 +190,12 @@ export class WalDrain {
     return { seq, eventId: entry, actor: event.actor, tsUnixMs: event.tsUnixMs, record: encodeCbor(chunkRecordOf(event, i)) }
   }
 
-  /** Whether `d`'s outbox entry is still there (no drain has put it into git since it was listed). */
+  /**
+   * Whether `d`'s outbox entry is still there (no drain has put it into git
+   * since it was listed). Entries of an actor leave the outbox only in the
+   * transaction that records a new state for that actor (#record), with a
+   * new tip or more events: an unchanged state means none left.
+   */
   #stillPending(d: Drained): boolean {
     const entry = this.#dbs.outbox.get(d.seq)
     return entry !== undefined && outboxEventId(entry) === d.eventId
@@ -213,4 +232,9 @@ export class WalDrain {
       this.#state.put(actor, state)
     })
   }
+}
+
+function sameState(a: WalState | undefined, b: WalState | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.tip === b.tip && a.events === b.events && a.commits === b.commits
 }
