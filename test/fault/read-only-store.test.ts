@@ -1,6 +1,6 @@
 /**
  * A repository whose `.git/cairn` is on a read-only file system (a real
- * read-only bind mount) can still be read: list, show, history and the
+ * read-only bind mount) can still be read: list, ready, show, history and the
  * event log answer through the CLI, embedded and through the daemon.
  * Writes are refused with STORE_READ_ONLY; nothing fails INTERNAL and no
  * actor restarts.
@@ -37,6 +37,8 @@ t.test('a read-only store reads, embedded and through the daemon, and refuses wr
       : cli(['--json', '--home', box.home, '-C', repo, ...args], { ...process.env, CAIRN_AGENT: 'a' })
     const list = await cairn('issue', 'list')
     t.match(JSON.parse(list.stdout), { ok: true, data: [{ id, title: 'readable' }] }, `${mode}: issue list reads (${list.stdout.trim()} ${list.stderr.slice(-200)})`)
+    const ready = await cairn('issue', 'ready')
+    t.match(JSON.parse(ready.stdout), { ok: true, data: [{ id }] }, `${mode}: issue ready reads, claims included (${ready.stdout.trim()} ${ready.stderr.slice(-200)})`)
     const show = await cairn('issue', 'show', id.slice(0, 8))
     t.match(JSON.parse(show.stdout), { ok: true, data: { body: 'from a read-only disk', comments: [{ body: 'still here' }] } }, `${mode}: issue show reads`)
     const write = await cairn('issue', 'comment', id.slice(0, 8), 'refused')
