@@ -8,14 +8,12 @@
 import type { RootDatabase } from 'lmdb'
 import type { LeaseView } from '../../protocol/messages.ts'
 import { claimOf } from './gate.ts'
-import { openLeaseDbs, type LeaseDbs } from './store.ts'
+import { openLeaseDbs } from './store.ts'
 
-/** `store` is the reader's open LMDB environment (opaque to the reader, which passes it back). */
-export function committedClaims(now: () => number): (issueId: string, store: object) => LeaseView | null {
-  const tables = new WeakMap<object, LeaseDbs['leases']>()
-  return (issueId, store) => {
-    let leases = tables.get(store)
-    if (leases === undefined) tables.set(store, leases = openLeaseDbs(store as RootDatabase).leases)
-    return claimOf(leases.get(`issue:${issueId}`), now())
+/** Claims read from `store`, the reader's open LMDB environment (opaque to the reader, which hands it over). */
+export function committedClaims(now: () => number): (store: object) => (issueId: string) => LeaseView | null {
+  return (store) => {
+    const { leases } = openLeaseDbs(store as RootDatabase)
+    return (issueId) => claimOf(leases.get(`issue:${issueId}`), now())
   }
 }

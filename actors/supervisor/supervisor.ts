@@ -28,7 +28,7 @@ import { Router } from './router.ts'
 import { SupervisionLog } from './supervision-log.ts'
 import { missingHostModule, ThreadSlot } from './thread-slot.ts'
 import { Watchdog } from './watchdog.ts'
-import { causeOf } from './host-restarts.ts'
+import { causeOf, type FailureCause } from './host-restarts.ts'
 
 export type { HandOff, ReconciliationReport, RepoLink }
 
@@ -119,8 +119,9 @@ export class Supervisor {
     // starts and the same way every time: a thread's loader error reaches this
     // thread as a copy, and a copy made by structured clone (not Node's error
     // serializer) drops its code (seen in CI, never here).
+    const cannotStart = (cause: FailureCause) => new CairnError('UNAVAILABLE', `repository threads cannot start: ${cause.message}`, { cause, hostEntry: o.hostEntry })
     const missing = missingHostModule(o.hostEntry)
-    if (missing) throw new CairnError('UNAVAILABLE', `repository threads cannot start: ${missing.message}`, { cause: missing, hostEntry: o.hostEntry })
+    if (missing) throw cannotStart(missing)
     this.#slots = Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread, recycleMs))
     // A host module that does not load fails the runtime now, with its cause,
     // not each repository later. The first thread to answer proves the module
@@ -128,10 +129,7 @@ export class Supervisor {
     // cannot load fails with the cause too: thread-slot.ts).
     const probes = this.#slots.map((slot) => slot.probe())
     for (const p of probes) p.catch(() => undefined)
-    await Promise.race(probes).catch((err: unknown) => {
-      const cause = causeOf(err)
-      throw new CairnError('UNAVAILABLE', `repository threads cannot start: ${cause.message}`, { cause, hostEntry: o.hostEntry })
-    })
+    await Promise.race(probes).catch((err: unknown) => { throw cannotStart(causeOf(err)) })
     this.#placement = new Placement(this.#slots, {
       options: o, router: this.#router, log: this.#log,
       serving: () => this.#serving(),

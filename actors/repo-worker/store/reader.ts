@@ -35,10 +35,10 @@ import { query, type ClaimedBy } from '../queries.ts'
 import { answeredFromStore } from '../messages.ts'
 
 /**
- * Who holds the claim on an issue now, read from the repository's store
- * (`store`: the reader's open environment, opaque here).
+ * Reads who holds the claim on an issue now from the repository's store
+ * (`store`: the reader's open environment, opaque here); called once.
  */
-export type StoreClaims = (issueId: string, store: object) => LeaseView | null
+export type StoreClaims = (store: object) => (issueId: string) => LeaseView | null
 
 export class StoreReader {
   readonly #env: RootDatabase
@@ -54,7 +54,7 @@ export class StoreReader {
   constructor(storeDir: string, claims: StoreClaims) {
     this.#dir = storeDir
     this.#env = openShared(storeDir)
-    this.#claimedBy = (issueId) => claims(issueId, this.#env)
+    this.#claimedBy = claims(this.#env)
     const dbs = openRepoDbs(this.#env)
     this.#fresh = new EventStore(dbs, { reader: 'fresh' })
     this.#kept = new EventStore(dbs, { reader: 'shared' })
