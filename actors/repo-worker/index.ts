@@ -4,6 +4,7 @@
  */
 import { fromPromise } from 'xstate'
 import { CairnError } from '../../protocol/errors.ts'
+import type { Envelope } from '../../protocol/envelope.ts'
 import type { ActorModule } from '../../lib/kernel/actor-module.ts'
 import { runMachine } from '../../lib/kernel/machine-instance.ts'
 import { repoWorkerMachine, REPO_WORKER_SNAPSHOT_VERSION, type CommitOutput } from './machine.ts'
@@ -39,7 +40,7 @@ export const repoWorker: ActorModule = {
     shell.resume(restored.resume)
     const machine = repoWorkerMachine.provide({
       actions: {
-        enqueueWrite: (_, { req }) => shell.enqueueWrite(req),
+        enqueueWrites: (_, { reqs }) => { for (const req of reqs) shell.enqueueWrite(req) },
         enqueueTimerFire: (_, { timer }) => shell.enqueueTimerFire(timer),
         answerRead: (_, { req }) => shell.answerRead(req),
       },
@@ -52,7 +53,6 @@ export const repoWorker: ActorModule = {
       ? repoWorkerMachine.resolveState({ value: 'idle', context: { queued: 0, staged: restored.resume.length, commits: 0 } })
       : restored.snapshot
     const run = runMachine(machine, snapshot)
-    shell.onBroken = () => run.actor.send({ type: 'BROKEN' })
     // A failed machine's commits in flight finish and its WAL drain stops at
     // once (its successor drains the outbox); its host waits for that before
     // starting a successor on the store or closing it.
@@ -63,14 +63,35 @@ export const repoWorker: ActorModule = {
     })
     // prepare drained what a previous run left; this picks up anything it could not (git was failing).
     if (!ctx.readOnly) wal.kick()
+    // The writes delivered in one turn of the loop reach the machine as one
+    // WRITE, after the poll phase that read them (each request is a port
+    // message of its own, so a microtask would see them one by one). Any
+    // other event sends them first: arrival order holds. A commit gathers
+    // its block a turn later anyway (effects.ts commitBatch).
+    let writes: Envelope[] = []
+    let flushing: NodeJS.Immediate | null = null
+    const sendWrites = (): void => {
+      if (flushing !== null) { clearImmediate(flushing); flushing = null }
+      if (writes.length === 0) return
+      const reqs = writes
+      writes = []
+      run.actor.send({ type: 'WRITE', reqs })
+    }
+    shell.onBroken = () => { sendWrites(); run.actor.send({ type: 'BROKEN' }) }
     return {
       deliver: (req) => {
         const entry = repoWorkerMessage(req.type)
+        if (entry !== undefined && isWrite(entry)) {
+          if (writes.push(req) === 1) flushing = setImmediate(sendWrites)
+          return
+        }
+        sendWrites()
         if (entry === undefined) ctx.replyError(req, new CairnError('UNKNOWN_MESSAGE', `repo-worker does not handle ${req.type}`))
-        else run.actor.send(isWrite(entry) ? { type: 'WRITE', req } : { type: 'READ', req })
+        else run.actor.send({ type: 'READ', req })
       },
-      timerDue: (timer) => run.actor.send({ type: 'TIMER_FIRED', timer }),
+      timerDue: (timer) => { sendWrites(); run.actor.send({ type: 'TIMER_FIRED', timer }) },
       stop: async () => {
+        sendWrites()
         run.actor.send({ type: 'STOP' })
         await Promise.race([run.done, run.failure])
         // An idle machine stops at once; its last commit may still be flushing.

@@ -1,7 +1,7 @@
 /**
  * RepoWorker lifecycle and group-commit loop, as a pure machine.
  *
- * Requests never wait for each other: APPEND/TIMER_FIRED only enqueue (the
+ * Requests never wait for each other: WRITE/TIMER_FIRED only enqueue (the
  * shell holds the payloads), and while a commit runs the next batch grows.
  * Each commit journals the newly queued operations and applies the ones
  * journaled by the previous commit, so a crash between the two leaves a
@@ -23,7 +23,12 @@ export interface RepoWorkerContext {
 }
 
 export type RepoWorkerEvent =
-  | { type: 'WRITE'; req: Envelope }
+  /**
+   * Writes delivered together (one port message's frames): one event for
+   * all of them, since a machine step per write cost as much as the write's
+   * own LMDB puts. Their order is their arrival order.
+   */
+  | { type: 'WRITE'; reqs: readonly Envelope[] }
   | { type: 'READ'; req: Envelope }
   | { type: 'TIMER_FIRED'; timer: DurableTimer }
   | { type: 'STOP' }
@@ -38,10 +43,11 @@ export const repoWorkerMachine = setup({
     events: {} as RepoWorkerEvent,
   },
   actions: {
-    enqueueWrite: (_, _params: { req: Envelope }) => {},
+    enqueueWrites: (_, _params: { reqs: readonly Envelope[] }) => {},
     enqueueTimerFire: (_, _params: { timer: DurableTimer }) => {},
     answerRead: (_, _params: { req: Envelope }) => {},
     countQueued: assign({ queued: ({ context }) => context.queued + 1 }),
+    countWrites: assign({ queued: ({ context }, params: { n: number }) => context.queued + params.n }),
   },
   actors: {
     commitBatch: fromPromise<CommitOutput, { drain: boolean }>(async () => { throw new Error('commitBatch not provided') }),
@@ -61,7 +67,7 @@ export const repoWorkerMachine = setup({
     idle: {
       always: { guard: 'hasWork', target: 'committing' },
       on: {
-        WRITE: { target: 'committing', actions: [{ type: 'enqueueWrite', params: ({ event }) => ({ req: event.req }) }, 'countQueued'] },
+        WRITE: { target: 'committing', actions: [{ type: 'enqueueWrites', params: ({ event }) => ({ reqs: event.reqs }) }, { type: 'countWrites', params: ({ event }) => ({ n: event.reqs.length }) }] },
         TIMER_FIRED: { target: 'committing', actions: [{ type: 'enqueueTimerFire', params: ({ event }) => ({ timer: event.timer }) }, 'countQueued'] },
         STOP: 'stopped',
       },
@@ -78,7 +84,7 @@ export const repoWorkerMachine = setup({
         onError: 'failed',
       },
       on: {
-        WRITE: { actions: [{ type: 'enqueueWrite', params: ({ event }) => ({ req: event.req }) }, 'countQueued'] },
+        WRITE: { actions: [{ type: 'enqueueWrites', params: ({ event }) => ({ reqs: event.reqs }) }, { type: 'countWrites', params: ({ event }) => ({ n: event.reqs.length }) }] },
         TIMER_FIRED: { actions: [{ type: 'enqueueTimerFire', params: ({ event }) => ({ timer: event.timer }) }, 'countQueued'] },
         // Finish the commit in hand, then stop: acknowledged work is never cut short.
         STOP: { target: 'draining' },

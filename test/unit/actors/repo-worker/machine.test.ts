@@ -25,7 +25,7 @@ const timer: DurableTimer = { actor: 'repo-worker:r1', id: 't1', deadline: 1_700
 const step = (s: Snap, e: RepoWorkerEvent) => transition(m, s, e)
 const idle = (): Snap => initialTransition(m)[0]
 /** idle → committing via one WRITE. */
-const committing = (): Snap => step(idle(), { type: 'WRITE', req: writeReq })[0]
+const committing = (): Snap => step(idle(), { type: 'WRITE', reqs: [writeReq] })[0]
 /** committing → draining via STOP. */
 const draining = (): Snap => step(committing(), { type: 'STOP' })[0]
 
@@ -51,27 +51,37 @@ t.test('initial state is idle with an empty context and nothing to do', async (t
 })
 
 t.test('WRITE in idle enqueues the request and starts a commit', async (t) => {
-  const [s, actions] = step(idle(), { type: 'WRITE', req: writeReq })
+  const [s, actions] = step(idle(), { type: 'WRITE', reqs: [writeReq] })
   t.equal(s.value, 'committing')
   t.strictSame(summarize(actions), [
-    { type: 'enqueueWrite', params: { req: writeReq } },
+    { type: 'enqueueWrites', params: { reqs: [writeReq] } },
     spawnCommit,
   ], 'enqueueWrite with the req, then commitBatch is invoked with drain: false')
-  t.equal((actions[0]!.params as { req: Envelope }).req, writeReq, 'the very request object is passed on')
-  t.notOk(actions.some((a) => a.type === 'countQueued'), 'countQueued is an assign: resolved into context, not returned')
+  t.equal((actions[0]!.params as { reqs: Envelope[] }).reqs[0], writeReq, 'the very request object is passed on')
+  t.notOk(actions.some((a) => a.type === 'countWrites'), 'countWrites is an assign: resolved into context, not returned')
   // countQueued made queued 1 during the transition; committing's entry then
   // resets it, since the commit just invoked journals everything queued so far.
   t.strictSame(s.context, { queued: 0, staged: 0, commits: 0 }, 'queued is counted then reset on entry to committing')
 })
 
 t.test('WRITE while committing only enqueues and counts; the commit in hand keeps running', async (t) => {
-  let [s, actions] = step(committing(), { type: 'WRITE', req: writeReq2 })
+  let [s, actions] = step(committing(), { type: 'WRITE', reqs: [writeReq2] })
   t.equal(s.value, 'committing')
-  t.strictSame(summarize(actions), [{ type: 'enqueueWrite', params: { req: writeReq2 } }], 'no child is stopped or re-spawned')
+  t.strictSame(summarize(actions), [{ type: 'enqueueWrites', params: { reqs: [writeReq2] } }], 'no child is stopped or re-spawned')
   t.strictSame(s.context, { queued: 1, staged: 0, commits: 0 }, 'the next batch grows by one')
-  ;[s, actions] = step(s, { type: 'WRITE', req: writeReq })
+  ;[s, actions] = step(s, { type: 'WRITE', reqs: [writeReq] })
   t.strictSame(s.context, { queued: 2, staged: 0, commits: 0 }, 'and by one more')
-  t.strictSame(summarize(actions), [{ type: 'enqueueWrite', params: { req: writeReq } }])
+  t.strictSame(summarize(actions), [{ type: 'enqueueWrites', params: { reqs: [writeReq] } }])
+})
+
+t.test('one WRITE carries the writes delivered together: enqueued in order, each counted', async (t) => {
+  const [s, actions] = step(idle(), { type: 'WRITE', reqs: [writeReq, writeReq2] })
+  t.equal(s.value, 'committing', 'from idle it starts one commit')
+  t.strictSame(summarize(actions), [{ type: 'enqueueWrites', params: { reqs: [writeReq, writeReq2] } }, spawnCommit])
+  const [s2, actions2] = step(s, { type: 'WRITE', reqs: [writeReq2, writeReq, writeReq2] })
+  t.equal(s2.value, 'committing')
+  t.strictSame(summarize(actions2), [{ type: 'enqueueWrites', params: { reqs: [writeReq2, writeReq, writeReq2] } }], 'one action for the three, in their order')
+  t.strictSame(s2.context, { queued: 3, staged: 0, commits: 0 }, 'the next batch grows by three')
 })
 
 t.test('TIMER_FIRED enqueues the timer fire', async (t) => {
@@ -124,8 +134,8 @@ t.test('commit done with staged 0 and nothing queued: idle', async (t) => {
 
 t.test('commit done with staged 0 but writes queued meanwhile: committing again, queue reset', async (t) => {
   let s = committing()
-  ;[s] = step(s, { type: 'WRITE', req: writeReq2 })
-  ;[s] = step(s, { type: 'WRITE', req: writeReq })
+  ;[s] = step(s, { type: 'WRITE', reqs: [writeReq2] })
+  ;[s] = step(s, { type: 'WRITE', reqs: [writeReq] })
   t.equal(s.context.queued, 2)
   const [next, actions] = transition(m, s, doneEvent<RepoWorkerEvent>(COMMIT_ID, { staged: 0 }))
   t.equal(next.value, 'committing')
@@ -195,7 +205,7 @@ t.test('BROKEN (a write block did not commit) fails the machine from every live 
 
 t.test('persisted snapshots round-trip through msgpackr exactly', async (t) => {
   const noop = m.provide({
-    actions: { enqueueWrite: () => {}, enqueueTimerFire: () => {}, answerRead: () => {} },
+    actions: { enqueueWrites: () => {}, enqueueTimerFire: () => {}, answerRead: () => {} },
     // A commit that never settles: the actor stays where the test puts it.
     actors: { commitBatch: fromPromise<{ staged: number }, { drain: boolean }>(() => new Promise<never>(() => {})) },
   })
@@ -216,7 +226,7 @@ t.test('persisted snapshots round-trip through msgpackr exactly', async (t) => {
   }
 
   check('idle', 'idle', { queued: 0, staged: 0, commits: 0 })
-  actor.send({ type: 'WRITE', req: writeReq })
+  actor.send({ type: 'WRITE', reqs: [writeReq] })
   actor.send({ type: 'TIMER_FIRED', timer })
   check('committing', 'committing', { queued: 1, staged: 0, commits: 0 })
   actor.send({ type: 'STOP' })
