@@ -20,8 +20,13 @@
  *              page from the middle (`after`); raw: one getRange of 50 heads
  * - ready page issues.ready({ limit: 50 })
  * - topo       issues.topo(): every open issue (its answer grows with the board)
- * - writes     durable comments on random issues, 50 writers for 2 s
- *              (raw: bench/issues/writers.ts's LMDB event put, once per run)
+ * - writes     durable comments on distinct issues in turn, 50 writers: the
+ *              first second after the open apart, then 2 s (raw:
+ *              bench/issues/writers.ts's LMDB event put after its own warm-up,
+ *              once per run). The first second pays for LMDB's free list: the
+ *              generator's large blocks and its outbox clear free many pages,
+ *              and the first commits after reuse them (a compacted copy of the
+ *              same store wrote 2.3× faster in that second)
  *
  * Writes `<out>/scale.json` and `<out>/scale.md`; prints the markdown.
  */
@@ -43,10 +48,11 @@ const PAGE = 50
 const CALLS = 30
 const WRITERS = 50
 const WRITE_MS = 2000
+const FIRST_WRITE_MS = 1000
 
 interface Row {
   issues: number; events: number; bytes: number; generateRate: number; openMs: number; reopenMs: number; rawOpenMs: number
-  page: number; deepPage: number; rawPage: number; ready: number; topoMs: number; topoCount: number; writeRate: number; writeP99: number
+  page: number; deepPage: number; rawPage: number; ready: number; topoMs: number; topoCount: number; writeRate: number; writeP99: number; firstWriteRate: number
   claimFirstMs: number; claimNext: number
 }
 
@@ -81,16 +87,16 @@ function rawPage(storeDir: string): { p50: number; openMs: number } {
   return { p50: summarize(samples).p50, openMs }
 }
 
-async function writeRate(repo: Repo[], ids: string[]): Promise<{ rate: number; p99: number }> {
+/** Comments from every writer for `ms`, each on the next issue of a stride through the board (7919 is prime: every issue in turn). */
+async function writeRate(repo: Repo[], ids: string[], next: { k: number }, ms: number): Promise<{ rate: number; p99: number }> {
   const rec = new LatencyRecorder(65_536)
   let events = 0
   const start = performance.now()
-  const deadline = start + WRITE_MS
-  let k = 0
+  const deadline = start + ms
   await Promise.all(repo.map(async (r) => {
     for (let c = 0; c < 1_000_000 && performance.now() < deadline; c++) {
       const t0 = performance.now()
-      await r.issues.comment(ids[(k++ * 7919) % ids.length] as string, 'a durable comment on a big board')
+      await r.issues.comment(ids[(next.k++ * 7919) % ids.length] as string, 'a durable comment on a big board')
       rec.record(performance.now() - t0)
       events++
     }
@@ -127,9 +133,12 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
     const topo = await timed(3, async () => { topoCount = (await repo.issues.topo()).order.length })
     log(`${n} issues: open ${openMs.toFixed(0)} ms, page ${page.p50.toFixed(2)} ms (first page ${first.length}), ready ${ready.p50.toFixed(2)} ms, topo ${topo.p50.toFixed(0)} ms`)
     const writers = await Promise.all(Array.from({ length: WRITERS }, (_, i) => rt.repo(path, { agent: `w${i}` })))
-    const w = await writeRate(writers, gen.ids)
+    const next = { k: 0 }
+    const firstSecond = await writeRate(writers, gen.ids, next, FIRST_WRITE_MS)
+    const w = await writeRate(writers, gen.ids, next, WRITE_MS)
+    log(`${n} issues: writes ${firstSecond.rate.toFixed(0)}/s in the first second, then ${w.rate.toFixed(0)}/s`)
     row = { issues: n, events: gen.events, bytes, generateRate: ratePerSecond(gen.events, gen.ms), openMs, rawOpenMs: raw.openMs,
-      page: page.p50, deepPage: deepPage.p50, rawPage: raw.p50, ready: ready.p50, topoMs: topo.p50, topoCount, writeRate: w.rate, writeP99: w.p99 }
+      page: page.p50, deepPage: deepPage.p50, rawPage: raw.p50, ready: ready.p50, topoMs: topo.p50, topoCount, writeRate: w.rate, writeP99: w.p99, firstWriteRate: firstSecond.rate }
   } finally {
     await rt.stop()
   }
@@ -174,16 +183,17 @@ function resultsOf(r: Row, rawWrite: string): BenchResult[] {
     { name: `cairn.scale.topo.${s}`, group: 'scale', unit: 'ms', value: r.topoMs, note: `issues.topo(): ${r.topoCount} open issues in order, ${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)} µs each` },
     { name: `cairn.scale.claim-first.${s}`, group: 'scale', unit: 'ms', value: r.claimFirstMs, note: 'the first issues.claimNext() after a restart: it builds the ready set over the board' },
     { name: `cairn.scale.claim-next.${s}`, group: 'scale', unit: 'ms', value: r.claimNext, p50: r.claimNext, note: `the claims after it, p50 of ${CALLS}` },
-    { name: `cairn.scale.write.${s}`, group: 'scale', unit: 'events/s', value: r.writeRate, baseline: rawWrite, note: `durable comments, ${WRITERS} writers, ${WRITE_MS} ms; p99 ${r.writeP99.toFixed(1)} ms` },
+    { name: `cairn.scale.write-first.${s}`, group: 'scale', unit: 'events/s', value: r.firstWriteRate, baseline: rawWrite, note: `durable comments, ${WRITERS} writers, the first ${FIRST_WRITE_MS} ms after the open` },
+    { name: `cairn.scale.write.${s}`, group: 'scale', unit: 'events/s', value: r.writeRate, baseline: rawWrite, note: `durable comments, ${WRITERS} writers, ${WRITE_MS} ms after that; p99 ${r.writeP99.toFixed(1)} ms` },
   ]
 }
 
 /** The scaling table: each cost per size, and how much it grew against how much the board grew. */
 function scalingTable(rows: Row[]): string[] {
-  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | first claim ms (then) | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | first claim ms (then) | write ev/s first second | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
   for (const r of rows) {
     out.push(`| ${formatNumber(r.issues)} | ${formatNumber(r.events)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.events).toFixed(0)} | ${formatNumber(r.generateRate)} | ${r.openMs.toFixed(0)} (${r.reopenMs.toFixed(0)}) | ` +
-      `${r.page.toFixed(2)} | ${r.deepPage.toFixed(2)} | ${r.ready.toFixed(2)} | ${r.topoMs.toFixed(0)} (${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)}) | ${r.claimFirstMs.toFixed(0)} (${r.claimNext.toFixed(2)}) | ${formatNumber(r.writeRate)} (${r.writeP99.toFixed(0)}) |`)
+      `${r.page.toFixed(2)} | ${r.deepPage.toFixed(2)} | ${r.ready.toFixed(2)} | ${r.topoMs.toFixed(0)} (${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)}) | ${r.claimFirstMs.toFixed(0)} (${r.claimNext.toFixed(2)}) | ${formatNumber(r.firstWriteRate)} | ${formatNumber(r.writeRate)} (${r.writeP99.toFixed(0)}) |`)
   }
   out.push('', 'Growth from one size to the next (board ×10; a page\'s work is constant, topo\'s and the store\'s grow with the board):', '')
   for (let i = 1; i < rows.length; i++) {
@@ -191,7 +201,7 @@ function scalingTable(rows: Row[]): string[] {
     const b = rows[i] as Row
     const g = (x: number, y: number) => `${(y / x).toFixed(2)}×`
     out.push(`- ${k(a.issues)} → ${k(b.issues)}: list page ${g(a.page, b.page)}, deep page ${g(a.deepPage, b.deepPage)}, ready page ${g(a.ready, b.ready)}, ` +
-      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, first claim ${g(a.claimFirstMs, b.claimFirstMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)}`)
+      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, first claim ${g(a.claimFirstMs, b.claimFirstMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)} (first second ${g(a.firstWriteRate, b.firstWriteRate)})`)
   }
   return out
 }
@@ -215,7 +225,7 @@ async function main(): Promise<void> {
   } finally {
     dirs.cleanup()
   }
-  const report = buildReport({ machine: machineInfo(), startedAt, params: { quick, sizes: sizes.join('/'), page: PAGE, calls: CALLS, writers: WRITERS, writeMs: WRITE_MS }, results, schema: SCHEMA })
+  const report = buildReport({ machine: machineInfo(), startedAt, params: { quick, sizes: sizes.join('/'), page: PAGE, calls: CALLS, writers: WRITERS, writeMs: WRITE_MS, firstWriteMs: FIRST_WRITE_MS }, results, schema: SCHEMA })
   const { jsonPath, markdown } = await writeReport(outDir, report, { name: 'scale', title: 'Cairn scaling benchmark', footer: scalingTable(rows) })
   process.stdout.write(markdown)
   log(`wrote ${jsonPath}`)
