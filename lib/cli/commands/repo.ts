@@ -1,4 +1,5 @@
-/** `cairn init`, `events`, `sync`, `import-grite`: repository-wide commands. */
+/** `cairn init`, `events`, `sync`, `import-grite`, `compact`: repository-wide commands. */
+import { join } from 'node:path'
 import { Command } from 'commander'
 import { CairnError } from '../../../protocol/errors.ts'
 import { redactUrl } from '../../../protocol/redact.ts'
@@ -62,5 +63,22 @@ export function repoCommands(cli: Cli): Command[] {
       }
     })
 
-  return [init, events, sync, importGrite]
+  const compact = new Command('compact').description("rewrite the repository's store without its free pages (LMDB never shrinks its file); only while no process has it open")
+    .option('--dry-run', 'only say how much would be given back')
+    .action(async (o: Opts, cmd: Command) => {
+      await cli.guard(cmd, async () => {
+        // In this process, never through a daemon: the store must be closed by everyone.
+        const { compactStore } = await import('../../kernel/store/compact.ts')
+        const { gitCommonDir } = await import('../../kernel/store/common-dir.ts')
+        const dir = join(gitCommonDir(cli.globals(cmd).repo).commonDir, 'cairn')
+        const dryRun = o.dryRun === true
+        const r = await compactStore(dir, { dryRun })
+        const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`
+        cli.print(cmd, { ...r, dryRun }, (() => dryRun
+          ? `${dir}: ${mib(r.before.fileBytes)}, of which ${mib(r.before.freeBytes)} free pages (\`cairn compact\` gives them back)`
+          : `compacted ${dir}: ${mib(r.before.fileBytes)} → ${mib(r.afterBytes)}`) as never)
+      })
+    })
+
+  return [init, events, sync, importGrite, compact]
 }

@@ -26,7 +26,7 @@ const commands = leaves(program)
 
 t.test('the command tree is the documented one', async (t) => {
   t.same(commands.map((c) => c.join(' ')).sort(), [
-    'coordination', 'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'demo', 'doctor', 'events', 'heartbeat', 'import-grite', 'init',
+    'compact', 'coordination', 'daemon restart', 'daemon start', 'daemon status', 'daemon stop', 'demo', 'doctor', 'events', 'heartbeat', 'import-grite', 'init',
     'issue assign', 'issue claim', 'issue close', 'issue comment', 'issue create', 'issue dep', 'issue history', 'issue label',
     'issue link', 'issue list', 'issue ready', 'issue reopen', 'issue show', 'issue topo', 'issue update',
     'lock acquire', 'lock break', 'lock list', 'lock release', 'lock renew', 'lock status', 'mcp',
