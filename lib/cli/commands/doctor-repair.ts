@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { CairnError } from '../../../protocol/errors.ts'
 import { verifyStoreValues } from '../../kernel/store/verify-values.ts'
+import { measureStoreSpace } from '../../kernel/store/compact.ts'
 import { gitCommonDir } from '../../kernel/store/common-dir.ts'
 import { storeLockHolders } from '../../kernel/store/store-users.ts'
 import { nodegitOpeners } from '../../adapters/git/loader.ts'
@@ -72,5 +73,33 @@ export async function valuesCheck(repoPath: string): Promise<DoctorCheck | null>
   } catch (err) {
     const e = CairnError.from(err)
     return { name: 'store-values', ok: false, code: e.code, detail: `${e.code}: ${e.message}` }
+  }
+}
+
+/** Free pages worth giving back: a quarter of the file and at least this much. */
+const WORTH_COMPACTING_BYTES = 16 * 2 ** 20
+
+/**
+ * How much of the store file is free pages (informational: a store full of
+ * free pages is healthy, only bigger than it needs to be). Null outside a
+ * repository or before its store exists.
+ */
+export async function spaceCheck(repoPath: string): Promise<DoctorCheck | null> {
+  let storeDir: string
+  try {
+    storeDir = join(gitCommonDir(repoPath).commonDir, 'cairn')
+  } catch {
+    return null
+  }
+  if (!existsSync(join(storeDir, 'data.mdb'))) return null
+  try {
+    const s = await measureStoreSpace(storeDir)
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`
+    const worth = s.freeBytes >= WORTH_COMPACTING_BYTES && s.freeBytes * 4 >= s.fileBytes
+    return { name: 'store-space', ok: true,
+      detail: `${mib(s.fileBytes)} on disk, ${mib(s.freeBytes)} of it free pages${worth ? ' (`cairn compact`, with no daemon running, gives them back)' : ''}` }
+  } catch (err) {
+    const e = CairnError.from(err)
+    return { name: 'store-space', ok: false, code: e.code, detail: `${e.code}: ${e.message}` }
   }
 }

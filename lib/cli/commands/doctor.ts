@@ -103,9 +103,11 @@ export function doctorCommand(cli: Cli): Command {
           const got = await storeCheck()
           if (got.some((c) => c.code === 'STORE_CORRUPT')) return got
           // Loaded here: the repair path brings LMDB and nodegit, which no other command needs in this process.
-          const { valuesCheck } = await import('./doctor-repair.ts')
+          const { spaceCheck, valuesCheck } = await import('./doctor-repair.ts')
           const values = await valuesCheck(g.repo)
-          return values ? [...got, values] : got
+          if (values && !values.ok) return [...got, values]
+          const space = await spaceCheck(g.repo)
+          return [...got, ...(values ? [values] : []), ...(space ? [space] : [])]
         }
         let mode = 'embedded'
         let found = await allChecks()

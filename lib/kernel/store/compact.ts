@@ -15,9 +15,9 @@
  */
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { RootDatabase } from 'lmdb'
+import { open, type RootDatabase } from 'lmdb'
 import { CairnError } from '../../../protocol/errors.ts'
-import { openStore, readChecked, type StoreKind } from './open-store.ts'
+import { OPEN_OPTIONS, openStore, readChecked, type StoreKind } from './open-store.ts'
 import { storeLockHolders } from './store-users.ts'
 import { breakSeal, closeAndSeal, sealStore } from './seal.ts'
 
@@ -44,8 +44,9 @@ export function storeSpace(env: RootDatabase, dataFile: string): StoreSpace {
   const stats = env.getStats() as EnvStats
   // Two meta pages, the main tree (the names of the databases), the free list's own tree.
   let used = 2 + pagesOf(stats) + pagesOf(stats.free)
-  for (const name of env.getKeys({}) as Iterable<unknown>) {
-    if (typeof name !== 'string') continue
+  // Names first: opening a database while the main tree's cursor is open fails (MDB_BAD_TXN) in a read-only environment.
+  const names = [...env.getKeys({}) as Iterable<unknown>].filter((k): k is string => typeof k === 'string')
+  for (const name of names) {
     try {
       used += pagesOf(env.openDB({ name }).getStats() as TreeStats)
     } catch { /* not a database Cairn opens this way: its pages count as free */ }
@@ -53,6 +54,21 @@ export function storeSpace(env: RootDatabase, dataFile: string): StoreSpace {
   const fileBytes = statSync(dataFile).size
   const usedBytes = Math.min(fileBytes, used * stats.pageSize)
   return { fileBytes, usedBytes, freeBytes: fileBytes - usedBytes }
+}
+
+/**
+ * The space of the store in `dir` without writing anything: checked as any
+ * open is (a damaged file is never mapped), then opened for reading, also
+ * while a daemon has it open.
+ */
+export async function measureStoreSpace(dir: string): Promise<StoreSpace> {
+  readChecked(dir)
+  const env = open({ path: dir, readOnly: true, ...OPEN_OPTIONS })
+  try {
+    return storeSpace(env, join(dir, 'data.mdb'))
+  } finally {
+    await env.close()
+  }
 }
 
 function inUse(dir: string, when: string): CairnError | null {

@@ -25,7 +25,7 @@ let n = 0
 interface Board { repo: string; dir: string; issues: { id: string; title: string; state: string; comments: number }[] }
 
 /** A repository with a small board written through a runtime, then a large block freed (as an outbox emptied after a long offline stretch). */
-async function board(opts: { liveRecords?: number } = {}): Promise<Board> {
+async function board(opts: { liveRecords?: number; freedRecords?: number } = {}): Promise<Board> {
   const repo = box.repo(`r${n}`)
   const rt = await createRuntime({ home: join(box.dir, `home-${n++}`), threads: 1 })
   try {
@@ -41,7 +41,7 @@ async function board(opts: { liveRecords?: number } = {}): Promise<Board> {
   const dir = join(repo, '.git', 'cairn')
   const env = await openStore(dir, 'repo')
   const scratch = env.openDB({ name: 'scratch' })
-  await env.transaction(() => { for (let i = 0; i < 20_000; i++) void scratch.put(`k${String(i).padStart(6, '0')}`, 'x'.repeat(300)) })
+  await env.transaction(() => { for (let i = 0; i < (opts.freedRecords ?? 20_000); i++) void scratch.put(`k${String(i).padStart(6, '0')}`, 'x'.repeat(300)) })
   await scratch.clearAsync()
   if (opts.liveRecords) {
     // Kept: a copy of them takes long enough to be cut short.
@@ -136,9 +136,16 @@ t.test('a damaged store, a home store and no store at all are refused as an open
   t.ok(isCairnError(none, 'NOT_FOUND'), 'no store: NOT_FOUND')
 })
 
-t.test('the cairn compact command: dry run, compaction, a stale copy removed, errors with exit codes', async (t) => {
-  const b = await board()
+t.test('the cairn compact command: dry run, compaction, a stale copy removed, errors with exit codes; doctor tells when it is worth it', async (t) => {
+  const b = await board({ freedRecords: 80_000 })
   const env = { ...process.env, CAIRN_HOME: join(box.dir, `home-cli-${n++}`) }
+  const space = async (): Promise<{ ok: boolean; detail: string } | undefined> => {
+    const doctor = await cli(['--repo', b.repo, '--json', '--no-daemon', 'doctor'], env)
+    return (envelope(doctor).data as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find((c) => c.name === 'store-space')
+  }
+  const before = await space()
+  t.equal(before?.ok, true, 'free pages are no health problem')
+  t.match(before?.detail, /MiB on disk, [0-9.]+ MiB of it free pages \(`cairn compact`/, `doctor points at compact: ${before?.detail}`)
   mkdirSync(join(b.dir, 'compacting'))
   writeFileSync(join(b.dir, 'compacting', 'data.mdb'), 'a copy a crash left behind')
   const dry = await cli(['--repo', b.repo, '--json', 'compact', '--dry-run'], env)
@@ -151,6 +158,8 @@ t.test('the cairn compact command: dry run, compaction, a stale copy removed, er
   t.match(done.stdout, /compacted .* MiB → .* MiB/)
   t.notOk(existsSync(join(b.dir, 'compacting')), 'the stale copy is gone')
   t.strictSame(await contents(b.repo), b.issues)
+  const after = await space()
+  t.notMatch(after?.detail, /cairn compact/, `after it, doctor does not (${after?.detail})`)
   const outside = await cli(['--repo', join(box.dir, 'no-such-dir'), '--json', 'compact'], env)
   t.equal(outside.code, EXIT_CODES.NOT_FOUND, 'outside a repository: NOT_FOUND')
   t.equal(envelope(outside).error?.code, 'NOT_FOUND')
