@@ -57,6 +57,17 @@ export async function repairRepoStore(repoPath: string): Promise<DoctorCheck & {
  * before its store exists.
  */
 export async function valuesCheck(repoPath: string): Promise<DoctorCheck | null> {
+  return storeDirCheck(repoPath, 'store-values', async (storeDir) => {
+    const r = await verifyStoreValues(storeDir)
+    if (r.corrupt.length === 0) return { name: 'store-values', ok: true, detail: `${r.values} values in ${r.databases} databases decode` }
+    const first = r.corrupt[0]!
+    return { name: 'store-values', ok: false, code: 'STORE_CORRUPT',
+      detail: `${r.corrupt.length}${r.corrupt.length >= 100 ? '+' : ''} values do not decode (first: ${first.database} entry ${first.entry}: ${first.reason})` }
+  })
+}
+
+/** A check of the repository's store file: null outside a repository or before its store exists; its failure is the check's. */
+async function storeDirCheck(repoPath: string, name: string, check: (storeDir: string) => Promise<DoctorCheck>): Promise<DoctorCheck | null> {
   let storeDir: string
   try {
     storeDir = join(gitCommonDir(repoPath).commonDir, 'cairn')
@@ -65,14 +76,10 @@ export async function valuesCheck(repoPath: string): Promise<DoctorCheck | null>
   }
   if (!existsSync(join(storeDir, 'data.mdb'))) return null
   try {
-    const r = await verifyStoreValues(storeDir)
-    if (r.corrupt.length === 0) return { name: 'store-values', ok: true, detail: `${r.values} values in ${r.databases} databases decode` }
-    const first = r.corrupt[0]!
-    return { name: 'store-values', ok: false, code: 'STORE_CORRUPT',
-      detail: `${r.corrupt.length}${r.corrupt.length >= 100 ? '+' : ''} values do not decode (first: ${first.database} entry ${first.entry}: ${first.reason})` }
+    return await check(storeDir)
   } catch (err) {
     const e = CairnError.from(err)
-    return { name: 'store-values', ok: false, code: e.code, detail: `${e.code}: ${e.message}` }
+    return { name, ok: false, code: e.code, detail: `${e.code}: ${e.message}` }
   }
 }
 
@@ -85,21 +92,11 @@ const WORTH_COMPACTING_BYTES = 16 * 2 ** 20
  * repository or before its store exists.
  */
 export async function spaceCheck(repoPath: string): Promise<DoctorCheck | null> {
-  let storeDir: string
-  try {
-    storeDir = join(gitCommonDir(repoPath).commonDir, 'cairn')
-  } catch {
-    return null
-  }
-  if (!existsSync(join(storeDir, 'data.mdb'))) return null
-  try {
+  return storeDirCheck(repoPath, 'store-space', async (storeDir) => {
     const s = await measureStoreSpace(storeDir)
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`
     const worth = s.freeBytes >= WORTH_COMPACTING_BYTES && s.freeBytes * 4 >= s.fileBytes
     return { name: 'store-space', ok: true,
       detail: `${mib(s.fileBytes)} on disk, ${mib(s.freeBytes)} of it free pages${worth ? ' (`cairn compact`, with no daemon running, gives them back)' : ''}` }
-  } catch (err) {
-    const e = CairnError.from(err)
-    return { name: 'store-space', ok: false, code: e.code, detail: `${e.code}: ${e.message}` }
-  }
+  })
 }
