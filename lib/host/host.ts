@@ -36,6 +36,8 @@ import { lockKeeper } from '../../actors/lock-keeper/index.ts'
 import { sync } from '../../actors/sync/index.ts'
 
 const MODULES: Record<ActorKind, ActorModule> = { 'repo-worker': repoWorker, 'lock-keeper': lockKeeper, sync }
+/** Who stops first when the host stops (see hostStop). */
+const STOP_ORDER: readonly ActorKind[] = ['sync', 'repo-worker', 'lock-keeper']
 
 /**
  * When a commit fails (a full disk), lmdb-js rejects the promise of every
@@ -179,8 +181,10 @@ export default async function host(task: HostTask): Promise<HostExit> {
       }
       case M.hostStop: {
         stopping = true
-        // Sync first: its last ingest still finds the RepoWorker running.
-        for (const cell of [...cells.values()].reverse()) await cell.stop()
+        // Sync first: its last ingest still finds the RepoWorker running. The
+        // LockKeeper last: the RepoWorker's drain runs the commands queued
+        // before the stop, and they check leases through the LockKeeper's gate.
+        for (const kind of STOP_ORDER) await cells.get(actorAddress(kind, repoId))?.stop()
         if (!readOnly) await env.flushed
         reply(req, true, null)
         resolveDone()
