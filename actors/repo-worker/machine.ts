@@ -24,9 +24,9 @@ export interface RepoWorkerContext {
 
 export type RepoWorkerEvent =
   /**
-   * Writes delivered together (one port message's frames): one event for
-   * all of them, since a machine step per write cost as much as the write's
-   * own LMDB puts. Their order is their arrival order.
+   * The writes delivered in one turn of the loop: one event for all of
+   * them, since a machine step per write cost as much as the write's own
+   * LMDB puts. Their order is their arrival order.
    */
   | { type: 'WRITE'; reqs: readonly Envelope[] }
   | { type: 'READ'; req: Envelope }
@@ -46,7 +46,6 @@ export const repoWorkerMachine = setup({
     enqueueWrites: (_, _params: { reqs: readonly Envelope[] }) => {},
     enqueueTimerFire: (_, _params: { timer: DurableTimer }) => {},
     answerRead: (_, _params: { req: Envelope }) => {},
-    countQueued: assign({ queued: ({ context }) => context.queued + 1 }),
     countWrites: assign({ queued: ({ context }, params: { n: number }) => context.queued + params.n }),
   },
   actors: {
@@ -68,7 +67,7 @@ export const repoWorkerMachine = setup({
       always: { guard: 'hasWork', target: 'committing' },
       on: {
         WRITE: { target: 'committing', actions: [{ type: 'enqueueWrites', params: ({ event }) => ({ reqs: event.reqs }) }, { type: 'countWrites', params: ({ event }) => ({ n: event.reqs.length }) }] },
-        TIMER_FIRED: { target: 'committing', actions: [{ type: 'enqueueTimerFire', params: ({ event }) => ({ timer: event.timer }) }, 'countQueued'] },
+        TIMER_FIRED: { target: 'committing', actions: [{ type: 'enqueueTimerFire', params: ({ event }) => ({ timer: event.timer }) }, { type: 'countWrites', params: { n: 1 } }] },
         STOP: 'stopped',
       },
     },
@@ -85,7 +84,7 @@ export const repoWorkerMachine = setup({
       },
       on: {
         WRITE: { actions: [{ type: 'enqueueWrites', params: ({ event }) => ({ reqs: event.reqs }) }, { type: 'countWrites', params: ({ event }) => ({ n: event.reqs.length }) }] },
-        TIMER_FIRED: { actions: [{ type: 'enqueueTimerFire', params: ({ event }) => ({ timer: event.timer }) }, 'countQueued'] },
+        TIMER_FIRED: { actions: [{ type: 'enqueueTimerFire', params: ({ event }) => ({ timer: event.timer }) }, { type: 'countWrites', params: { n: 1 } }] },
         // Finish the commit in hand, then stop: acknowledged work is never cut short.
         STOP: { target: 'draining' },
       },

@@ -16,19 +16,20 @@
  * then measures serving, not a git drain of a million events. Only while no
  * runtime has the repository open (the RepoWorker is the store's only writer).
  *
- * The store is then compacted (LMDB's compacting copy), as a store that has
+ * The store is then compacted (`cairn compact`'s compactStore), as a store that has
  * lived through its writes would be: a bulk load in blocks of thousands of
  * commands plus the outbox clear leave a third of the file on LMDB's free
  * list, and the first commits after it pay for that list (the writes of
  * the first second after the open ran at 0.3× the later ones at 10k issues;
  * 0.45× once compacted). bench:scale reports that first second apart.
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Envelope } from '../../protocol/envelope.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import type { LeaseGate } from '../../lib/kernel/ports/lease-gate.ts'
 import { openStore } from '../../lib/kernel/store/open-store.ts'
+import { compactStore } from '../../lib/kernel/store/compact.ts'
+import { breakSeal } from '../../lib/kernel/store/seal.ts'
 import { CommandBlocks, type Answer, type PendingCommand } from '../../actors/repo-worker/blocks.ts'
 import { parseCommand } from '../../actors/repo-worker/commands/parse.ts'
 import { applyCommand } from '../../actors/repo-worker/commands/apply.ts'
@@ -95,21 +96,13 @@ export async function generateBoard(repoPath: string, actor: string, opts: { iss
     await env.flushed
     const events = dbs.byIssue.getCount() - before
     closed = true
-    await compact(env, storeDir)
+    await env.close()
+    await compactStore(storeDir)
+    // bench:scale's first open checks the whole file, as after any writer that did not close cleanly.
+    breakSeal(storeDir)
     return { issues: opts.issues, events, ms, ids }
   } finally {
     if (!closed) await env.close()
   }
 }
 
-/** Replaces the store's file with its compacting copy (no free pages); closes `env`. */
-async function compact(env: Awaited<ReturnType<typeof openStore>>, storeDir: string): Promise<void> {
-  const copy = join(storeDir, 'compacting')
-  rmSync(copy, { recursive: true, force: true })
-  mkdirSync(copy)
-  await (env as unknown as { backup(path: string, compact: boolean): Promise<void> }).backup(copy, true)
-  await env.close()
-  renameSync(join(copy, 'data.mdb'), join(storeDir, 'data.mdb'))
-  rmSync(copy, { recursive: true, force: true })
-  rmSync(join(storeDir, 'data.mdb.seal'), { force: true })
-}

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { CairnError } from '../../../protocol/errors.ts'
 import { verifyStoreValues } from '../../kernel/store/verify-values.ts'
-import { measureStoreSpace } from '../../kernel/store/compact.ts'
-import { gitCommonDir } from '../../kernel/store/common-dir.ts'
+import { measureStoreSpace, mib } from '../../kernel/store/compact.ts'
+import { gitCommonDir, repoStoreDir } from '../../kernel/store/common-dir.ts'
 import { storeLockHolders } from '../../kernel/store/store-users.ts'
 import { nodegitOpeners } from '../../adapters/git/loader.ts'
 import { repairStore, type RepairReport } from '../../../actors/repo-worker/store/repair.ts'
@@ -70,7 +70,7 @@ export async function valuesCheck(repoPath: string): Promise<DoctorCheck | null>
 async function storeDirCheck(repoPath: string, name: string, check: (storeDir: string) => Promise<DoctorCheck>): Promise<DoctorCheck | null> {
   let storeDir: string
   try {
-    storeDir = join(gitCommonDir(repoPath).commonDir, 'cairn')
+    storeDir = repoStoreDir(repoPath)
   } catch {
     return null
   }
@@ -94,7 +94,6 @@ const WORTH_COMPACTING_BYTES = 16 * 2 ** 20
 export async function spaceCheck(repoPath: string): Promise<DoctorCheck | null> {
   return storeDirCheck(repoPath, 'store-space', async (storeDir) => {
     const s = await measureStoreSpace(storeDir)
-    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`
     const worth = s.freeBytes >= WORTH_COMPACTING_BYTES && s.freeBytes * 4 >= s.fileBytes
     return { name: 'store-space', ok: true,
       detail: `${mib(s.fileBytes)} on disk, ${mib(s.freeBytes)} of it free pages${worth ? ' (`cairn compact`, with no daemon running, gives them back)' : ''}` }

@@ -1,5 +1,4 @@
 /** `cairn init`, `events`, `sync`, `import-grite`, `compact`: repository-wide commands. */
-import { join } from 'node:path'
 import { Command } from 'commander'
 import { CairnError } from '../../../protocol/errors.ts'
 import { redactUrl } from '../../../protocol/redact.ts'
@@ -68,14 +67,13 @@ export function repoCommands(cli: Cli): Command[] {
     .action(async (o: Opts, cmd: Command) => {
       await cli.guard(cmd, async () => {
         // In this process, never through a daemon: the store must be closed by everyone.
-        const { compactStore } = await import('../../kernel/store/compact.ts')
-        const { gitCommonDir } = await import('../../kernel/store/common-dir.ts')
-        const dir = join(gitCommonDir(cli.globals(cmd).repo).commonDir, 'cairn')
+        const { compactStore, mib } = await import('../../kernel/store/compact.ts')
+        const { repoStoreDir } = await import('../../kernel/store/common-dir.ts')
+        const dir = repoStoreDir(cli.globals(cmd).repo)
         const dryRun = o.dryRun === true
         const r = await compactStore(dir, { dryRun })
-        const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`
         cli.print(cmd, { ...r, dryRun }, (() => dryRun
-          ? `${dir}: ${mib(r.before.fileBytes)}, of which ${mib(r.before.freeBytes)} free pages (\`cairn compact\` gives them back)`
+          ? `${dir}: ${mib(r.before.fileBytes)}, of which ${mib(r.before.freeBytes)} free pages${r.before.freeBytes > 0 ? ' (`cairn compact` gives them back)' : ''}`
           : `compacted ${dir}: ${mib(r.before.fileBytes)} → ${mib(r.afterBytes)}`) as never)
       })
     })

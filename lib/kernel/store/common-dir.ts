@@ -28,6 +28,14 @@ export function gitCommonDir(start: string): { workTree: string | null; gitDir: 
   throw new CairnError('NOT_FOUND', `${start} is not inside a git repository`, { path: start })
 }
 
+/**
+ * The store directory of the repository around `start` (shared by its worktrees).
+ * @example repoStoreDir('/src/app/lib') // '/src/app/.git/cairn'
+ */
+export function repoStoreDir(start: string): string {
+  return join(gitCommonDir(start).commonDir, 'cairn')
+}
+
 function isBareRepo(dir: string): boolean {
   return existsSync(join(dir, 'HEAD')) && existsSync(join(dir, 'objects')) && existsSync(join(dir, 'refs'))
 }

@@ -71,6 +71,11 @@ export async function measureStoreSpace(dir: string): Promise<StoreSpace> {
   }
 }
 
+/** Bytes as MiB with one decimal, as the CLI prints store sizes. */
+export function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`
+}
+
 function inUse(dir: string, when: string): CairnError | null {
   // This process counts too: a runtime of its own with the store open would keep writing to the old file.
   const pids = [...storeLockHolders(dir)]
@@ -85,15 +90,19 @@ function fsyncPath(path: string): void {
 }
 
 /**
- * The store in `dir`'s space, or (without `dryRun`) the store rewritten
- * without its free pages. UNAVAILABLE (`store-in-use`) while another process
- * has it open; NOT_FOUND without a store; the store's own open errors
+ * The store in `dir`'s space (`dryRun`: read only, also beside a running
+ * daemon), or the store rewritten without its free pages. UNAVAILABLE
+ * (`store-in-use`) while any process has it open; NOT_FOUND without a store; the store's own open errors
  * (STORE_CORRUPT, FOREIGN_STORE, ...) as they are.
  * @example const { before, afterBytes } = await compactStore('/src/app/.git/cairn')
  */
 export async function compactStore(dir: string, opts: { kind?: StoreKind; dryRun?: boolean } = {}): Promise<Compacted> {
   const dataFile = join(dir, 'data.mdb')
   if (!existsSync(dataFile)) throw new CairnError('NOT_FOUND', `no store in ${dir}`, { dir })
+  if (opts.dryRun) {
+    const before = await measureStoreSpace(dir)
+    return { dir, before, afterBytes: before.fileBytes }
+  }
   const busy = inUse(dir, 'now')
   if (busy) throw busy
   const copyDir = join(dir, COPY_DIR)
@@ -102,11 +111,9 @@ export async function compactStore(dir: string, opts: { kind?: StoreKind; dryRun
   let before: StoreSpace
   try {
     before = storeSpace(env, dataFile)
-    if (opts.dryRun) return { dir, before, afterBytes: before.fileBytes }
     mkdirSync(copyDir, { mode: 0o700 })
     await (env as unknown as { backup(path: string, compact: boolean): Promise<void> }).backup(copyDir, true)
   } finally {
-    // Sealed again when nobody else has it open: a dry run leaves the store as it found it.
     await closeAndSeal(env, dir)
   }
   const copy = join(copyDir, 'data.mdb')

@@ -59,7 +59,7 @@ t.test('WRITE in idle enqueues the request and starts a commit', async (t) => {
   ], 'enqueueWrite with the req, then commitBatch is invoked with drain: false')
   t.equal((actions[0]!.params as { reqs: Envelope[] }).reqs[0], writeReq, 'the very request object is passed on')
   t.notOk(actions.some((a) => a.type === 'countWrites'), 'countWrites is an assign: resolved into context, not returned')
-  // countQueued made queued 1 during the transition; committing's entry then
+  // countWrites made queued 1 during the transition; committing's entry then
   // resets it, since the commit just invoked journals everything queued so far.
   t.strictSame(s.context, { queued: 0, staged: 0, commits: 0 }, 'queued is counted then reset on entry to committing')
 })
