@@ -123,7 +123,7 @@ await runtime.stop()
     log('CLI: a daemon started by the packed bin, then `cairn issue show` rounds')
     const cliHome = join(c.dir, 'cli-home')
     const env = c.env({ CAIRN_HOME: cliHome })
-    const bin = join(c.pkg, 'dist', 'lib', 'cli', 'bin.js')
+    const bin = join(c.pkg, 'dist', 'bundle', 'cairn.js')
     const started = spawnSync(process.execPath, [bin, 'daemon', 'start', '--idle-timeout', '0', '--json'], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 })
     if (started.status !== 0) throw new Error(`daemon start failed: ${started.stderr}`)
     try {

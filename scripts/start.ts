@@ -7,7 +7,7 @@
  * created with a few issues under the system temp dir). Serves `$CAIRN_HOME`
  * (or `--home`), prints one status line whose hint runs from any folder, and
  * stops on Ctrl-C / SIGTERM or by itself after the idle timeout (default
- * 300 s without a connection). Compiled into dist/scripts/start.js by the
+ * 300 s without a connection). Bundled into dist/bundle/start.js by the
  * build; `npm start` builds first when a source is newer.
  *
  *   npm start                                   # where you are, or a demo

@@ -8,5 +8,5 @@ import { build, isStale } from '../../scripts/build.mjs'
 /** The compiled `cairn` bin, after making sure dist/ is current. */
 export function compiledBin(): string {
   if (isStale()) build()
-  return fileURLToPath(new URL('../../dist/lib/cli/bin.js', import.meta.url))
+  return fileURLToPath(new URL('../../dist/bundle/cairn.js', import.meta.url))
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `cairn` executable (package.json `bin`, run compiled as
- * dist/lib/cli/bin.js). Runs one invocation and exits with its code.
+ * dist/bundle/cairn.js). Runs one invocation and exits with its code.
  *
  * From the sources (tests) it runs as `node --import tsx lib/cli/bin.ts`;
  * lib/daemon/spawn.ts picks the one matching the running code when it

@@ -24,13 +24,14 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts')
 
 /**
  * Node arguments that run the `cairn` command matching this code: the
- * compiled bin next to it (dist/lib/cli/bin.js), or from the sources
- * lib/cli/bin.ts with tsx's loader on the command line, where the daemon's
- * worker threads inherit it (a loader registered in code is not inherited).
+ * compiled bin beside this code in the package's bundle (dist/bundle/cairn.js,
+ * scripts/build.mjs), or from the sources lib/cli/bin.ts with tsx's loader on
+ * the command line, where the daemon's worker threads inherit it (a loader
+ * registered in code is not inherited).
  * @example spawn(process.execPath, [...cairnCommand(), 'daemon', 'status'])
  */
 export function cairnCommand(): string[] {
-  const bin = fileURLToPath(new URL(`../cli/bin${FROM_SOURCES ? '.ts' : '.js'}`, import.meta.url))
+  const bin = fileURLToPath(new URL(FROM_SOURCES ? '../cli/bin.ts' : './cairn.js', import.meta.url))
   return FROM_SOURCES ? [`--import=${import.meta.resolve('tsx')}`, bin] : [bin]
 }
 

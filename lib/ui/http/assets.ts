@@ -1,7 +1,7 @@
 /**
- * The page's static files: everything in `lib/ui/assets/` (found next to
- * this module, so it works from the sources and from a compiled copy that
- * ships the folder beside it), read once when the board starts. Only those
+ * The page's static files: everything in `lib/ui/assets/` (next to this
+ * module's folder in the sources; `ui-assets/` beside the package's bundle,
+ * which scripts/build.mjs copies there), read once when the board starts. Only those
  * files are ever served: a name is looked up in that table, never joined to
  * a path, so no request can reach another file.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 export interface Asset { body: Uint8Array; type: string; etag: string }
 
-export const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url))
+export const ASSETS_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../assets/' : './ui-assets/', import.meta.url))
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',

@@ -55,17 +55,19 @@ function lastJson(r: RunResult): Record<string, unknown> {
 writeText(join(consumer.dir, 'app.mjs'), `
 import { isMainThread } from 'node:worker_threads'
 import { createRuntime, isCairnError } from 'cairn'
+import { CairnError } from 'cairn/protocol'
 const runtime = await createRuntime()
 const repo = await runtime.repo(process.argv[2], { agent: 'consumer' })
 const made = await repo.issues.create({ title: 'from an installed package', labels: ['packed'] })
 const shown = await repo.issues.show(made.id.slice(0, 8))
 let missing = null
-try { await repo.issues.show('f'.repeat(12)) } catch (err) { missing = isCairnError(err, 'NOT_FOUND') ? err.code : String(err) }
+let oneClass = null
+try { await repo.issues.show('f'.repeat(12)) } catch (err) { missing = isCairnError(err, 'NOT_FOUND') ? err.code : String(err); oneClass = err instanceof CairnError }
 // Into git: the repository thread loads its git adapters (nodegit) on first use.
 const flushed = await repo.wal.flush()
 await runtime.stop()
 const tsx = await import('tsx').then(() => 'found', () => 'absent')
-console.log(JSON.stringify({ id: made.id, title: shown.title, labels: shown.labels, missing, walDrained: flushed.drainedEvents, walPending: flushed.pending, tsx, execArgv: process.execArgv, thread: isMainThread ? 'main' : 'worker' }))
+console.log(JSON.stringify({ id: made.id, title: shown.title, labels: shown.labels, missing, oneClass, walDrained: flushed.drainedEvents, walPending: flushed.pending, tsx, execArgv: process.execArgv, thread: isMainThread ? 'main' : 'worker' }))
 `)
 writeText(join(consumer.dir, 'in-worker.mjs'), `
 import { Worker } from 'node:worker_threads'
@@ -98,6 +100,7 @@ function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
   t.same(out.labels, ['packed'])
   t.match(out.id, /^[0-9a-f]{32}$/)
   t.equal(out.missing, 'NOT_FOUND', 'a coded error, matched with isCairnError')
+  t.equal(out.oneClass, true, "the runtime's errors are instances of cairn/protocol's CairnError: the entry points share one copy of each module")
   t.same([out.walDrained, out.walPending], [1, 0], "the event reached git: the thread loaded its git adapters")
   t.equal(out.tsx, 'absent', 'tsx cannot be resolved from the consumer')
   t.same(out.execArgv, [], 'no loader on the command line')
@@ -107,12 +110,14 @@ function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
 t.test('the tarball holds the compiled package, no tests, benches or sources', async (t) => {
   const bad = consumer.entries.filter((p) => /^(test|bench|scripts)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts')))
   t.same(bad, [], 'no test/, bench/, scripts/ or .ts source file')
-  for (const f of ['package.json', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/host/host.js', 'dist/lib/cli/bin.js', 'dist/protocol/index.d.ts', 'dist/lib/testing/index.d.ts', 'dist/lib/ui/assets/index.html']) {
+  for (const f of ['package.json', 'README.md', 'dist/bundle/index.js', 'dist/bundle/protocol.js', 'dist/bundle/testing.js', 'dist/lib/index.d.ts', 'dist/bundle/host.js', 'dist/bundle/cairn.js', 'dist/protocol/index.d.ts', 'dist/lib/testing/index.d.ts', 'dist/bundle/ui-assets/index.html']) {
     t.ok(consumer.entries.includes(f), `holds ${f}`)
   }
-  // The maps (in dist/ for the checkout) point at TypeScript the package does not ship; its JavaScript keeps the sources' comments and layout.
+  // The JavaScript is the bundle: no compiled module is left in the declarations' tree.
+  t.same(consumer.entries.filter((p) => p.endsWith('.js') && !p.startsWith('dist/bundle/')), [], 'every module is in dist/bundle/')
+  // The maps (in dist/ for the checkout) point at TypeScript the package does not ship.
   t.notOk(consumer.entries.some((p) => p.endsWith('.map')), 'no source maps')
-  t.ok(existsSync(join(ROOT, 'dist', 'lib', 'index.js.map')), 'the build made them')
+  t.ok(existsSync(join(ROOT, 'dist', 'bundle', 'index.js.map')), 'the build made them')
   t.notOk(consumer.entries.includes('dist/actors/repo-worker/store/batch.d.ts'), 'no declaration the entry points do not reach')
   const dts = consumer.entries.filter((p) => p.endsWith('.d.ts')).map((p) => readFileSync(join(consumer.pkg, p), 'utf8'))
   t.notOk(dts.some((text) => /from\s+['"]\.{1,2}\/[^'"]*\.ts['"]/.test(text)), 'declarations import .js, not .ts')
@@ -254,7 +259,7 @@ async function brokenInstall() {
     if (name !== 'cairn' && name !== '.bin') symlinkSync(join(consumer.dir, 'node_modules', name), join(modules, name), 'dir')
   }
   cpSync(consumer.pkg, join(modules, 'cairn'), { recursive: true })
-  rmSync(join(modules, 'cairn', 'dist', 'lib', 'host', 'host.js'))
+  rmSync(join(modules, 'cairn', 'dist', 'bundle', 'host.js'))
   writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
   writeText(join(dir, 'app.mjs'), `
 import { createRuntime, isCairnError } from 'cairn'
@@ -267,7 +272,7 @@ try {
 `)
   const { env } = fresh()
   const app = await consumer.node(['app.mjs'], { cwd: dir, env })
-  const cli = await consumer.node([join(modules, 'cairn', 'dist', 'lib', 'cli', 'bin.js'), 'issue', 'list', '--no-daemon', '--json'], { cwd: fresh().repo, env })
+  const cli = await consumer.node([join(modules, 'cairn', 'dist', 'bundle', 'cairn.js'), 'issue', 'list', '--no-daemon', '--json'], { cwd: fresh().repo, env })
   return { app, cli }
 }
 
