@@ -13,7 +13,10 @@
  *              (raw: lmdb open + one read in this thread); first after the
  *              generator (the whole store file is checked), then again after
  *              the runtime's clean stop (sealed: store/seal.ts; to the first
- *              page, the stop not counted)
+ *              page, the stop not counted). These run from the sources; the
+ *              open users wait for is measured too: fresh `node` processes
+ *              running the compiled package (scale/compiled-open.ts), with
+ *              their idle RSS
  * - claims     after the reopen: the first issues.claimNext() (it builds
  *              the writer's ready set over the board), then the next ones
  * - list page  issues.list({ state: 'open', limit: 50 }), first page and a
@@ -41,6 +44,7 @@ import { LatencyRecorder, ratePerSecond, summarize } from './lib/stats.ts'
 import { issuesParams } from './issues/params.ts'
 import { runRawEventPuts, WRITER_RESULTS } from './issues/writers.ts'
 import { generateBoard } from './scale/generate.ts'
+import { compiledOpen, type CompiledOpen } from './scale/compiled-open.ts'
 import { isSealed } from '../lib/kernel/store/seal.ts'
 
 const SCHEMA = 'cairn-bench-scale/1'
@@ -49,11 +53,12 @@ const CALLS = 30
 const WRITERS = 50
 const WRITE_MS = 2000
 const FIRST_WRITE_MS = 1000
+const COMPILED_RUNS = 3
 
 interface Row {
   issues: number; events: number; bytes: number; generateRate: number; openMs: number; reopenMs: number; rawOpenMs: number
   page: number; deepPage: number; rawPage: number; ready: number; topoMs: number; topoCount: number; writeRate: number; writeP99: number; firstWriteRate: number
-  claimFirstMs: number; claimNext: number
+  claimFirstMs: number; claimNext: number; compiled: CompiledOpen
 }
 
 async function timed(calls: number, once: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
@@ -120,7 +125,7 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
   // its own stall for a silent worker and terminates it (seen at 100k issues). A generous
   // timeout keeps that false kill out of the measurement.
   const rt = await createRuntime({ home: dirs.home(`serve-${n}`), threads: 2, watchdog: { timeoutMs: 120_000 } })
-  let row: Omit<Row, 'reopenMs' | 'claimFirstMs' | 'claimNext'>
+  let row: Omit<Row, 'reopenMs' | 'claimFirstMs' | 'claimNext' | 'compiled'>
   try {
     const repo = await rt.repo(path, { agent: 'reader' })
     const first = await repo.issues.list({ state: 'open', limit: PAGE })
@@ -163,7 +168,9 @@ async function measureSize(n: number, dirs: ReturnType<typeof benchDirs>, log: (
     await again.stop()
   }
   log(`${n} issues: reopen after a clean stop ${reopenMs.toFixed(0)} ms (sealed: ${sealed}), first claimNext ${claimFirstMs.toFixed(1)} ms, then ${claimNext.p50.toFixed(2)} ms`)
-  return { ...row, reopenMs, claimFirstMs, claimNext: claimNext.p50 }
+  const compiled = compiledOpen(path, dirs.home(`compiled-${n}`), COMPILED_RUNS)
+  log(`${n} issues: compiled open ${compiled.openMs.toFixed(0)} ms (import ${compiled.importMs.toFixed(0)}), ${compiled.fromStartMs.toFixed(0)} ms from the process's start, idle RSS ${compiled.idleRssMiB} MiB`)
+  return { ...row, reopenMs, claimFirstMs, claimNext: claimNext.p50, compiled }
 }
 
 const k = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n))
@@ -176,6 +183,8 @@ function resultsOf(r: Row, rawWrite: string): BenchResult[] {
     { name: `raw.scale.open.${s}`, group: 'scale', unit: 'ms', value: r.rawOpenMs, note: 'lmdb open + one read, this thread' },
     { name: `cairn.scale.open.${s}`, group: 'scale', unit: 'ms', value: r.openMs, baseline: `raw.scale.open.${s}`, note: 'createRuntime + rt.repo + first list page, 2 threads; the store file checked whole' },
     { name: `cairn.scale.reopen.${s}`, group: 'scale', unit: 'ms', value: r.reopenMs, baseline: `raw.scale.open.${s}`, note: 'the same after a clean stop (sealed store)' },
+    { name: `cairn.scale.open-compiled.${s}`, group: 'scale', unit: 'ms', value: r.compiled.openMs, baseline: `raw.scale.open.${s}`, note: `import 'cairn' + createRuntime + rt.repo() in a fresh node process running the compiled package, sealed store, median of ${COMPILED_RUNS}; ${r.compiled.fromStartMs.toFixed(0)} ms from the process's start` },
+    { name: `cairn.scale.idle-rss.${s}`, group: 'scale', unit: 'MiB', value: r.compiled.idleRssMiB, note: 'that process 2 s after the open, default threads' },
     { name: `raw.scale.page.${s}`, group: 'scale', unit: 'ms', value: r.rawPage, p50: r.rawPage, note: `one getRange of ${PAGE} heads, decoded` },
     { name: `cairn.scale.list-page.${s}`, group: 'scale', unit: 'ms', value: r.page, p50: r.page, baseline: `raw.scale.page.${s}`, note: `issues.list({ state: 'open', limit: ${PAGE} }) p50 of ${CALLS}` },
     { name: `cairn.scale.list-deep-page.${s}`, group: 'scale', unit: 'ms', value: r.deepPage, p50: r.deepPage, baseline: `raw.scale.page.${s}`, note: 'the same from the middle of the board (after)' },
@@ -190,9 +199,9 @@ function resultsOf(r: Row, rawWrite: string): BenchResult[] {
 
 /** The scaling table: each cost per size, and how much it grew against how much the board grew. */
 function scalingTable(rows: Row[]): string[] {
-  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | first claim ms (then) | write ev/s first second | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const out = ['', '### Scaling', '', '| issues | events | store MiB | B/event | generate ev/s | open ms (reopen) | compiled open ms (RSS MiB) | list page ms | deep page ms | ready page ms | topo ms (µs/issue) | first claim ms (then) | write ev/s first second | write ev/s (p99 ms) |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
   for (const r of rows) {
-    out.push(`| ${formatNumber(r.issues)} | ${formatNumber(r.events)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.events).toFixed(0)} | ${formatNumber(r.generateRate)} | ${r.openMs.toFixed(0)} (${r.reopenMs.toFixed(0)}) | ` +
+    out.push(`| ${formatNumber(r.issues)} | ${formatNumber(r.events)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.events).toFixed(0)} | ${formatNumber(r.generateRate)} | ${r.openMs.toFixed(0)} (${r.reopenMs.toFixed(0)}) | ${r.compiled.openMs.toFixed(0)} (${r.compiled.idleRssMiB}) | ` +
       `${r.page.toFixed(2)} | ${r.deepPage.toFixed(2)} | ${r.ready.toFixed(2)} | ${r.topoMs.toFixed(0)} (${(r.topoMs * 1000 / Math.max(1, r.topoCount)).toFixed(1)}) | ${r.claimFirstMs.toFixed(0)} (${r.claimNext.toFixed(2)}) | ${formatNumber(r.firstWriteRate)} | ${formatNumber(r.writeRate)} (${r.writeP99.toFixed(0)}) |`)
   }
   out.push('', 'Growth from one size to the next (board ×10; a page\'s work is constant, topo\'s and the store\'s grow with the board):', '')
@@ -201,7 +210,7 @@ function scalingTable(rows: Row[]): string[] {
     const b = rows[i] as Row
     const g = (x: number, y: number) => `${(y / x).toFixed(2)}×`
     out.push(`- ${k(a.issues)} → ${k(b.issues)}: list page ${g(a.page, b.page)}, deep page ${g(a.deepPage, b.deepPage)}, ready page ${g(a.ready, b.ready)}, ` +
-      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, first claim ${g(a.claimFirstMs, b.claimFirstMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)} (first second ${g(a.firstWriteRate, b.firstWriteRate)})`)
+      `topo per issue ${g(a.topoMs / a.topoCount, b.topoMs / b.topoCount)}, open ${g(a.openMs, b.openMs)}, reopen ${g(a.reopenMs, b.reopenMs)}, compiled open ${g(a.compiled.openMs, b.compiled.openMs)}, first claim ${g(a.claimFirstMs, b.claimFirstMs)}, bytes per event ${g(a.bytes / a.events, b.bytes / b.events)}, write rate ${g(a.writeRate, b.writeRate)} (first second ${g(a.firstWriteRate, b.firstWriteRate)})`)
   }
   return out
 }
