@@ -8,12 +8,20 @@
  * Records/structures are off so the bytes are plain msgpack maps any client
  * (the CLI, another language) can read.
  */
-import { C1, Packr } from 'msgpackr'
+// msgpackr's plain entry, not its Node one: the Node entry also loads the
+// native string extractor (msgpackr-extract, found through
+// node-gyp-build-optional-packages), ~12 ms of every CLI call that only
+// sends a request and prints the answer. Both entries share pack.js and
+// unpack.js, so where lmdb loads the Node entry (every runtime process and
+// thread) these packers get the extractor too.
+import { Packr } from 'msgpackr/pack'
 import { CairnError } from './errors.ts'
 import { replyData, replyOk, validateEnvelope, type Envelope } from './envelope.ts'
 import { frame, framePair } from './framing.ts'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' })
+/** The placeholder msgpackr decodes the never-used byte 0xc1 into (its `C1`, which the plain entry's types leave out). */
+const C1: unknown = packr.unpack(Uint8Array.of(0xc1))
 
 /** Encodes any value to an exact-size, transferable byte array. */
 export function encodeValue(value: unknown): Uint8Array {

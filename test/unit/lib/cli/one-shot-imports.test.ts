@@ -17,3 +17,10 @@ t.test('the bin loads none of the heavy packages before a command runs', async (
   t.ok(g.seen.has('pkg:commander'), 'it sees package imports (commander)')
   t.same(g.reaching(HEAVY), [], 'no static path from lib/cli/bin.ts to a heavy package')
 })
+
+t.test("the bin's codec loads msgpackr's plain entry, not its Node one with the native extractor", async (t) => {
+  const g = importGraph('lib/cli/bin.ts')
+  t.ok(g.seen.has('pkg:msgpackr/pack'), 'the codec imports msgpackr/pack')
+  // The Node entry loads msgpackr-extract through node-gyp-build-optional-packages: ~12 ms of every call.
+  t.notOk(g.seen.has('pkg:msgpackr'), 'no static path from lib/cli/bin.ts to the msgpackr entry')
+})
