@@ -62,14 +62,21 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 export function readChecked(dir: string): StoreFileFacts {
   const path = join(dir, 'data.mdb')
   for (let attempt = 0; ; attempt++) {
-    const live = storeInUse(dir)
+    // Whether another process has the store open is asked only when it
+    // decides something: reading /proc/locks takes the kernel's file-lock
+    // lock for writing and waits out an RCU grace period, 5-15 ms of a
+    // blocked thread here, at every open. A sealed file is read shallow
+    // either way (a live writer would have broken its seal).
+    const sealed = isSealed(dir)
+    let live = sealed ? null : storeInUse(dir)
     try {
-      return readStoreFile(path, { deep: !live && !isSealed(dir) })
+      return readStoreFile(path, { deep: !sealed && live === false })
     } catch (err) {
       if (!(err instanceof PageError)) {
         const code = (err as NodeJS.ErrnoException).code
         throw new CairnError(code === 'EACCES' ? 'STORE_READ_ONLY' : 'UNAVAILABLE', `cannot read ${path}: ${(err as Error).message}`, { dir })
       }
+      live ??= storeInUse(dir)
       if (live && attempt < LIVE_RETRIES) {
         // A live writer may be rewriting that page, or creating the store (LMDB
         // makes an empty data.mdb, then writes its meta pages): give it a moment.
