@@ -5,6 +5,7 @@
  */
 import type { Clock, ClockDescriptor } from '../../lib/kernel/ports/clock.ts'
 import type { RestartPolicy } from './restart-policy.ts'
+import type { ThreadSlot } from './thread-slot.ts'
 
 export interface SupervisorOptions {
   home: string
@@ -21,4 +22,10 @@ export interface SupervisorOptions {
   faultInjection: boolean
   /** URL of the host task module Piscina loads in each thread. */
   hostEntry: string
+  /**
+   * Thread slots already started for this runtime (createRuntime starts
+   * them before it loads the rest of the runtime); the Supervisor owns them
+   * from then on. Without them it starts its own.
+   */
+  slots?: ThreadSlot[]
 }

@@ -26,7 +26,7 @@ import type { RepoEntry } from './repo-entry.ts'
 import type { RepoLink } from './repo-link.ts'
 import { Router } from './router.ts'
 import { SupervisionLog } from './supervision-log.ts'
-import { missingHostModule, ThreadSlot } from './thread-slot.ts'
+import { missingHostModule, startThreadSlots, type ThreadSlot } from './thread-slot.ts'
 import { Watchdog } from './watchdog.ts'
 import { causeOf, type FailureCause } from './host-restarts.ts'
 
@@ -58,6 +58,8 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = options
+    // Owned from now on: a boot that fails destroys them with the rest (#drain).
+    this.#slots = options.slots ?? []
     this.#router = new Router(options.clock, options.requestTimeoutMs)
     this.#log = new SupervisionLog(options.clock)
     this.#machine = createActor(supervisorMachine.provide({
@@ -113,8 +115,6 @@ export class Supervisor {
   async #boot(): Promise<void> {
     const o = this.#options
     this.#home = await HomeStore.open(o.home)
-    // With an idle policy, a thread whose repositories all idled out ends after as long again (its memory goes with it).
-    const recycleMs = o.idleCloseMs > 0 ? o.idleCloseMs : Infinity
     // A host module file that is not there is told here, before any thread
     // starts and the same way every time: a thread's loader error reaches this
     // thread as a copy, and a copy made by structured clone (not Node's error
@@ -122,7 +122,7 @@ export class Supervisor {
     const cannotStart = (cause: FailureCause) => new CairnError('UNAVAILABLE', `repository threads cannot start: ${cause.message}`, { cause, hostEntry: o.hostEntry })
     const missing = missingHostModule(o.hostEntry)
     if (missing) throw cannotStart(missing)
-    this.#slots = Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread, recycleMs))
+    if (this.#slots.length === 0) this.#slots = startThreadSlots(o)
     // A host module that does not load fails the runtime now, with its cause,
     // not each repository later. The first thread to answer proves the module
     // loads; the others keep loading meanwhile (a launch on a thread that

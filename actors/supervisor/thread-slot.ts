@@ -196,3 +196,13 @@ export class ThreadSlot {
     return this.#pool.destroy()
   }
 }
+
+/**
+ * The runtime's thread slots, their threads starting now: `threads` of
+ * them, and with an idle policy (`idleCloseMs` > 0) a thread whose
+ * repositories all idled out ends after as long again (its memory goes with it).
+ */
+export function startThreadSlots(o: { threads: number; hostEntry: string; reposPerThread: number; idleCloseMs: number }): ThreadSlot[] {
+  const recycleMs = o.idleCloseMs > 0 ? o.idleCloseMs : Infinity
+  return Array.from({ length: o.threads }, (_, i) => new ThreadSlot(i, o.hostEntry, o.reposPerThread, recycleMs))
+}

@@ -1,40 +1,21 @@
 /**
- * The public facade: validates options, builds the Supervisor, resolves when
- * it is serving. Everything else stays behind it (piscina's `#pool` pattern).
+ * The public facade: validates options, starts the repository threads, then
+ * loads and starts the rest of the runtime (runtime.ts), resolving when it
+ * is serving.
+ *
+ * Why the threads come first: a thread takes ~100-150 ms to start and load
+ * its module (lmdb, xstate, Cairn's thread code), and the runtime this
+ * thread runs needs ~60 ms to load the same packages here. Started first,
+ * the threads load while this thread does, and an open waits for the slower
+ * of the two instead of their sum. So this module imports nothing heavy:
+ * `import 'cairn'` loads options, the thread slots and Piscina.
  */
-import { CairnError, invalidArgument } from '../../protocol/errors.ts'
 import { resolveOptions, type RuntimeOptions } from './options.ts'
 import { HOST_ENTRY } from '../host/entry.ts'
-import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
-import { repoCall, repoHandle, type Repo } from './repo.ts'
-import { supervisionApi, type SupervisionApi } from './supervision.ts'
+import { missingHostModule, startThreadSlots } from '../../actors/supervisor/thread-slot.ts'
+import type { Runtime } from './runtime.ts'
 
-/** The agent a handle acts as when the caller names none. */
-export const DEFAULT_AGENT = 'default'
-import { Supervisor, type ActorStatus, type ReconciliationReport } from '../../actors/supervisor/supervisor.ts'
-
-export interface RuntimeStatus {
-  state: string
-  threads: { threadId: number; repos: string[] }[]
-  actors: ActorStatus[]
-  reconciliation: ReconciliationReport
-}
-
-export interface Runtime extends SupervisionApi {
-  /** What boot reconciliation found and did, before anything was served. */
-  readonly reconciliation: ReconciliationReport
-  /**
-   * Opens the repository containing `path` (placing its actors on a thread)
-   * as one actor. `agent` names an agent: its actor id is created on first
-   * use and persisted in the repository, so each agent keeps one identity and
-   * many agents in one clone never share one. `actor` gives the id directly.
-   * Without either, the agent is `'default'`.
-   */
-  repo(path: string, opts?: { actor?: string; agent?: string }): Promise<Repo>
-  status(): Promise<RuntimeStatus>
-  /** Drains in-flight work, persists actors, stops threads; leaves no handles. */
-  stop(): Promise<void>
-}
+export type { Runtime, RuntimeStatus } from './runtime.ts'
 
 /**
  * Starts a runtime.
@@ -46,39 +27,15 @@ export interface Runtime extends SupervisionApi {
  *   await runtime.stop()
  */
 export async function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
-  const sup = new Supervisor({ ...resolveOptions(options), hostEntry: HOST_ENTRY })
-  await sup.start()
-  const identities = new Map<string, string>()
-  return {
-    ...supervisionApi(sup),
-    get reconciliation() { return sup.reconciliation() },
-    async repo(path, opts) {
-      if (typeof path !== 'string' || path.length === 0) throw invalidArgument('path', 'must be a non-empty string')
-      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw invalidArgument('options', 'must be an object')
-      if (opts?.actor !== undefined && (typeof opts.actor !== 'string' || !/^[0-9a-f]{32}$/.test(opts.actor))) {
-        throw invalidArgument('actor', 'must be 32 lowercase hex characters')
-      }
-      if (opts?.agent !== undefined && (typeof opts.agent !== 'string' || !opts.agent.isWellFormed())) {
-        throw invalidArgument('agent', 'must be a well-formed string')
-      }
-      if (opts?.actor !== undefined && opts.agent !== undefined) throw invalidArgument('agent', 'give either actor or agent, not both')
-      const link = await sup.openRepo(path)
-      if (opts?.actor !== undefined) return repoHandle(sup, link, { actor: opts.actor, agent: null })
-      const agent = opts?.agent ?? DEFAULT_AGENT
-      const key = `${link.id}\0${agent}`
-      let actor = identities.get(key)
-      if (actor === undefined) {
-        actor = (await repoCall(link)<{ actor: string }>(M.identity, { agent })).actor
-        identities.set(key, actor)
-      }
-      return repoHandle(sup, link, { actor, agent })
-    },
-    async status() {
-      const { actors } = await sup.status()
-      return { state: sup.lifecycle(), threads: sup.threads(), actors, reconciliation: sup.reconciliation() }
-    },
-    stop: () => sup.stop(),
+  const resolved = { ...resolveOptions(options), hostEntry: HOST_ENTRY }
+  // A missing host module is reported by the Supervisor, the same way every time, before any thread starts.
+  const slots = missingHostModule(HOST_ENTRY) === null ? startThreadSlots(resolved) : undefined
+  let startRuntime: typeof import('./runtime.ts').startRuntime
+  try {
+    ({ startRuntime } = await import('./runtime.ts'))
+  } catch (err) {
+    await Promise.all((slots ?? []).map((s) => s.destroy()))
+    throw err
   }
+  return startRuntime({ ...resolved, slots })
 }
-
-export { CairnError }
