@@ -9,7 +9,7 @@
 // - keeps only the declarations the package's entry points reach (package.json
 //   `exports` types), in the source tree's layout (dist/lib/index.d.ts):
 //   `exports` forbids deep imports, so the others could only mislead an editor;
-// - bundles the JavaScript into one flat folder, dist/bundle/ (BUNDLE), and
+// - bundles the JavaScript into one flat folder, dist/bundle/, and
 //   drops the compiled modules: every process start and every repository
 //   thread loads a handful of files instead of ~130 modules, whose resolution
 //   and loading was most of an open (main thread ~70 ms less, a thread ~70 ms
@@ -39,8 +39,8 @@ const OUT = join(ROOT, 'dist')
 const STAMP = join(OUT, '.build-stamp')
 const SOURCES = ['lib', 'actors', 'protocol']
 const EXTRA_INPUTS = ['scripts/start.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json']
-/** The folder of the bundled JavaScript, relative to dist/, and its files. */
-export const BUNDLE = 'bundle'
+/** The folder of the bundled JavaScript, relative to dist/. */
+const BUNDLE = 'bundle'
 const ENTRIES = { index: 'lib/index.js', protocol: 'protocol/index.js', testing: 'lib/testing/index.js', cairn: 'lib/cli/bin.js', start: 'scripts/start.js' }
 const ASSETS = 'lib/ui/assets'
 

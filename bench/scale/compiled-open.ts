@@ -8,11 +8,11 @@
  * overstates what a user waits for.
  */
 import { spawnSync } from 'node:child_process'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build, isStale } from '../../scripts/build.mjs'
+import { fileURLToPath } from 'node:url'
+import { compiledEntry } from '../lib/compiled.ts'
+import { percentile } from '../lib/stats.ts'
 
 const PROBE = fileURLToPath(new URL('../package/probe.mjs', import.meta.url))
-const ENTRY = pathToFileURL(fileURLToPath(new URL('../../dist/bundle/index.js', import.meta.url))).href
 
 export interface CompiledOpen {
   /** import + createRuntime + rt.repo(), median of the runs. */
@@ -25,14 +25,14 @@ export interface CompiledOpen {
 
 interface Probe { importMs: number; createMs: number; openMs: number; servingMs: number; idleRssMiB: number }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number
+const median = (xs: number[]): number => percentile(xs, 50)
 
 /** `runs` fresh processes opening `repoPath` with runtime home `home`, one after another. */
 export function compiledOpen(repoPath: string, home: string, runs: number): CompiledOpen {
-  if (isStale()) build()
+  const entry = compiledEntry()
   const probes: Probe[] = []
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, [PROBE, ENTRY, repoPath, home], { encoding: 'utf8', timeout: 120_000 })
+    const r = spawnSync(process.execPath, [PROBE, entry, repoPath, home], { encoding: 'utf8', timeout: 120_000 })
     if (r.status !== 0) throw new Error(`the compiled open probe failed (${r.status ?? r.signal}): ${r.stderr.slice(0, 2000)}`)
     probes.push(JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Probe)
   }
