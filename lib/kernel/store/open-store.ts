@@ -68,16 +68,16 @@ export function readChecked(dir: string): StoreFileFacts {
     // blocked thread here, at every open. A sealed file is read shallow
     // either way (a live writer would have broken its seal).
     const sealed = isSealed(dir)
-    let live = sealed ? null : storeInUse(dir)
     try {
-      return readStoreFile(path, { deep: !sealed && live === false })
+      return readStoreFile(path, { deep: !sealed && !storeInUse(dir) })
     } catch (err) {
       if (!(err instanceof PageError)) {
         const code = (err as NodeJS.ErrnoException).code
         throw new CairnError(code === 'EACCES' ? 'STORE_READ_ONLY' : 'UNAVAILABLE', `cannot read ${path}: ${(err as Error).message}`, { dir })
       }
-      live ??= storeInUse(dir)
-      if (live && attempt < LIVE_RETRIES) {
+      // Asked (again) now: a writer that opened the store after the question
+      // above holds its lock from before it created the file we just read.
+      if (storeInUse(dir) && attempt < LIVE_RETRIES) {
         // A live writer may be rewriting that page, or creating the store (LMDB
         // makes an empty data.mdb, then writes its meta pages): give it a moment.
         Atomics.wait(PAUSE, 0, 0, 10 * 2 ** attempt)
