@@ -19,7 +19,8 @@
 //     package has one CairnError class, one codec, one of each module;
 //   - the repository thread's module (host.js), on its own: a thread has its
 //     own module instances anyway, and one file loads faster than shared
-//     chunks. Its lazily loaded git adapters are chunks beside it.
+//     chunks. What it loads lazily (the host task, serve.ts, on the thread's
+//     first task; the git adapters) are chunks beside it.
 //   Modules that find files next to themselves (the thread's module, the bin,
 //   the board's assets) know both layouts: the sources' tree and this folder;
 // - copies the board's assets (lib/ui/assets/) to dist/bundle/ui-assets/;

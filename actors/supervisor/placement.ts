@@ -6,7 +6,7 @@
  * requests that arrive meanwhile wait and then go to the host it leaves.
  * Taking a repository off a thread is always the same graceful stop: the
  * host answers what it accepted, drains its WAL, persists its actors and
- * closes its store (lib/host/host.ts `host.stop`); only then does another
+ * closes its store (lib/host/serve.ts `host.stop`); only then does another
  * host open the store, on whichever thread.
  *
  * New repositories go to the thread with room and the lowest load, counted as

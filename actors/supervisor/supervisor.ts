@@ -124,12 +124,11 @@ export class Supervisor {
     if (missing) throw cannotStart(missing)
     if (this.#slots.length === 0) this.#slots = startThreadSlots(o)
     // A host module that does not load fails the runtime now, with its cause,
-    // not each repository later. The first thread to answer proves the module
-    // loads; the others keep loading meanwhile (a launch on a thread that
-    // cannot load fails with the cause too: thread-slot.ts).
-    const probes = this.#slots.map((slot) => slot.probe())
-    for (const p of probes) p.catch(() => undefined)
-    await Promise.race(probes).catch((err: unknown) => { throw cannotStart(causeOf(err)) })
+    // not each repository later. The first thread proves it loads; the others
+    // load the hosting code when a repository is first placed on them (a
+    // launch on a thread that cannot load fails with the cause too:
+    // thread-slot.ts), so an idle thread holds no more than a bare isolate.
+    await this.#slots[0]!.probe().catch((err: unknown) => { throw cannotStart(causeOf(err)) })
     this.#placement = new Placement(this.#slots, {
       options: o, router: this.#router, log: this.#log,
       serving: () => this.#serving(),

@@ -20,7 +20,7 @@ import { isAbsolute } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Transferable } from 'node:worker_threads'
 import { Piscina } from 'piscina'
-import type { HostTask } from '../../lib/kernel/host-task.ts'
+import type { HostTask, HostWorkerData } from '../../lib/kernel/host-task.ts'
 import type { FailureCause } from '../../protocol/supervision.ts'
 
 /**
@@ -80,6 +80,10 @@ export class ThreadSlot {
    * to stays with the thread until it ends. Infinity keeps threads for ever.
    */
   constructor(index: number, hostEntry: string, reposPerThread: number, recycleMs = Infinity) {
+    // The first thread loads the hosting code as soon as it starts (the
+    // Supervisor's probe and the first repository wait for it; its load
+    // overlaps the caller's). The others load it on their first task.
+    const workerData: HostWorkerData = { loadNow: index === 0 }
     this.index = index
     const capacity = reposPerThread + 2 // room for a probe and a repository handed off while its old task still ends
     this.#pool = new Piscina({
@@ -93,6 +97,7 @@ export class ThreadSlot {
       // 'sync' parks idle threads in Atomics.wait and freezes their timers.
       atomics: 'disabled',
       resourceLimits: { maxYoungGenerationSizeMb: HOST_YOUNG_GENERATION_MB },
+      workerData,
     })
     this.#pool.on('error', (err: unknown) => this.#onPoolError(err))
     this.#pool.on('workerCreate', () => { this.#alive = true; this.#replacing = false })
@@ -145,6 +150,14 @@ export class ThreadSlot {
     const threadId = await launch.ended
     launch.running()
     return threadId as number
+  }
+
+  /** Whether the slot's thread has loaded the hosting code ('idle', 'loading', 'loaded'): a diagnostic that loads nothing. */
+  async hostingState(): Promise<string> {
+    const launch = this.#run(undefined, [], 'hostingState')
+    const state = await launch.ended
+    launch.running()
+    return state as string
   }
 
   run(task: HostTask, transferList: Transferable[]): Launch {

@@ -15,3 +15,9 @@ export interface HostTask {
   mailboxCapacity: number
   faultInjection: boolean
 }
+
+/** What a repository thread is started with (its `workerData`). */
+export interface HostWorkerData {
+  /** Load the hosting code at once rather than at the thread's first task. */
+  loadNow: boolean
+}

@@ -5,7 +5,7 @@
  * what makes a killed sync resume exactly where its last commit left off.
  *
  * The host accepts this request only from a sibling actor on its own thread
- * (lib/host/host.ts); those events were decoded by decodeChunk, which
+ * (lib/host/serve.ts); those events were decoded by decodeChunk, which
  * already checked every event id against its content.
  */
 import { invalidArgument } from '../../../protocol/errors.ts'
