@@ -48,8 +48,8 @@ export async function runCairnCore(params: CoreParams): Promise<BenchResult[]> {
     // The journaled record log (cairn/testing): the runtime's messaging and durability without the issue board.
     const repo = repoHooks(await runtime.repo(join(dir, 'repo')))
     const openMs = performance.now() - t1
-    results.push({ name: 'cairn.boot.create-runtime', group: 'startup', unit: 'ms', value: bootMs, note: 'createRuntime() until serving (pool threads spawn lazily)' })
-    results.push({ name: 'cairn.boot.open-repo', group: 'startup', unit: 'ms', value: openMs, note: 'first runtime.repo(): thread start, store open, reconcile, 3 actors' })
+    results.push({ name: 'cairn.boot.create-runtime', group: 'startup', unit: 'ms', value: bootMs, note: 'createRuntime() until serving: the threads start, the first loads the hosting code (from the sources: through tsx)' })
+    results.push({ name: 'cairn.boot.open-repo', group: 'startup', unit: 'ms', value: openMs, note: 'first runtime.repo(): store open, reconcile, 3 actors on the first thread' })
     await new Promise((r) => setTimeout(r, 300))
     const status = await runtime.status()
     results.push({ name: 'cairn.idle.rss', group: 'startup', unit: 'MiB', value: process.memoryUsage().rss / 2 ** 20,
