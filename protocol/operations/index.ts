@@ -56,7 +56,14 @@ export function parseArgs(method: string, raw: unknown): Record<string, unknown>
 
 /** As parseArgs, against any object schema (the MCP tools narrow some operations' arguments). */
 export function checkArgs<S extends z.ZodObject>(method: string, schema: S, raw: unknown): z.output<S> {
-  const r = schema.safeParse(withoutNulls(raw ?? {}), PARSE_OPTIONS)
+  const input = withoutNulls(raw ?? {})
+  // Any parse option turns off zod's compiled fast path (2.0 against 0.23 µs
+  // for issues.show's arguments, a tenth of the daemon's CPU per read), and
+  // the options only shape the issues of a failure: valid arguments parse
+  // without them, and only bad ones parse again to be told in our words.
+  const fast = schema.safeParse(input)
+  if (fast.success) return fast.data
+  const r = schema.safeParse(input, PARSE_OPTIONS)
   if (!r.success) throw argsError(method, r.error.issues, Object.keys(schema.shape))
   return r.data
 }
