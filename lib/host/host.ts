@@ -29,12 +29,15 @@ let loaded = false
  * (as lib/adapters/git/loader.ts): require() loads it there.
  */
 function loadHosting(): Promise<Serve> {
-  if (import.meta.url.endsWith('.ts')) {
-    const req = typeof require === 'function' ? require : createRequire(import.meta.url)
-    loading ??= Promise.resolve().then(() => req('./serve.ts') as Serve)
+  if (loading === null) {
+    if (import.meta.url.endsWith('.ts')) {
+      const req = typeof require === 'function' ? require : createRequire(import.meta.url)
+      loading = Promise.resolve().then(() => req('./serve.ts') as Serve)
+    } else {
+      loading = import('./serve.ts')
+    }
+    loading.then(() => { loaded = true }, () => undefined)
   }
-  loading ??= import('./serve.ts')
-  void loading.then(() => { loaded = true }, () => undefined)
   return loading
 }
 
