@@ -13,7 +13,11 @@ import type { SupervisorOptions } from '../../actors/supervisor/options.ts'
 export interface RuntimeOptions {
   /** Runtime home (journal, daemon files). Default `$CAIRN_HOME` or `~/.local/state/cairn`. */
   home?: string
-  /** Worker threads. Default min(4, cores). */
+  /**
+   * Worker threads, all started with the runtime. Default min(4, cores). A
+   * thread loads the code that hosts repositories when it first hosts one
+   * (the first thread at once): until then it costs a bare isolate.
+   */
   threads?: number
   /** Repositories hosted per thread (Piscina `concurrentTasksPerWorker`). Default 16. */
   reposPerThread?: number
