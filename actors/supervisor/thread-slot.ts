@@ -142,22 +142,25 @@ export class ThreadSlot {
   }
 
   /**
-   * Loads the host module in the slot's thread and answers its thread id:
-   * a module that does not load rejects here, with its own error.
+   * Loads the host module and its hosting code in the slot's thread and
+   * answers its thread id: code that does not load rejects here, with its
+   * own error.
    */
   async probe(): Promise<number> {
-    const launch = this.#run(undefined, [], 'probe')
-    const threadId = await launch.ended
-    launch.running()
-    return threadId as number
+    return await this.#ask('probe') as number
   }
 
   /** Whether the slot's thread has loaded the hosting code ('idle', 'loading', 'loaded'): a diagnostic that loads nothing. */
   async hostingState(): Promise<string> {
-    const launch = this.#run(undefined, [], 'hostingState')
-    const state = await launch.ended
+    return await this.#ask('hostingState') as string
+  }
+
+  /** Runs the host module's export `name` (no task) on the slot's thread and answers what it returns. */
+  async #ask(name: string): Promise<unknown> {
+    const launch = this.#run(undefined, [], name)
+    const answer = await launch.ended
     launch.running()
-    return state as string
+    return answer
   }
 
   run(task: HostTask, transferList: Transferable[]): Launch {

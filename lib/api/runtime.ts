@@ -9,10 +9,10 @@ import type { SupervisorOptions } from '../../actors/supervisor/options.ts'
 import { MESSAGE_TYPES as M } from '../../protocol/messages.ts'
 import { repoCall, repoHandle, type Repo } from './repo.ts'
 import { supervisionApi, type SupervisionApi } from './supervision.ts'
+import { Supervisor, type ActorStatus, type ReconciliationReport } from '../../actors/supervisor/supervisor.ts'
 
 /** The agent a handle acts as when the caller names none. */
-export const DEFAULT_AGENT = 'default'
-import { Supervisor, type ActorStatus, type ReconciliationReport } from '../../actors/supervisor/supervisor.ts'
+const DEFAULT_AGENT = 'default'
 
 export interface RuntimeStatus {
   state: string
@@ -73,4 +73,3 @@ export async function startRuntime(options: SupervisorOptions): Promise<Runtime>
     stop: () => sup.stop(),
   }
 }
-
