@@ -75,7 +75,7 @@ async function timed(calls: number, once: () => Promise<unknown>): Promise<{ p50
 
 function rawPage(storeDir: string): { p50: number; openMs: number } {
   const t0 = performance.now()
-  const env = open({ path: storeDir, maxDbs: 32, compression: false, cache: false })
+  const env = open({ path: storeDir, maxDbs: 32, compression: false, cache: false, overlappingSync: false })
   const issues = env.openDB({ name: 'issues', useRecords: false } as never)
   let n = 0
   for (const _ of issues.getRange({ limit: 1 })) n++

@@ -30,7 +30,7 @@ const MAX_WRITES_PER_WRITER = 10_000_000
 export async function measureGroupedComments(opts: GroupedOptions): Promise<GroupedResult> {
   const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'cairn-bench-lmdb-grouped-'))
   // Cairn's store options (lib/kernel/store/open-store.ts).
-  const env = open({ path: dir, maxDbs: 32, compression: false, cache: false })
+  const env = open({ path: dir, maxDbs: 32, compression: false, cache: false, overlappingSync: false })
   try {
     const db = Object.fromEntries(DBS.map((name) => [name, env.openDB({ name, useRecords: false, ...(name === 'event-log' || name === 'outbox' ? { keyEncoding: 'uint32' } : {}) } as never)]))
     const meta = env.openDB({ name: 'event-meta' })

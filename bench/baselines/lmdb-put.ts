@@ -1,7 +1,7 @@
 /**
  * Raw baseline for Cairn's acknowledged writes: lmdb-js on its own, in a
  * temporary directory, opened with the same options as Cairn's stores
- * (lib/kernel/store/open-store.ts: no compression, no cache, default
+ * (lib/kernel/store/open-store.ts: no compression, no cache, no
  * overlappingSync) and writing journal-entry-shaped records with lmdb's
  * default msgpack encoding into a named database.
  *
@@ -51,7 +51,7 @@ export interface LmdbPutOptions {
 
 const GROUP = 'storage'
 /** Mirrors OPEN_OPTIONS in lib/kernel/store/open-store.ts (kept local: this is the raw side). */
-const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
+const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false, overlappingSync: false } as const
 /** statfs().type of tmpfs, where fsync costs nothing and "durable" is not. */
 const TMPFS_MAGIC = 0x01021994
 

@@ -12,7 +12,7 @@ import type { Repo, Runtime } from '../../lib/index.ts'
 import { makeCall } from './mix.ts'
 
 /** Mirrors OPEN_OPTIONS in lib/kernel/store/open-store.ts: the raw side opens stores as Cairn does. */
-const STORE_OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
+const STORE_OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false, overlappingSync: false } as const
 
 export type { BenchDirs }
 

@@ -21,7 +21,7 @@ export interface OpenWorkerReply {
 }
 
 const { storeDir } = workerData as OpenWorkerData
-const env = open({ path: storeDir, maxDbs: 32, compression: false, cache: false })
+const env = open({ path: storeDir, maxDbs: 32, compression: false, cache: false, overlappingSync: false })
 const checkpoint: unknown = env.openDB({ name: 'event-meta' }).get('projection')
 let lastSeq = 0
 for (const key of env.openDB({ name: 'event-log', keyEncoding: 'uint32' }).getKeys({ reverse: true, limit: 1 })) lastSeq = key as number

@@ -38,10 +38,16 @@ export interface Grant {
 export interface Verdict {
   grants: Grant[]
   claims: number
-  /** Raw grant lines, against distinct (resource, token) pairs. */
+  /** Raw grant lines, against {@link pairs}. */
   grantLines: number
-  /** The first (resource, token) pairs granted more than once, with both grant lines. */
-  repeated: { key: string; first: Line; again: Line }[]
+  /** Distinct (resource, token) pairs granted. */
+  pairs: number
+  /**
+   * The first (resource, token) pairs granted more than once, each told on
+   * one line (who, how, granted and answered when, for both grants): a
+   * failing run's diagnostics show them whole.
+   */
+  repeated: string[]
   overlaps: string[]
   tokenOrder: string[]
   fenced: { accepted: number; refused: number; stale: string[] }
@@ -49,23 +55,26 @@ export interface Verdict {
 
 /** Reads the lines of every process, in any order. */
 export function judgeLeases(lines: Line[]): Verdict {
+  // Keyed by holder too: a pair granted twice to two clients stays two
+  // grants, so the overlap and token-order checks see both.
   const grants = new Map<string, Grant>()
+  const holderKey = (l: Line): string => `${l.c as string} ${l.r as string}#${l.token as number}`
   let grantLines = 0
-  const repeated: Verdict['repeated'] = []
+  const repeated: string[] = []
   const firstLine = new Map<string, Line>()
   for (const l of lines) {
     const key = `${l.r}#${l.token}`
     if (l.ev === 'grant' || l.ev === 'claim') {
       grantLines++
       const before = firstLine.get(key)
-      if (before && repeated.length < 5) repeated.push({ key, first: before, again: l })
+      if (before && repeated.length < 5) repeated.push(`${key}: ${tell(before)}; again ${tell(l)}`)
       else firstLine.set(key, l)
-      grants.set(key, { key, c: l.c as string, r: l.r as string, token: l.token as number, grantedAt: l.grantedAt as number,
+      grants.set(holderKey(l), { key, c: l.c as string, r: l.r as string, token: l.token as number, grantedAt: l.grantedAt as number,
         ackAt: (l.t as number | undefined) ?? (l.grantedAt as number), beats: [[l.heartbeatAt as number, l.expiresAt as number]], relSend: null, claim: l.ev === 'claim' })
     }
   }
   for (const l of lines) {
-    const g = grants.get(`${l.r}#${l.token}`)
+    const g = grants.get(holderKey(l))
     if (!g) continue
     if (l.ev === 'renew') g.beats.push([l.heartbeatAt as number, l.expiresAt as number])
     else if (l.ev === 'rel-send') g.relSend = Math.min(g.relSend ?? Number.POSITIVE_INFINITY, l.t as number)
@@ -109,7 +118,7 @@ export function judgeLeases(lines: Line[]): Verdict {
     if (l.ev === 'fenced-refused') refused++
     if (l.ev !== 'fenced') continue
     accepted++
-    const mine = grants.get(`${l.r}#${l.token}`)
+    const mine = grants.get(holderKey(l))
     if (!mine) continue
     const target = parseResource(`issue:${l.issue as string}`)
     for (const g of all) {
@@ -120,5 +129,10 @@ export function judgeLeases(lines: Line[]): Verdict {
       break
     }
   }
-  return { grants: all, claims: all.filter((g) => g.claim).length, grantLines, repeated, overlaps, tokenOrder: tokenOrder.slice(0, 5), fenced: { accepted, refused, stale: stale.slice(0, 5) } }
+  return { grants: all, claims: all.filter((g) => g.claim).length, grantLines, pairs: firstLine.size, repeated, overlaps, tokenOrder: tokenOrder.slice(0, 5), fenced: { accepted, refused, stale: stale.slice(0, 5) } }
+}
+
+/** One grant line in a few words: `grant by p0-0-c4 at 1000 (answered 1001, expires 2500)`. */
+function tell(l: Line): string {
+  return `${l.ev as string} by ${l.c as string} at ${l.grantedAt as number} (answered ${l.t as number}, expires ${l.expiresAt as number})`
 }

@@ -13,7 +13,8 @@
  * (openReadableStore); its writers get STORE_READ_ONLY.
  *
  * Durability contract: writes are acknowledged by callers only after
- * `env.flushed` resolves (overlappingSync commits first and syncs after).
+ * `env.flushed` resolves; without overlapping sync (OPEN_OPTIONS) each
+ * commit is synced before lmdb-js reports it.
  */
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -45,7 +46,19 @@ export interface StoreMeta {
   createdAt: number
 }
 
-export const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false } as const
+/**
+ * How every Cairn store is opened. Overlapping sync (lmdb-js's default) is
+ * off because several processes share a repository's store: it adds a sync
+ * mutex shared by all of them, and when one is SIGKILLed holding it, the
+ * next process to commit a large transaction takes the dead owner's mutex
+ * inside its write transaction and LMDB declares that process's
+ * environment broken (MDB_PANIC: every later write fails until the process
+ * restarts). The recovery also resets the shared id of the last commit
+ * without the writer lock. scripts/store-kill/run.ts shows the panic within
+ * a minute with it on, and none with it off; durable writes cost the same
+ * here either way, since Cairn waits for the sync before it answers.
+ */
+export const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false, overlappingSync: false } as const
 
 /** Reads of a store a live process has open: 10, 20, 40, 80, 160 ms apart (about 0.3 s in all). */
 const LIVE_RETRIES = 5

@@ -4,8 +4,9 @@
  * `meta` record) without mapping it or touching `lock.mdb`.
  *
  * The walk reads every page reachable from both meta pages (LMDB may open
- * either snapshot: lmdb-js's overlapping sync opens the previous one after
- * a crash), through the free-page tree, the main tree and every named
+ * either snapshot: a store last written with lmdb-js's overlapping sync, as
+ * Cairn's were before OPEN_OPTIONS turned it off, opens the previous one
+ * after a crash), through the free-page tree, the main tree and every named
  * database's tree, and checks each page's header, node bounds, child page
  * numbers, tree depth and overflow runs (lmdb-pages.ts). What it cannot
  * see is a flipped bit inside a value or a key; values are checked when

@@ -15,16 +15,20 @@ t.test('distinct, released, increasing grants pass', async (t) => {
     grant('b', 'path:src', 2, 1_200),
   ])
   t.same([v.repeated, v.overlaps, v.tokenOrder], [[], [], []])
-  t.equal(v.grantLines, 2)
+  t.same([v.grantLines, v.pairs], [2, 2])
 })
 
 t.test('a pair granted twice is reported with both lines, even when the two overlap', async (t) => {
   const first = grant('p1-c0', 'issue:00000001', 7, 1_000)
   const again = grant('p2-c3', 'issue:00000001', 7, 1_050)
   const v = judgeLeases([first, grant('x', 'path:docs', 1, 900), again])
-  t.same(v.repeated, [{ key: 'issue:00000001#7', first, again }])
-  t.equal(v.grantLines, 3)
-  t.equal(v.grants.length, 2, 'the judge keeps one grant per pair, so overlaps alone cannot see the repeat')
+  t.same(v.repeated, ['issue:00000001#7: grant by p1-c0 at 1000 (answered 1001, expires 2500); again grant by p2-c3 at 1050 (answered 1051, expires 2550)'],
+    'one line tells both grants')
+  t.same([v.grantLines, v.pairs], [3, 2])
+  t.equal(v.grants.length, 3, 'both grants of the pair are kept')
+  t.equal(v.overlaps.length, 1, 'so the overlap of the two is seen')
+  t.match(v.overlaps[0], /p1-c0 issue:00000001#7 .* still live when p2-c3 got issue:00000001#7/)
+  t.equal(v.tokenOrder.length, 1, 'and the token not increasing')
 })
 
 t.test('overlapping live grants and a token going back are reported', async (t) => {

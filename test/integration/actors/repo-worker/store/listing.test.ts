@@ -119,7 +119,7 @@ t.test('list, ready and topo from the index answer what the projections say, pag
     await rt.stop()
   }
   // Drop the checkpoint: the next open rebuilds projections and the listing index from the log.
-  const env = open({ path: join(path, '.git', 'cairn'), maxDbs: 32, compression: false, cache: false })
+  const env = open({ path: join(path, '.git', 'cairn'), maxDbs: 32, compression: false, cache: false, overlappingSync: false })
   const listing = env.openDB({ name: 'issue-listing' })
   t.ok(listing.getKeysCount() > 0, 'the store holds a listing index')
   await env.openDB({ name: 'event-meta' }).remove('projection')

@@ -180,7 +180,7 @@ t.test('projections survive a restart without a rebuild; a removed checkpoint re
   await rt.stop()
 
   const { open } = await import('lmdb')
-  const env = open({ path: `${path}/.git/cairn`, maxDbs: 32, compression: false, cache: false })
+  const env = open({ path: `${path}/.git/cairn`, maxDbs: 32, compression: false, cache: false, overlappingSync: false })
   await env.openDB({ name: 'event-meta' }).remove('projection')
   await env.close()
   rt = await createRuntime({ home: box.home, threads: 1 })
