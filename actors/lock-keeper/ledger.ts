@@ -12,6 +12,11 @@
  * fall through to the disk. Reads of the disk alone ({@link committed}) are
  * what list and status show: no answer shows a grant that could still fail.
  *
+ * Tokens this thread saw committed are also remembered (per store, across
+ * LockKeeper restarts): a token is never handed out again from here even if
+ * a later read of the disk shows an older one. LMDB shared by processes that
+ * get SIGKILLed has been seen to do that, rarely (scripts/store-kill/run.ts).
+ *
  * Cost: a decision on `issue:x` reads two keys and the `repo:` range; on
  * `path:a/b` also the path's ancestors and its descendants' range; `repo:`
  * reads the whole table. Writes in flight are indexed by kind, so claims
@@ -24,9 +29,15 @@ import { REMOVE, type RecordedWrite } from '../../lib/kernel/store/recorded-writ
 import type { Lease, LeaseChanges, LeaseSource, Resource } from './leases.ts'
 import { GRACE_KEY, openLeaseDbs, POLICY_KEY, type LeaseDbs } from './store.ts'
 
+/** Tokens committed from this thread, per store: resource key -> highest. Bounded; the oldest are forgotten first. */
+const committedTokens = new WeakMap<RootDatabase, Map<string, number>>()
+const MAX_REMEMBERED_TOKENS = 100_000
+
 /** The writes of one block; identity only. */
 export class Ticket {
   readonly entries: Array<[Map<string, Pending<unknown>>, string]> = []
+  /** The tokens the block writes, remembered once it applied. */
+  readonly tokens: Array<[string, number]> = []
 }
 
 interface Pending<V> { value: V; ticket: Ticket }
@@ -41,6 +52,7 @@ export class LeaseLedger implements LeaseSource {
   readonly #tokens: Overlay<number> = new Map()
   readonly #config: Overlay<LeasePolicy | number> = new Map()
   readonly #breaks: Overlay<LeaseBreak> = new Map()
+  readonly #committedTokens: Map<string, number>
   /** Issues whose lease was removed, in order; `#freedBase` is the cursor of the first kept. */
   #freed: string[] = []
   #freedBase = 0
@@ -48,6 +60,9 @@ export class LeaseLedger implements LeaseSource {
   constructor(env: RootDatabase) {
     this.#env = env
     this.dbs = openLeaseDbs(env)
+    let remembered = committedTokens.get(env)
+    if (!remembered) committedTokens.set(env, remembered = new Map())
+    this.#committedTokens = remembered
   }
 
   get(key: string): Lease | undefined {
@@ -57,7 +72,8 @@ export class LeaseLedger implements LeaseSource {
   }
 
   lastToken(key: string): number {
-    return this.#tokens.get(key)?.value ?? this.dbs.tokens.get(key) ?? 0
+    const known = this.#tokens.get(key)?.value ?? this.dbs.tokens.get(key) ?? 0
+    return Math.max(known, this.#committedTokens.get(key) ?? 0)
   }
 
   candidates(resource: Resource): Iterable<Lease> {
@@ -144,6 +160,7 @@ export class LeaseLedger implements LeaseSource {
     }
     for (const [key, token] of changes.tokens) {
       this.#pend(this.#tokens, key, token, ticket)
+      ticket.tokens.push([key, token])
       writes.push({ db: tokens, key, value: token })
     }
     return writes
@@ -166,7 +183,9 @@ export class LeaseLedger implements LeaseSource {
    */
   settle(ticket: Ticket, applied: boolean): void {
     for (const [m, key] of ticket.entries) if (m.get(key)?.ticket === ticket) m.delete(key)
+    if (applied) for (const [key, token] of ticket.tokens) this.#remember(key, token)
     ticket.entries.length = 0
+    ticket.tokens.length = 0
     // This turn's read transaction may predate the commit.
     if (applied) this.#env.resetReadTxn()
   }
@@ -195,6 +214,14 @@ export class LeaseLedger implements LeaseSource {
     this.#tokens.clear()
     this.#config.clear()
     this.#breaks.clear()
+  }
+
+  #remember(key: string, token: number): void {
+    const m = this.#committedTokens
+    if (token <= (m.get(key) ?? 0)) return
+    m.delete(key)
+    m.set(key, token)
+    if (m.size > MAX_REMEMBERED_TOKENS) m.delete(m.keys().next().value as string)
   }
 
   #overlayOf(key: string): Overlay<Lease | null> {
