@@ -11,11 +11,10 @@
  * `{"ack":n,"pid":p}`. A block refused because another process wrote first is
  * decided again after the chain re-reads the store. run.ts SIGKILLs it.
  */
-import { open } from 'lmdb'
+import { open, type Database } from 'lmdb'
 import { OPEN_OPTIONS, openStore } from '../../lib/kernel/store/open-store.ts'
 import { WriteChain } from '../../lib/kernel/store/write-chain.ts'
 import type { RecordedWrite } from '../../lib/kernel/store/recorded-writes.ts'
-import type { Database } from 'lmdb'
 
 const [dir, padsArg, sync = 'cairn'] = process.argv.slice(2) as [string, string, string?]
 const pads = Number(padsArg)

@@ -32,6 +32,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import { open } from 'lmdb'
+import { OPEN_OPTIONS } from '../../lib/kernel/store/open-store.ts'
 import t from 'tap'
 import { createRuntime, type Repo, type Runtime } from '../../lib/index.ts'
 import { INGEST_BATCH } from '../../actors/sync/run.ts'
@@ -134,7 +135,7 @@ class SyncChild {
 
 /** The clone's store as LMDB holds it (opened read-only while no process uses it). */
 function readStore(clone: string): { events: number; banks: [string, RunBank][]; anchors: [string, Anchor][] } {
-  const env = open({ path: join(clone, '.git', 'cairn'), readOnly: true, maxDbs: 32, compression: false, cache: false })
+  const env = open({ path: join(clone, '.git', 'cairn'), readOnly: true, ...OPEN_OPTIONS })
   try {
     const events = env.openDB({ name: 'issue-events' }).getCount()
     const sync = env.openDB<unknown, string>({ name: 'sync' })

@@ -10,6 +10,7 @@ import { createRuntime, type Repo, type Runtime, type SyncProgress } from '../..
 import { sandbox, type Sandbox } from '../../../helpers/tmp-repos.ts'
 import { walEventIds } from '../../../helpers/git-wal.ts'
 import { open } from 'lmdb'
+import { OPEN_OPTIONS } from '../../../../lib/kernel/store/open-store.ts'
 import { assertCoded } from '../../../helpers/coded-error.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
@@ -161,7 +162,7 @@ t.test('after a run only its anchor stays; a push-only run banks nothing', async
   const pullOnly = await a!.repo.sync({ remote: url, push: false })
   t.same({ flush: pullOnly.phasesMs?.flush, push: pullOnly.phasesMs?.push }, { flush: 0, push: 0 }, 'a pull-only run neither flushes nor pushes (its phases say so)')
   await b!.rt.stop()
-  const env = open({ path: join(b!.path, '.git', 'cairn'), readOnly: true, maxDbs: 32, compression: false, cache: false })
+  const env = open({ path: join(b!.path, '.git', 'cairn'), readOnly: true, ...OPEN_OPTIONS })
   try {
     const keys = [...env.openDB({ name: 'sync' }).getKeys()].map(String)
     t.equal(keys.length, 1, 'one source, one record')

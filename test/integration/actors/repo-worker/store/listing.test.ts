@@ -9,6 +9,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { open } from 'lmdb'
+import { OPEN_OPTIONS } from '../../../../../lib/kernel/store/open-store.ts'
 import { createRuntime, type Repo } from '../../../../../lib/index.ts'
 import type { IssueProjection } from '../../../../../protocol/results.ts'
 import { ready, topo } from '../../../../../actors/repo-worker/projection/index.ts'
@@ -119,7 +120,7 @@ t.test('list, ready and topo from the index answer what the projections say, pag
     await rt.stop()
   }
   // Drop the checkpoint: the next open rebuilds projections and the listing index from the log.
-  const env = open({ path: join(path, '.git', 'cairn'), maxDbs: 32, compression: false, cache: false, overlappingSync: false })
+  const env = open({ path: join(path, '.git', 'cairn'), ...OPEN_OPTIONS })
   const listing = env.openDB({ name: 'issue-listing' })
   t.ok(listing.getKeysCount() > 0, 'the store holds a listing index')
   await env.openDB({ name: 'event-meta' }).remove('projection')

@@ -7,6 +7,7 @@
 import t from 'tap'
 import { createRuntime, type Repo, type Runtime } from '../../../../../lib/index.ts'
 import { computeEventId } from '../../../../../protocol/events/canonical.ts'
+import { OPEN_OPTIONS } from '../../../../../lib/kernel/store/open-store.ts'
 import { sandbox } from '../../../../helpers/tmp-repos.ts'
 
 async function setup(t: { teardown(fn: () => unknown): void }): Promise<{ rt: Runtime; repo: Repo; path: string; home: string }> {
@@ -180,7 +181,7 @@ t.test('projections survive a restart without a rebuild; a removed checkpoint re
   await rt.stop()
 
   const { open } = await import('lmdb')
-  const env = open({ path: `${path}/.git/cairn`, maxDbs: 32, compression: false, cache: false, overlappingSync: false })
+  const env = open({ path: `${path}/.git/cairn`, ...OPEN_OPTIONS })
   await env.openDB({ name: 'event-meta' }).remove('projection')
   await env.close()
   rt = await createRuntime({ home: box.home, threads: 1 })
