@@ -26,6 +26,11 @@ import { mulberry32 } from '../../test/helpers/prng.ts'
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 const args = process.argv.slice(2)
 const [seconds = 60, processes = 3, pads = 300] = args.slice(0, 3).map(Number)
+if (![seconds, processes, pads].every((n) => Number.isSafeInteger(n) && n > 0) || !['on', 'cairn', undefined].includes(args[3]) || args.length > 4) {
+  console.error('usage: npx tsx scripts/store-kill/run.ts [seconds=60] [processes=3] [pads=300] [cairn|on]  (positive integers)')
+  // eslint-disable-next-line n/no-process-exit -- nothing started yet
+  process.exit(2)
+}
 const sync = args[3] === 'on' ? 'on' : 'cairn'
 const seed = Number(process.env.CAIRN_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31))
 const rand = mulberry32(seed)
