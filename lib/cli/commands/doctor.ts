@@ -15,6 +15,7 @@ import { pidAlive, readLockFile, removeLockFile } from '../../daemon/lock-file.t
 import type { DoctorCheck } from '../../daemon/operations/index.ts'
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
 import { daemonExecutor, embeddedExecutor } from '../executor.ts'
+import { lmdbFix } from '../../kernel/store/lmdb-fix.ts'
 import type { Cli } from '../context.ts'
 
 /** Exit code of a doctor run that found a problem it did not fix (not an error code: the run itself worked). */
@@ -64,6 +65,15 @@ async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: D
   return { checks, live: live !== null }
 }
 
+/** Whether this install's lmdb carries LMDB's fix for openers racing commits (scripts/patch-lmdb.mjs). */
+function libraryCheck(): DoctorCheck {
+  const lib = lmdbFix()
+  if (lib.fixed) return { name: 'store-library', ok: true, detail: `lmdb ${lib.version} built with LMDB's fix ITS#9496` }
+  return { name: 'store-library', ok: false,
+    detail: `lmdb ${lib.version ?? '(not found)'} runs its prebuilt library, without LMDB's fix ITS#9496: a process opening a store while another commits`
+      + ' can make the next commit overwrite the last one; build it with `node scripts/patch-lmdb.mjs` from the cairn package (npm install runs it)' }
+}
+
 export function doctorCommand(cli: Cli): Command {
   return new Command('doctor').description('check the home, stale daemon files and the repository store (--fix repairs what it can)')
     .option('--fix', 'remove stale daemon files, tighten the home, drain the outbox into the git WAL, rebuild a damaged store from the git WAL')
@@ -74,6 +84,7 @@ export function doctorCommand(cli: Cli): Command {
         const fix = o.fix === true
         const { checks, live, silent } = await homeChecks(paths, fix)
         if (silent) {
+          checks.push(libraryCheck())
           // The store cannot be opened while that daemon holds the home.
           cli.print(cmd, { healthy: false, mode: 'none', checks }, (() => [
             ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}`),
@@ -116,7 +127,7 @@ export function doctorCommand(cli: Cli): Command {
           const rebuilt = await repairRepoStore(g.repo)
           found = rebuilt.fixed ? [rebuilt, ...await allChecks()] : [...found, rebuilt]
         }
-        checks.push(...found)
+        checks.push(...found, libraryCheck())
         const healthy = checks.every((c) => c.ok || c.fixed === true)
         cli.print(cmd, { healthy, mode, checks }, (() => [
           ...checks.map((c) => `${c.ok ? 'ok  ' : c.fixed ? 'FIXED' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}`),
