@@ -22,7 +22,17 @@
  * After a refusal the chain waits until every block in flight has come
  * back, re-reads the fence with a fresh read transaction, then tells its
  * listeners in two phases: first every listener reloads its view from the
- * disk, then every listener runs again what was refused. A failed commit
+ * disk, then every listener runs again what was refused.
+ *
+ * Reads must hold this thread's own commits. The chain remembers the fence
+ * versions its own later blocks replaced; a read transaction that shows
+ * one of them is older than a commit this thread already saw applied (LMDB
+ * shared by processes that get SIGKILLed was seen to read back so, rarely:
+ * scripts/store-kill), and a block decided on it would build on a state
+ * the disk has left behind, while the fence, read in the write
+ * transaction, would let it through. Such a block is refused before it is
+ * written, and the re-read waits (bounded) until the store reads back at
+ * least this thread's last commit. A failed commit
  * (the disk, not another writer) is a refusal to the chain; the actor that
  * wrote it also breaks and restarts (actors/repo-worker/blocks.ts), unless
  * the disk is full: that is STORAGE_FULL, nothing applied, and the writers
@@ -50,10 +60,22 @@ export interface ChainListener {
 
 const chains = new WeakMap<RootDatabase, WriteChain>()
 
+/** Fence versions remembered as replaced by this thread's own commits (oldest forgotten first). */
+const MAX_SUPERSEDED = 4_096
+/** Waits, in ms, of a re-read that still sees a replaced version; then the disk is taken as it is. */
+const STALE_WAITS_MS = [1, 2, 5, 10, 20, 50, 100, 100] as const
+/** The fence's absence, as a version: a store without it is older than any block of ours. */
+const NO_FENCE = 0
+
 export class WriteChain {
   readonly #env: RootDatabase
   readonly #fence: Database<number, string>
   #version: number | null = null
+  /** The fence version of the last block of this chain known applied (or as read at open and re-reads). */
+  #committed: number
+  /** Versions the disk held before a later block of this chain applied: reading one back is reading the past. */
+  readonly #superseded = new Set<number>()
+  #staleReads = 0
   #inFlight = 0
   #refusing = false
   #resyncQueued = false
@@ -79,7 +101,11 @@ export class WriteChain {
     this.#env = env
     this.#fence = env.openDB({ name: FENCE_DB, useVersions: true }) as unknown as Database<number, string>
     this.#version = this.#fence.getEntry(FENCE_KEY)?.version ?? null
+    this.#committed = this.#version ?? NO_FENCE
   }
+
+  /** How many times a read of this thread showed the store older than the chain's own last commit. */
+  get staleReads(): number { return this.#staleReads }
 
   /** Bumped each time the chain re-reads the fence after a refusal: a view computed in an older epoch is stale. */
   get epoch(): number { return this.#epoch }
@@ -109,12 +135,16 @@ export class WriteChain {
    */
   write(writes: readonly RecordedWrite[]): Promise<void> {
     if (this.#refusing) return Promise.reject(storeChanged())
+    if (this.#superseded.has(this.#readFence())) {
+      // Decided on a read older than our own commit: refused unwritten, and re-read like any refusal.
+      this.#staleReads++
+      return this.#settle(Promise.reject(storeChanged()))
+    }
     const expected = this.#version
     // Random, not a counter: another writer's counter could reach the very
     // version a stale block of ours expects.
     const next = Math.floor(Math.random() * 2 ** 52) + 1
     this.#version = next
-    this.#inFlight++
     const applied = this.#fence.ifVersion(FENCE_KEY, expected as number, () => {
       writeAll(writes)
       // Its failure is the block's (below); left unhandled it would end the thread.
@@ -125,6 +155,7 @@ export class WriteChain {
     const flushed = new Promise<void>((resolve) => { void this.#env.flushed.then(() => resolve()) })
     const durable = applied.then((ok) => {
       if (!ok) throw storeChanged()
+      this.#applied(next)
       return flushed
     }, (err: unknown) => {
       // lmdb-js rejects `commitError` with the cause later; unhandled, that ended the thread.
@@ -135,9 +166,28 @@ export class WriteChain {
       throw new CairnError('UNAVAILABLE', `the store's commit failed: ${err instanceof Error ? err.message : String(err)}; the repository restarts`,
         { reason: 'commit-failed' })
     })
+    return this.#settle(durable)
+  }
+
+  /** Counts `durable` as a block in flight until it settles; a rejection makes the chain refuse and re-read. */
+  #settle(durable: Promise<void>): Promise<void> {
+    this.#inFlight++
     const back = durable.then(() => this.#back(true), () => this.#back(false))
     this.#barrier = Promise.all([this.#barrier, back]).then(() => undefined)
     return durable
+  }
+
+  /** A block of this chain applied with fence version `v` (blocks apply in the order written). */
+  #applied(v: number): void {
+    if (v === this.#committed) return
+    this.#superseded.add(this.#committed)
+    if (this.#superseded.size > MAX_SUPERSEDED) this.#superseded.delete(this.#superseded.values().next().value as number)
+    this.#committed = v
+  }
+
+  /** The fence version this thread's current read transaction shows. */
+  #readFence(): number {
+    return this.#fence.getEntry(FENCE_KEY)?.version ?? NO_FENCE
   }
 
   #back(applied: boolean): void {
@@ -150,11 +200,23 @@ export class WriteChain {
     }
   }
 
-  #resync(): void {
-    this.#resyncQueued = false
+  #resync(waited = 0): void {
     // This thread's read transaction may predate the other writer's commit.
     this.#env.resetReadTxn()
-    this.#version = this.#fence.getEntry(FENCE_KEY)?.version ?? null
+    const seen = this.#readFence()
+    if (this.#superseded.has(seen)) {
+      this.#staleReads++
+      const wait = STALE_WAITS_MS[waited]
+      if (wait !== undefined) {
+        setTimeout(() => this.#resync(waited + 1), wait)
+        return
+      }
+      // Still older after every wait: the commit is gone from the disk, which is what holds now.
+      this.#superseded.delete(seen)
+    }
+    this.#resyncQueued = false
+    this.#version = seen === NO_FENCE ? null : seen
+    this.#committed = seen
     this.#refusing = false
     this.#epoch++
     const listeners = [...this.#listeners]
