@@ -9,6 +9,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { sandbox } from '../helpers/tmp-repos.ts'
 import { cliProcess, envelope, eventually, stopDaemonOf } from '../integration/lib/daemon/daemon-helpers.ts'
+import { pidAlive } from '../../lib/daemon/lock-file.ts'
 
 function state(pid: number): string | null {
   try {
@@ -107,4 +108,5 @@ t.test('stop --force never kills what does not hold the home', async (t) => {
   const live = (envelope(await cliProcess(['daemon', 'status', '--json'], { cwd: repo, env })).data as { pid: number }).pid
   const forcedLive = envelope(await cliProcess(['daemon', 'stop', '--force', '--json'], { cwd: repo, env }))
   t.same(forcedLive.data, { wasRunning: true, pid: live }, 'a daemon that answers is stopped gracefully, not killed')
+  t.notOk(pidAlive(live), 'stop answers once the daemon process is gone, not only its socket')
 })

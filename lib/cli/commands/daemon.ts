@@ -77,6 +77,12 @@ async function stopDaemon(home: string, force = false): Promise<{ wasRunning: bo
     if (Date.now() > until) throw new CairnError('TIMEOUT', `the daemon (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s`)
     await new Promise((r) => setTimeout(r, 50))
   }
+  // The socket goes first; the process still closes and seals its stores. Stopped means gone:
+  // `cairn compact` or moving the repository right after must not find the store in use.
+  while (pid !== process.pid && pidAlive(pid)) {
+    if (Date.now() > until) throw new CairnError('TIMEOUT', `the daemon (pid ${pid}) stopped answering but did not exit within ${STOP_WAIT_MS / 1000} s`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
   return { wasRunning: true, pid }
 }
 
