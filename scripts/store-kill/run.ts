@@ -10,9 +10,11 @@
  *   npx tsx scripts/store-kill/run.ts [seconds=60] [processes=3] [pads=300] [cairn|on]
  *
  * `on` opens the stores with lmdb-js's overlapping sync, as Cairn did
- * before OPEN_OPTIONS turned it off. Prints one JSON line (with any
- * writer's error) and exits 1 when a value was acknowledged twice or a
- * writer failed. Not part of the suite: it writes GBs, and it reports
+ * before OPEN_OPTIONS turned it off. Prints one JSON line (values
+ * acknowledged twice with the lines their process printed between,
+ * acknowledgements read back lower at once, the chains' count of reads
+ * older than their own commits, any writer's error) and exits 1 when a
+ * value was acknowledged twice or read back lower, or a writer failed. Not part of the suite: it writes GBs, and it reports
  * misbehaviour of the foundation, which a test here could not fix.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -65,16 +67,24 @@ try {
     for (const l of c.lines) {
       if (typeof l.ack !== 'number') continue
       const before = acked.get(l.ack)
-      if (before) twice.push({ first: before, again: l, killed: kills.filter((k) => k.pid === before.pid || k.pid === l.pid) })
+      if (before) {
+        // This child's lines from the first acknowledgement on: its refusals and the fence each read saw.
+        const from = c.lines.indexOf(before)
+        twice.push({ first: before, again: l, between: from >= 0 ? c.lines.slice(from, c.lines.indexOf(l) + 1) : undefined,
+          killed: kills.filter((k) => k.pid === before.pid || k.pid === l.pid) })
+      }
       else acked.set(l.ack, l)
     }
   }
+  // An acknowledged value read back lower at once: this process's own commit missing from its next read.
+  const readBackOlder = children.flatMap((c) => c.lines.filter((l) => typeof l.ack === 'number' && typeof l.back === 'number' && l.back < l.ack))
+  const staleReads = children.reduce((n, c) => n + Math.max(0, ...c.lines.map((l) => (typeof l.staleReads === 'number' ? l.staleReads : 0))), 0)
   const errors = children.filter((c) => c.stderr.trim() !== '').map((c) => c.stderr.slice(0, 300))
   const env = await openStore(store, 'repo')
   const final = env.openDB({ name: 'counter' }).get('c') as number
   await env.close()
-  console.log(JSON.stringify({ seed, seconds, processes, pads, sync, kills: kills.length, acknowledged: acked.size, final, twice: twice.slice(0, 5), errors: errors.slice(0, 3) }))
-  process.exitCode = twice.length > 0 || errors.length > 0 ? 1 : 0
+  console.log(JSON.stringify({ seed, seconds, processes, pads, sync, kills: kills.length, acknowledged: acked.size, final, twice: twice.slice(0, 5), readBackOlder: readBackOlder.slice(0, 5), staleReads, errors: errors.slice(0, 3) }))
+  process.exitCode = twice.length > 0 || readBackOlder.length > 0 || errors.length > 0 ? 1 : 0
 } finally {
   await Promise.all(children.map((c) => c.kill().catch(() => undefined)))
   rmSync(dir, { recursive: true, force: true })
