@@ -26,9 +26,10 @@
  *
  * Reads must hold this thread's own commits. The chain remembers the fence
  * versions its own later blocks replaced; a read transaction that shows
- * one of them is older than a commit this thread already saw applied (LMDB
- * shared by processes that get SIGKILLed was seen to read back so, rarely:
- * scripts/store-kill), and a block decided on it would build on a state
+ * one of them is older than a commit this thread already saw applied (lmdb-js's
+ * prebuilt LMDB does so when another process opens the store at the wrong
+ * moment, LMDB ITS#9496: scripts/patch-lmdb.mjs builds the fix, and this
+ * stays as the guard for whatever else could), and a block decided on it would build on a state
  * the disk has left behind, while the fence, read in the write
  * transaction, would let it through. Such a block is refused before it is
  * written, and the re-read waits (bounded) until the store reads back at

@@ -1,8 +1,9 @@
 /**
  * The write chain never builds on a read older than its own thread's last
- * commit (lib/kernel/store/write-chain.ts). LMDB shared by processes that
- * get SIGKILLed was seen to read back older than a commit the reading
- * process had just made (scripts/store-kill), while the write transaction,
+ * commit (lib/kernel/store/write-chain.ts). lmdb-js's prebuilt LMDB reads
+ * back older than a commit the reading process had just made when another
+ * process opens the store at the wrong moment (LMDB ITS#9496;
+ * test/fault/store-concurrent-open.test.ts), while the write transaction,
  * which checks the fence, saw the newest state and let a block decided on
  * the old one through. Here the store is set back for real, outside the
  * chain, to a fence version the chain's own later block replaced, as such
