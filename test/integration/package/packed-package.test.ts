@@ -108,8 +108,10 @@ function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
 }
 
 t.test('the tarball holds the compiled package, no tests, benches or sources', async (t) => {
-  const bad = consumer.entries.filter((p) => /^(test|bench|scripts)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts')))
-  t.same(bad, [], 'no test/, bench/, scripts/ or .ts source file')
+  // One script ships: the install step that builds lmdb with LMDB's fix ITS#9496 (postinstall).
+  const bad = consumer.entries.filter((p) => (/^(test|bench|scripts)\//.test(p) && p !== 'scripts/patch-lmdb.mjs') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))
+  t.same(bad, [], 'no test/, bench/, scripts/ (but the install step) or .ts source file')
+  t.ok(consumer.entries.includes('scripts/patch-lmdb.mjs'), 'holds the install step that builds lmdb with the fix')
   for (const f of ['package.json', 'README.md', 'dist/bundle/index.js', 'dist/bundle/protocol.js', 'dist/bundle/testing.js', 'dist/lib/index.d.ts', 'dist/bundle/host.js', 'dist/bundle/cairn.js', 'dist/protocol/index.d.ts', 'dist/lib/testing/index.d.ts', 'dist/bundle/ui-assets/index.html']) {
     t.ok(consumer.entries.includes(f), `holds ${f}`)
   }
@@ -124,6 +126,9 @@ t.test('the tarball holds the compiled package, no tests, benches or sources', a
   const manifest = JSON.parse(readFileSync(join(consumer.pkg, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> }
   for (const tool of ['tsx', 'esbuild', 'typescript', 'tap', 'hdr-histogram-js']) t.notOk(tool in manifest.dependencies, `${tool} is no runtime dependency`)
   t.match(manifest.scripts.prepack, /scripts\/build\.mjs/, 'npm pack builds first')
+  t.equal(manifest.scripts.postinstall, 'node scripts/patch-lmdb.mjs', 'installing it builds lmdb with the fix')
+  const check = await consumer.node([join(consumer.pkg, 'scripts', 'patch-lmdb.mjs'), '--check'])
+  t.equal(check.status, 0, `from the installed package the step finds the consumer's lmdb, built with the fix: ${check.stdout.trim()}${check.stderr.trim()}`)
 })
 
 t.test('plain node: import from "cairn", create an issue, read it back, exit by itself', async (t) => {
