@@ -202,9 +202,15 @@ export class WriteChain {
   }
 
   #resync(waited = 0): void {
-    // This thread's read transaction may predate the other writer's commit.
-    this.#env.resetReadTxn()
-    const seen = this.#readFence()
+    let seen: number
+    try {
+      // This thread's read transaction may predate the other writer's commit.
+      this.#env.resetReadTxn()
+      seen = this.#readFence()
+    } catch {
+      // The store was closed meanwhile (its repository stopped): nobody is left to tell, and a throw here would end the thread.
+      return
+    }
     if (this.#superseded.has(seen)) {
       this.#staleReads++
       const wait = STALE_WAITS_MS[waited]

@@ -131,3 +131,18 @@ t.test('pipelined blocks of one thread never look stale to it', async (t) => {
   t.equal(f.counter.get('c'), 400, 'the last block holds')
   t.same(f.reruns, [], 'nothing was run again')
 })
+
+t.test('a store closed while the chain waits for it to catch up ends the wait quietly', async (t) => {
+  const f = await fixture(t)
+  await writeCounter(f, 1)
+  const older = f.fenceNow() as number
+  await writeCounter(f, 2)
+  setStore(f, older, 1)
+  f.env.resetReadTxn()
+  await writeCounter(f, 2).catch(() => undefined)
+  t.ok(f.chain.refusing, 'the chain is waiting for the store')
+  // The repository stops during the wait: its re-read must not throw in a timer (that ends the thread).
+  await f.env.close()
+  await new Promise((r) => setTimeout(r, 400))
+  t.same(f.reruns, [], 'nothing ran again on a closed store')
+})
