@@ -59,6 +59,16 @@ function writeCounter(f: Fixture, value: number): Promise<void> {
   return f.chain.write([{ db: f.counter, key: 'c', value }])
 }
 
+/** Two blocks through the chain (counter 1, then 2), then the store set back to the first: returns that first fence version. */
+async function setBackOneBlock(f: Fixture): Promise<number> {
+  await writeCounter(f, 1)
+  const older = f.fenceNow() as number
+  await writeCounter(f, 2)
+  setStore(f, older, 1)
+  f.env.resetReadTxn()
+  return older
+}
+
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 2))
@@ -101,11 +111,7 @@ t.test('a store reading back older than this thread\'s commit is waited out: no 
 
 t.test('a commit gone from the store for good: after its bounded wait the chain takes the disk as it is', async (t) => {
   const f = await fixture(t)
-  await writeCounter(f, 1)
-  const older = f.fenceNow() as number
-  await writeCounter(f, 2)
-  setStore(f, older, 1)
-  f.env.resetReadTxn()
+  const older = await setBackOneBlock(f)
 
   const started = Date.now()
   await writeCounter(f, 2).catch(() => undefined)
@@ -134,11 +140,7 @@ t.test('pipelined blocks of one thread never look stale to it', async (t) => {
 
 t.test('a store closed while the chain waits for it to catch up ends the wait quietly', async (t) => {
   const f = await fixture(t)
-  await writeCounter(f, 1)
-  const older = f.fenceNow() as number
-  await writeCounter(f, 2)
-  setStore(f, older, 1)
-  f.env.resetReadTxn()
+  await setBackOneBlock(f)
   await writeCounter(f, 2).catch(() => undefined)
   t.ok(f.chain.refusing, 'the chain is waiting for the store')
   // The repository stops during the wait: its re-read must not throw in a timer (that ends the thread).
