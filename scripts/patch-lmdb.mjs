@@ -62,19 +62,17 @@ const addon = join(dir, 'build/Release/lmdb.node')
 if (!existsSync(mdb)) fail(`${mdb} is missing: this lmdb package ships no sources to build`)
 
 let source = readFileSync(mdb, 'utf8')
+const hash = (text) => createHash('sha256').update(text).digest('hex')
 const want = { fix: FIX_ID, version: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version, abi: process.versions.modules }
-const stampNow = () => { try { return JSON.parse(readFileSync(stampPath, 'utf8')) } catch { return null } }
-const done = () => {
-  const s = stampNow()
-  return existsSync(addon) && s !== null && s.fix === want.fix && s.version === want.version && s.abi === want.abi
-    && s.source === createHash('sha256').update(readFileSync(mdb)).digest('hex')
-}
+const stamp = (() => { try { return JSON.parse(readFileSync(stampPath, 'utf8')) } catch { return null } })()
+const done = existsSync(addon) && stamp !== null && stamp.fix === want.fix && stamp.version === want.version && stamp.abi === want.abi
+  && stamp.source === hash(source)
 
 if (process.argv.includes('--check')) {
-  console.log(done() ? `patch-lmdb: ${dir} is built with the fix` : `patch-lmdb: ${dir} is NOT built with the fix`)
-  process.exit(done() ? 0 : 1)
+  console.log(`patch-lmdb: ${dir} is ${done ? '' : 'NOT '}built with the fix`)
+  process.exit(done ? 0 : 1)
 }
-if (done()) {
+if (done) {
   console.log('patch-lmdb: lmdb already built with the fix')
   process.exit(0)
 }
@@ -101,5 +99,5 @@ if (built.status !== 0 || !existsSync(addon)) {
   console.error(`${built.stdout ?? ''}${built.stderr ?? ''}`.split('\n').slice(-40).join('\n'))
   fail(`building lmdb failed (node-gyp exit ${built.status}); the stores would run on the unfixed prebuilt library`)
 }
-writeFileSync(stampPath, JSON.stringify({ ...want, source: createHash('sha256').update(readFileSync(mdb)).digest('hex') }) + '\n')
+writeFileSync(stampPath, JSON.stringify({ ...want, source: hash(source) }) + '\n')
 console.log('patch-lmdb: ok')

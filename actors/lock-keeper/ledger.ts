@@ -14,8 +14,10 @@
  *
  * Tokens this thread saw committed are also remembered (per store, across
  * LockKeeper restarts): a token is never handed out again from here even if
- * a later read of the disk shows an older one. LMDB shared by processes that
- * get SIGKILLed has been seen to do that, rarely (scripts/store-kill/run.ts).
+ * a later read of the disk shows an older one: lmdb-js's prebuilt LMDB lost
+ * commits so (LMDB ITS#9496, scripts/patch-lmdb.mjs), and the write chain,
+ * which refuses blocks decided on such reads, takes the disk as it is once
+ * its bounded wait for the store to catch up runs out.
  *
  * Cost: a decision on `issue:x` reads two keys and the `repo:` range; on
  * `path:a/b` also the path's ancestors and its descendants' range; `repo:`

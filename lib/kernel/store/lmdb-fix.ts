@@ -18,16 +18,17 @@ const FIX_PREFIX = 'LMDB ITS#9496'
 /** The lmdb package this module resolves, and whether its loaded addon (build/Release, which lmdb-js prefers) carries the fix. */
 export function lmdbFix(): LmdbFix {
   let dir: string | null = null
+  let version: string | null = null
   try {
-    for (let at = dirname(createRequire(import.meta.url).resolve('lmdb')); at !== dirname(at); at = dirname(at)) {
+    for (let at = dirname(createRequire(import.meta.url).resolve('lmdb')); at !== dirname(at) && dir === null; at = dirname(at)) {
       const pkg = join(at, 'package.json')
-      if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'lmdb') { dir = at; break }
+      const manifest = existsSync(pkg) ? JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; version?: string } : null
+      if (manifest?.name === 'lmdb') [dir, version] = [at, manifest.version ?? null]
     }
   } catch {
     return { fixed: false, dir: null, version: null }
   }
-  if (dir === null) return { fixed: false, dir: null, version: null }
-  const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? null
+  if (dir === null) return { fixed: false, dir, version }
   try {
     const stamp = JSON.parse(readFileSync(join(dir, 'build/Release/cairn-lmdb-fix.json'), 'utf8')) as { fix?: string; version?: string; abi?: string }
     const fixed = typeof stamp.fix === 'string' && stamp.fix.startsWith(FIX_PREFIX) && stamp.version === version
