@@ -13,7 +13,7 @@
  *   cairn demo --board --agents 4 --issues 50 --seconds 600 --pace 1500
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
@@ -89,7 +89,12 @@ export function demoCommand(cli: Cli): Command {
         const { runDemo, demoSummaryText } = await import('../demo/embedded.ts')
         const explicitHome = (cmd.optsWithGlobals() as { home?: string }).home
         const home = explicitHome === undefined ? join(scratch!, 'home') : g.home
-        cli.print(cmd, await runDemo(repo, home, o.agents ?? 5, o.seconds ?? 3, progress), demoSummaryText as never)
+        try {
+          cli.print(cmd, await runDemo(repo, home, o.agents ?? 5, o.seconds ?? 3, progress), demoSummaryText as never)
+        } finally {
+          // The demo repository is the user's to look at afterwards (the summary names it); a scratch home alone is not.
+          if (repoArg !== undefined) rmSync(scratch!, { recursive: true, force: true })
+        }
       })
     })
 }
