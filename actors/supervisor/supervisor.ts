@@ -18,6 +18,7 @@ import { supervisorMachine } from './machine.ts'
 import { CHANNELS, publish } from '../../lib/kernel/diagnostics.ts'
 import { gitCommonDir } from '../../lib/kernel/store/common-dir.ts'
 import { closeAndSeal } from '../../lib/kernel/store/seal.ts'
+import { warnIfUnfixed } from '../../lib/kernel/store/lmdb-fix.ts'
 import type { Clock } from '../../lib/kernel/ports/clock.ts'
 import { HomeStore, type SessionRecord } from './home-store.ts'
 import type { SupervisorOptions } from './options.ts'
@@ -114,6 +115,7 @@ export class Supervisor {
 
   async #boot(): Promise<void> {
     const o = this.#options
+    warnIfUnfixed()
     this.#home = await HomeStore.open(o.home)
     // A host module file that is not there is told here, before any thread
     // starts and the same way every time: a thread's loader error reaches this

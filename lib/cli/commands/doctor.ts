@@ -15,7 +15,7 @@ import { pidAlive, readLockFile, removeLockFile } from '../../daemon/lock-file.t
 import type { DoctorCheck } from '../../daemon/operations/index.ts'
 import { daemonPaths, type DaemonPaths } from '../../daemon/paths.ts'
 import { daemonExecutor, embeddedExecutor } from '../executor.ts'
-import { lmdbFix } from '../../kernel/store/lmdb-fix.ts'
+import { lmdbFix, unfixedMessage } from '../../kernel/store/lmdb-fix.ts'
 import type { Cli } from '../context.ts'
 
 /** Exit code of a doctor run that found a problem it did not fix (not an error code: the run itself worked). */
@@ -69,9 +69,7 @@ async function homeChecks(paths: DaemonPaths, fix: boolean): Promise<{ checks: D
 function libraryCheck(): DoctorCheck {
   const lib = lmdbFix()
   if (lib.fixed) return { name: 'store-library', ok: true, detail: `lmdb ${lib.version} built with LMDB's fix ITS#9496` }
-  return { name: 'store-library', ok: false,
-    detail: `lmdb ${lib.version ?? '(not found)'} runs its prebuilt library, without LMDB's fix ITS#9496: a process opening a store while another commits`
-      + ' can make the next commit overwrite the last one; build it with `node scripts/patch-lmdb.mjs` from the cairn package (npm install runs it)' }
+  return { name: 'store-library', ok: false, detail: unfixedMessage(lib) }
 }
 
 export function doctorCommand(cli: Cli): Command {

@@ -4,7 +4,9 @@
  * prebuilt library lacks it, and there a process that opens a store while
  * another process commits can set the shared last-transaction id back, so
  * that the next commit overwrites the last one (an acknowledged write
- * lost) or breaks the B-tree. `cairn doctor` reports it.
+ * lost) or breaks the B-tree. `cairn doctor` reports it, and every runtime
+ * warns once per process at its start (an install with --ignore-scripts
+ * runs the prebuilt library without anyone having asked for it).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -37,4 +39,27 @@ export function lmdbFix(): LmdbFix {
   } catch {
     return { fixed: false, dir, version }
   }
+}
+
+/** Why the prebuilt library is a risk and what to do, for `cairn doctor` and the start-up warning. */
+export function unfixedMessage(lib: LmdbFix): string {
+  return `lmdb ${lib.version ?? '(not found)'} runs its prebuilt library, without LMDB's fix ITS#9496: a process opening a store while another commits`
+    + ' can make the next commit overwrite the last one; build it with `node scripts/patch-lmdb.mjs` from the cairn package (npm install runs it)'
+}
+
+/** The code of the start-up warning, for `process.on('warning')` and `--disable-warning`. */
+export const UNFIXED_WARNING = 'CAIRN_LMDB_UNFIXED'
+
+let checked = false
+
+/**
+ * Warns once per process (`process.emitWarning`, code CAIRN_LMDB_UNFIXED)
+ * when its lmdb lacks the fix. Not a refusal: the risk needs two processes
+ * on one store, and refusing would break installs that have no compiler.
+ */
+export function warnIfUnfixed(): void {
+  if (checked) return
+  checked = true
+  const lib = lmdbFix()
+  if (!lib.fixed) process.emitWarning(unfixedMessage(lib), { code: UNFIXED_WARNING })
 }

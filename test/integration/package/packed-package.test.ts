@@ -24,7 +24,7 @@
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { build as esbuild } from 'esbuild'
 import { packedConsumer, ROOT, writeText, type RunResult } from '../../helpers/packed-package.ts'
 import { README_EXAMPLE_LINES, readmeExample } from '../../helpers/readme-example.ts'
@@ -93,7 +93,8 @@ const bundled = esbuild({ entryPoints: [join(consumer.dir, 'app.mjs')], outfile:
 const typecheck = typecheckConsumer()
 const bin = binFlow()
 const broken = brokenInstall()
-for (const run of [plain, readme, inWorker, bundled, typecheck, bin, broken]) run.catch(() => undefined)
+const unfixed = unfixedLmdb()
+for (const run of [plain, readme, inWorker, bundled, typecheck, bin, broken, unfixed]) run.catch(() => undefined)
 
 function checkApp(t: Test, out: Record<string, unknown>, thread: string): void {
   t.equal(out.title, 'from an installed package', 'the issue reads back by its id prefix')
@@ -132,7 +133,9 @@ t.test('the tarball holds the compiled package, no tests, benches or sources', a
 })
 
 t.test('plain node: import from "cairn", create an issue, read it back, exit by itself', async (t) => {
-  checkApp(t, lastJson(await plain), 'main')
+  const r = await plain
+  checkApp(t, lastJson(r), 'main')
+  t.notMatch(r.stderr, /CAIRN_LMDB_UNFIXED/, 'lmdb built with the fix: no warning')
 })
 
 t.test("the README's example runs as written with plain node", async (t) => {
@@ -288,4 +291,39 @@ t.test('a broken install (no host module): createRuntime fails at once with UNAV
   t.match(out.cause, { code: 'ERR_MODULE_NOT_FOUND', message: /host\.js/ }, 'the loader error is the cause')
   t.equal(cli.status, 10, `the CLI exits with UNAVAILABLE's code (stderr ${cli.stderr})`)
   t.match(JSON.parse(cli.stdout), { ok: false, error: { code: 'UNAVAILABLE', message: /host\.js/ } }, 'and says why')
+})
+
+/**
+ * The same package where npm ran no install scripts (`--ignore-scripts`):
+ * lmdb without the build scripts/patch-lmdb.mjs makes, so its prebuilt
+ * library loads. The runtime still works, and warns once that it runs
+ * without LMDB's fix; `cairn doctor` says the same.
+ */
+async function unfixedLmdb() {
+  const dir = join(consumer.dir, 'unfixed')
+  const modules = join(dir, 'node_modules')
+  mkdirSync(modules, { recursive: true })
+  for (const name of readdirSync(join(consumer.dir, 'node_modules'))) {
+    if (!['cairn', 'lmdb', '.bin'].includes(name)) symlinkSync(join(consumer.dir, 'node_modules', name), join(modules, name), 'dir')
+  }
+  cpSync(consumer.pkg, join(modules, 'cairn'), { recursive: true })
+  // A copy (a link would resolve to this checkout's lmdb, which is built), without its build and the sources it builds from.
+  const lmdb = join(ROOT, 'node_modules', 'lmdb')
+  cpSync(lmdb, join(modules, 'lmdb'), { recursive: true, filter: (src) => !['build', 'dependencies', 'src'].includes(relative(lmdb, src).split(sep)[0]!) })
+  writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
+  cpSync(join(consumer.dir, 'app.mjs'), join(dir, 'app.mjs'))
+  const { repo, env } = fresh()
+  const app = await consumer.node(['app.mjs', repo], { cwd: dir, env })
+  const doctor = await consumer.node([join(modules, 'cairn', 'dist', 'bundle', 'cairn.js'), 'doctor', '--no-daemon', '--json'], { cwd: repo, env: fresh().env })
+  return { app, doctor }
+}
+
+t.test('lmdb without the fix (installed with --ignore-scripts): the runtime works and warns once', async (t) => {
+  const { app, doctor } = await unfixed
+  checkApp(t, lastJson(app), 'main')
+  const warnings = app.stderr.split('\n').filter((l) => l.includes('CAIRN_LMDB_UNFIXED'))
+  t.equal(warnings.length, 1, `one warning (stderr: ${app.stderr})`)
+  t.match(warnings[0], /without LMDB's fix ITS#9496.*overwrite the last one.*patch-lmdb\.mjs/, 'says what can happen and how to build the fix')
+  const checks = (JSON.parse(doctor.stdout) as { data: { checks: { name: string; ok: boolean; detail: string }[] } }).data.checks
+  t.match(checks.find((c) => c.name === 'store-library'), { ok: false, detail: /prebuilt library, without LMDB's fix/ }, 'cairn doctor says the same')
 })
