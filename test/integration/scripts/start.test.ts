@@ -20,7 +20,7 @@ interface Started { line: string; hint: string; stop(): Promise<string> }
 
 /** `npm --prefix ROOT start -- <args>` from `cwd`, until its status line. */
 function npmStart(cwd: string, home: string, args: string[] = []): Promise<Started> {
-  const child = spawn('npm', ['--prefix', ROOT, 'start', '--', '--home', home, '--idle-timeout', '120', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('npm', ['--prefix', ROOT, 'start', '--', '--home', home, '--idle-timeout', '120', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: scratch } })
   let out = ''
   let err = ''
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
@@ -86,6 +86,7 @@ t.test('a repository named relative to the folder npm was run from', async (t) =
 t.test('outside any repository: a demo repository with two issues, listed by the hint', async (t) => {
   const s = await demo
   t.match(s.line, '(2 issues, 3 events, demo)')
+  t.match(s.line, `repository ${join(scratch, 'cairn-demo-')}`, 'made in the temp dir (here the test\'s own), kept for the user to look at')
   const listed = await runHint(`${s.hint} --json`)
   t.equal(listed.status, 0, listed.stderr)
   t.same((JSON.parse(listed.stdout) as { data: { title: string }[] }).data.map((i) => i.title).sort(), ['Build it', 'Design the API'])
