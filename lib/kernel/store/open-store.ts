@@ -60,8 +60,17 @@ export interface StoreMeta {
  */
 export const OPEN_OPTIONS = { maxDbs: 32, compression: false, cache: false, overlappingSync: false } as const
 
-/** Reads of a store a live process has open: 10, 20, 40, 80, 160 ms apart (about 0.3 s in all). */
-const LIVE_RETRIES = 5
+/**
+ * How long a store a live process has open may read as damaged before it
+ * is called so: reads 10, 20, 40 … ms apart, at most 320, for about 3 s. A
+ * process creating the store makes an empty data.mdb, then writes its meta
+ * pages; that takes microseconds, but a process stalled by a loaded disk or
+ * CPU took over 0.3 s in CI, and two runtimes opening a new clone at once
+ * then got STORE_CORRUPT. Only a store that keeps failing beside a live
+ * user pays the wait.
+ */
+export const LIVE_WAIT_MS = 3_000
+const LIVE_PAUSE_MAX_MS = 320
 const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 
 /**
@@ -74,6 +83,7 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4))
  */
 export function readChecked(dir: string): StoreFileFacts {
   const path = join(dir, 'data.mdb')
+  const started = performance.now()
   for (let attempt = 0; ; attempt++) {
     // Whether another process has the store open is asked only when it
     // decides something: reading /proc/locks takes the kernel's file-lock
@@ -90,10 +100,10 @@ export function readChecked(dir: string): StoreFileFacts {
       }
       // Asked (again) now: a writer that opened the store after the question
       // above holds its lock from before it created the file we just read.
-      if (storeInUse(dir) && attempt < LIVE_RETRIES) {
-        // A live writer may be rewriting that page, or creating the store (LMDB
-        // makes an empty data.mdb, then writes its meta pages): give it a moment.
-        Atomics.wait(PAUSE, 0, 0, 10 * 2 ** attempt)
+      const waited = performance.now() - started
+      if (waited < LIVE_WAIT_MS && storeInUse(dir)) {
+        // A live writer may be rewriting that page, or creating the store: give it a moment.
+        Atomics.wait(PAUSE, 0, 0, Math.min(10 * 2 ** attempt, LIVE_PAUSE_MAX_MS, LIVE_WAIT_MS - waited))
         continue
       }
       throw new CairnError('STORE_CORRUPT', `${path} is damaged: ${err.message}; \`cairn doctor --fix\` rebuilds it from the git WAL`,
