@@ -115,7 +115,6 @@ export class Supervisor {
 
   async #boot(): Promise<void> {
     const o = this.#options
-    warnIfUnfixed()
     this.#home = await HomeStore.open(o.home)
     // A host module file that is not there is told here, before any thread
     // starts and the same way every time: a thread's loader error reaches this
@@ -130,7 +129,10 @@ export class Supervisor {
     // load the hosting code when a repository is first placed on them (a
     // launch on a thread that cannot load fails with the cause too:
     // thread-slot.ts), so an idle thread holds no more than a bare isolate.
-    await this.#slots[0]!.probe().catch((err: unknown) => { throw cannotStart(causeOf(err)) })
+    const probed = this.#slots[0]!.probe()
+    // Here, while the first thread loads: this thread would otherwise only wait.
+    warnIfUnfixed()
+    await probed.catch((err: unknown) => { throw cannotStart(causeOf(err)) })
     this.#placement = new Placement(this.#slots, {
       options: o, router: this.#router, log: this.#log,
       serving: () => this.#serving(),

@@ -255,20 +255,30 @@ t.test('the packed cairn bin: --version, writes through a daemon it starts, embe
 })
 
 /**
+ * A second install beside the consumer, at `<consumer>/<name>`: its own copy
+ * of the package (to change), and every other package linked from the
+ * consumer except those named in `own` (the caller puts its own there).
+ */
+function variantInstall(name: string, own: string[]): { dir: string; modules: string } {
+  const dir = join(consumer.dir, name)
+  const modules = join(dir, 'node_modules')
+  mkdirSync(modules, { recursive: true })
+  for (const entry of readdirSync(join(consumer.dir, 'node_modules'))) {
+    if (!['cairn', '.bin', ...own].includes(entry)) symlinkSync(join(consumer.dir, 'node_modules', entry), join(modules, entry), 'dir')
+  }
+  cpSync(consumer.pkg, join(modules, 'cairn'), { recursive: true })
+  writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
+  return { dir, modules }
+}
+
+/**
  * A broken install: the same package without its repository-thread module.
  * The caller learns why at once (UNAVAILABLE with the loader's error as
  * details.cause) instead of a runtime restarting forever.
  */
 async function brokenInstall() {
-  const dir = join(consumer.dir, 'broken')
-  const modules = join(dir, 'node_modules')
-  mkdirSync(modules, { recursive: true })
-  for (const name of readdirSync(join(consumer.dir, 'node_modules'))) {
-    if (name !== 'cairn' && name !== '.bin') symlinkSync(join(consumer.dir, 'node_modules', name), join(modules, name), 'dir')
-  }
-  cpSync(consumer.pkg, join(modules, 'cairn'), { recursive: true })
+  const { dir, modules } = variantInstall('broken', [])
   rmSync(join(modules, 'cairn', 'dist', 'bundle', 'host.js'))
-  writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
   writeText(join(dir, 'app.mjs'), `
 import { createRuntime, isCairnError } from 'cairn'
 try {
@@ -300,17 +310,10 @@ t.test('a broken install (no host module): createRuntime fails at once with UNAV
  * without LMDB's fix; `cairn doctor` says the same.
  */
 async function unfixedLmdb() {
-  const dir = join(consumer.dir, 'unfixed')
-  const modules = join(dir, 'node_modules')
-  mkdirSync(modules, { recursive: true })
-  for (const name of readdirSync(join(consumer.dir, 'node_modules'))) {
-    if (!['cairn', 'lmdb', '.bin'].includes(name)) symlinkSync(join(consumer.dir, 'node_modules', name), join(modules, name), 'dir')
-  }
-  cpSync(consumer.pkg, join(modules, 'cairn'), { recursive: true })
+  const { dir, modules } = variantInstall('unfixed', ['lmdb'])
   // A copy (a link would resolve to this checkout's lmdb, which is built), without its build and the sources it builds from.
   const lmdb = join(ROOT, 'node_modules', 'lmdb')
   cpSync(lmdb, join(modules, 'lmdb'), { recursive: true, filter: (src) => !['build', 'dependencies', 'src'].includes(relative(lmdb, src).split(sep)[0]!) })
-  writeText(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
   cpSync(join(consumer.dir, 'app.mjs'), join(dir, 'app.mjs'))
   const { repo, env } = fresh()
   const app = await consumer.node(['app.mjs', repo], { cwd: dir, env })
